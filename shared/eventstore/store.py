@@ -1,0 +1,152 @@
+"""The event store on asyncpg: append with an expected version, read a stream, follow the log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from shared.contracts.envelope import utc_now
+from shared.eventstore.database import DbConnection, Executor
+from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.positions import FINISHED_TRANSACTIONS, LOG_START, LogPosition
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be appended, already serialised to a JSON-ready dict."""
+
+    event_type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    event_id: UUID = field(default_factory=uuid4)
+    occurred_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as stored, with its place in its stream and in the service's log."""
+
+    position: int
+    transaction_id: int
+    stream_id: str
+    stream_type: str
+    version: int
+    event_id: UUID
+    event_type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_at: datetime
+
+    @property
+    def log_position(self) -> LogPosition:
+        return LogPosition(self.transaction_id, self.position)
+
+
+_COLUMNS = (
+    "position, transaction_id, stream_id, stream_type, version, event_id, event_type,"
+    " schema_version, data, metadata, occurred_at"
+)
+
+# One round trip: bump the stream's version only if it is still the expected one, and insert the
+# events only if the bump happened. A stale expected version inserts nothing.
+_APPEND = """
+WITH bump AS (
+    INSERT INTO streams (stream_id, stream_type, version) VALUES ($1::text, $2::text, $3::int + $4::int)
+    ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version
+        WHERE streams.version = $3::int
+    RETURNING version
+)
+INSERT INTO events (stream_id, stream_type, version, event_id, event_type, schema_version,
+                    data, metadata, occurred_at)
+SELECT $1, $2, $3 + e.ord::int, e.event_id, e.event_type, e.schema_version, e.data, e.metadata,
+       e.occurred_at
+FROM unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[], $10::timestamptz[])
+     WITH ORDINALITY AS e(event_id, event_type, schema_version, data, metadata, occurred_at, ord)
+WHERE EXISTS (SELECT 1 FROM bump)
+RETURNING position
+"""
+
+_READ_STREAM = f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version"  # noqa: S608
+
+_READ_LOG = f"""
+SELECT {_COLUMNS} FROM events
+WHERE (transaction_id, position) > ($1, $2) AND {FINISHED_TRANSACTIONS}
+ORDER BY transaction_id, position
+LIMIT $3
+"""  # noqa: S608
+
+_HEAD = f"""
+SELECT transaction_id, position FROM events
+WHERE {FINISHED_TRANSACTIONS}
+ORDER BY transaction_id DESC, position DESC LIMIT 1
+"""  # noqa: S608
+
+
+def _recorded(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(**dict(row))
+
+
+class EventStore:
+    """Stateless operations on a service's `events` table; callers own connections and transactions."""
+
+    async def append(
+        self,
+        conn: DbConnection,
+        stream_id: str,
+        stream_type: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+    ) -> int:
+        """Append `events` after `expected_version`; returns the stream's new version.
+
+        Raises ConcurrencyError when the stream moved on since it was read (or a new stream
+        already exists), in which case nothing was written.
+        """
+        if not events:
+            return expected_version
+        try:
+            rows = await conn.fetch(
+                _APPEND,
+                stream_id,
+                stream_type,
+                expected_version,
+                len(events),
+                [e.event_id for e in events],
+                [e.event_type for e in events],
+                [e.schema_version for e in events],
+                [e.data for e in events],
+                [e.metadata for e in events],
+                [e.occurred_at for e in events],
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise ConcurrencyError(stream_id, expected_version) from exc
+        if len(rows) != len(events):
+            raise ConcurrencyError(stream_id, expected_version)
+        return expected_version + len(events)
+
+    async def read_stream(self, db: Executor, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
+        rows = await db.fetch(_READ_STREAM, stream_id, after_version)
+        return [_recorded(r) for r in rows]
+
+    async def stream_version(self, db: Executor, stream_id: str) -> int:
+        version = await db.fetchval("SELECT version FROM streams WHERE stream_id = $1", stream_id)
+        return int(version or 0)
+
+    async def read_log(
+        self, db: Executor, after: LogPosition = LOG_START, limit: int = 1000
+    ) -> list[RecordedEvent]:
+        """Events after `after` in log order, only from transactions that can no longer change."""
+        rows = await db.fetch(_READ_LOG, after.transaction_id, after.position, limit)
+        return [_recorded(r) for r in rows]
+
+    async def head(self, db: Executor) -> LogPosition:
+        """The last position a log reader can currently reach."""
+        row = await db.fetchrow(_HEAD)
+        return LOG_START if row is None else LogPosition(row["transaction_id"], row["position"])

@@ -1,0 +1,181 @@
+"""Unit of work: one database transaction holding aggregate appends and outbox messages.
+
+Everything a command (or a consumed message) changes commits atomically: the new events of every
+aggregate it touched (each with its expected version), the integration events for other services,
+and, for consumers, the inbox row. Readers are woken with NOTIFY when the transaction commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import asyncpg
+
+from shared.contracts.envelope import Envelope
+from shared.contracts.integration_event import IntegrationEvent
+from shared.domain.aggregate import Aggregate
+from shared.eventstore.database import DbConnection, create_pool, migrate
+from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.store import EventStore, NewEvent
+from shared.outbox.writer import NOTIFY_CHANNEL, write_outbox
+from shared.tracing import current_causation_id, current_correlation_id
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+
+EVENTS_CHANNEL = "events"
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork:
+    """Tracks aggregates and outgoing messages of one transaction; `Database.unit_of_work` commits it."""
+
+    def __init__(self, conn: DbConnection, store: EventStore, producer: str, topic_prefix: str) -> None:
+        self.connection = conn
+        self._store = store
+        self._producer = producer
+        self._topic_prefix = topic_prefix
+        self._tracked: dict[str, Aggregate] = {}
+        self._outgoing: list[tuple[str, Envelope]] = []
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the transaction has committed (not if it rolls back)."""
+        self._after_commit.append(callback)
+
+    def _committed(self) -> None:
+        for callback in self._after_commit:
+            callback()
+
+    async def load(self, cls: type[A], aggregate_id: str) -> A:
+        """The aggregate rebuilt from its stream (a new, empty one if the stream does not exist)."""
+        stream_id = f"{cls.stream_type}-{aggregate_id}"
+        tracked = self._tracked.get(stream_id)
+        if tracked is not None:
+            assert isinstance(tracked, cls)
+            return tracked
+        records = await self._store.read_stream(self.connection, stream_id)
+        history = [cls.registry.load(r.event_type, r.schema_version, r.data) for r in records]
+        aggregate = cls.rehydrate(aggregate_id, history)
+        self._tracked[stream_id] = aggregate
+        return aggregate
+
+    def add(self, aggregate: Aggregate) -> None:
+        """Track an aggregate created in this unit of work (loaded ones are tracked already)."""
+        self._tracked[f"{aggregate.stream_type}-{aggregate.id}"] = aggregate
+
+    def publish(
+        self,
+        event: IntegrationEvent,
+        *,
+        key: str,
+        aggregate_id: str,
+        aggregate_version: int = 0,
+        aggregate_type: str | None = None,
+    ) -> Envelope:
+        """Queue an integration event for Kafka, keyed by `key` (the order id in an order's life)."""
+        envelope = Envelope(
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            aggregate_type=aggregate_type or event.aggregate_type,
+            aggregate_id=aggregate_id,
+            aggregate_version=aggregate_version,
+            correlation_id=current_correlation_id(),
+            causation_id=current_causation_id(),
+            producer=self._producer,
+            data=event.model_dump(mode="json"),
+        )
+        self._outgoing.append((key, envelope))
+        return envelope
+
+    async def flush(self) -> None:
+        """Append pending events and outbox rows; called once, just before commit."""
+        appended = False
+        metadata = {
+            "correlation_id": current_correlation_id(),
+            "causation_id": current_causation_id(),
+            "producer": self._producer,
+        }
+        for stream_id, aggregate in self._tracked.items():
+            pending = aggregate.take_pending()
+            if not pending:
+                continue
+            new = [
+                NewEvent(e.event_type, e.schema_version, e.model_dump(mode="json"), metadata) for e in pending
+            ]
+            aggregate.version = await self._store.append(
+                self.connection, stream_id, aggregate.stream_type, aggregate.version, new
+            )
+            appended = True
+        await write_outbox(self.connection, self._outgoing, self._topic_prefix)
+        channels = ([EVENTS_CHANNEL] if appended else []) + ([NOTIFY_CHANNEL] if self._outgoing else [])
+        if channels:
+            await self.connection.execute(
+                "SELECT " + ", ".join(f"pg_notify('{c}', '')" for c in channels)  # constant channel names
+            )
+        self._outgoing = []
+
+
+class Database:
+    """A service's own database: its pool, its event store, and units of work on it."""
+
+    def __init__(self, dsn: str, *, producer: str, topic_prefix: str = "") -> None:
+        self.dsn = dsn
+        self.store = EventStore()
+        self.producer = producer
+        self.topic_prefix = topic_prefix
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self, ddl: Iterable[str] = (), *, min_size: int = 2, max_size: int = 10) -> None:
+        """Connect and create the kernel's and the service's tables."""
+        self._pool = await create_pool(self.dsn, min_size=min_size, max_size=max_size)
+        await migrate(self._pool, ddl)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("database is not open")
+        return self._pool
+
+    @asynccontextmanager
+    async def unit_of_work(self, conn: DbConnection | None = None) -> AsyncIterator[UnitOfWork]:
+        """A transaction that commits the unit of work on normal exit and rolls back on error.
+
+        Given `conn`, runs inside the caller's connection (the consumer passes its own, so the
+        inbox row joins the same transaction); otherwise takes one from the pool.
+        """
+        if conn is not None:
+            async with conn.transaction():
+                uow = UnitOfWork(conn, self.store, self.producer, self.topic_prefix)
+                yield uow
+                await uow.flush()
+            uow._committed()
+            return
+        async with self.pool.acquire() as acquired:
+            async with acquired.transaction():
+                uow = UnitOfWork(acquired, self.store, self.producer, self.topic_prefix)
+                yield uow
+                await uow.flush()
+            uow._committed()
+
+    async def run(self, command: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 8) -> T:
+        """Run `command` in a unit of work, retrying from a fresh read on a concurrency conflict."""
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.unit_of_work() as uow:
+                    return await command(uow)
+            except ConcurrencyError:
+                if attempt == attempts:
+                    raise
+                log.debug("concurrency conflict, retrying (attempt %d)", attempt)
+                await asyncio.sleep(0.002 * attempt)
+        raise AssertionError("unreachable")

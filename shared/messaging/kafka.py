@@ -1,0 +1,30 @@
+"""Kafka clients configured the way every service needs them."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+
+
+def reliable_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
+    """An idempotent producer that waits for all in-sync replicas: no loss, no broker-side duplicates."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,
+        request_timeout_ms=30_000,
+        retry_backoff_ms=200,
+    )
+
+
+def service_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
+    """The FastStream broker a service subscribes with (and publishes dead letters through)."""
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        logger=None,
+    )

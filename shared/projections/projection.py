@@ -1,0 +1,38 @@
+"""A projection: a read model in its own Postgres schema, built from the service's event log.
+
+Each projection owns a schema (`proj_<name>`), so a rebuild can build a complete copy beside the
+live one and swap it in with one `ALTER SCHEMA ... RENAME` in a transaction: readers see the old
+model or the new one, never a half-built one. `apply` writes to the schema it is given.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from shared.eventstore.database import DbConnection
+from shared.eventstore.store import RecordedEvent
+
+
+class Projection(ABC):
+    """Subclasses name themselves, declare their tables and fold events into them."""
+
+    name: ClassVar[str]
+    # Event types this projection reads; None means all of them.
+    event_types: ClassVar[frozenset[str] | None] = None
+
+    @property
+    def schema(self) -> str:
+        """The live schema readers query."""
+        return f"proj_{self.name}"
+
+    @abstractmethod
+    def ddl(self, schema: str) -> list[str]:
+        """Statements creating the projection's tables inside `schema`."""
+
+    @abstractmethod
+    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+        """Fold one event into the tables of `schema`. Runs inside the runner's transaction."""
+
+    def wants(self, event: RecordedEvent) -> bool:
+        return self.event_types is None or event.event_type in self.event_types

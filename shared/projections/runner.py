@@ -1,0 +1,163 @@
+"""Keeps a projection up to date by following the service's event log from its checkpoint.
+
+Each batch (events applied + checkpoint moved) is one transaction under the projection's
+advisory lock, so several instances of a service can run the same runner without applying an
+event twice, and a rebuild can take the lock to swap the model in atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+from shared.eventstore.database import DbConnection, Executor, connect
+from shared.eventstore.positions import LOG_START, LogPosition
+from shared.eventstore.store import EventStore
+from shared.eventstore.unit_of_work import EVENTS_CHANNEL
+from shared.projections.projection import Projection
+
+log = logging.getLogger(__name__)
+
+LOCK = "SELECT pg_advisory_xact_lock(hashtext('projection:' || $1))"
+_READ_CHECKPOINT = "SELECT transaction_id, position FROM projection_checkpoints WHERE projection = $1"
+_WRITE_CHECKPOINT = """
+INSERT INTO projection_checkpoints (projection, transaction_id, position) VALUES ($1, $2, $3)
+ON CONFLICT (projection) DO UPDATE
+    SET transaction_id = EXCLUDED.transaction_id, position = EXCLUDED.position, updated_at = now()
+"""
+
+
+async def create_schema(conn: DbConnection, projection: Projection, schema: str) -> None:
+    await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    for statement in projection.ddl(schema):
+        await conn.execute(statement)
+
+
+async def read_checkpoint(db: Executor, name: str) -> LogPosition:
+    row = await db.fetchrow(_READ_CHECKPOINT, name)
+    return LOG_START if row is None else LogPosition(row["transaction_id"], row["position"])
+
+
+async def write_checkpoint(conn: DbConnection, name: str, position: LogPosition) -> None:
+    await conn.execute(_WRITE_CHECKPOINT, name, position.transaction_id, position.position)
+
+
+class ProjectionRunner:
+    """Applies new events to one projection; `run()` follows the log until cancelled."""
+
+    def __init__(
+        self,
+        dsn: str,
+        pool: asyncpg.Pool,
+        projection: Projection,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._dsn = dsn
+        self._pool = pool
+        self.projection = projection
+        self._store = EventStore()
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._advanced = asyncio.Condition()
+        self.position = LOG_START
+
+    async def setup(self) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(LOCK, self.projection.name)
+            await create_schema(conn, self.projection, self.projection.schema)
+            if await conn.fetchrow(_READ_CHECKPOINT, self.projection.name) is None:
+                await write_checkpoint(conn, self.projection.name, LOG_START)
+
+    async def apply_batch(self) -> int:
+        """Apply the next batch after the checkpoint; returns how many events were read."""
+        name = self.projection.name
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(LOCK, name)
+            position = await read_checkpoint(conn, name)
+            events = await self._store.read_log(conn, position, self._batch_size)
+            for event in events:
+                if self.projection.wants(event):
+                    await self.projection.apply(conn, self.projection.schema, event)
+            if events:
+                position = events[-1].log_position
+                await write_checkpoint(conn, name, position)
+        self.position = position
+        async with self._advanced:
+            self._advanced.notify_all()
+        return len(events)
+
+    async def catch_up(self) -> int:
+        total = 0
+        while (count := await self.apply_batch()) > 0:
+            total += count
+        return total
+
+    async def wait_until(self, position: LogPosition, timeout: float = 5.0) -> bool:
+        """Read-your-writes: wait until the model includes `position` (True) or time runs out."""
+
+        async def reached() -> None:
+            async with self._advanced:
+                await self._advanced.wait_for(lambda: self.position >= position)
+
+        self._wake.set()
+        try:
+            await asyncio.wait_for(reached(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    async def _held_back(self) -> bool:
+        """Committed events exist past the checkpoint but an older transaction still hides them."""
+        return bool(
+            await self._pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, position) > ($1, $2))",
+                self.position.transaction_id,
+                self.position.position,
+            )
+        )
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while True:
+            listener: asyncpg.Connection | None = None
+            try:
+                await self.setup()
+                listener = await connect(self._dsn)
+                await listener.add_listener(EVENTS_CHANNEL, self._on_notify)
+                backoff = 0.2
+                while True:
+                    self._wake.clear()
+                    if await self.apply_batch() >= self._batch_size:
+                        continue
+                    if await self._held_back():
+                        await asyncio.sleep(0.005)
+                        continue
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                    if listener.is_closed():
+                        raise ConnectionError("projection listener connection closed")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "projection %s interrupted (%s: %s); retrying in %.1fs",
+                    self.projection.name,
+                    type(exc).__name__,
+                    exc,
+                    backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                if listener is not None and not listener.is_closed():
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(listener.close(), 2)

@@ -1,0 +1,121 @@
+"""The composition root every service process runs: database, Kafka, relay, consumers, projections.
+
+A service declares its tables, projections and consumers; `ServiceRuntime` opens the database,
+creates the schema, starts the outbox relay, binds consumers to the broker, keeps projections
+current, and shuts all of it down in the reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Iterable, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+
+from shared.contracts.integration_event import topic_for
+from shared.eventstore.unit_of_work import Database
+from shared.messaging.admin import ensure_topics
+from shared.messaging.consumer import EventConsumer
+from shared.messaging.dead_letters import DeadLetterPublisher, dead_letter_topic
+from shared.messaging.kafka import reliable_producer, service_broker
+from shared.outbox.relay import OutboxRelay
+from shared.projections.projection import Projection
+from shared.projections.runner import ProjectionRunner
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    """Owns a service's long-lived resources and background tasks."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        database_url: str,
+        kafka_bootstrap_servers: str,
+        topic_prefix: str = "",
+        ddl: Iterable[str] = (),
+        projections: Sequence[Projection] = (),
+        consumers: Sequence[EventConsumer] = (),
+        publishes: Sequence[str] = (),
+        pool_size: int = 10,
+    ) -> None:
+        self.name = name
+        self.database = Database(database_url, producer=name, topic_prefix=topic_prefix)
+        self.kafka_bootstrap_servers = kafka_bootstrap_servers
+        self.topic_prefix = topic_prefix
+        self._ddl = list(ddl)
+        self.consumers = list(consumers)
+        self.projections: dict[str, ProjectionRunner] = {}
+        self._projection_defs = list(projections)
+        self._publishes = list(publishes)
+        self._pool_size = pool_size
+        self.broker: KafkaBroker | None = None
+        self.producer: AIOKafkaProducer | None = None
+        self.relay: OutboxRelay | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.database.open(self._ddl, max_size=self._pool_size)
+        await ensure_topics(self.kafka_bootstrap_servers, self.topics())
+        pool = self.database.pool
+        self.producer = reliable_producer(self.kafka_bootstrap_servers, client_id=f"{self.name}-relay")
+        await self.producer.start()
+        self.relay = OutboxRelay(self.database.dsn, pool, self.producer)
+        self._spawn(self.relay.run(), "outbox relay")
+        for definition in self._projection_defs:
+            runner = ProjectionRunner(self.database.dsn, pool, definition)
+            await runner.setup()
+            self.projections[definition.name] = runner
+            self._spawn(runner.run(), f"projection {definition.name}")
+        if self.consumers:
+            self.broker = service_broker(self.kafka_bootstrap_servers, client_id=self.name)
+            for consumer in self.consumers:
+                publisher = DeadLetterPublisher(
+                    self.producer, consumer=consumer.name, topic_prefix=self.topic_prefix
+                )
+                consumer.bind(self.database, publisher, topic_prefix=self.topic_prefix)
+                consumer.subscribe(self.broker)
+                self._spawn(consumer.sweep_parked(), f"parked sweep {consumer.name}")
+            await self.broker.start()
+        log.info("%s runtime started", self.name)
+
+    def topics(self) -> list[str]:
+        """Every topic this service reads or writes, dead letters included."""
+        names = {dead_letter_topic(self.topic_prefix)}
+        names.update(topic_for(t, self.topic_prefix) for t in self._publishes)
+        for consumer in self.consumers:
+            names.update(consumer.topics_with_prefix(self.topic_prefix))
+        return sorted(names)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        task = asyncio.create_task(coro, name=f"{self.name}: {what}")
+        self._tasks.append(task)
+
+    async def stop(self) -> None:
+        if self.broker is not None:
+            await self.broker.stop()
+            self.broker = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.producer is not None:
+            await self.producer.stop()
+            self.producer = None
+        await self.database.close()
+        log.info("%s runtime stopped", self.name)
+
+    async def __aenter__(self) -> ServiceRuntime:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
