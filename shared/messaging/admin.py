@@ -29,7 +29,9 @@ async def ensure_topics(
         if replication_factor is None:
             brokers = len((await admin.describe_cluster())["brokers"])
             replication_factor = min(3, max(brokers, 1))
-        new = [NewTopic(name=t, num_partitions=partitions, replication_factor=replication_factor) for t in wanted]
+        new = [
+            NewTopic(name=t, num_partitions=partitions, replication_factor=replication_factor) for t in wanted
+        ]
         try:
             await admin.create_topics(new)
         except TopicAlreadyExistsError:

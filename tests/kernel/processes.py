@@ -24,8 +24,13 @@ class ServiceProcess:
     async def start(self, timeout: float = 60) -> None:
         log = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", self.module, env=self.env, cwd=REPO,
-            stdout=asyncio.subprocess.PIPE, stderr=log,
+            sys.executable,
+            "-m",
+            self.module,
+            env=self.env,
+            cwd=REPO,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
         )
         assert self.proc.stdout is not None
         line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)

@@ -40,7 +40,9 @@ async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProduc
 
 
 @pytest.fixture
-async def ledger(ledger_dsn, kafka_bootstrap_servers, topic_prefix, tmp_path: Path) -> AsyncIterator[ServiceProcess]:
+async def ledger(
+    ledger_dsn, kafka_bootstrap_servers, topic_prefix, tmp_path: Path
+) -> AsyncIterator[ServiceProcess]:
     process = ServiceProcess(
         LEDGER,
         {
@@ -56,8 +58,9 @@ async def ledger(ledger_dsn, kafka_bootstrap_servers, topic_prefix, tmp_path: Pa
     await process.stop()
 
 
-async def publish_credits(database: Database, producer: AIOKafkaProducer, account: str, *credits: ProbeCredited,
-                          prefix: str) -> list[Envelope]:
+async def publish_credits(
+    database: Database, producer: AIOKafkaProducer, account: str, *credits: ProbeCredited, prefix: str
+) -> list[Envelope]:
     """Service A: write credits to its outbox in one transaction, then relay them to Kafka."""
     database.topic_prefix = prefix
     async with database.unit_of_work() as uow:
@@ -93,7 +96,9 @@ def credit(amount: int, **flags: bool) -> ProbeCredited:
     return ProbeCredited(account_id="acc", amount=amount, **flags)
 
 
-async def test_event_from_service_a_reaches_service_b_once(database, producer, ledger, ledger_dsn, topic_prefix):
+async def test_event_from_service_a_reaches_service_b_once(
+    database, producer, ledger, ledger_dsn, topic_prefix
+):
     envelopes = await publish_credits(database, producer, "acc", credit(5), credit(7), prefix=topic_prefix)
     credits = await wait_for_credits(ledger_dsn, "acc", 2)
     assert credits == [str(e.event_id) for e in envelopes]
@@ -101,7 +106,9 @@ async def test_event_from_service_a_reaches_service_b_once(database, producer, l
         assert await conn.fetchval("SELECT count(*) FROM outbox") == 0  # relayed rows are gone
 
 
-async def test_the_same_message_delivered_twice_applies_once(database, producer, ledger, ledger_dsn, topic_prefix):
+async def test_the_same_message_delivered_twice_applies_once(
+    database, producer, ledger, ledger_dsn, topic_prefix
+):
     [first] = await publish_credits(database, producer, "acc", credit(5), prefix=topic_prefix)
     await wait_for_credits(ledger_dsn, "acc", 1)
     topic = f"{topic_prefix}ProbeCredited"
@@ -116,13 +123,18 @@ async def test_the_same_message_delivered_twice_applies_once(database, producer,
 async def test_sigkill_after_commit_before_offset_commit_applies_once(
     database, producer, ledger, ledger_dsn, topic_prefix, kafka_bootstrap_servers
 ):
-    [crash] = await publish_credits(database, producer, "acc", credit(3, crash_after_commit=True), prefix=topic_prefix)
+    [crash] = await publish_credits(
+        database, producer, "acc", credit(3, crash_after_commit=True), prefix=topic_prefix
+    )
     assert await ledger.wait_exit(timeout=30) == -9  # it killed itself right after its commit
     assert await ledger_credits(ledger_dsn, "acc") == [str(crash.event_id)]  # the effect is committed
 
     # ...but the offset is not: Kafka will deliver the message again.
-    probe = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap_servers, group_id=f"{topic_prefix}kernel-ledger",
-                             enable_auto_commit=False)
+    probe = AIOKafkaConsumer(
+        bootstrap_servers=kafka_bootstrap_servers,
+        group_id=f"{topic_prefix}kernel-ledger",
+        enable_auto_commit=False,
+    )
     await probe.start()
     try:
         topic = f"{topic_prefix}ProbeCredited"
@@ -148,8 +160,12 @@ async def test_malformed_and_poison_messages_go_to_the_dead_letter_topic_and_the
     [good] = await publish_credits(database, producer, "acc", credit(9), prefix=topic_prefix)
     assert await wait_for_credits(ledger_dsn, "acc", 1) == [str(good.event_id)]
 
-    dlq = AIOKafkaConsumer(dead_letter_topic(topic_prefix), bootstrap_servers=kafka_bootstrap_servers,
-                           auto_offset_reset="earliest", group_id=None)
+    dlq = AIOKafkaConsumer(
+        dead_letter_topic(topic_prefix),
+        bootstrap_servers=kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
     await dlq.start()
     try:
         letters = []

@@ -107,7 +107,9 @@ async def test_a_reader_never_skips_an_event_committed_after_a_later_position(da
         assert low.position < high.position  # the positions really were assigned in the other order
 
 
-async def test_many_concurrent_writers_and_a_follower_see_every_event_exactly_once(database: Database) -> None:
+async def test_many_concurrent_writers_and_a_follower_see_every_event_exactly_once(
+    database: Database,
+) -> None:
     store = EventStore()
     writers, per_writer = 8, 40
     done = asyncio.Event()

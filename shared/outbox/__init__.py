@@ -1,0 +1,1 @@
+"""outbox of the shared kernel."""
