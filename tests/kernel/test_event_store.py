@@ -75,14 +75,22 @@ async def test_a_reader_never_skips_an_event_committed_after_a_later_position(da
         first_inserted = asyncio.Event()
         second_committed = asyncio.Event()
 
-        async def slow_low_position(n: int = round_no) -> None:
+        async def slow_low_position(
+            n: int = round_no,
+            first_inserted: asyncio.Event = first_inserted,
+            second_committed: asyncio.Event = second_committed,
+        ) -> None:
             async with database.pool.acquire() as conn, conn.transaction():
                 await store.append(conn, f"low-{n}", "t", 0, events("Low"))
                 first_inserted.set()
                 await second_committed.wait()
                 await asyncio.sleep(random.random() / 100)
 
-        async def fast_high_position(n: int = round_no) -> None:
+        async def fast_high_position(
+            n: int = round_no,
+            first_inserted: asyncio.Event = first_inserted,
+            second_committed: asyncio.Event = second_committed,
+        ) -> None:
             await first_inserted.wait()
             async with database.pool.acquire() as conn, conn.transaction():
                 await store.append(conn, f"high-{n}", "t", 0, events("High"))
