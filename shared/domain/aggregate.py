@@ -49,6 +49,11 @@ class Aggregate(ABC):
         """The stream version this instance was read at: the expected version for the next append."""
         return self.version
 
+    @property
+    def current_version(self) -> int:
+        """The version the stream will have once the pending events are saved."""
+        return self.version + len(self._pending)
+
     def take_pending(self) -> list[VersionedEvent]:
         events, self._pending = self._pending, []
         return events

@@ -1,0 +1,393 @@
+"""The cart aggregate: lines, promotion codes, and the checkouts it became.
+
+Rules (Elastic Path's, see ep-api.md §6-§7): the currency is fixed by the first item; adding a
+product already in the cart with the same custom inputs adds to its quantity; at most 100 unique
+lines; quantity 0 removes a line; a stock-managed product cannot exceed what is available; an
+empty cart cannot be checked out; checking out an unchanged cart again is a retry and names the
+same order instead of making a second one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+from uuid import NAMESPACE_URL, uuid4, uuid5
+
+from services.cart.domain.errors import CartRuleBroken, InsufficientStock, ItemNotInCart
+from services.cart.domain.events import (
+    CART_EVENTS,
+    CartCheckedOut,
+    CartCreated,
+    CartDeleted,
+    CartItemAdded,
+    CartItemQuantityChanged,
+    CartItemRemoved,
+    CartItemsCleared,
+    CartItemTaxAdded,
+    CartItemTaxRemoved,
+    CartRenamed,
+    PromotionCodeApplied,
+    PromotionCodeRemoved,
+    TaxLine,
+)
+from services.cart.domain.pricing import PricedLineInput
+from shared.contracts.registry import EventRegistry, VersionedEvent
+from shared.contracts.values import Address, Customer, Totals
+from shared.domain.aggregate import Aggregate
+
+MAX_UNIQUE_ITEMS = 100
+MAX_QUANTITY = 1_000_000
+MAX_TAX_ITEMS_PER_LINE = 5
+ORDER_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://checkout-platform/orders")
+
+
+def order_id_for(cart_id: str, cart_version: int) -> str:
+    """The order a cart becomes is derived from its reference (and the cart's version), so a
+    retried checkout of an unchanged cart names the same order everywhere."""
+    return str(uuid5(ORDER_ID_NAMESPACE, f"{cart_id}@{cart_version}"))
+
+
+@dataclass(frozen=True)
+class ProductSnapshot:
+    """What the cart needs to know of a catalogue product when it is added."""
+
+    id: str
+    sku: str
+    name: str
+    slug: str
+    description: str
+    status: str
+    manage_stock: bool
+    prices: dict[str, tuple[int, bool]]  # currency -> (amount, includes_tax)
+
+
+@dataclass
+class CartLine:
+    id: str
+    type: str
+    quantity: int
+    unit_amount: int
+    currency: str
+    includes_tax: bool
+    product_id: str | None = None
+    sku: str = ""
+    slug: str = ""
+    name: str = ""
+    description: str = ""
+    manage_stock: bool = False
+    custom_inputs: dict[str, Any] = field(default_factory=dict)
+    taxes: list[TaxLine] = field(default_factory=list)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    order_id: str
+    cart_version: int
+    totals: Totals
+
+
+class Cart(Aggregate):
+    stream_type = "cart"
+    registry: ClassVar[EventRegistry] = CART_EVENTS
+
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.name = "Cart"
+        self.description = ""
+        self.currency: str | None = None
+        self.lines: dict[str, CartLine] = {}
+        self.promotion_codes: dict[str, str] = {}  # code -> promotion id
+        self.checkouts: list[Checkout] = []
+        self.changed_since_checkout = True
+        self.created_at: datetime | None = None
+        self.updated_at: datetime | None = None
+
+    # -- commands -------------------------------------------------------------------------
+
+    def ensure_created(self, now: datetime, name: str = "Cart", description: str = "") -> None:
+        """Carts are created lazily: by `POST /v2/carts` or by adding the first item."""
+        if self.created_at is None:
+            self._record(CartCreated(name=name or "Cart", description=description, at=now))
+
+    def rename(self, name: str, description: str, now: datetime) -> None:
+        self.ensure_created(now)
+        if (name, description) != (self.name, self.description):
+            self._record(CartRenamed(name=name, description=description, at=now))
+
+    def add_product(
+        self,
+        product: ProductSnapshot,
+        quantity: int,
+        *,
+        currency: str,
+        available: int | None,
+        now: datetime,
+        custom_inputs: dict[str, Any] | None = None,
+    ) -> str:
+        """Add `quantity` of a product; returns the line's id. `available` is None when unmanaged."""
+        self._check_quantity(quantity, "data.quantity")
+        if product.status != "live":
+            raise CartRuleBroken("Product not available", f"Product {product.sku or product.id} is not live")
+        currency = self.currency or currency
+        if currency not in product.prices:
+            raise CartRuleBroken(
+                "Price not found",
+                f"Product {product.sku or product.id} has no price in {currency}",
+                meta={"id": product.id, "sku": product.sku},
+            )
+        inputs = custom_inputs or {}
+        existing = next(
+            (
+                line
+                for line in self.lines.values()
+                if line.type == "cart_item" and line.product_id == product.id and line.custom_inputs == inputs
+            ),
+            None,
+        )
+        wanted = quantity + (existing.quantity if existing else 0)
+        self._check_quantity(wanted, "data.quantity")
+        if product.manage_stock and available is not None and wanted > available:
+            raise InsufficientStock(product.sku, product.id, available)
+        self.ensure_created(now)
+        if existing is not None:
+            self._record(CartItemQuantityChanged(item_id=existing.id, quantity=wanted, at=now))
+            return existing.id
+        self._check_room()
+        amount, includes_tax = product.prices[currency]
+        item_id = str(uuid4())
+        self._record(
+            CartItemAdded(
+                item_id=item_id,
+                type="cart_item",
+                product_id=product.id,
+                sku=product.sku,
+                slug=product.slug,
+                name=product.name,
+                description=product.description,
+                quantity=quantity,
+                unit_amount=amount,
+                currency=currency,
+                includes_tax=includes_tax,
+                manage_stock=product.manage_stock,
+                custom_inputs=inputs,
+                at=now,
+            )
+        )
+        return item_id
+
+    def add_custom_item(
+        self,
+        *,
+        name: str,
+        sku: str,
+        description: str,
+        quantity: int,
+        amount: int,
+        includes_tax: bool,
+        currency: str,
+        now: datetime,
+    ) -> str:
+        """A free-form line (shipping, customs, taxes...). Only shoppers' implicit tokens may add one."""
+        self._check_quantity(quantity, "data.quantity")
+        if abs(amount) > 10**12:
+            raise CartRuleBroken("Invalid price", "price.amount is out of range", source="data.price.amount")
+        self.ensure_created(now)
+        self._check_room()
+        item_id = str(uuid4())
+        self._record(
+            CartItemAdded(
+                item_id=item_id,
+                type="custom_item",
+                sku=sku,
+                name=name,
+                description=description,
+                quantity=quantity,
+                unit_amount=amount,
+                currency=self.currency or currency,
+                includes_tax=includes_tax,
+                at=now,
+            )
+        )
+        return item_id
+
+    def change_quantity(self, item_id: str, quantity: int, *, available: int | None, now: datetime) -> None:
+        line = self._line(item_id)
+        if quantity == 0:
+            self._record(CartItemRemoved(item_id=item_id, at=now))
+            return
+        self._check_quantity(quantity, "data.quantity")
+        if line.manage_stock and available is not None and quantity > line.quantity and quantity > available:
+            raise InsufficientStock(line.sku, line.product_id or "", available)
+        if quantity != line.quantity:
+            self._record(CartItemQuantityChanged(item_id=item_id, quantity=quantity, at=now))
+
+    def remove_item(self, item_id: str, now: datetime) -> None:
+        self._line(item_id)
+        self._record(CartItemRemoved(item_id=item_id, at=now))
+
+    def clear(self, now: datetime) -> None:
+        if self.lines or self.promotion_codes:
+            self._record(CartItemsCleared(at=now))
+
+    def add_tax(self, item_id: str, tax: TaxLine, now: datetime) -> None:
+        line = self._line(item_id)
+        if len(line.taxes) >= MAX_TAX_ITEMS_PER_LINE:
+            raise CartRuleBroken(
+                "Too many tax items", f"An item can have at most {MAX_TAX_ITEMS_PER_LINE} tax items"
+            )
+        rate = Decimal(tax.rate)
+        if not (Decimal(0) <= rate <= Decimal(1)):
+            raise CartRuleBroken("Invalid rate", "rate must be between 0 and 1", source="data.rate")
+        self._record(CartItemTaxAdded(item_id=item_id, tax=tax, at=now))
+
+    def remove_tax(self, item_id: str, tax_id: str, now: datetime) -> None:
+        line = self._line(item_id)
+        if not any(t.id == tax_id for t in line.taxes):
+            raise ItemNotInCart(tax_id)
+        self._record(CartItemTaxRemoved(item_id=item_id, tax_id=tax_id, at=now))
+
+    def apply_promotion(self, code: str, promotion_id: str, now: datetime) -> None:
+        """Apply an applicable code (the promotion checked it); applying it again changes nothing."""
+        self.ensure_created(now)
+        if code not in self.promotion_codes:
+            self._record(PromotionCodeApplied(code=code, promotion_id=promotion_id, at=now))
+
+    def remove_promotion(self, code: str, now: datetime) -> None:
+        if code not in self.promotion_codes:
+            raise CartRuleBroken(
+                "Not Found", f"Promotion code {code} is not applied to this cart", meta={"code": code}
+            )
+        self._record(PromotionCodeRemoved(code=code, at=now))
+
+    def check_out(
+        self,
+        *,
+        customer: Customer,
+        billing_address: Address,
+        shipping_address: Address,
+        totals: Totals,
+        promotion_codes: list[str],
+        now: datetime,
+    ) -> tuple[str, bool]:
+        """Record the checkout; returns (order id, True if new). An unchanged cart is a retry."""
+        if self.checkouts and not self.changed_since_checkout:
+            return self.checkouts[-1].order_id, False
+        if not any(line.type in ("cart_item", "custom_item") for line in self.lines.values()):
+            raise CartRuleBroken("Cart is empty", "Cannot check out an empty cart", source="data")
+        order_id = order_id_for(self.id, self.current_version)
+        self._record(
+            CartCheckedOut(
+                order_id=order_id,
+                cart_version=self.current_version,
+                customer=customer,
+                billing_address=billing_address,
+                shipping_address=shipping_address,
+                totals=totals,
+                promotion_codes=promotion_codes,
+                at=now,
+            )
+        )
+        return order_id, True
+
+    def delete(self, now: datetime) -> None:
+        if self.created_at is not None:
+            self._record(CartDeleted(at=now))
+
+    # -- queries --------------------------------------------------------------------------
+
+    def pricing_lines(self) -> list[PricedLineInput]:
+        return [
+            PricedLineInput(
+                item_id=line.id,
+                type=line.type,
+                quantity=line.quantity,
+                unit_amount=line.unit_amount,
+                includes_tax=line.includes_tax,
+                tax_rates=tuple(Decimal(t.rate) for t in line.taxes),
+            )
+            for line in self.lines.values()
+        ]
+
+    def quantity_of(self, product_id: str) -> int:
+        return sum(line.quantity for line in self.lines.values() if line.product_id == product_id)
+
+    # -- rules ----------------------------------------------------------------------------
+
+    def _line(self, item_id: str) -> CartLine:
+        line = self.lines.get(item_id)
+        if line is None:
+            raise ItemNotInCart(item_id)
+        return line
+
+    def _check_room(self) -> None:
+        if len(self.lines) + len(self.promotion_codes) >= MAX_UNIQUE_ITEMS:
+            raise CartRuleBroken("Too many items", f"A cart can hold at most {MAX_UNIQUE_ITEMS} unique items")
+
+    @staticmethod
+    def _check_quantity(quantity: int, source: str) -> None:
+        if quantity < 1 or quantity > MAX_QUANTITY:
+            raise CartRuleBroken(
+                "Invalid quantity", f"quantity must be between 1 and {MAX_QUANTITY}", source=source
+            )
+
+    # -- state ----------------------------------------------------------------------------
+
+    def apply(self, event: VersionedEvent) -> None:
+        at = getattr(event, "at", None)
+        match event:
+            case CartCreated(name=name, description=description):
+                self.name, self.description = name, description
+                self.created_at = at
+            case CartRenamed(name=name, description=description):
+                self.name, self.description = name, description
+            case CartItemAdded():
+                self.currency = self.currency or event.currency
+                self.lines[event.item_id] = CartLine(
+                    id=event.item_id,
+                    type=event.type,
+                    quantity=event.quantity,
+                    unit_amount=event.unit_amount,
+                    currency=event.currency,
+                    includes_tax=event.includes_tax,
+                    product_id=event.product_id,
+                    sku=event.sku,
+                    slug=event.slug,
+                    name=event.name,
+                    description=event.description,
+                    manage_stock=event.manage_stock,
+                    custom_inputs=dict(event.custom_inputs),
+                    created_at=at,
+                    updated_at=at,
+                )
+            case CartItemQuantityChanged(item_id=item_id, quantity=quantity):
+                self.lines[item_id] = replace(self.lines[item_id], quantity=quantity, updated_at=at)
+            case CartItemRemoved(item_id=item_id):
+                self.lines.pop(item_id, None)
+            case CartItemsCleared():
+                self.lines.clear()
+                self.promotion_codes.clear()
+            case CartItemTaxAdded(item_id=item_id, tax=tax):
+                self.lines[item_id].taxes.append(tax)
+            case CartItemTaxRemoved(item_id=item_id, tax_id=tax_id):
+                line = self.lines[item_id]
+                line.taxes = [t for t in line.taxes if t.id != tax_id]
+            case PromotionCodeApplied(code=code, promotion_id=promotion_id):
+                self.promotion_codes[code] = promotion_id
+            case PromotionCodeRemoved(code=code):
+                self.promotion_codes.pop(code, None)
+            case CartCheckedOut(order_id=order_id, cart_version=cart_version, totals=totals):
+                self.checkouts.append(Checkout(order_id, cart_version, totals))
+            case CartDeleted():
+                self.lines.clear()
+                self.promotion_codes.clear()
+                self.created_at = None
+                self.currency = None
+        if not self.lines:
+            self.currency = None
+        self.changed_since_checkout = not isinstance(event, CartCheckedOut)
+        if at is not None:
+            self.updated_at = at

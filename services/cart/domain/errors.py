@@ -1,0 +1,52 @@
+"""Rule violations of the cart service, each carrying the Elastic Path error it answers with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.domain.errors import DomainError
+
+
+class InsufficientStock(DomainError):
+    status = 400
+    title = "Insufficient stock"
+
+    def __init__(self, sku: str, product_id: str, available: int) -> None:
+        super().__init__(
+            f"There is not enough stock to add {sku or product_id} to your cart",
+            meta={"id": product_id, "sku": sku, "available": available},
+        )
+
+
+class ItemNotInCart(DomainError):
+    status = 404
+    title = "Not Found"
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__("The Item doesn't exist in the cart", meta={"id": item_id})
+
+
+class CartRuleBroken(DomainError):
+    """A 400 about the cart's contents (empty cart, too many items, no price in the currency...)."""
+
+    status = 400
+
+    def __init__(
+        self, title: str, detail: str, *, source: str | None = None, meta: dict[str, Any] | None = None
+    ):
+        super().__init__(detail, title=title, source=source, meta=meta)
+
+
+class PromotionNotApplicable(DomainError):
+    """A code that exists but cannot apply now: disabled, not started, expired, exhausted."""
+
+    status = 422
+    title = "Promotion not applicable"
+
+
+class PromotionNotFound(DomainError):
+    status = 404
+    title = "Not Found"
+
+    def __init__(self) -> None:
+        super().__init__("No promotion could be found with the given code.")

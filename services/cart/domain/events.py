@@ -1,0 +1,210 @@
+"""Domain events of the cart service (internal; the public facts are in shared.contracts.events)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shared.contracts.registry import EventRegistry, VersionedEvent
+from shared.contracts.values import Address, Customer, ProductPrice, Totals
+
+CART_EVENTS = EventRegistry("cart service")
+
+
+class TaxLine(VersionedEvent):
+    """A tax item on a cart line (rate as a decimal fraction string, e.g. "0.2")."""
+
+    id: str
+    name: str = ""
+    jurisdiction: str = ""
+    code: str = ""
+    rate: str
+
+
+# -- carts ---------------------------------------------------------------------------------
+
+
+@CART_EVENTS.register
+class CartCreated(VersionedEvent):
+    name: str = "Cart"
+    description: str = ""
+    at: datetime
+
+
+@CART_EVENTS.register
+class CartRenamed(VersionedEvent):
+    name: str
+    description: str
+    at: datetime
+
+
+@CART_EVENTS.register
+class CartItemAdded(VersionedEvent):
+    """A product (`cart_item`) or a free-form `custom_item` line joined the cart."""
+
+    item_id: str
+    type: str  # cart_item | custom_item
+    product_id: str | None = None
+    sku: str = ""
+    slug: str = ""
+    name: str = ""
+    description: str = ""
+    quantity: int
+    unit_amount: int
+    currency: str
+    includes_tax: bool = False
+    manage_stock: bool = False
+    custom_inputs: dict[str, Any] = {}
+    at: datetime
+
+
+@CART_EVENTS.register
+class CartItemQuantityChanged(VersionedEvent):
+    item_id: str
+    quantity: int
+    at: datetime
+
+
+@CART_EVENTS.register
+class CartItemRemoved(VersionedEvent):
+    item_id: str
+    at: datetime
+
+
+@CART_EVENTS.register
+class CartItemsCleared(VersionedEvent):
+    at: datetime
+
+
+@CART_EVENTS.register
+class CartItemTaxAdded(VersionedEvent):
+    item_id: str
+    tax: TaxLine
+    at: datetime
+
+
+@CART_EVENTS.register
+class CartItemTaxRemoved(VersionedEvent):
+    item_id: str
+    tax_id: str
+    at: datetime
+
+
+@CART_EVENTS.register
+class PromotionCodeApplied(VersionedEvent):
+    code: str
+    promotion_id: str
+    at: datetime
+
+
+@CART_EVENTS.register
+class PromotionCodeRemoved(VersionedEvent):
+    code: str
+    at: datetime
+
+
+@CART_EVENTS.register
+class CartCheckedOut(VersionedEvent):
+    """The cart, as it stood at `cart_version`, became order `order_id`."""
+
+    order_id: str
+    cart_version: int
+    customer: Customer
+    billing_address: Address
+    shipping_address: Address
+    totals: Totals
+    promotion_codes: list[str] = []
+    at: datetime
+
+
+@CART_EVENTS.register
+class CartDeleted(VersionedEvent):
+    at: datetime
+
+
+# -- catalogue -----------------------------------------------------------------------------
+
+
+@CART_EVENTS.register
+class ProductDefined(VersionedEvent):
+    """A product's full state after a create, an update, or an import from another catalogue."""
+
+    sku: str
+    name: str
+    slug: str = ""
+    description: str = ""
+    status: str = "live"
+    commodity_type: str = "physical"
+    price: list[ProductPrice] = []
+    manage_stock: bool = False
+    source: str = "api"  # api | the producer of an imported ProductPublished
+    at: datetime
+
+
+@CART_EVENTS.register
+class ProductDeleted(VersionedEvent):
+    at: datetime
+
+
+# -- promotions ----------------------------------------------------------------------------
+
+
+@CART_EVENTS.register
+class PromotionDefined(VersionedEvent):
+    """A promotion's full definition after a create or an update (Elastic Path's standard promotions)."""
+
+    name: str
+    description: str = ""
+    enabled: bool = False
+    automatic: bool = False
+    promotion_type: str  # fixed_discount | percent_discount
+    promotion_schema: dict[str, Any]
+    start: datetime
+    end: datetime
+    min_cart_value: list[dict[str, Any]] = []
+    max_discount_value: list[dict[str, Any]] = []
+    at: datetime
+
+
+@CART_EVENTS.register
+class PromotionCodesAdded(VersionedEvent):
+    codes: list[dict[str, Any]]  # {id, code, uses?, user?}
+    at: datetime
+
+
+@CART_EVENTS.register
+class PromotionCodeDeleted(VersionedEvent):
+    code_id: str
+    at: datetime
+
+
+@CART_EVENTS.register
+class PromotionCodeUsed(VersionedEvent):
+    code: str
+    order_id: str
+    at: datetime
+
+
+@CART_EVENTS.register
+class PromotionDeleted(VersionedEvent):
+    at: datetime
+
+
+# -- customers -----------------------------------------------------------------------------
+
+
+@CART_EVENTS.register
+class CustomerRegistered(VersionedEvent):
+    name: str
+    email: str
+    password_hash: str | None = None
+    external_ref: str | None = None
+    at: datetime
+
+
+@CART_EVENTS.register
+class CustomerUpdated(VersionedEvent):
+    name: str
+    email: str
+    external_ref: str | None = None
+    at: datetime
