@@ -47,6 +47,7 @@ class StockLevelChanged(IntegrationEvent):
     allocated: int
     available: int
     managed: bool = True
+    version: int = 0  # the stock stream's version: consumers ignore older levels
 
 
 @CONTRACTS.register

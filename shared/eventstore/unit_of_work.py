@@ -17,6 +17,7 @@ import asyncpg
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
+from shared.contracts.registry import VersionedEvent
 from shared.domain.aggregate import Aggregate
 from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
@@ -51,6 +52,11 @@ class UnitOfWork:
         for callback in self._after_commit:
             callback()
 
+    async def history(self, cls: type[Aggregate], aggregate_id: str) -> list[VersionedEvent]:
+        """The committed events of one aggregate, upcast and decoded."""
+        records = await self._store.read_stream(self.connection, f"{cls.stream_type}-{aggregate_id}")
+        return [cls.registry.load(r.event_type, r.schema_version, r.data) for r in records]
+
     async def load(self, cls: type[A], aggregate_id: str) -> A:
         """The aggregate rebuilt from its stream (a new, empty one if the stream does not exist)."""
         stream_id = f"{cls.stream_type}-{aggregate_id}"
@@ -58,9 +64,7 @@ class UnitOfWork:
         if tracked is not None:
             assert isinstance(tracked, cls)
             return tracked
-        records = await self._store.read_stream(self.connection, stream_id)
-        history = [cls.registry.load(r.event_type, r.schema_version, r.data) for r in records]
-        aggregate = cls.rehydrate(aggregate_id, history)
+        aggregate = cls.rehydrate(aggregate_id, await self.history(cls, aggregate_id))
         self._tracked[stream_id] = aggregate
         return aggregate
 

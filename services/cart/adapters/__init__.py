@@ -1,0 +1,1 @@
+"""Adapters of the cart service: Postgres tables, Kafka consumers, the HTTP API."""

@@ -1,0 +1,146 @@
+"""Checkout: the cart becomes an incomplete order, announced to the other services by `CartCheckedOut`.
+
+Runs in one transaction: the final availability check, the cart's `CartCheckedOut`, the use of
+each applied promotion code, and the integration event in the outbox. It answers at once with
+the order as the order service will create it; it never waits on another service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.cart.application.lookups import available_stock, price
+from services.cart.domain.cart import Cart
+from services.cart.domain.customer import Customer as CustomerAggregate
+from services.cart.domain.errors import InsufficientStock
+from services.cart.domain.events import CartCheckedOut
+from services.cart.domain.pricing import CartPrice
+from services.cart.domain.product import Product
+from services.cart.domain.promotion import Promotion
+from shared.contracts import events as contracts
+from shared.contracts.envelope import utc_now
+from shared.contracts.values import Address, Customer, Money, OrderLine
+from shared.domain.errors import DomainError
+from shared.eventstore.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class CheckOut:
+    cart_id: str
+    billing_address: Address
+    shipping_address: Address
+    customer_id: str | None = None
+    customer_name: str | None = None
+    customer_email: str | None = None
+    order_number: str | None = None
+    external_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: contracts.CartCheckedOut
+    created: bool
+
+
+async def _customer(uow: UnitOfWork, command: CheckOut) -> Customer:
+    if command.customer_id:
+        customer = await uow.load(CustomerAggregate, command.customer_id)
+        if not customer.registered:
+            raise DomainError(
+                "No customer exists with the given id",
+                status=404,
+                title="Not Found",
+                source="data.customer.id",
+            )
+        return Customer(id=customer.id, name=customer.name, email=customer.email)
+    assert command.customer_name is not None and command.customer_email is not None
+    return Customer(name=command.customer_name, email=command.customer_email)
+
+
+async def _check_stock(uow: UnitOfWork, cart: Cart) -> None:
+    for line in cart.lines.values():
+        if line.type != "cart_item" or not line.manage_stock or line.product_id is None:
+            continue
+        product = await uow.load(Product, line.product_id)
+        if not product.live:
+            continue
+        available = await available_stock(uow, product.snapshot())
+        if available is not None and line.quantity > available:
+            raise InsufficientStock(line.sku, line.product_id, available)
+
+
+def order_lines(cart: Cart, priced: CartPrice) -> list[OrderLine]:
+    lines = []
+    for line in cart.lines.values():
+        p = priced.lines[line.id]
+        lines.append(
+            OrderLine(
+                id=line.id,
+                type=line.type,
+                product_id=line.product_id,
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                manage_stock=line.manage_stock,
+                unit_price=Money(amount=line.unit_amount, currency=line.currency),
+                value=Money(amount=line.unit_amount * line.quantity, currency=line.currency),
+                tax=p.tax,
+                discount=p.discount,
+            )
+        )
+    return lines
+
+
+def snapshot(
+    cart: Cart, priced: CartPrice, checkout: CartCheckedOut, command: CheckOut
+) -> contracts.CartCheckedOut:
+    return contracts.CartCheckedOut(
+        cart_id=cart.id,
+        order_id=checkout.order_id,
+        customer=checkout.customer,
+        billing_address=checkout.billing_address,
+        shipping_address=checkout.shipping_address,
+        items=order_lines(cart, priced),
+        totals=checkout.totals,
+        promotion_codes=checkout.promotion_codes,
+        order_number=command.order_number,
+        external_ref=command.external_ref,
+        checked_out_at=checkout.at,
+    )
+
+
+async def check_out(uow: UnitOfWork, command: CheckOut) -> CheckoutResult:
+    cart = await uow.load(Cart, command.cart_id)
+    customer = await _customer(uow, command)
+    priced = await price(uow, cart)
+    now = utc_now()
+    retry = bool(cart.checkouts) and not cart.changed_since_checkout
+    if not retry:
+        await _check_stock(uow, cart)
+    order_id, created = cart.check_out(
+        customer=customer,
+        billing_address=command.billing_address,
+        shipping_address=command.shipping_address,
+        totals=priced.totals(),
+        promotion_codes=sorted(priced.applied),
+        now=now,
+    )
+    if created:
+        for code in priced.applied:
+            promotion = await uow.load(Promotion, cart.promotion_codes[code])
+            promotion.use_code(code, order_id, now)
+        checkout = cart.peek_pending()[-1]
+    else:
+        checkout = await _recorded_checkout(uow, cart, order_id)
+    assert isinstance(checkout, CartCheckedOut)
+    order = snapshot(cart, priced, checkout, command)
+    if created:
+        uow.publish(order, key=order_id, aggregate_id=cart.id, aggregate_version=cart.current_version)
+    return CheckoutResult(order=order, created=created)
+
+
+async def _recorded_checkout(uow: UnitOfWork, cart: Cart, order_id: str) -> CartCheckedOut:
+    for event in reversed(await uow.history(Cart, cart.id)):
+        if isinstance(event, CartCheckedOut) and event.order_id == order_id:
+            return event
+    raise AssertionError(f"checkout {order_id} of cart {cart.id} not in its stream")
