@@ -1,0 +1,1 @@
+"""The cart service's HTTP API (Elastic Path /v2 shapes)."""

@@ -1,0 +1,1 @@
+"""Elastic Path documents that more than one service answers with (the order object)."""
