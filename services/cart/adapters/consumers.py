@@ -1,0 +1,34 @@
+"""What the cart service learns from Kafka: products from other catalogues, and stock availability."""
+
+from __future__ import annotations
+
+from services.cart.application.catalogue import import_product
+from shared.contracts.envelope import Envelope
+from shared.contracts.events import ProductPublished, StockLevelChanged
+from shared.eventstore.unit_of_work import UnitOfWork
+from shared.messaging.consumer import EventConsumer
+
+cart_consumer = EventConsumer("cart")
+
+
+@cart_consumer.handles(ProductPublished)
+async def on_product_published(event: ProductPublished, envelope: Envelope, uow: UnitOfWork) -> None:
+    await import_product(uow, event, envelope.producer)
+
+
+@cart_consumer.handles(StockLevelChanged)
+async def on_stock_level_changed(event: StockLevelChanged, envelope: Envelope, uow: UnitOfWork) -> None:
+    """Keep the newest availability per product (older or repeated levels change nothing)."""
+    await uow.connection.execute(
+        """
+        INSERT INTO stock_levels (product_id, available, managed, version) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (product_id) DO UPDATE
+            SET available = EXCLUDED.available, managed = EXCLUDED.managed, version = EXCLUDED.version,
+                updated_at = now()
+            WHERE stock_levels.version < EXCLUDED.version
+        """,
+        event.product_id,
+        event.available,
+        event.managed,
+        event.version,
+    )

@@ -1,0 +1,1 @@
+"""Read models of the cart service (lists; single resources are read from their streams)."""

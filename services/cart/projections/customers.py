@@ -1,0 +1,32 @@
+"""The customer list behind `GET /v2/customers` (admins), filterable by name and email."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from shared.eventstore.database import DbConnection
+from shared.eventstore.store import RecordedEvent
+from shared.projections.projection import Projection
+
+
+class CustomersProjection(Projection):
+    name: ClassVar[str] = "customers"
+    event_types = frozenset({"CustomerRegistered", "CustomerUpdated"})
+
+    def ddl(self, schema: str) -> list[str]:
+        return [
+            f'CREATE TABLE IF NOT EXISTS "{schema}".customers ('
+            " id text PRIMARY KEY, name text NOT NULL, email text NOT NULL,"
+            " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)",
+        ]
+
+    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+        await conn.execute(
+            f'INSERT INTO "{schema}".customers VALUES ($1, $2, $3, $4, $4)'  # noqa: S608
+            " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,"
+            " updated_at = EXCLUDED.updated_at",
+            event.stream_id.removeprefix("customer-"),
+            event.data["name"],
+            event.data["email"],
+            event.occurred_at,
+        )
