@@ -1,0 +1,262 @@
+"""``python -m devstack run|start|stop|status``: the stack for ``make run``, ``make start`` and ``make stop``.
+
+- ``run``: start everything in the foreground, print the endpoints, stop it all on Ctrl-C/SIGTERM
+  (or as soon as one server dies).
+- ``start``: the same, detached: returns once everything is healthy, leaving the servers running and
+  their pids in ``.devstack/state.json``; prints ``export VAR=...`` lines (``eval "$(...)"`` works).
+- ``stop``: stop everything the state file names (SIGTERM, wait, SIGKILL), leaving nothing behind.
+- ``status``: what runs, and the endpoints.
+
+Each ``run``/``start`` is a fresh, throwaway stack under ``.devstack/stack`` (``$DEVSTACK_DIR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import shlex
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from devstack import proctable
+from devstack.errors import DevstackError
+from devstack.processes import ManagedProcess, ProcessRecord, stop_records
+from devstack.stack import Stack
+from devstack.state import STATE_FILE, StackState, clear_state, devstack_home, read_state, write_state
+
+log = logging.getLogger("devstack")
+
+EXIT_NOT_RUNNING = 3
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    log.propagate = False
+
+
+def _print_exports(env: Mapping[str, str]) -> None:
+    for key, value in env.items():
+        print(f"export {key}={shlex.quote(value)}")
+    sys.stdout.flush()
+
+
+def _fresh_stack(home: Path) -> Stack:
+    work = home / "stack"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    return Stack(work)
+
+
+def _state_of(stack: Stack, *, mode: str, detach: bool) -> StackState:
+    servers = stack.processes()[len(stack.apps) :]
+
+    def record(process: ManagedProcess) -> ProcessRecord:
+        return process.detach() if detach else process.record()
+
+    return StackState(
+        env=stack.env(),
+        apps=[record(process) for process in stack.apps],
+        servers=[record(process) for process in servers],
+        cleanup=[str(p) for p in stack.scratch_paths()],
+        mode=mode,
+        owner_pid=None if detach else os.getpid(),
+        started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
+
+
+def _check_not_running(home: Path) -> int | None:
+    """None if no stack runs (forgetting a dead one); else the exit code to return."""
+    state = read_state(home)
+    if state is None:
+        return None
+    alive = [r for r in state.records() if r.is_alive()]
+    if not alive:
+        _remove(state.cleanup)
+        clear_state(home)
+        return None
+    log.error(
+        "a stack is already running (%s: %s); stop it first: python -m devstack stop",
+        home / STATE_FILE,
+        ", ".join(r.name for r in alive),
+    )
+    return 1
+
+
+def _remove(paths: list[str]) -> None:
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def cmd_start(home: Path) -> int:
+    """Start detached; return once healthy."""
+    state = read_state(home)
+    if state is not None and state.records() and all(r.is_alive() for r in state.records()):
+        log.info("the stack is already running (%s)", home / STATE_FILE)
+        _print_exports(state.env)
+        return 0
+    refused = _check_not_running(home)
+    if refused is not None:
+        return refused
+    stack = _fresh_stack(home)
+    try:
+        asyncio.run(stack.start())
+    except DevstackError as exc:
+        log.error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        stack.stop()
+        return 130
+    state_path = write_state(home, _state_of(stack, mode="detached", detach=True))
+    _print_exports(stack.env())
+    log.info("stack running; logs under %s, state in %s", stack.work_dir, state_path)
+    log.info("stop it with: make stop (python -m devstack stop)")
+    return 0
+
+
+def cmd_stop(home: Path, timeout: float | None) -> int:
+    """Stop whatever the state file names."""
+    state = read_state(home)
+    if state is None:
+        log.info("nothing to stop (no %s)", home / STATE_FILE)
+        return 0
+    owner = state.owner_pid
+    if state.mode == "foreground" and owner is not None and proctable.is_alive(owner):
+        log.info("asking the foreground `devstack run` (pid %d) to stop…", owner)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(owner, signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while proctable.is_alive(owner) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    names = ", ".join(r.name for r in state.records() if r.is_alive())
+    if names:
+        log.info("stopping %s…", names)
+    started = time.monotonic()
+    killed = stop_records(state.apps, timeout) + stop_records(state.servers, timeout)
+    if killed:
+        log.warning("had to SIGKILL: %s", ", ".join(killed))
+    leftovers = [r for r in state.records() if r.is_alive()]
+    if leftovers:
+        log.error("still running: %s", ", ".join(f"{r.name} (pid {r.pid})" for r in leftovers))
+        return 1
+    _remove(state.cleanup)
+    clear_state(home)
+    log.info("stopped in %.1f s", time.monotonic() - started)
+    return 0
+
+
+def cmd_status(home: Path) -> int:
+    """Print what runs; exit 0 if all of it runs, 1 if part, 3 if nothing is recorded."""
+    state = read_state(home)
+    if state is None:
+        print("not running")
+        return EXIT_NOT_RUNNING
+    all_alive = True
+    for record in state.records():
+        alive = record.is_alive()
+        all_alive = all_alive and alive
+        status = "running" if alive else "DEAD"
+        print(f"{record.name:<14} pid {record.pid:<8} {status:<8} log {record.log_path}")
+    print(f"# {state.mode} stack started {state.started_at}")
+    _print_exports(state.env)
+    return 0 if all_alive else 1
+
+
+def cmd_run(home: Path) -> int:
+    """Start in the foreground until Ctrl-C/SIGTERM."""
+    refused = _check_not_running(home)
+    if refused is not None:
+        return refused
+    stack = _fresh_stack(home)
+    try:
+        return asyncio.run(_run(stack, home))
+    finally:
+        stack.stop()
+
+
+async def _run(stack: Stack, home: Path) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    wrote_state = False
+    try:
+        starting = asyncio.ensure_future(stack.start())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            log.info("interrupted; stopping…")
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            return 130
+        stopping.cancel()
+        try:
+            starting.result()
+        except DevstackError as exc:
+            log.error("%s", exc)
+            return 1
+        write_state(home, _state_of(stack, mode="foreground", detach=False))
+        wrote_state = True
+        _print_exports(stack.env())
+        log.info("stack running; logs under %s; press Ctrl-C to stop", stack.work_dir)
+        while not stop.is_set():
+            dead = [p for p in stack.processes() if not p.is_running()]
+            if dead:
+                for process in dead:
+                    log.error(
+                        "%s exited unexpectedly (status %s); log: %s",
+                        process.name,
+                        process.returncode,
+                        process.log_path,
+                    )
+                return 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+        log.info("stopping…")
+        return 0
+    finally:
+        stack.stop()
+        if wrote_state:
+            clear_state(home)
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m devstack``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack", description="Local Kafka, PostgreSQL and localstripe."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start in the foreground until Ctrl-C")
+    commands.add_parser("start", help="start detached; return once healthy")
+    stop_parser = commands.add_parser("stop", help="stop the detached stack")
+    stop_parser.add_argument("--timeout", type=float, default=None, help="seconds before SIGKILL")
+    commands.add_parser("status", help="show what runs")
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so half-started servers are stopped too.
+    signal.signal(signal.SIGTERM, _interrupt)
+    home = devstack_home()
+    if args.command == "run":
+        return cmd_run(home)
+    if args.command == "start":
+        return cmd_start(home)
+    if args.command == "stop":
+        return cmd_stop(home, args.timeout)
+    return cmd_status(home)

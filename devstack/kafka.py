@@ -1,0 +1,340 @@
+"""Apache Kafka in KRaft mode from its Maven jars: one broker, or a three-broker cluster on loopback.
+
+Each node is a combined broker+controller with its own ports and data folder under the work dir.
+:meth:`KafkaCluster.start` formats fresh storage and starts every node; "ready" means a real Kafka
+client (aiokafka) got metadata listing every running broker from each node, not merely that a port
+opened. Single brokers can be killed, stopped and restarted on the same ports and data for fault
+tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiokafka.client import AIOKafkaClient
+
+from devstack.aio import gather_or_cancel, in_thread
+from devstack.errors import DevstackError, ServerStartError
+from devstack.kafka_dist import KafkaLibs, ensure_kafka_libs
+from devstack.ports import LOOPBACK, free_ports
+from devstack.processes import ManagedProcess, ProcessSpec, stop_all
+from devstack.readiness import Probe, all_of, tcp_probe
+from devstack.system import ensure_java
+
+log = logging.getLogger("devstack")
+
+_MARKER = ".devstack-kafka"
+SINGLE_BROKER_HEAP_MB = 512
+CLUSTER_BROKER_HEAP_MB = 384
+
+_LOG4J2 = """\
+# Written by devstack: INFO and above to stdout, which devstack appends to kafka.log.
+status = warn
+appender.out.type = Console
+appender.out.name = STDOUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = STDOUT
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.statechange.name = state.change.logger
+logger.statechange.level = WARN
+"""
+
+
+def new_cluster_id() -> str:
+    """A random Kafka cluster id: a UUID as 22 characters of unpadded base64url (Kafka's own format)."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):  # Kafka avoids ids that look like a command-line flag
+            return text
+
+
+def node_properties(
+    node_id: int,
+    port: int,
+    controller_port: int,
+    voters: str,
+    data_dir: Path,
+    cluster_size: int,
+) -> dict[str, str]:
+    """``server.properties`` for one combined broker+controller node, lean enough for a 2-core box."""
+    replicas = min(cluster_size, 3)
+    min_isr = 2 if replicas >= 3 else 1
+    return {
+        "process.roles": "broker,controller",
+        "node.id": str(node_id),
+        "controller.quorum.voters": voters,
+        "listeners": f"PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{LOOPBACK}:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(data_dir),
+        "num.partitions": "3",
+        "default.replication.factor": str(replicas),
+        "min.insync.replicas": str(min_isr),
+        "offsets.topic.replication.factor": str(replicas),
+        "offsets.topic.num.partitions": "10",
+        "transaction.state.log.replication.factor": str(replicas),
+        "transaction.state.log.min.isr": str(min_isr),
+        "transaction.state.log.num.partitions": "10",
+        "share.coordinator.state.topic.replication.factor": str(replicas),
+        "share.coordinator.state.topic.min.isr": str(min_isr),
+        "group.initial.rebalance.delay.ms": "0",
+        "auto.create.topics.enable": "true",
+        # Lean threads and buffers: several JVMs share two cores.
+        "num.network.threads": "2",
+        "num.io.threads": "2",
+        "num.recovery.threads.per.data.dir": "1",
+        "background.threads": "4",
+        "log.cleaner.threads": "1",
+        "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
+        "log.segment.bytes": str(64 * 1024 * 1024),
+        # Notice a dead broker in ~6 s instead of 9 s (fault tests wait for this).
+        "broker.heartbeat.interval.ms": "1000",
+        "broker.session.timeout.ms": "6000",
+    }
+
+
+@dataclass
+class KafkaBroker:
+    """One node of a :class:`KafkaCluster`."""
+
+    index: int
+    node_id: int
+    port: int
+    controller_port: int
+    directory: Path
+    process: ManagedProcess
+
+    @property
+    def bootstrap(self) -> str:
+        """``host:port`` of its client listener."""
+        return f"{LOOPBACK}:{self.port}"
+
+    @property
+    def properties_path(self) -> Path:
+        """Its ``server.properties``."""
+        return self.directory / "server.properties"
+
+
+@dataclass(frozen=True)
+class KafkaTimings:
+    """Where the start-up time went, for the README and the benchmark."""
+
+    fetch_seconds: float
+    downloaded: bool
+    format_seconds: float
+    ready_seconds: float
+
+    @property
+    def total_seconds(self) -> float:
+        """Fetch + format + start-to-ready."""
+        return self.fetch_seconds + self.format_seconds + self.ready_seconds
+
+
+def metadata_probe(bootstrap: str, expected: Callable[[], set[int]]) -> Probe:
+    """Ready when the node at ``bootstrap`` serves metadata listing every broker in ``expected()``."""
+
+    async def probe() -> None:
+        client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, retry_backoff_ms=200)
+        try:
+            await client.bootstrap()
+            seen = {broker.nodeId for broker in client.cluster.brokers()}
+        finally:
+            await client.close()
+        missing = expected() - seen
+        if missing:
+            raise RuntimeError(
+                f"metadata from {bootstrap} lacks brokers {sorted(missing)} (has {sorted(seen)})"
+            )
+
+    return probe
+
+
+class KafkaCluster:
+    """A throwaway Kafka cluster of ``brokers`` KRaft nodes on loopback ports.
+
+    ``start()`` wipes ``work_dir`` (only an empty one, or one it made before) and formats fresh
+    storage. One broker gets a 512 MB heap and replication factor 1; three get 384 MB each,
+    replication factor 3 and ``min.insync.replicas=2``. ``properties`` override any generated
+    broker setting. Broker indexes are 0-based (node id = index + 1).
+    """
+
+    def __init__(
+        self,
+        work_dir: Path,
+        *,
+        brokers: int = 1,
+        heap_mb: int | None = None,
+        cache_dir: Path | None = None,
+        properties: Mapping[str, str] | None = None,
+        start_timeout: float = 120.0,
+        name: str = "kafka",
+    ) -> None:
+        if brokers < 1:
+            raise ValueError("a cluster needs at least one broker")
+        self.work_dir = work_dir
+        self.size = brokers
+        self.heap_mb = heap_mb or (SINGLE_BROKER_HEAP_MB if brokers == 1 else CLUSTER_BROKER_HEAP_MB)
+        self.cache_dir = cache_dir
+        self.extra_properties = dict(properties or {})
+        self.start_timeout = start_timeout
+        self.name = name
+        self.cluster_id = new_cluster_id()
+        self.brokers: list[KafkaBroker] = []
+        self.timings: KafkaTimings | None = None
+        self._libs: KafkaLibs | None = None
+        self._java = "java"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """Comma-separated ``host:port`` of every broker."""
+        if not self.brokers:
+            raise RuntimeError(f"{self.name} has not been started")
+        return ",".join(b.bootstrap for b in self.brokers)
+
+    def processes(self) -> list[ManagedProcess]:
+        """The broker processes (for state files and bulk stops)."""
+        return [b.process for b in self.brokers]
+
+    async def start(self) -> None:
+        """Fetch the jars if needed, format storage, start every broker, and wait until all serve."""
+        libs = await in_thread(ensure_kafka_libs, self.cache_dir)
+        self._java = await in_thread(ensure_java)
+        self._libs = libs
+        self._layout()
+        format_started = time.monotonic()
+        await gather_or_cancel(*(in_thread(self._format, b) for b in self.brokers))
+        spawned = time.monotonic()
+        try:
+            await gather_or_cancel(*(self._start_broker(b) for b in self.brokers))
+        except BaseException:
+            self.stop()
+            raise
+        ready = time.monotonic()
+        self.timings = KafkaTimings(libs.seconds, libs.downloaded, spawned - format_started, ready - spawned)
+        log.debug("%s: %s", self.name, self.timings)
+
+    def stop(self) -> None:
+        """Stop every broker (SIGTERM, then SIGKILL after a timeout); data stays in the work dir."""
+        stop_all(self.processes(), timeout=15.0)
+
+    def kill_broker(self, index: int) -> None:
+        """SIGKILL one broker: a crash, for fault tests."""
+        self.brokers[index].process.kill()
+
+    def stop_broker(self, index: int) -> None:
+        """Shut one broker down cleanly (it hands its partitions over first)."""
+        self.brokers[index].process.stop()
+
+    async def start_broker(self, index: int) -> None:
+        """Restart a stopped or killed broker on its old ports and data; wait until it serves again."""
+        await self._start_broker(self.brokers[index])
+
+    def _layout(self) -> None:
+        marker = self.work_dir / _MARKER
+        if self.work_dir.exists() and any(self.work_dir.iterdir()) and not marker.exists():
+            raise DevstackError(
+                f"refusing to wipe {self.work_dir}: it is not empty and not a devstack Kafka folder"
+            )
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+        self.work_dir.mkdir(parents=True)
+        marker.write_text("a throwaway Kafka cluster made by devstack; wiped on every start\n")
+        ports = free_ports(2 * self.size)
+        client_ports, controller_ports = ports[: self.size], ports[self.size :]
+        voters = ",".join(f"{i + 1}@{LOOPBACK}:{p}" for i, p in enumerate(controller_ports))
+        log4j = self.work_dir / "log4j2.properties"
+        log4j.write_text(_LOG4J2)
+        self.brokers = []
+        for index in range(self.size):
+            node_id = index + 1
+            directory = self.work_dir / f"broker-{node_id}"
+            directory.mkdir()
+            props = node_properties(
+                node_id, client_ports[index], controller_ports[index], voters, directory / "data", self.size
+            )
+            props.update(self.extra_properties)
+            (directory / "server.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+            name = self.name if self.size == 1 else f"{self.name}-{node_id}"
+            argv = [
+                self._java,
+                f"-Xms{self.heap_mb}m",
+                f"-Xmx{self.heap_mb}m",
+                "-XX:+UseG1GC",
+                "-XX:MaxGCPauseMillis=20",
+                "-XX:+ExitOnOutOfMemoryError",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={log4j}",
+                "-cp",
+                self._classpath,
+                "kafka.Kafka",
+                str(directory / "server.properties"),
+            ]
+            spec = ProcessSpec(
+                name=name,
+                argv=argv,
+                log_path=directory / "kafka.log",
+                cwd=directory,
+                start_timeout=self.start_timeout,
+                stop_timeout=15.0,
+            )
+            self.brokers.append(
+                KafkaBroker(
+                    index,
+                    node_id,
+                    client_ports[index],
+                    controller_ports[index],
+                    directory,
+                    ManagedProcess(spec),
+                )
+            )
+
+    @property
+    def _classpath(self) -> str:
+        if self._libs is None:
+            raise RuntimeError("Kafka jars not fetched yet")
+        return self._libs.classpath
+
+    def _format(self, broker: KafkaBroker) -> None:
+        argv = [
+            self._java,
+            "-Xmx256m",
+            "-XX:TieredStopAtLevel=1",
+            f"-Dlog4j2.configurationFile={self.work_dir / 'log4j2.properties'}",
+            "-cp",
+            self._classpath,
+            "kafka.tools.StorageTool",
+            "format",
+            "--cluster-id",
+            self.cluster_id,
+            "--config",
+            str(broker.properties_path),
+        ]
+        format_log = broker.directory / "format.log"
+        with format_log.open("wb") as out:
+            result = subprocess.run(
+                argv, cwd=broker.directory, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+            )
+        if result.returncode != 0:
+            tail = "\n".join(format_log.read_text(errors="replace").splitlines()[-30:])
+            raise ServerStartError(
+                broker.process.name, format_log, f"storage format failed (exit {result.returncode})", tail
+            )
+
+    async def _start_broker(self, broker: KafkaBroker) -> None:
+        def running_ids() -> set[int]:
+            return {b.node_id for b in self.brokers if b.process.is_running()}
+
+        probe = all_of(tcp_probe(LOOPBACK, broker.port), metadata_probe(broker.bootstrap, running_ids))
+        await broker.process.start(probe)

@@ -1,0 +1,91 @@
+"""Three brokers on loopback: replication factor 3 with acks=all survives a SIGKILLed broker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from devstack.kafka import KafkaCluster
+
+TOPIC = "devstack-replicated"
+
+
+async def _produce(bootstrap: str, values: list[bytes]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, request_timeout_ms=30000
+    )
+    await producer.start()
+    try:
+        for value in values:
+            await asyncio.wait_for(producer.send_and_wait(TOPIC, value, key=value), timeout=60)
+    finally:
+        await producer.stop()
+
+
+async def _consume_all(bootstrap: str, expected: int) -> list[bytes]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(TOPIC, p) for p in range(3)])
+        await consumer.seek_to_beginning()
+        seen: list[bytes] = []
+        deadline = time.monotonic() + 60
+        while len(seen) < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=1000)
+            seen += [m.value for batch in batches.values() for m in batch]
+        return seen
+    finally:
+        await consumer.stop()
+
+
+async def _leaders(bootstrap: str) -> dict[int, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (topic,) = await admin.describe_topics([TOPIC])
+        return {p["partition"]: p["leader"] for p in topic["partitions"]}
+    finally:
+        await admin.close()
+
+
+@pytest.mark.slow
+async def test_replicated_topic_survives_a_killed_broker(kafka_cluster3: KafkaCluster):
+    cluster = kafka_cluster3
+    bootstrap = cluster.bootstrap_servers
+    assert len(bootstrap.split(",")) == 3
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(TOPIC, num_partitions=3, replication_factor=3)])
+        (topic,) = await admin.describe_topics([TOPIC])
+        assert all(len(p["replicas"]) == 3 for p in topic["partitions"])
+    finally:
+        await admin.close()
+
+    before = [f"before-{i}".encode() for i in range(10)]
+    await _produce(bootstrap, before)
+
+    victim = (await _leaders(bootstrap))[0] - 1  # the leader of partition 0, as a broker index
+    cluster.kill_broker(victim)
+    assert not cluster.brokers[victim].process.is_running()
+
+    during = [f"during-{i}".encode() for i in range(10)]
+    await _produce(bootstrap, during)
+    assert sorted(await _consume_all(bootstrap, 20)) == sorted(before + during)
+
+    await cluster.start_broker(victim)
+    assert all(b.process.is_running() for b in cluster.brokers)
+
+    other = (victim + 1) % 3
+    cluster.stop_broker(other)  # a clean shutdown hands leadership over first
+    after = [f"after-{i}".encode() for i in range(5)]
+    await _produce(bootstrap, after)
+    await cluster.start_broker(other)
+    assert sorted(await _consume_all(bootstrap, 25)) == sorted(before + during + after)

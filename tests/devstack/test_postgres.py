@@ -1,0 +1,49 @@
+"""PostgreSQL from the system binaries: the session server, and a private one for restarts and crashes."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from devstack.databases import PostgresHandle
+from devstack.postgres import CRASH_SAFE_SETTINGS, PostgresServer
+
+
+async def test_session_server_creates_databases(postgres: PostgresHandle):
+    await postgres.create_database("devstack_cart")
+    await postgres.create_database("devstack_cart")  # idempotent
+    assert postgres.dsn("devstack_cart").endswith("/devstack_cart")
+    conn = await asyncpg.connect(postgres.dsn("devstack_cart"))
+    try:
+        assert await conn.fetchval("SELECT current_database()") == "devstack_cart"
+    finally:
+        await conn.close()
+
+
+async def test_restart_and_crash_keep_committed_data(tmp_path):
+    # With the default synchronous_commit=off a kill -9 may lose the last commits; see CRASH_SAFE_SETTINGS.
+    server = PostgresServer(tmp_path / "pg", settings=CRASH_SAFE_SETTINGS)
+    try:
+        await server.start()
+        assert server.dsn("orders") == f"postgresql://postgres@127.0.0.1:{server.port}/orders"
+        await server.create_database("orders")
+        conn = await asyncpg.connect(server.dsn("orders"))
+        await conn.execute("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)")
+        await conn.close()
+
+        port = server.port
+        await server.restart()
+        assert server.port == port
+        conn = await asyncpg.connect(server.dsn("orders"))
+        assert await conn.fetchval("SELECT count(*) FROM t") == 1
+        await conn.execute("INSERT INTO t VALUES (2)")
+        await conn.close()
+
+        server.kill()  # kill -9: the server recovers from its WAL on the next start
+        assert not server.process.is_running()
+        await server.start()
+        conn = await asyncpg.connect(server.dsn("orders"))
+        assert await conn.fetchval("SELECT count(*) FROM t") == 2
+        await conn.close()
+    finally:
+        server.destroy()
+    assert not server.process.is_running()

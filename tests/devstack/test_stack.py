@@ -1,0 +1,65 @@
+"""The Stack: lazy starts, and reuse of servers that already run (the environment variables)."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from devstack.containers import ContainerBackend, use_testcontainers
+from devstack.databases import ExternalPostgres, PostgresHandle
+from devstack.errors import DevstackError
+from devstack.stack import Stack
+
+
+async def test_asking_for_postgres_starts_only_postgres(tmp_path):
+    stack = Stack(tmp_path / "stack", environ={})
+    try:
+        await stack.ensure_postgres()
+        assert stack.postgres_server is not None
+        assert stack.kafka is None
+        assert stack.localstripe is None
+        assert set(stack.env()) == {"DATABASE_URL"}
+        await stack.create_database("lazy")
+        assert stack.database_url("lazy").endswith("/lazy")
+    finally:
+        stack.stop()
+    assert not any(p.is_running() for p in stack.processes())
+
+
+async def test_environment_points_at_running_servers(
+    kafka_bootstrap_servers: str, postgres: PostgresHandle, localstripe_url: str, tmp_path
+):
+    server_url = postgres.url
+    environ = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+        "DATABASE_URL": server_url,
+        "STRIPE_API_BASE": localstripe_url,
+    }
+    stack = Stack(tmp_path / "stack", environ=environ)
+    try:
+        await stack.start()
+        assert stack.processes() == []
+        assert stack.env() == {**environ, "STRIPE_API_KEY": "sk_test_12345"}
+        assert isinstance(stack.postgres, ExternalPostgres)
+        await stack.create_database("from_external_url")
+        conn = await asyncpg.connect(stack.database_url("from_external_url"))
+        try:
+            assert await conn.fetchval("SELECT current_database()") == "from_external_url"
+        finally:
+            await conn.close()
+    finally:
+        stack.stop()
+
+
+def test_stack_fixture_provides_everything(stack: Stack):
+    env = stack.env()
+    assert set(env) == {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "STRIPE_API_BASE", "STRIPE_API_KEY"}
+    assert env["DATABASE_URL"].startswith("postgresql://")
+
+
+def test_testcontainers_without_an_engine_fails_clearly(monkeypatch):
+    monkeypatch.setenv("CHECKOUT_USE_TESTCONTAINERS", "1")
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    assert use_testcontainers()
+    with pytest.raises(DevstackError, match="CHECKOUT_USE_TESTCONTAINERS=1 asks for testcontainers"):
+        ContainerBackend()
