@@ -1,0 +1,1 @@
+"""The order service: orders made from checked-out carts, their status machine and read models."""

@@ -1,0 +1,1 @@
+"""Adapters of the order service: Kafka consumers (the HTTP API comes later)."""

@@ -1,0 +1,36 @@
+"""Turns the order's new milestones into integration events, in the same transaction.
+
+Publishing follows the domain events the aggregate recorded (not a before/after comparison), so
+`OrderCreated`, `OrderCompleted` and `OrderCancelled` go out exactly once per order: the
+milestone is recorded once, and its event joins the outbox in the transaction that records it.
+"""
+
+from __future__ import annotations
+
+from services.order.domain.events import OrderCancelled, OrderCompleted, OrderPlaced
+from services.order.domain.order import Order
+from shared.contracts import events as contracts
+from shared.contracts.integration_event import IntegrationEvent
+from shared.eventstore.unit_of_work import UnitOfWork
+
+
+def announce(uow: UnitOfWork, order: Order) -> None:
+    """Queue the integration events of `order`'s unsaved milestones, keyed by the order id."""
+    for event in order.peek_pending():
+        public: IntegrationEvent | None = None
+        match event:
+            case OrderPlaced():
+                public = contracts.OrderCreated(
+                    order_id=order.id,
+                    cart_id=event.cart_id,
+                    customer=event.customer,
+                    items=event.items,
+                    totals=event.totals,
+                    created_at=event.checked_out_at,
+                )
+            case OrderCompleted():
+                public = contracts.OrderCompleted(order_id=order.id)
+            case OrderCancelled(reason=reason):
+                public = contracts.OrderCancelled(order_id=order.id, reason=reason)
+        if public is not None:
+            uow.publish(public, key=order.id, aggregate_id=order.id, aggregate_version=order.current_version)

@@ -1,0 +1,33 @@
+"""Rule violations of the order service, each carrying the Elastic Path error it answers with."""
+
+from __future__ import annotations
+
+from shared.domain.errors import DomainError
+
+
+class OrderNotFound(DomainError):
+    """No order with this id (yet: a consumer treats it as a fact that arrived early)."""
+
+    status = 404
+    title = "Not Found"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__("No order found with the given id", meta={"id": order_id})
+        self.order_id = order_id
+
+
+class FulfilledOrderCannotBeCancelled(DomainError):
+    """Elastic Path: "You can cancel an order only if it has not been fulfilled"."""
+
+    status = 422
+    title = "Order cannot be cancelled"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__("A fulfilled order cannot be cancelled", meta={"id": order_id})
+
+
+class PaymentNotApplicable(DomainError):
+    """A payment fact that can never apply to this order (another currency, a negative amount)."""
+
+    status = 422
+    title = "Payment not applicable"

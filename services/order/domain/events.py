@@ -1,0 +1,103 @@
+"""Domain events of the order service (internal; the public facts are in shared.contracts.events).
+
+Payment facts are stored as they were learnt, one event per new fact about a transaction, so the
+order's statuses are always derived from the whole set of facts and never from arrival order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.contracts.registry import EventRegistry, VersionedEvent
+from shared.contracts.values import Address, Customer, OrderLine, Totals
+
+ORDER_EVENTS = EventRegistry("order service")
+
+
+@ORDER_EVENTS.register
+class OrderPlaced(VersionedEvent):
+    """A checked-out cart became this order: the snapshot everything else is computed from."""
+
+    cart_id: str
+    customer: Customer
+    billing_address: Address
+    shipping_address: Address
+    items: list[OrderLine]
+    totals: Totals
+    promotion_codes: list[str] = []
+    order_number: str | None = None
+    external_ref: str | None = None
+    checked_out_at: datetime
+
+
+# -- payment facts learnt from the payment service ---------------------------------------------
+
+
+@ORDER_EVENTS.register
+class TransactionAuthorized(VersionedEvent):
+    transaction_id: str
+    gateway: str
+    amount: int
+    at: datetime
+
+
+@ORDER_EVENTS.register
+class TransactionCaptured(VersionedEvent):
+    """Money moved: a capture of an authorisation, or a purchase."""
+
+    transaction_id: str
+    gateway: str
+    amount: int
+    at: datetime
+
+
+@ORDER_EVENTS.register
+class TransactionRefunded(VersionedEvent):
+    """A refund of the transaction; `refunded_total` is the running total, so the largest one wins."""
+
+    transaction_id: str
+    gateway: str
+    amount: int
+    refunded_total: int
+    fully_refunded: bool
+    at: datetime
+
+
+@ORDER_EVENTS.register
+class TransactionCancelled(VersionedEvent):
+    """An authorisation was voided before capture."""
+
+    transaction_id: str
+    gateway: str
+    at: datetime
+
+
+@ORDER_EVENTS.register
+class TransactionFailed(VersionedEvent):
+    transaction_id: str
+    gateway: str
+    reason: str = ""
+    at: datetime
+
+
+# -- the order's own milestones ----------------------------------------------------------------
+
+
+@ORDER_EVENTS.register
+class OrderCompleted(VersionedEvent):
+    """Captures first covered the total: recorded once, so `OrderCompleted` is published once."""
+
+    at: datetime
+
+
+@ORDER_EVENTS.register
+class OrderCancelled(VersionedEvent):
+    reason: str = ""
+    at: datetime
+
+
+@ORDER_EVENTS.register
+class OrderFulfilled(VersionedEvent):
+    """The fulfilment service shipped the order (shipping `fulfilled`)."""
+
+    at: datetime

@@ -1,0 +1,244 @@
+"""The order aggregate: the checkout snapshot plus every fact learnt about its payments and shipping.
+
+Facts from other services (payments, shipping) are recorded only when they add something, with
+set semantics per transaction id, so duplicates and any arrival order converge on one state;
+statuses are derived from the facts (`status.py`). Rules: facts need a placed order; a fulfilled
+order cannot be cancelled; an order completes (and says so once) when captures cover its total.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from services.order.domain.errors import FulfilledOrderCannotBeCancelled, OrderNotFound, PaymentNotApplicable
+from services.order.domain.events import (
+    ORDER_EVENTS,
+    OrderCancelled,
+    OrderCompleted,
+    OrderFulfilled,
+    OrderPlaced,
+    TransactionAuthorized,
+    TransactionCancelled,
+    TransactionCaptured,
+    TransactionFailed,
+    TransactionRefunded,
+)
+from services.order.domain.status import Statuses, derive_statuses
+from services.order.domain.transactions import TransactionFacts
+from shared.contracts.events import CartCheckedOut
+from shared.contracts.registry import EventRegistry, VersionedEvent
+from shared.contracts.values import Money
+from shared.domain.aggregate import Aggregate
+from shared.ep.orders import OrderState
+
+
+class Order(Aggregate):
+    stream_type = "order"
+    registry: ClassVar[EventRegistry] = ORDER_EVENTS
+
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.placed: OrderPlaced | None = None
+        self.transactions: dict[str, TransactionFacts] = {}
+        self.cancelled = False
+        self.cancel_reason = ""
+        self.fulfilled = False
+        self.completed = False
+        self.updated_at: datetime | None = None
+
+    # -- commands: the order's own --------------------------------------------------------
+
+    def place(self, checkout: CartCheckedOut) -> bool:
+        """Create the order from its checkout; True if new (a repeated checkout changes nothing)."""
+        if checkout.order_id != self.id:
+            raise ValueError(f"checkout of order {checkout.order_id} given to order {self.id}")
+        if self.placed is not None:
+            return False
+        self._record(
+            OrderPlaced(
+                cart_id=checkout.cart_id,
+                customer=checkout.customer,
+                billing_address=checkout.billing_address,
+                shipping_address=checkout.shipping_address,
+                items=checkout.items,
+                totals=checkout.totals,
+                promotion_codes=checkout.promotion_codes,
+                order_number=checkout.order_number,
+                external_ref=checkout.external_ref,
+                checked_out_at=checkout.checked_out_at,
+            )
+        )
+        return True
+
+    def cancel(self, reason: str, at: datetime) -> bool:
+        """An admin cancels an unfulfilled order; True if it was not cancelled already."""
+        self._require_placed()
+        if self.fulfilled:
+            raise FulfilledOrderCannotBeCancelled(self.id)
+        if self.cancelled:
+            return False
+        self._record(OrderCancelled(reason=reason, at=at))
+        return True
+
+    # -- commands: facts learnt from other services ---------------------------------------
+
+    def record_authorization(self, transaction_id: str, gateway: str, amount: Money, at: datetime) -> bool:
+        self._check_money(amount)
+        merged = self._facts(transaction_id).with_authorization(amount.amount)
+        event = TransactionAuthorized(
+            transaction_id=transaction_id, gateway=gateway, amount=amount.amount, at=at
+        )
+        return self._learn(transaction_id, merged, event, at)
+
+    def record_capture(self, transaction_id: str, gateway: str, amount: Money, at: datetime) -> bool:
+        self._check_money(amount)
+        merged = self._facts(transaction_id).with_capture(amount.amount)
+        event = TransactionCaptured(
+            transaction_id=transaction_id, gateway=gateway, amount=amount.amount, at=at
+        )
+        return self._learn(transaction_id, merged, event, at)
+
+    def record_refund(
+        self,
+        transaction_id: str,
+        gateway: str,
+        amount: Money,
+        *,
+        refunded_total: int,
+        fully_refunded: bool,
+        at: datetime,
+    ) -> bool:
+        self._check_money(amount)
+        if refunded_total < 0:
+            raise PaymentNotApplicable(f"A refunded total of {refunded_total} is negative")
+        merged = self._facts(transaction_id).with_refund(refunded_total, fully_refunded)
+        event = TransactionRefunded(
+            transaction_id=transaction_id,
+            gateway=gateway,
+            amount=amount.amount,
+            refunded_total=refunded_total,
+            fully_refunded=fully_refunded,
+            at=at,
+        )
+        return self._learn(transaction_id, merged, event, at)
+
+    def record_transaction_cancelled(self, transaction_id: str, gateway: str, at: datetime) -> bool:
+        self._require_placed()
+        merged = self._facts(transaction_id).with_cancellation()
+        event = TransactionCancelled(transaction_id=transaction_id, gateway=gateway, at=at)
+        return self._learn(transaction_id, merged, event, at)
+
+    def record_transaction_failed(self, transaction_id: str, gateway: str, reason: str, at: datetime) -> bool:
+        self._require_placed()
+        merged = self._facts(transaction_id).with_failure()
+        event = TransactionFailed(transaction_id=transaction_id, gateway=gateway, reason=reason, at=at)
+        return self._learn(transaction_id, merged, event, at)
+
+    def record_shipment(self, at: datetime) -> bool:
+        """The fulfilment service shipped it: a fact, recorded even if cancelled meanwhile (a race
+        between two services that only a person can settle)."""
+        self._require_placed()
+        if self.fulfilled:
+            return False
+        self._record(OrderFulfilled(at=at))
+        return True
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def statuses(self) -> Statuses:
+        placed = self._require_placed()
+        return derive_statuses(
+            placed.totals.with_tax,
+            self.transactions.values(),
+            cancelled=self.cancelled,
+            fulfilled=self.fulfilled,
+        )
+
+    @property
+    def state(self) -> OrderState:
+        """What the Elastic Path order document shows besides the checkout snapshot."""
+        s = self.statuses()
+        return OrderState(
+            status=s.status,
+            payment=s.payment,
+            shipping=s.shipping,
+            authorized=s.authorized,
+            paid=s.paid,
+            updated_at=self.updated_at,
+        )
+
+    def snapshot(self) -> CartCheckedOut:
+        """The checkout the order was made from, as the shared document builder reads it."""
+        p = self._require_placed()
+        return CartCheckedOut(
+            cart_id=p.cart_id,
+            order_id=self.id,
+            customer=p.customer,
+            billing_address=p.billing_address,
+            shipping_address=p.shipping_address,
+            items=p.items,
+            totals=p.totals,
+            promotion_codes=p.promotion_codes,
+            order_number=p.order_number,
+            external_ref=p.external_ref,
+            checked_out_at=p.checked_out_at,
+        )
+
+    # -- rules --------------------------------------------------------------------------------
+
+    def _require_placed(self) -> OrderPlaced:
+        if self.placed is None:
+            raise OrderNotFound(self.id)
+        return self.placed
+
+    def _check_money(self, amount: Money) -> None:
+        placed = self._require_placed()
+        if amount.currency != placed.totals.currency:
+            raise PaymentNotApplicable(
+                f"A payment in {amount.currency} cannot apply to an order in {placed.totals.currency}",
+                meta={"id": self.id},
+            )
+        if amount.amount < 0:
+            raise PaymentNotApplicable(f"A payment of {amount.amount} is negative", meta={"id": self.id})
+
+    def _facts(self, transaction_id: str) -> TransactionFacts:
+        return self.transactions.get(transaction_id, TransactionFacts())
+
+    def _learn(
+        self, transaction_id: str, merged: TransactionFacts, event: VersionedEvent, at: datetime
+    ) -> bool:
+        """Record `event` only if it tells something new; then complete the order if it now is."""
+        if merged == self._facts(transaction_id):
+            return False
+        self._record(event)
+        if not self.completed and self.statuses().status == "complete":
+            self._record(OrderCompleted(at=at))
+        return True
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def apply(self, event: VersionedEvent) -> None:
+        at: datetime | None = getattr(event, "at", None)
+        match event:
+            case OrderPlaced(checked_out_at=checked_out_at):
+                self.placed = event
+                at = checked_out_at
+            case TransactionAuthorized(transaction_id=txn, amount=amount):
+                self.transactions[txn] = self._facts(txn).with_authorization(amount)
+            case TransactionCaptured(transaction_id=txn, amount=amount):
+                self.transactions[txn] = self._facts(txn).with_capture(amount)
+            case TransactionRefunded(transaction_id=txn, refunded_total=total, fully_refunded=full):
+                self.transactions[txn] = self._facts(txn).with_refund(total, full)
+            case TransactionCancelled(transaction_id=txn):
+                self.transactions[txn] = self._facts(txn).with_cancellation()
+            case TransactionFailed(transaction_id=txn):
+                self.transactions[txn] = self._facts(txn).with_failure()
+            case OrderCompleted():
+                self.completed = True
+            case OrderCancelled(reason=reason):
+                self.cancelled, self.cancel_reason = True, reason
+            case OrderFulfilled():
+                self.fulfilled = True
+        if at is not None and (self.updated_at is None or at > self.updated_at):
+            self.updated_at = at

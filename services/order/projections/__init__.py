@@ -1,0 +1,1 @@
+"""Read models of the order service (lists; single orders are read from their streams)."""

@@ -1,0 +1,38 @@
+"""The order service's composition root: its runtime (database, consumers, projections, relay).
+
+The HTTP app is added on top by the lead; this builds everything that runs without it.
+"""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.order.adapters.consumers import build_order_consumer
+from services.order.projections.orders import OrdersProjection
+from shared.runtime import ServiceRuntime
+
+SERVICE_NAME = "order"
+PUBLISHES = ("OrderCreated", "OrderCompleted", "OrderCancelled")
+
+
+class OrderSettings(BaseSettings):
+    """From the environment: DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    database_url: str
+    kafka_bootstrap_servers: str
+    topic_prefix: str = ""
+
+
+def build_runtime(settings: OrderSettings | None = None) -> ServiceRuntime:
+    settings = settings or OrderSettings()
+    return ServiceRuntime(
+        SERVICE_NAME,
+        database_url=settings.database_url,
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        projections=[OrdersProjection()],
+        consumers=[build_order_consumer()],
+        publishes=PUBLISHES,
+    )

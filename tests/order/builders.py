@@ -1,0 +1,132 @@
+"""Test data for the order service: checkouts, payment facts, and the envelopes they travel in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from shared.contracts.envelope import Envelope
+from shared.contracts.events import (
+    CartCheckedOut,
+    OrderShipped,
+    PaymentAuthorized,
+    PaymentCancelled,
+    PaymentCaptured,
+    PaymentFailed,
+    PaymentRefunded,
+)
+from shared.contracts.integration_event import IntegrationEvent
+from shared.contracts.values import Address, Customer, Money, OrderLine, Totals
+from shared.messaging.dead_letters import FailedMessage
+
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
+ADDRESS = Address(first_name="Ron", last_name="Swanson", line_1="1 Pawnee St", postcode="46001", country="US")
+GUEST = Customer(name="Ron Swanson", email="ron@example.com")
+TOTAL = 10_000
+
+
+def checkout(
+    order_id: str = "order-1",
+    *,
+    total: int = TOTAL,
+    currency: str = "USD",
+    customer: Customer = GUEST,
+    at: datetime = NOW,
+) -> CartCheckedOut:
+    """A cart of two lines adding up to `total` (tax included) in `currency`."""
+    shoe = total // 2
+    hat = total - shoe
+    return CartCheckedOut(
+        cart_id=f"cart-of-{order_id}",
+        order_id=order_id,
+        customer=customer,
+        billing_address=ADDRESS,
+        shipping_address=ADDRESS,
+        items=[
+            OrderLine(
+                id="line-shoe",
+                product_id="p-shoe",
+                sku="shoe",
+                name="Deck Shoe",
+                quantity=1,
+                unit_price=Money(amount=shoe, currency=currency),
+                value=Money(amount=shoe, currency=currency),
+            ),
+            OrderLine(
+                id="line-hat",
+                product_id="p-hat",
+                sku="hat",
+                name="Hat",
+                quantity=1,
+                unit_price=Money(amount=hat, currency=currency),
+                value=Money(amount=hat, currency=currency),
+            ),
+        ],
+        totals=Totals(currency=currency, with_tax=total, without_tax=total, without_discount=total),
+        checked_out_at=at,
+    )
+
+
+def usd(amount: int) -> Money:
+    return Money(amount=amount, currency="USD")
+
+
+def authorized(order_id: str, txn: str, amount: int = TOTAL) -> PaymentAuthorized:
+    return PaymentAuthorized(order_id=order_id, transaction_id=txn, gateway="manual", amount=usd(amount))
+
+
+def captured(order_id: str, txn: str, amount: int = TOTAL) -> PaymentCaptured:
+    return PaymentCaptured(order_id=order_id, transaction_id=txn, gateway="manual", amount=usd(amount))
+
+
+def refunded(order_id: str, txn: str, amount: int, total: int, full: bool = False) -> PaymentRefunded:
+    return PaymentRefunded(
+        order_id=order_id,
+        transaction_id=txn,
+        gateway="manual",
+        amount=usd(amount),
+        refunded_total=total,
+        fully_refunded=full,
+    )
+
+
+def voided(order_id: str, txn: str, amount: int = TOTAL) -> PaymentCancelled:
+    return PaymentCancelled(order_id=order_id, transaction_id=txn, gateway="manual", amount=usd(amount))
+
+
+def failed(order_id: str, txn: str, amount: int = TOTAL) -> PaymentFailed:
+    return PaymentFailed(
+        order_id=order_id, transaction_id=txn, gateway="manual", amount=usd(amount), reason="declined"
+    )
+
+
+def shipped(order_id: str) -> OrderShipped:
+    return OrderShipped(order_id=order_id)
+
+
+def envelope(event: IntegrationEvent, *, producer: str = "payment", minutes: int = 1) -> Envelope:
+    """The envelope another service would publish `event` in (keyed, like all, by the order id)."""
+    aggregate_id = getattr(event, "transaction_id", None) or getattr(event, "cart_id", None) or "agg"
+    return Envelope(
+        event_type=event.event_type,
+        schema_version=event.schema_version,
+        occurred_at=NOW + timedelta(minutes=minutes),
+        aggregate_type=event.aggregate_type,
+        aggregate_id=aggregate_id,
+        aggregate_version=1,
+        correlation_id=str(uuid4()),
+        producer=producer,
+        data=event.model_dump(mode="json"),
+    )
+
+
+def message(env: Envelope, offset: int = 0) -> FailedMessage:
+    """A Kafka record carrying `env`, keyed by its order id as every producer keys it."""
+    return FailedMessage(
+        topic=env.event_type,
+        partition=0,
+        offset=offset,
+        key=str(env.data["order_id"]).encode(),
+        value=env.to_json(),
+        headers=tuple(env.kafka_headers()),
+    )
