@@ -1,0 +1,265 @@
+"""`/v2/carts`: carts by reference, their items, promotion codes and tax items (ep-api.md §6)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import uuid4
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.cart.adapters.http.documents import cart_answer, cart_reference, items_answer, request_currency
+from services.cart.adapters.http.requests import (
+    CartItemRequest,
+    CartRequest,
+    CustomItemRequest,
+    PromotionItemRequest,
+    TaxItemRequest,
+    UpdateItemRequest,
+)
+from services.cart.application import carts as commands
+from services.cart.domain.cart import Cart
+from services.cart.domain.events import TaxLine
+from shared.auth import AdminToken, AnyToken, Principal, optional_customer
+from shared.contracts.envelope import utc_now
+from shared.eventstore.unit_of_work import UnitOfWork
+from shared.http.body import read_data, read_json_body, validate
+from shared.http.errors import ApiError
+from shared.http.responses import JsonResponse
+from shared.service import database_of
+
+router = APIRouter(tags=["carts"])
+
+
+@router.post("/v2/carts", status_code=201)
+async def create_cart(request: Request, _: AnyToken) -> JsonResponse:
+    body = validate(CartRequest, await read_data(request))
+    cart_id = cart_reference(body.id) if body.id else uuid4().hex
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        cart = await commands.create_cart(uow, cart_id, body.name, body.description)
+        return await cart_answer(uow, cart, request)
+
+    return JsonResponse(await database_of(request).run(command), status_code=201)
+
+
+@router.get("/v2/carts/{ref}")
+async def get_cart(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    """An unknown reference is an empty cart, as in Elastic Path; nothing is created by reading."""
+    async with database_of(request).unit_of_work() as uow:
+        return await cart_answer(uow, await uow.load(Cart, cart_reference(ref)), request)
+
+
+@router.put("/v2/carts/{ref}")
+async def update_cart(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    body = validate(CartRequest, await read_data(request))
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        cart = await uow.load(Cart, cart_reference(ref))
+        cart.rename(body.name, body.description, utc_now())
+        return await cart_answer(uow, cart, request)
+
+    result: dict[str, Any] = await database_of(request).run(command)
+    return result
+
+
+@router.delete("/v2/carts/{ref}", status_code=204)
+async def delete_cart(ref: str, request: Request, _: AnyToken) -> Response:
+    await database_of(request).run(lambda uow: commands.delete_cart(uow, cart_reference(ref)))
+    return Response(status_code=204)
+
+
+@router.get("/v2/carts/{ref}/items")
+async def get_items(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    async with database_of(request).unit_of_work() as uow:
+        return await items_answer(uow, await uow.load(Cart, cart_reference(ref)), request)
+
+
+def _items_payload(body: Any) -> tuple[list[Any], bool]:
+    """One item, a list (bulk), or the SDK's double-wrapped bulk `{"data": {"data": [...]}}`."""
+    if not isinstance(body, dict) or "data" not in body:
+        raise ApiError(400, "required", "The body must be an object with a data member", source="data")
+    data, options = body["data"], body.get("options") or {}
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        data = data["data"]
+    all_or_nothing = bool(isinstance(options, dict) and options.get("add_all_or_nothing", False))
+    if isinstance(data, dict):
+        return [data], True
+    if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        if len(data) > 100:
+            raise ApiError(400, "Bad Request", "At most 100 items can be added at once", source="data")
+        return data, all_or_nothing
+    raise ApiError(400, "type", "data must be an item object or a non-empty list of them", source="data")
+
+
+@router.post("/v2/carts/{ref}/items", status_code=201)
+async def add_items(ref: str, request: Request, principal: AnyToken) -> JsonResponse:
+    cart_id = cart_reference(ref)
+    items, all_or_nothing = _items_payload(await read_json_body(request))
+    currency = request_currency(request)
+    customer = optional_customer(request)
+    parsed = [_parse_item(item, i if len(items) > 1 else None, principal) for i, item in enumerate(items)]
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        cart = await uow.load(Cart, cart_id)
+        failures: list[dict[str, Any]] = []
+        for item in parsed:
+            try:
+                async with uow.connection.transaction():  # a failed item leaves no trace (savepoint)
+                    await _add(uow, cart_id, item, currency, customer.customer_id if customer else None)
+            except ApiError:
+                raise
+            except Exception as exc:
+                if all_or_nothing or len(parsed) == 1:
+                    raise
+                failures.append(
+                    {
+                        "status": getattr(exc, "status", 400),
+                        "title": getattr(exc, "title", "Bad Request"),
+                        "detail": str(exc),
+                    }
+                )
+        answer = await items_answer(uow, cart, request)
+        if failures:
+            answer["errors"] = failures
+        return answer
+
+    return JsonResponse(await database_of(request).run(command), status_code=201)
+
+
+def _parse_item(item: dict[str, Any], index: int | None, principal: Principal) -> Any:
+    prefix = "data" if index is None else f"data.{index}"
+    kind = item.get("type")
+    if kind == "cart_item":
+        parsed = validate(CartItemRequest, item, prefix)
+        if not parsed.id and not parsed.sku:
+            raise ApiError(400, "required", "A cart_item needs an id or a sku", source=f"{prefix}.id")
+        return parsed
+    if kind == "custom_item":
+        if principal.grant_type != "implicit":
+            raise ApiError(
+                403,
+                "Forbidden",
+                "Custom items can only be added with an implicit token",
+                source=f"{prefix}.type",
+            )
+        return validate(CustomItemRequest, item, prefix)
+    if kind == "promotion_item":
+        return validate(PromotionItemRequest, item, prefix)
+    raise ApiError(
+        400, "enum", "type must be cart_item, custom_item or promotion_item", source=f"{prefix}.type"
+    )
+
+
+async def _add(uow: UnitOfWork, cart_id: str, item: Any, currency: str, customer_id: str | None) -> None:
+    if isinstance(item, CartItemRequest):
+        await commands.add_product(
+            uow,
+            commands.AddProduct(
+                cart_id,
+                item.quantity,
+                product_id=item.id,
+                sku=item.sku,
+                currency=currency,
+                custom_inputs=item.custom_inputs,
+            ),
+        )
+    elif isinstance(item, CustomItemRequest):
+        await commands.add_custom_item(
+            uow,
+            commands.AddCustomItem(
+                cart_id,
+                item.name,
+                item.sku,
+                item.description,
+                item.quantity,
+                item.price.amount,
+                item.price.includes_tax,
+                currency,
+            ),
+        )
+    else:
+        await commands.apply_promotion(uow, commands.ApplyPromotion(cart_id, item.code, customer_id))
+
+
+@router.put("/v2/carts/{ref}/items/{item_id}")
+async def update_item(ref: str, item_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    body = validate(UpdateItemRequest, await read_data(request))
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        cart = await commands.change_quantity(uow, cart_reference(ref), item_id, body.quantity)
+        return await items_answer(uow, cart, request)
+
+    result: dict[str, Any] = await database_of(request).run(command)
+    return result
+
+
+@router.put("/v2/carts/{ref}/items")
+async def update_items(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    data = await read_data(request)
+    if not isinstance(data, list) or not data:
+        raise ApiError(400, "type", "data must be a non-empty list of items", source="data")
+    updates = [validate(UpdateItemRequest, item, f"data.{i}") for i, item in enumerate(data)]
+    if any(u.id is None for u in updates):
+        raise ApiError(400, "required", "Every item needs its id", source="data")
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        cart = await uow.load(Cart, cart_reference(ref))
+        for update in updates:
+            assert update.id is not None
+            cart = await commands.change_quantity(uow, cart.id, update.id, update.quantity)
+        return await items_answer(uow, cart, request)
+
+    result: dict[str, Any] = await database_of(request).run(command)
+    return result
+
+
+@router.delete("/v2/carts/{ref}/items/{item_id}")
+async def remove_item(ref: str, item_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        cart = await commands.remove_item(uow, cart_reference(ref), item_id)
+        return await items_answer(uow, cart, request)
+
+    result: dict[str, Any] = await database_of(request).run(command)
+    return result
+
+
+@router.delete("/v2/carts/{ref}/items", status_code=204)
+async def remove_all_items(ref: str, request: Request, _: AnyToken) -> Response:
+    await database_of(request).run(lambda uow: commands.clear_items(uow, cart_reference(ref)))
+    return Response(status_code=204)
+
+
+@router.delete("/v2/carts/{ref}/discounts/{code}", status_code=204)
+async def remove_promotion(ref: str, code: str, request: Request, _: AnyToken) -> Response:
+    await database_of(request).run(lambda uow: commands.remove_promotion(uow, cart_reference(ref), code))
+    return Response(status_code=204)
+
+
+@router.post("/v2/carts/{ref}/items/{item_id}/taxes", status_code=201)
+async def add_tax(ref: str, item_id: str, request: Request, _: AdminToken) -> JsonResponse:
+    body = validate(TaxItemRequest, await read_data(request))
+    try:
+        rate = Decimal(str(body.rate))
+    except InvalidOperation:
+        raise ApiError(400, "format", "rate must be a number", source="data.rate") from None
+    tax = TaxLine(
+        id=str(uuid4()), name=body.name, jurisdiction=body.jurisdiction, code=body.code, rate=str(rate)
+    )
+    await database_of(request).run(lambda uow: commands.add_tax(uow, cart_reference(ref), item_id, tax))
+    document = {
+        "type": "tax_item",
+        "id": tax.id,
+        "name": tax.name,
+        "jurisdiction": tax.jurisdiction,
+        "code": tax.code,
+        "rate": float(rate),
+    }
+    return JsonResponse({"data": document}, status_code=201)
+
+
+@router.delete("/v2/carts/{ref}/items/{item_id}/taxes/{tax_id}", status_code=204)
+async def remove_tax(ref: str, item_id: str, tax_id: str, request: Request, _: AdminToken) -> Response:
+    await database_of(request).run(lambda uow: commands.remove_tax(uow, cart_reference(ref), item_id, tax_id))
+    return Response(status_code=204)

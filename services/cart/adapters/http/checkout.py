@@ -1,0 +1,82 @@
+"""`POST /v2/carts/{ref}/checkout`: a guest (`customer: {name, email}`) or a registered customer
+(`customer: {id}`), billing and shipping addresses; answers 201 with the incomplete order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from services.cart.adapters.http.documents import cart_reference
+from services.cart.adapters.http.requests import AddressRequest, CheckoutRequest
+from services.cart.application.checkout import CheckOut, CheckoutResult, check_out
+from services.cart.domain.email import is_valid_email
+from shared.auth import AnyToken
+from shared.contracts.values import Address
+from shared.ep.orders import order_document, order_items
+from shared.eventstore.unit_of_work import UnitOfWork
+from shared.http.body import read_data, validate
+from shared.http.errors import ApiError
+from shared.http.responses import JsonResponse
+from shared.service import database_of
+
+router = APIRouter(tags=["checkout"])
+
+EMAIL_FORMAT_ERROR = ApiError(400, "format", "Does not match format 'email", source="data.customer.email")
+
+
+def _address(body: AddressRequest) -> Address:
+    return Address(**body.model_dump())
+
+
+def _command(ref: str, body: CheckoutRequest) -> CheckOut:
+    customer = body.customer
+    shipping = body.shipping_address or body.billing_address
+    common = {
+        "cart_id": ref,
+        "billing_address": _address(body.billing_address),
+        "shipping_address": _address(shipping),
+        "order_number": body.order_number,
+        "external_ref": body.external_ref,
+    }
+    if customer.id:
+        return CheckOut(customer_id=customer.id, **common)  # type: ignore[arg-type]
+    missing = [f for f in ("name", "email") if not getattr(customer, f)]
+    if missing:
+        raise ApiError(
+            400,
+            "Bad Request",
+            errors=[
+                {
+                    "status": 400,
+                    "title": "required",
+                    "detail": f"customer.{f} is required",
+                    "source": f"data.customer.{f}",
+                }
+                for f in missing
+            ],
+        )
+    assert customer.email is not None
+    if not is_valid_email(customer.email):
+        raise EMAIL_FORMAT_ERROR
+    return CheckOut(customer_name=customer.name, customer_email=customer.email, **common)  # type: ignore[arg-type]
+
+
+@router.post("/v2/carts/{ref}/checkout", status_code=201)
+async def checkout(ref: str, request: Request, _: AnyToken) -> JsonResponse:
+    data = await read_data(request)
+    if isinstance(data, dict) and isinstance(data.get("customer"), dict):
+        email = data["customer"].get("email")
+        if isinstance(email, str) and not data["customer"].get("id") and not is_valid_email(email):
+            raise EMAIL_FORMAT_ERROR  # the seed's exact error, before any other check
+    command = _command(cart_reference(ref), validate(CheckoutRequest, data))
+
+    async def run(uow: UnitOfWork) -> CheckoutResult:
+        return await check_out(uow, command)
+
+    result = await database_of(request).run(run)
+    document: dict[str, Any] = {
+        "data": order_document(result.order),
+        "included": {"items": order_items(result.order)},
+    }
+    return JsonResponse(document, status_code=201)

@@ -1,0 +1,88 @@
+"""`/v2/customers`: registration, password tokens, and reads (admins, or the customer themself)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Request
+
+from services.cart.adapters.http.presenters import customer_document
+from services.cart.adapters.http.requests import CustomerRequest, CustomerTokenRequest
+from services.cart.application.customers import authenticate, register_customer
+from services.cart.domain.customer import Customer, CustomerNotFound
+from services.cart.domain.email import is_valid_email
+from shared.auth import AdminToken, AnyToken, issue_customer_token, optional_customer
+from shared.auth.dependencies import settings_of
+from shared.eventstore.unit_of_work import UnitOfWork
+from shared.http.body import read_data, validate
+from shared.http.errors import ApiError
+from shared.http.paging import page_meta, paging
+from shared.http.responses import JsonResponse
+from shared.service import database_of
+
+router = APIRouter(tags=["customers"])
+
+
+@router.post("/v2/customers", status_code=201)
+async def create_customer(request: Request, _: AnyToken) -> JsonResponse:
+    body = validate(CustomerRequest, await read_data(request))
+    if not is_valid_email(body.email):
+        raise ApiError(400, "format", "Does not match format 'email", source="data.email")
+    customer_id = str(uuid4())
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        customer = await register_customer(
+            uow, customer_id, body.name, body.email, body.password, body.external_ref
+        )
+        return {"data": customer_document(customer)}
+
+    return JsonResponse(await database_of(request).run(command), status_code=201)
+
+
+@router.post("/v2/customers/tokens")
+async def customer_token(request: Request, _: AnyToken) -> dict[str, Any]:
+    body = validate(CustomerTokenRequest, await read_data(request))
+    async with database_of(request).unit_of_work() as uow:
+        customer = await authenticate(uow, body.email, body.password)
+    token, expires = issue_customer_token(customer.id, settings_of(request))
+    return {
+        "data": {
+            "type": "token",
+            "id": str(uuid4()),
+            "customer_id": customer.id,
+            "token": token,
+            "expires": expires,
+        }
+    }
+
+
+@router.get("/v2/customers/{customer_id}")
+async def get_customer(customer_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
+    customer_token_holder = optional_customer(request)
+    if not principal.is_admin and (
+        customer_token_holder is None or customer_token_holder.customer_id != customer_id
+    ):
+        raise ApiError(403, "Forbidden", "Only an admin or the customer themself may read a customer")
+    try:
+        UUID(customer_id)
+    except ValueError:
+        raise CustomerNotFound(customer_id) from None
+    async with database_of(request).unit_of_work() as uow:
+        customer = await uow.load(Customer, customer_id)
+    if not customer.registered:
+        raise CustomerNotFound(customer_id)
+    return {"data": customer_document(customer)}
+
+
+@router.get("/v2/customers")
+async def list_customers(request: Request, _: AdminToken) -> dict[str, Any]:
+    limit, offset = paging(request)
+    pool = database_of(request).pool
+    total = await pool.fetchval("SELECT count(*) FROM proj_customers.customers")
+    rows = await pool.fetch(
+        "SELECT id FROM proj_customers.customers ORDER BY created_at, id LIMIT $1 OFFSET $2", limit, offset
+    )
+    async with database_of(request).unit_of_work() as uow:
+        documents = [customer_document(await uow.load(Customer, row["id"])) for row in rows]
+    return {"data": documents, **page_meta(request, limit, offset, int(total))}

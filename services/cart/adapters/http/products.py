@@ -1,0 +1,104 @@
+"""`/v2/products`: a minimal catalogue in Elastic Path's shape (admins write, any token reads)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.cart.adapters.http.presenters import product_document
+from services.cart.adapters.http.requests import ProductRequest
+from services.cart.application.catalogue import define_product, delete_product
+from services.cart.domain.events import ProductDefined
+from services.cart.domain.product import Product, ProductNotFound
+from shared.auth import AdminToken, AnyToken
+from shared.contracts.envelope import utc_now
+from shared.eventstore.unit_of_work import UnitOfWork
+from shared.http.body import read_data, validate
+from shared.http.errors import ApiError
+from shared.http.paging import page_meta, paging
+from shared.http.responses import JsonResponse
+from shared.service import base_url, database_of
+
+router = APIRouter(tags=["products"])
+
+
+def _definition(body: ProductRequest) -> ProductDefined:
+    return ProductDefined(
+        sku=body.sku,
+        name=body.name,
+        slug=body.slug or body.sku,
+        description=body.description,
+        status=body.status,
+        commodity_type=body.commodity_type,
+        price=[p.model_copy(update={"currency": p.currency.upper()}) for p in body.price],
+        manage_stock=body.manage_stock,
+        at=utc_now(),
+    )
+
+
+def _product_id(value: str) -> str:
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise ApiError(404, "Not Found", "The requested product could not be found") from None
+
+
+@router.post("/v2/products", status_code=201)
+async def create_product(request: Request, _: AdminToken) -> JsonResponse:
+    body = validate(ProductRequest, await read_data(request))
+    product_id = _product_id(body.id) if body.id else str(uuid4())
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        product = await define_product(uow, product_id, _definition(body), create=True)
+        return {"data": product_document(product, base_url(request))}
+
+    return JsonResponse(await database_of(request).run(command), status_code=201)
+
+
+@router.put("/v2/products/{product_id}")
+async def update_product(product_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
+    body = validate(ProductRequest, await read_data(request))
+    pid = _product_id(product_id)
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        product = await define_product(uow, pid, _definition(body), create=False)
+        return {"data": product_document(product, base_url(request))}
+
+    result: dict[str, Any] = await database_of(request).run(command)
+    return result
+
+
+@router.get("/v2/products/{product_id}")
+async def get_product(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    async with database_of(request).unit_of_work() as uow:
+        product = await uow.load(Product, _product_id(product_id))
+        if not product.live:
+            raise ProductNotFound(product_id)
+        return {"data": product_document(product, base_url(request))}
+
+
+@router.delete("/v2/products/{product_id}", status_code=204)
+async def remove_product(product_id: str, request: Request, _: AdminToken) -> Response:
+    pid = _product_id(product_id)
+    await database_of(request).run(lambda uow: delete_product(uow, pid))
+    return Response(status_code=204)
+
+
+@router.get("/v2/products")
+async def list_products(request: Request, _: AnyToken) -> dict[str, Any]:
+    limit, offset = paging(request)
+    pool = database_of(request).pool
+    total = await pool.fetchval("SELECT count(*) FROM proj_catalogue.products")
+    rows = await pool.fetch(
+        "SELECT id FROM proj_catalogue.products ORDER BY created_at, id LIMIT $1 OFFSET $2", limit, offset
+    )
+    documents = []
+    async with database_of(request).unit_of_work() as uow:
+        for row in rows:
+            product = await uow.load(Product, row["id"])
+            if product.live:
+                documents.append(product_document(product, base_url(request)))
+    return {"data": documents, **page_meta(request, limit, offset, int(total))}

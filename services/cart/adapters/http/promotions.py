@@ -1,0 +1,155 @@
+"""`/v2/promotions`: standard promotions and their codes (admins only, as in Elastic Path)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.cart.adapters.http.presenters import code_document, promotion_document
+from services.cart.adapters.http.requests import PromotionCodesRequest, PromotionRequest
+from services.cart.application import promotions as commands
+from services.cart.domain.events import PromotionDefined
+from shared.auth import AdminToken
+from shared.contracts.envelope import utc_now
+from shared.eventstore.unit_of_work import UnitOfWork
+from shared.http.body import read_data, validate
+from shared.http.errors import ApiError
+from shared.http.paging import page_meta, paging
+from shared.http.responses import JsonResponse
+from shared.service import database_of
+
+router = APIRouter(tags=["promotions"])
+
+
+def _promotion_id(value: str) -> str:
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise ApiError(404, "Not Found", "The requested promotion could not be found") from None
+
+
+def _definition(body: PromotionRequest) -> PromotionDefined:
+    currencies = body.schema_.get("currencies")
+    if not isinstance(currencies, list) or not currencies or not all(isinstance(c, dict) for c in currencies):
+        raise ApiError(
+            400,
+            "required",
+            "schema.currencies must list the discount per currency",
+            source="data.schema.currencies",
+        )
+    key = "amount" if body.promotion_type == "fixed_discount" else "percentage"
+    for i, entry in enumerate(currencies):
+        value = entry.get(key)
+        if not isinstance(entry.get("currency"), str) or not isinstance(value, int | float) or value < 0:
+            raise ApiError(
+                400,
+                "format",
+                f"each currency needs a currency code and a non-negative {key}",
+                source=f"data.schema.currencies.{i}",
+            )
+        if key == "amount" and not isinstance(value, int):
+            raise ApiError(
+                400,
+                "type",
+                "amount must be an integer in minor units",
+                source=f"data.schema.currencies.{i}.amount",
+            )
+        if key == "percentage" and value > 100:
+            raise ApiError(
+                400, "range", "percentage must be at most 100", source=f"data.schema.currencies.{i}"
+            )
+    return PromotionDefined(
+        name=body.name,
+        description=body.description,
+        enabled=body.enabled,
+        automatic=body.automatic,
+        promotion_type=body.promotion_type,
+        promotion_schema=body.schema_,
+        start=body.start,
+        end=body.end,
+        min_cart_value=body.min_cart_value,
+        max_discount_value=body.max_discount_value,
+        at=utc_now(),
+    )
+
+
+@router.post("/v2/promotions", status_code=201)
+async def create_promotion(request: Request, _: AdminToken) -> JsonResponse:
+    definition = _definition(validate(PromotionRequest, await read_data(request)))
+    promotion_id = str(uuid4())
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        promotion = await commands.define_promotion(uow, promotion_id, definition, create=True)
+        return {"data": promotion_document(promotion)}
+
+    return JsonResponse(await database_of(request).run(command), status_code=201)
+
+
+@router.put("/v2/promotions/{promotion_id}")
+async def update_promotion(promotion_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
+    definition = _definition(validate(PromotionRequest, await read_data(request)))
+    pid = _promotion_id(promotion_id)
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        promotion = await commands.define_promotion(uow, pid, definition, create=False)
+        return {"data": promotion_document(promotion)}
+
+    result: dict[str, Any] = await database_of(request).run(command)
+    return result
+
+
+@router.get("/v2/promotions/{promotion_id}")
+async def get_promotion(promotion_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
+    async with database_of(request).unit_of_work() as uow:
+        promotion = await commands.load_live(uow, _promotion_id(promotion_id))
+        return {"data": promotion_document(promotion)}
+
+
+@router.get("/v2/promotions")
+async def list_promotions(request: Request, _: AdminToken) -> dict[str, Any]:
+    limit, offset = paging(request)
+    pool = database_of(request).pool
+    total = await pool.fetchval("SELECT count(*) FROM proj_promotions.promotions")
+    rows = await pool.fetch(
+        "SELECT id FROM proj_promotions.promotions ORDER BY created_at, id LIMIT $1 OFFSET $2", limit, offset
+    )
+    async with database_of(request).unit_of_work() as uow:
+        documents = [promotion_document(await commands.load_live(uow, row["id"])) for row in rows]
+    return {"data": documents, **page_meta(request, limit, offset, int(total))}
+
+
+@router.delete("/v2/promotions/{promotion_id}", status_code=204)
+async def delete_promotion(promotion_id: str, request: Request, _: AdminToken) -> Response:
+    pid = _promotion_id(promotion_id)
+    await database_of(request).run(lambda uow: commands.delete_promotion(uow, pid))
+    return Response(status_code=204)
+
+
+@router.post("/v2/promotions/{promotion_id}/codes", status_code=201)
+async def add_codes(promotion_id: str, request: Request, _: AdminToken) -> JsonResponse:
+    body = validate(PromotionCodesRequest, await read_data(request))
+    pid = _promotion_id(promotion_id)
+    codes = [c.model_dump() for c in body.codes]
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        all_codes = await commands.add_codes(uow, pid, codes)
+        return {"data": [code_document(c) for c in all_codes]}
+
+    return JsonResponse(await database_of(request).run(command), status_code=201)
+
+
+@router.get("/v2/promotions/{promotion_id}/codes")
+async def list_codes(promotion_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
+    async with database_of(request).unit_of_work() as uow:
+        promotion = await commands.load_live(uow, _promotion_id(promotion_id))
+        return {"data": [code_document(c) for c in promotion.codes.values()]}
+
+
+@router.delete("/v2/promotions/{promotion_id}/codes/{code_id}", status_code=204)
+async def delete_code(promotion_id: str, code_id: str, request: Request, _: AdminToken) -> Response:
+    pid = _promotion_id(promotion_id)
+    await database_of(request).run(lambda uow: commands.delete_code(uow, pid, code_id))
+    return Response(status_code=204)

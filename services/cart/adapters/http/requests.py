@@ -1,0 +1,145 @@
+"""The request bodies the cart service accepts, as the SDK sends them (`data` already unwrapped)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from shared.contracts.values import ProductPrice
+
+MAX_QUANTITY = 1_000_000
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class CartRequest(Body):
+    name: str = Field(default="Cart", max_length=255)
+    description: str = Field(default="", max_length=2000)
+    id: str | None = None
+
+
+class CartItemRequest(Body):
+    type: Literal["cart_item"]
+    id: str | None = Field(default=None, min_length=1, max_length=255)
+    sku: str | None = Field(default=None, min_length=1, max_length=255)
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
+    custom_inputs: dict[str, Any] = {}
+
+
+class CustomItemPrice(Body):
+    amount: StrictInt = Field(ge=-(10**12), le=10**12)
+    includes_tax: StrictBool = True
+
+
+class CustomItemRequest(Body):
+    type: Literal["custom_item"]
+    name: str = Field(min_length=1, max_length=255)
+    sku: str = Field(default="", max_length=255)
+    description: str = Field(default="", max_length=2000)
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
+    price: CustomItemPrice
+
+
+class PromotionItemRequest(Body):
+    type: Literal["promotion_item"]
+    code: str = Field(min_length=1, max_length=255)
+
+
+class UpdateItemRequest(Body):
+    quantity: StrictInt = Field(ge=0, le=MAX_QUANTITY)
+    id: str | None = None
+    type: str | None = None
+
+
+class TaxItemRequest(Body):
+    type: Literal["tax_item"] = "tax_item"
+    name: str = Field(default="", max_length=255)
+    jurisdiction: str = Field(default="", max_length=255)
+    code: str = Field(default="", max_length=255)
+    rate: float | int | str
+
+
+class AddressRequest(Body):
+    first_name: str = Field(min_length=1, max_length=255)
+    last_name: str = Field(min_length=1, max_length=255)
+    line_1: str = Field(min_length=1, max_length=255)
+    postcode: str = Field(min_length=1, max_length=64)
+    country: str = Field(min_length=1, max_length=64)
+    company_name: str = Field(default="", max_length=255)
+    line_2: str = Field(default="", max_length=255)
+    city: str = Field(default="", max_length=255)
+    county: str = Field(default="", max_length=255)
+    region: str = Field(default="", max_length=255)
+    phone_number: str = Field(default="", max_length=64)
+    instructions: str = Field(default="", max_length=1000)
+
+
+class CheckoutCustomer(Body):
+    id: str | None = Field(default=None, min_length=1, max_length=255)
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    email: str | None = Field(default=None, min_length=3, max_length=254)
+
+
+class CheckoutRequest(Body):
+    customer: CheckoutCustomer
+    billing_address: AddressRequest
+    shipping_address: AddressRequest | None = None
+    order_number: str | None = Field(default=None, max_length=255)
+    external_ref: str | None = Field(default=None, max_length=64)
+
+
+class ProductRequest(Body):
+    type: Literal["product"] = "product"
+    name: str = Field(min_length=1, max_length=255)
+    slug: str = Field(default="", max_length=255)
+    sku: str = Field(min_length=1, max_length=255)
+    description: str = Field(default="", max_length=10_000)
+    status: Literal["live", "draft"] = "live"
+    commodity_type: Literal["physical", "digital"] = "physical"
+    manage_stock: StrictBool = False
+    price: list[ProductPrice] = Field(default_factory=list, max_length=50)
+    id: str | None = None
+
+
+class PromotionRequest(Body):
+    type: Literal["promotion"] = "promotion"
+    name: str = Field(min_length=1, max_length=255)
+    description: str = Field(default="", max_length=2000)
+    enabled: StrictBool = False
+    automatic: StrictBool = False
+    promotion_type: Literal["fixed_discount", "percent_discount"]
+    schema_: dict[str, Any] = Field(alias="schema")
+    start: datetime
+    end: datetime
+    min_cart_value: list[dict[str, Any]] = []
+    max_discount_value: list[dict[str, Any]] = []
+
+
+class PromotionCodeRequest(Body):
+    code: str = Field(min_length=1, max_length=255)
+    uses: StrictInt | None = Field(default=None, ge=1)
+    user: str | None = None
+
+
+class PromotionCodesRequest(Body):
+    type: Literal["promotion_codes"] = "promotion_codes"
+    codes: list[PromotionCodeRequest] = Field(min_length=1, max_length=1000)
+
+
+class CustomerRequest(Body):
+    type: Literal["customer"] = "customer"
+    name: str = Field(min_length=1, max_length=255)
+    email: str = Field(min_length=3, max_length=254)
+    password: str | None = Field(default=None, min_length=1, max_length=1000)
+    external_ref: str | None = Field(default=None, max_length=255)
+
+
+class CustomerTokenRequest(Body):
+    type: Literal["token"] = "token"
+    authentication_mechanism: Literal["password"] = "password"
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=1000)

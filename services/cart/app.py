@@ -1,0 +1,56 @@
+"""Composition root of the cart service: settings, runtime, and the HTTP API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.cart.adapters.consumers import cart_consumer
+from services.cart.adapters.http import carts, checkout, customers, products, promotions
+from services.cart.adapters.tables import CART_DDL
+from services.cart.projections.catalogue import CatalogueProjection
+from services.cart.projections.customers import CustomersProjection
+from services.cart.projections.promotions import PromotionsProjection
+from shared.auth.routes import router as token_router
+from shared.contracts.events import CartCheckedOut, ProductPublished
+from shared.http.app import create_app
+from shared.runtime import ServiceRuntime
+from shared.service import runtime_lifespan
+from shared.settings import ServiceSettings
+
+
+class CartSettings(ServiceSettings):
+    service_name: str = "cart"
+    http_port: int = 8001
+
+
+def build_runtime(settings: CartSettings) -> ServiceRuntime:
+    return ServiceRuntime(
+        "cart",
+        database_url=settings.database_url,
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        ddl=CART_DDL,
+        projections=[CatalogueProjection(), PromotionsProjection(), CustomersProjection()],
+        consumers=[cart_consumer],
+        publishes=[CartCheckedOut.event_type, ProductPublished.event_type],
+        pool_size=settings.db_pool_size,
+    )
+
+
+def create_cart_app(settings: CartSettings | None = None) -> FastAPI:
+    settings = settings or CartSettings()
+    runtime = build_runtime(settings)
+
+    async def database_ready() -> None:
+        await runtime.database.pool.fetchval("SELECT 1")
+
+    app = create_app(
+        settings,
+        title="Cart service",
+        lifespan=runtime_lifespan(runtime),
+        checks={"database": database_ready},
+    )
+    app.include_router(token_router)
+    for module in (carts, checkout, products, promotions, customers):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""The HTTP side of the kernel: Elastic Path errors, bodies, health, and the app factory."""
