@@ -1,0 +1,134 @@
+"""A real cart service process per test module, with admin and shopper clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from tests.support.services import RunningService, authenticated_client, start_service
+
+
+@pytest.fixture(scope="module")
+def topic_prefix() -> str:
+    return f"cart{uuid4().hex[:8]}."
+
+
+@pytest.fixture(scope="module")
+async def cart_service(
+    postgres, kafka_bootstrap_servers: str, topic_prefix: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningService]:
+    database = f"cart_{uuid4().hex[:10]}"
+    await postgres.create_database(database)
+    service = await start_service(
+        "services.cart",
+        {
+            "DATABASE_URL": postgres.dsn(database),
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+            "TOPIC_PREFIX": topic_prefix,
+        },
+        Path(tmp_path_factory.mktemp("cart")),
+    )
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+async def admin(cart_service: RunningService) -> AsyncIterator[httpx.AsyncClient]:
+    client = await authenticated_client(cart_service.url, admin=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="module")
+async def shopper(cart_service: RunningService) -> AsyncIterator[httpx.AsyncClient]:
+    client = await authenticated_client(cart_service.url, admin=False)
+    yield client
+    await client.aclose()
+
+
+async def create_product(
+    admin: httpx.AsyncClient, *, amount: int = 5000, manage_stock: bool = False, currency: str = "USD"
+) -> dict[str, Any]:
+    sku = f"sku-{uuid4().hex[:8]}"
+    response = await admin.post(
+        "/v2/products",
+        json={
+            "data": {
+                "type": "product",
+                "name": f"Product {sku}",
+                "sku": sku,
+                "manage_stock": manage_stock,
+                "price": [{"amount": amount, "currency": currency, "includes_tax": False}],
+            }
+        },
+    )
+    assert response.status_code == 201, response.text
+    product: dict[str, Any] = response.json()["data"]
+    return product
+
+
+async def create_promotion(
+    admin: httpx.AsyncClient,
+    *,
+    code: str,
+    amount: int = 1000,
+    uses: int | None = None,
+    kind: str = "fixed_discount",
+    start: str = "2020-01-01T00:00:00Z",
+    end: str = "2099-01-01T00:00:00Z",
+    enabled: bool = True,
+    minimum: int = 0,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = (
+        {"currency": "USD", "amount": amount}
+        if kind == "fixed_discount"
+        else {"currency": "USD", "percentage": amount}
+    )
+    response = await admin.post(
+        "/v2/promotions",
+        json={
+            "data": {
+                "type": "promotion",
+                "name": f"Promo {code}",
+                "description": "test",
+                "enabled": enabled,
+                "automatic": False,
+                "promotion_type": kind,
+                "schema": {"currencies": [entry]},
+                "start": start,
+                "end": end,
+                "min_cart_value": [{"currency": "USD", "amount": minimum}] if minimum else [],
+            }
+        },
+    )
+    assert response.status_code == 201, response.text
+    promotion: dict[str, Any] = response.json()["data"]
+    codes: dict[str, Any] = {"code": code}
+    if uses is not None:
+        codes["uses"] = uses
+    response = await admin.post(
+        f"/v2/promotions/{promotion['id']}/codes",
+        json={"data": {"type": "promotion_codes", "codes": [codes]}},
+    )
+    assert response.status_code == 201, response.text
+    return promotion
+
+
+def new_cart() -> str:
+    return uuid4().hex
+
+
+ADDRESS = {
+    "first_name": "Ron",
+    "last_name": "Swanson",
+    "line_1": "1 Sun Street",
+    "city": "Pawnee",
+    "postcode": "46001",
+    "county": "Wamapoke",
+    "country": "US",
+}
