@@ -49,14 +49,13 @@ def page_meta(request: Request, limit: int, offset: int, total: int) -> dict[str
         return f"{base}{joiner}page[offset]={at}&page[limit]={limit}"
 
     last = max(0, ((total - 1) // limit) * limit) if total else 0
+    links = {"current": link(offset), "first": link(0), "last": link(last)}
+    if offset > 0:
+        links["prev"] = link(max(0, offset - limit))
+    if offset + limit < total:
+        links["next"] = link(offset + limit)
     return {
-        "links": {
-            "current": link(offset),
-            "first": link(0),
-            "last": link(last),
-            "prev": link(max(0, offset - limit)) if offset > 0 else None,
-            "next": link(offset + limit) if offset + limit < total else None,
-        },
+        "links": links,
         "meta": {
             "page": {
                 "limit": limit,
