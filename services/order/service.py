@@ -5,24 +5,20 @@ The HTTP app is added on top by the lead; this builds everything that runs witho
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from services.order.adapters.consumers import build_order_consumer
 from services.order.projections.orders import OrdersProjection
 from shared.runtime import ServiceRuntime
+from shared.settings import ServiceSettings
 
 SERVICE_NAME = "order"
 PUBLISHES = ("OrderCreated", "OrderCompleted", "OrderCancelled")
 
 
-class OrderSettings(BaseSettings):
-    """From the environment: DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX."""
+class OrderSettings(ServiceSettings):
+    """From the environment: DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX, JWT_SECRET, HTTP_PORT..."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
-
-    database_url: str
-    kafka_bootstrap_servers: str
-    topic_prefix: str = ""
+    service_name: str = SERVICE_NAME
+    http_port: int = 8002
 
 
 def build_runtime(settings: OrderSettings | None = None) -> ServiceRuntime:
@@ -35,4 +31,5 @@ def build_runtime(settings: OrderSettings | None = None) -> ServiceRuntime:
         projections=[OrdersProjection()],
         consumers=[build_order_consumer()],
         publishes=PUBLISHES,
+        pool_size=settings.db_pool_size,
     )

@@ -1,0 +1,100 @@
+"""`/v2/orders`: list, read one, its items, and the admin's update (cancel).
+
+Admins see every order. Shoppers see only their own: listing needs their customer token
+(`X-Moltin-Customer-Token`); a single order of a registered customer needs that customer's token,
+while a guest's order is read by its unguessable id with the storefront's token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from services.order.adapters.http.filters import parse_filter
+from services.order.adapters.http.requests import OrderUpdate
+from services.order.application.cancelling import CancelOrder, cancel_order
+from services.order.application.reading import OrderView, get_order_soon, view_of
+from services.order.domain.errors import OrderNotFound
+from services.order.projections.listing import OrderQuery, items_of_orders, list_orders
+from shared.auth import AdminToken, AnyToken, Principal, optional_customer
+from shared.http.body import read_data, validate
+from shared.http.errors import ApiError
+from shared.http.paging import page_meta, paging
+from shared.service import database_of
+
+router = APIRouter(tags=["orders"])
+
+
+def _check_owner(view: OrderView, principal: Principal, request: Request) -> None:
+    if principal.is_admin or view.snapshot.customer.id is None:
+        return
+    customer = optional_customer(request)
+    if customer is None or customer.customer_id != view.snapshot.customer.id:
+        raise OrderNotFound(view.snapshot.order_id)  # do not reveal that someone else's order exists
+
+
+def _wants_items(request: Request) -> bool:
+    return "items" in {part.strip().lower() for part in request.query_params.get("include", "").split(",")}
+
+
+async def _read(request: Request, order_id: str, principal: Principal) -> OrderView:
+    view = await get_order_soon(database_of(request), order_id, timeout=3.0)
+    _check_owner(view, principal, request)
+    return view
+
+
+@router.get("/v2/orders")
+async def list_all(request: Request, principal: AnyToken) -> dict[str, Any]:
+    limit, offset = paging(request)
+    filters = parse_filter(request.query_params.get("filter"))
+    if not principal.is_admin:
+        customer = optional_customer(request)
+        if customer is None:
+            raise ApiError(
+                403, "Forbidden", "Listing orders needs an admin token or an X-Moltin-Customer-Token"
+            )
+        filters = (*[f for f in filters if f[0] != "customer_id"], ("customer_id", customer.customer_id))
+    sort = request.query_params.get("sort") or "-created_at"
+    page = await list_orders(database_of(request).pool, OrderQuery(filters, limit, offset, sort))
+    answer: dict[str, Any] = {"data": page.orders, **page_meta(request, limit, offset, page.total)}
+    if _wants_items(request):
+        items = await items_of_orders(database_of(request).pool, [o["id"] for o in page.orders])
+        answer["included"] = {"items": [item for order_items in items.values() for item in order_items]}
+    return answer
+
+
+@router.get("/v2/orders/{order_id}")
+async def get_one(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
+    view = await _read(request, order_id, principal)
+    answer: dict[str, Any] = {"data": view.document()}
+    if _wants_items(request):
+        answer["included"] = {"items": view.items()}
+    return answer
+
+
+@router.get("/v2/orders/{order_id}/items")
+async def get_items(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
+    view = await _read(request, order_id, principal)
+    return {"data": view.items()}
+
+
+@router.put("/v2/orders/{order_id}")
+async def update(order_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
+    body = validate(OrderUpdate, await read_data(request))
+    await get_order_soon(database_of(request), order_id, timeout=3.0)
+    if body.shipping is not None:
+        raise ApiError(
+            422,
+            "Not supported yet",
+            "Shipping status updates are not implemented yet",
+            source="data.shipping",
+        )
+    if body.status != "cancelled":
+        raise ApiError(400, "Bad Request", "Only status 'cancelled' can be set", source="data.status")
+
+    async def command(uow: Any) -> OrderView:
+        return view_of(await cancel_order(uow, CancelOrder(order_id, body.reason or "")))
+
+    view: OrderView = await database_of(request).run(command)
+    return {"data": view.document()}

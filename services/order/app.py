@@ -1,0 +1,25 @@
+"""Composition root of the order service's HTTP process."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.order.adapters.http import orders
+from services.order.service import OrderSettings, build_runtime
+from shared.auth.routes import router as token_router
+from shared.http.app import create_app
+from shared.service import runtime_lifespan
+
+
+def create_order_app(settings: OrderSettings | None = None) -> FastAPI:
+    settings = settings or OrderSettings()
+    runtime = build_runtime(settings)
+
+    async def database_ready() -> None:
+        await runtime.database.pool.fetchval("SELECT 1")
+
+    lifespan = runtime_lifespan(runtime)
+    app = create_app(settings, title="Order service", lifespan=lifespan, checks={"database": database_ready})
+    app.include_router(token_router)
+    app.include_router(orders.router)
+    return app
