@@ -9,7 +9,12 @@ import pytest
 
 from services.cart.domain.cart import Cart, ProductSnapshot, order_id_for
 from services.cart.domain.email import is_valid_email
-from services.cart.domain.errors import CartRuleBroken, InsufficientStock, ItemNotInCart
+from services.cart.domain.errors import (
+    CartAlreadyCheckedOut,
+    CartRuleBroken,
+    InsufficientStock,
+    ItemNotInCart,
+)
 from services.cart.domain.events import CartCheckedOut, CartItemAdded, CartItemQuantityChanged, TaxLine
 from services.cart.domain.pricing import PricedLineInput, PromotionTerms, price_cart
 from shared.contracts.values import Address, Customer, Totals
@@ -87,7 +92,7 @@ def test_an_empty_cart_cannot_be_checked_out() -> None:
         )
 
 
-def test_checking_out_an_unchanged_cart_again_is_a_retry_of_the_same_order() -> None:
+def test_checking_out_an_unchanged_cart_again_is_refused_and_names_the_order() -> None:
     cart = Cart("ref")
     cart.add_product(HAT, 1, currency="USD", available=None, now=NOW)
     kwargs = dict(
@@ -98,13 +103,15 @@ def test_checking_out_an_unchanged_cart_again_is_a_retry_of_the_same_order() -> 
         promotion_codes=[],
         now=NOW,
     )
-    order, new = cart.check_out(**kwargs)  # type: ignore[arg-type]
-    assert new and order == order_id_for("ref", 2)  # created + item added
-    assert cart.check_out(**kwargs) == (order, False)  # type: ignore[arg-type]
+    order = cart.check_out(**kwargs)  # type: ignore[arg-type]
+    assert order == order_id_for("ref", 2)  # created + item added
+    with pytest.raises(CartAlreadyCheckedOut) as refused:
+        cart.check_out(**kwargs)  # type: ignore[arg-type]
+    assert refused.value.status == 409 and refused.value.meta == {"order_id": order}
     assert sum(isinstance(e, CartCheckedOut) for e in cart.peek_pending()) == 1
     cart.add_product(HAT, 1, currency="USD", available=None, now=NOW)
-    second, new = cart.check_out(**kwargs)  # type: ignore[arg-type]
-    assert new and second != order
+    second = cart.check_out(**kwargs)  # type: ignore[arg-type]
+    assert second != order  # a changed cart can be checked out again, as in Elastic Path
 
 
 def test_history_replays_to_the_same_state() -> None:

@@ -202,7 +202,9 @@ async def test_checkout_as_a_guest_answers_the_incomplete_order_and_announces_it
             }
         },
     )
-    assert retry.status_code == 201 and retry.json()["data"]["id"] == order["id"]  # a retry: the same order
+    assert retry.status_code == 409  # no second order; the answer names the first
+    [error] = retry.json()["errors"]
+    assert error["title"] == "Cart already checked out" and error["meta"] == {"order_id": order["id"]}
 
 
 async def test_checkout_as_an_existing_customer(shopper, admin):

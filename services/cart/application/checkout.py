@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from services.cart.application.lookups import available_stock, price
 from services.cart.domain.cart import Cart
 from services.cart.domain.customer import Customer as CustomerAggregate
-from services.cart.domain.errors import InsufficientStock
+from services.cart.domain.errors import CartAlreadyCheckedOut, InsufficientStock
 from services.cart.domain.events import CartCheckedOut
 from services.cart.domain.pricing import CartPrice
 from services.cart.domain.product import Product
@@ -34,12 +34,6 @@ class CheckOut:
     customer_email: str | None = None
     order_number: str | None = None
     external_ref: str | None = None
-
-
-@dataclass(frozen=True)
-class CheckoutResult:
-    order: contracts.CartCheckedOut
-    created: bool
 
 
 async def _customer(uow: UnitOfWork, command: CheckOut) -> Customer:
@@ -109,15 +103,16 @@ def snapshot(
     )
 
 
-async def check_out(uow: UnitOfWork, command: CheckOut) -> CheckoutResult:
+async def check_out(uow: UnitOfWork, command: CheckOut) -> contracts.CartCheckedOut:
+    """Raises CartAlreadyCheckedOut (409, naming the order) for an unchanged, checked-out cart."""
     cart = await uow.load(Cart, command.cart_id)
+    if cart.checkouts and not cart.changed_since_checkout:
+        raise CartAlreadyCheckedOut(cart.checkouts[-1].order_id)
     customer = await _customer(uow, command)
     priced = await price(uow, cart)
     now = utc_now()
-    retry = bool(cart.checkouts) and not cart.changed_since_checkout
-    if not retry:
-        await _check_stock(uow, cart)
-    order_id, created = cart.check_out(
+    await _check_stock(uow, cart)
+    order_id = cart.check_out(
         customer=customer,
         billing_address=command.billing_address,
         shipping_address=command.shipping_address,
@@ -125,22 +120,11 @@ async def check_out(uow: UnitOfWork, command: CheckOut) -> CheckoutResult:
         promotion_codes=sorted(priced.applied),
         now=now,
     )
-    if created:
-        for code in priced.applied:
-            promotion = await uow.load(Promotion, cart.promotion_codes[code])
-            promotion.use_code(code, order_id, now)
-        checkout = cart.peek_pending()[-1]
-    else:
-        checkout = await _recorded_checkout(uow, cart, order_id)
+    for code in priced.applied:
+        promotion = await uow.load(Promotion, cart.promotion_codes[code])
+        promotion.use_code(code, order_id, now)
+    checkout = cart.peek_pending()[-1]
     assert isinstance(checkout, CartCheckedOut)
     order = snapshot(cart, priced, checkout, command)
-    if created:
-        uow.publish(order, key=order_id, aggregate_id=cart.id, aggregate_version=cart.current_version)
-    return CheckoutResult(order=order, created=created)
-
-
-async def _recorded_checkout(uow: UnitOfWork, cart: Cart, order_id: str) -> CartCheckedOut:
-    for event in reversed(await uow.history(Cart, cart.id)):
-        if isinstance(event, CartCheckedOut) and event.order_id == order_id:
-            return event
-    raise AssertionError(f"checkout {order_id} of cart {cart.id} not in its stream")
+    uow.publish(order, key=order_id, aggregate_id=cart.id, aggregate_version=cart.current_version)
+    return order

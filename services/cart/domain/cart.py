@@ -3,8 +3,8 @@
 Rules (Elastic Path's, see ep-api.md §6-§7): the currency is fixed by the first item; adding a
 product already in the cart with the same custom inputs adds to its quantity; at most 100 unique
 lines; quantity 0 removes a line; a stock-managed product cannot exceed what is available; an
-empty cart cannot be checked out; checking out an unchanged cart again is a retry and names the
-same order instead of making a second one.
+empty cart cannot be checked out; checking out an unchanged cart again is refused (409) and names
+the order it already became, so a retry never makes a second order.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
-from services.cart.domain.errors import CartRuleBroken, InsufficientStock, ItemNotInCart
+from services.cart.domain.errors import (
+    CartAlreadyCheckedOut,
+    CartRuleBroken,
+    InsufficientStock,
+    ItemNotInCart,
+)
 from services.cart.domain.events import (
     CART_EVENTS,
     CartCheckedOut,
@@ -272,10 +277,10 @@ class Cart(Aggregate):
         totals: Totals,
         promotion_codes: list[str],
         now: datetime,
-    ) -> tuple[str, bool]:
-        """Record the checkout; returns (order id, True if new). An unchanged cart is a retry."""
+    ) -> str:
+        """Record the checkout; returns the new order's id. An unchanged cart cannot be checked out twice."""
         if self.checkouts and not self.changed_since_checkout:
-            return self.checkouts[-1].order_id, False
+            raise CartAlreadyCheckedOut(self.checkouts[-1].order_id)
         if not any(line.type in ("cart_item", "custom_item") for line in self.lines.values()):
             raise CartRuleBroken("Cart is empty", "Cannot check out an empty cart", source="data")
         order_id = order_id_for(self.id, self.current_version)
@@ -291,7 +296,7 @@ class Cart(Aggregate):
                 at=now,
             )
         )
-        return order_id, True
+        return order_id
 
     def delete(self, now: datetime) -> None:
         if self.created_at is not None:

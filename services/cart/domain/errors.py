@@ -50,3 +50,19 @@ class PromotionNotFound(DomainError):
 
     def __init__(self) -> None:
         super().__init__("No promotion could be found with the given code.")
+
+
+class CartAlreadyCheckedOut(DomainError):
+    """The cart has not changed since it became an order: checking it out again would duplicate it.
+
+    The answer names the existing order, so a client retrying after a lost response finds it.
+    """
+
+    status = 409
+    title = "Cart already checked out"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(
+            "This cart has not changed since it was checked out; its order already exists",
+            meta={"order_id": order_id},
+        )

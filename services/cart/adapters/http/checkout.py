@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request
 
 from services.cart.adapters.http.documents import cart_reference
 from services.cart.adapters.http.requests import AddressRequest, CheckoutRequest
-from services.cart.application.checkout import CheckOut, CheckoutResult, check_out
+from services.cart.application.checkout import CheckOut, check_out
 from services.cart.domain.email import is_valid_email
 from shared.auth import AnyToken
+from shared.contracts.events import CartCheckedOut
 from shared.contracts.values import Address
 from shared.ep.orders import order_document, order_items
 from shared.eventstore.unit_of_work import UnitOfWork
@@ -71,12 +72,9 @@ async def checkout(ref: str, request: Request, _: AnyToken) -> JsonResponse:
             raise EMAIL_FORMAT_ERROR  # the seed's exact error, before any other check
     command = _command(cart_reference(ref), validate(CheckoutRequest, data))
 
-    async def run(uow: UnitOfWork) -> CheckoutResult:
+    async def run(uow: UnitOfWork) -> CartCheckedOut:
         return await check_out(uow, command)
 
-    result = await database_of(request).run(run)
-    document: dict[str, Any] = {
-        "data": order_document(result.order),
-        "included": {"items": order_items(result.order)},
-    }
+    order = await database_of(request).run(run)
+    document: dict[str, Any] = {"data": order_document(order), "included": {"items": order_items(order)}}
     return JsonResponse(document, status_code=201)
