@@ -1,0 +1,1 @@
+"""The fulfilment service: shipments, and the `OrderShipped` fact that makes stock leave."""

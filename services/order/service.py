@@ -11,7 +11,7 @@ from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
 SERVICE_NAME = "order"
-PUBLISHES = ("OrderCreated", "OrderCompleted", "OrderCancelled")
+PUBLISHES = ("OrderCreated", "OrderCompleted", "OrderCancelled", "OrderFulfilmentRequested")
 
 
 class OrderSettings(ServiceSettings):

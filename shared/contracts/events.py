@@ -161,10 +161,22 @@ class OrderCancelled(IntegrationEvent):
 
 
 @CONTRACTS.register
-class OrderShipped(IntegrationEvent):
-    """An admin flagged the order `fulfilled`. Key: order id."""
+class OrderFulfilmentRequested(IntegrationEvent):
+    """An admin flagged a paid order `fulfilled`; the order service accepted it (so it can no longer
+    be cancelled) and asks fulfilment to record the shipment. Key: order id."""
 
     aggregate_type = "order"
+
+    order_id: str
+    shipping_address: Address
+    lines: list[StockLine] = []
+
+
+@CONTRACTS.register
+class OrderShipped(IntegrationEvent):
+    """Fulfilment recorded the order's shipment (shipping `fulfilled`); stock leaves. Key: order id."""
+
+    aggregate_type = "shipment"
 
     order_id: str
 
@@ -216,6 +228,7 @@ __all__ = [
     "OrderCancelled",
     "OrderCompleted",
     "OrderCreated",
+    "OrderFulfilmentRequested",
     "OrderShipped",
     "PaymentAuthorized",
     "PaymentCancelled",

@@ -50,3 +50,18 @@ async def order_service(
     )
     yield service
     service.stop()
+
+
+@pytest.fixture(scope="module")
+async def fulfillment_service(
+    postgres, kafka_bootstrap_servers, topic_prefix, tmp_path_factory
+) -> AsyncIterator[RunningService]:
+    service = await _service(
+        "services.fulfillment",
+        postgres,
+        kafka_bootstrap_servers,
+        topic_prefix,
+        tmp_path_factory.mktemp("fulfil"),
+    )
+    yield service
+    service.stop()

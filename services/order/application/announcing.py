@@ -7,10 +7,11 @@ milestone is recorded once, and its event joins the outbox in the transaction th
 
 from __future__ import annotations
 
-from services.order.domain.events import OrderCancelled, OrderCompleted, OrderPlaced
+from services.order.domain.events import FulfilmentRequested, OrderCancelled, OrderCompleted, OrderPlaced
 from services.order.domain.order import Order
 from shared.contracts import events as contracts
 from shared.contracts.integration_event import IntegrationEvent
+from shared.contracts.values import StockLine
 from shared.eventstore.unit_of_work import UnitOfWork
 
 
@@ -32,5 +33,16 @@ def announce(uow: UnitOfWork, order: Order) -> None:
                 public = contracts.OrderCompleted(order_id=order.id)
             case OrderCancelled(reason=reason):
                 public = contracts.OrderCancelled(order_id=order.id, reason=reason)
+            case FulfilmentRequested():
+                snapshot = order.snapshot()
+                public = contracts.OrderFulfilmentRequested(
+                    order_id=order.id,
+                    shipping_address=snapshot.shipping_address,
+                    lines=[
+                        StockLine(product_id=line.product_id, quantity=line.quantity)
+                        for line in snapshot.items
+                        if line.product_id and line.manage_stock and line.quantity > 0
+                    ],
+                )
         if public is not None:
             uow.publish(public, key=order.id, aggregate_id=order.id, aggregate_version=order.current_version)

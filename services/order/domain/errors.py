@@ -31,3 +31,13 @@ class PaymentNotApplicable(DomainError):
 
     status = 422
     title = "Payment not applicable"
+
+
+class OrderCannotBeFulfilled(DomainError):
+    """Elastic Path: only a paid order can be fulfilled; a cancelled one never."""
+
+    status = 422
+    title = "Order cannot be fulfilled"
+
+    def __init__(self, order_id: str, why: str) -> None:
+        super().__init__(why, meta={"id": order_id})

@@ -101,3 +101,10 @@ class OrderFulfilled(VersionedEvent):
     """The fulfilment service shipped the order (shipping `fulfilled`)."""
 
     at: datetime
+
+
+@ORDER_EVENTS.register
+class FulfilmentRequested(VersionedEvent):
+    """An admin flagged the paid order `fulfilled`: from now on it cannot be cancelled."""
+
+    at: datetime

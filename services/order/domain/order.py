@@ -11,9 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from services.order.domain.errors import FulfilledOrderCannotBeCancelled, OrderNotFound, PaymentNotApplicable
+from services.order.domain.errors import (
+    FulfilledOrderCannotBeCancelled,
+    OrderCannotBeFulfilled,
+    OrderNotFound,
+    PaymentNotApplicable,
+)
 from services.order.domain.events import (
     ORDER_EVENTS,
+    FulfilmentRequested,
     OrderCancelled,
     OrderCompleted,
     OrderFulfilled,
@@ -44,6 +50,7 @@ class Order(Aggregate):
         self.cancelled = False
         self.cancel_reason = ""
         self.fulfilled = False
+        self.fulfilment_requested = False
         self.completed = False
         self.updated_at: datetime | None = None
 
@@ -74,7 +81,7 @@ class Order(Aggregate):
     def cancel(self, reason: str, at: datetime) -> bool:
         """An admin cancels an unfulfilled order; True if it was not cancelled already."""
         self._require_placed()
-        if self.fulfilled:
+        if self.fulfilled or self.fulfilment_requested:
             raise FulfilledOrderCannotBeCancelled(self.id)
         if self.cancelled:
             return False
@@ -135,6 +142,18 @@ class Order(Aggregate):
         event = TransactionFailed(transaction_id=transaction_id, gateway=gateway, reason=reason, at=at)
         return self._learn(transaction_id, merged, event, at)
 
+    def request_fulfilment(self, at: datetime) -> bool:
+        """An admin flags the order `fulfilled`; True if new. Only a paid, uncancelled order."""
+        self._require_placed()
+        if self.fulfilled or self.fulfilment_requested:
+            return False
+        if self.cancelled:
+            raise OrderCannotBeFulfilled(self.id, "A cancelled order cannot be fulfilled")
+        if self.statuses().payment != "paid":
+            raise OrderCannotBeFulfilled(self.id, "Only a paid order can be fulfilled")
+        self._record(FulfilmentRequested(at=at))
+        return True
+
     def record_shipment(self, at: datetime) -> bool:
         """The fulfilment service shipped it: a fact, recorded even if cancelled meanwhile (a race
         between two services that only a person can settle)."""
@@ -152,7 +171,7 @@ class Order(Aggregate):
             placed.totals.with_tax,
             self.transactions.values(),
             cancelled=self.cancelled,
-            fulfilled=self.fulfilled,
+            fulfilled=self.fulfilled or self.fulfilment_requested,
         )
 
     @property
@@ -240,5 +259,7 @@ class Order(Aggregate):
                 self.cancelled, self.cancel_reason = True, reason
             case OrderFulfilled():
                 self.fulfilled = True
+            case FulfilmentRequested():
+                self.fulfilment_requested = True
         if at is not None and (self.updated_at is None or at > self.updated_at):
             self.updated_at = at

@@ -1,4 +1,4 @@
-"""`/v2/orders`: list, read one, its items, and the admin's update (cancel).
+"""`/v2/orders`: list, read one, its items, and the admin's update (cancel, or flag `fulfilled`).
 
 Admins see every order. Shoppers see only their own: listing needs their customer token
 (`X-Moltin-Customer-Token`); a single order of a registered customer needs that customer's token,
@@ -15,9 +15,11 @@ from services.order.adapters.http.filters import parse_filter
 from services.order.adapters.http.requests import OrderUpdate
 from services.order.application.cancelling import CancelOrder, cancel_order
 from services.order.application.reading import OrderView, get_order_soon, view_of
+from services.order.application.shipping import request_fulfilment
 from services.order.domain.errors import OrderNotFound
 from services.order.projections.listing import OrderQuery, items_of_orders, list_orders
 from shared.auth import AdminToken, AnyToken, Principal, optional_customer
+from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.paging import page_meta, paging
@@ -83,17 +85,16 @@ async def get_items(order_id: str, request: Request, principal: AnyToken) -> dic
 async def update(order_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
     body = validate(OrderUpdate, await read_data(request))
     await get_order_soon(database_of(request), order_id, timeout=3.0)
-    if body.shipping is not None:
+    if body.shipping is None and body.status is None:
         raise ApiError(
-            422,
-            "Not supported yet",
-            "Shipping status updates are not implemented yet",
-            source="data.shipping",
+            400, "Bad Request", "Set shipping to 'fulfilled' or status to 'cancelled'", source="data"
         )
-    if body.status != "cancelled":
-        raise ApiError(400, "Bad Request", "Only status 'cancelled' can be set", source="data.status")
+    if body.shipping is not None and body.status is not None:
+        raise ApiError(400, "Bad Request", "Change shipping or status, not both at once", source="data")
 
-    async def command(uow: Any) -> OrderView:
+    async def command(uow: UnitOfWork) -> OrderView:
+        if body.shipping == "fulfilled":
+            return view_of(await request_fulfilment(uow, order_id))
         return view_of(await cancel_order(uow, CancelOrder(order_id, body.reason or "")))
 
     view: OrderView = await database_of(request).run(command)

@@ -1,0 +1,44 @@
+"""Composition root of the fulfilment service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.fulfillment.adapters.consumers import fulfillment_consumer
+from services.fulfillment.projections.shipments import ShipmentsProjection
+from shared.contracts.events import OrderShipped
+from shared.http.app import create_app
+from shared.runtime import ServiceRuntime
+from shared.service import runtime_lifespan
+from shared.settings import ServiceSettings
+
+
+class FulfillmentSettings(ServiceSettings):
+    service_name: str = "fulfillment"
+    http_port: int = 8005
+
+
+def build_runtime(settings: FulfillmentSettings) -> ServiceRuntime:
+    return ServiceRuntime(
+        "fulfillment",
+        database_url=settings.database_url,
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        projections=[ShipmentsProjection()],
+        consumers=[fulfillment_consumer],
+        publishes=[OrderShipped.event_type],
+        pool_size=settings.db_pool_size,
+    )
+
+
+def create_fulfillment_app(settings: FulfillmentSettings | None = None) -> FastAPI:
+    settings = settings or FulfillmentSettings()
+    runtime = build_runtime(settings)
+
+    async def database_ready() -> None:
+        await runtime.database.pool.fetchval("SELECT 1")
+
+    lifespan = runtime_lifespan(runtime)
+    return create_app(
+        settings, title="Fulfilment service", lifespan=lifespan, checks={"database": database_ready}
+    )

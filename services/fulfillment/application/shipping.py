@@ -1,0 +1,26 @@
+"""Open a shipment for every new order; dispatch it when the order service accepts `fulfilled`."""
+
+from __future__ import annotations
+
+from services.fulfillment.domain.shipment import Shipment
+from shared.contracts import events as contracts
+from shared.contracts.envelope import utc_now
+from shared.eventstore.unit_of_work import UnitOfWork
+
+
+async def open_shipment(uow: UnitOfWork, order: contracts.OrderCreated) -> Shipment:
+    shipment = await uow.load(Shipment, order.order_id)
+    shipment.open(utc_now())
+    return shipment
+
+
+async def dispatch(uow: UnitOfWork, request: contracts.OrderFulfilmentRequested) -> Shipment:
+    shipment = await uow.load(Shipment, request.order_id)
+    if shipment.dispatch(request.shipping_address, request.lines, utc_now()):
+        uow.publish(
+            contracts.OrderShipped(order_id=request.order_id),
+            key=request.order_id,
+            aggregate_id=request.order_id,
+            aggregate_version=shipment.current_version,
+        )
+    return shipment

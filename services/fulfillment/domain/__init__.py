@@ -1,0 +1,1 @@
+"""Shipments (pure, no I/O)."""

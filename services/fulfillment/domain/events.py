@@ -1,0 +1,26 @@
+"""Domain events of the fulfilment service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.contracts.registry import EventRegistry, VersionedEvent
+from shared.contracts.values import Address, StockLine
+
+FULFILLMENT_EVENTS = EventRegistry("fulfillment service")
+
+
+@FULFILLMENT_EVENTS.register
+class ShipmentOpened(VersionedEvent):
+    """An order exists and waits to be shipped (`unfulfilled`)."""
+
+    at: datetime
+
+
+@FULFILLMENT_EVENTS.register
+class ShipmentDispatched(VersionedEvent):
+    """The order left: shipping `fulfilled`."""
+
+    shipping_address: Address
+    lines: list[StockLine] = []
+    at: datetime

@@ -1,0 +1,40 @@
+"""One row per shipment: its status and when it was opened and dispatched."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from shared.eventstore.database import DbConnection
+from shared.eventstore.store import RecordedEvent
+from shared.projections.projection import Projection
+
+
+class ShipmentsProjection(Projection):
+    name: ClassVar[str] = "shipments"
+
+    def ddl(self, schema: str) -> list[str]:
+        return [
+            f'CREATE TABLE IF NOT EXISTS "{schema}".shipments ('
+            " order_id text PRIMARY KEY, status text NOT NULL, opened_at timestamptz,"
+            " dispatched_at timestamptz, lines jsonb NOT NULL DEFAULT '[]')"
+        ]
+
+    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+        order_id = event.stream_id.removeprefix("shipment-")
+        if event.event_type == "ShipmentOpened":
+            await conn.execute(
+                f'INSERT INTO "{schema}".shipments (order_id, status, opened_at) VALUES ($1, $2, $3)'  # noqa: S608
+                " ON CONFLICT (order_id) DO UPDATE SET opened_at = EXCLUDED.opened_at",
+                order_id,
+                "unfulfilled",
+                event.occurred_at,
+            )
+        elif event.event_type == "ShipmentDispatched":
+            await conn.execute(
+                f'INSERT INTO "{schema}".shipments (order_id, status, dispatched_at, lines)'  # noqa: S608
+                " VALUES ($1, 'fulfilled', $2, $3) ON CONFLICT (order_id) DO UPDATE"
+                " SET status = 'fulfilled', dispatched_at = EXCLUDED.dispatched_at, lines = EXCLUDED.lines",
+                order_id,
+                event.occurred_at,
+                event.data.get("lines", []),
+            )

@@ -1,0 +1,146 @@
+"""Shipping, separate from the order's status: only a paid order can be flagged `fulfilled`;
+fulfilment then records the shipment and announces `OrderShipped` once; a fulfilled order can no
+longer be cancelled; shoppers can never flag it; doing it twice changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import pytest
+
+from shared.contracts.envelope import Envelope
+from shared.contracts.events import PaymentCaptured
+from tests.cart.conftest import ADDRESS, create_product
+from tests.support.kafka import publish, wait_for_envelope
+from tests.support.services import authenticated_client
+
+
+@pytest.fixture(scope="module")
+async def clients(cart_service, order_service, fulfillment_service):
+    clients = [
+        await authenticated_client(cart_service.url, admin=True),
+        await authenticated_client(cart_service.url, admin=False),
+        await authenticated_client(order_service.url, admin=True),
+        await authenticated_client(order_service.url, admin=False),
+    ]
+    yield clients
+    for client in clients:
+        await client.aclose()
+
+
+async def placed_order(cart_admin, cart_shopper) -> dict:
+    product = await create_product(cart_admin, amount=2500, manage_stock=False)
+    ref = uuid4().hex
+    await cart_shopper.post(
+        f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 2}}
+    )
+    response = await cart_shopper.post(
+        f"/v2/carts/{ref}/checkout",
+        json={
+            "data": {
+                "customer": {"name": "Ben Wyatt", "email": "ben@example.com"},
+                "billing_address": ADDRESS,
+            }
+        },
+    )
+    assert response.status_code == 201
+    return response.json()["data"]
+
+
+async def pay_in_full(order: dict, kafka: str, prefix: str) -> None:
+    """Play the payment service: a capture of the whole total."""
+    total = order["meta"]["display_price"]["with_tax"]
+    fact = PaymentCaptured(
+        order_id=order["id"],
+        transaction_id=str(uuid4()),
+        gateway="manual",
+        amount={"amount": total["amount"], "currency": total["currency"]},
+    )
+    envelope = Envelope(
+        event_type="PaymentCaptured",
+        schema_version=1,
+        aggregate_type="transaction",
+        aggregate_id=fact.transaction_id,
+        aggregate_version=1,
+        correlation_id="test",
+        producer="payment",
+        data=fact.model_dump(mode="json"),
+    )
+    await publish(kafka, f"{prefix}PaymentCaptured", envelope, order["id"])
+
+
+async def wait_for_payment(order_admin, order_id: str, payment: str) -> dict:
+    for _ in range(200):
+        order = (await order_admin.get(f"/v2/orders/{order_id}")).json()["data"]
+        if order["payment"] == payment:
+            return order
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"order {order_id} never became {payment}")
+
+
+FULFIL = {"data": {"type": "order", "shipping": "fulfilled"}}
+
+
+async def test_a_paid_order_is_flagged_fulfilled_and_shipped_once(
+    clients, kafka_bootstrap_servers, topic_prefix
+):
+    cart_admin, cart_shopper, order_admin, order_shopper = clients
+    order = await placed_order(cart_admin, cart_shopper)
+
+    unpaid = await order_admin.put(f"/v2/orders/{order['id']}", json=FULFIL)
+    assert unpaid.status_code == 422 and "paid" in unpaid.json()["errors"][0]["detail"]
+
+    await pay_in_full(order, kafka_bootstrap_servers, topic_prefix)
+    paid = await wait_for_payment(order_admin, order["id"], "paid")
+    assert (paid["status"], paid["shipping"]) == ("complete", "unfulfilled")  # complete but not shipped
+
+    assert (await order_shopper.put(f"/v2/orders/{order['id']}", json=FULFIL)).status_code == 403
+    flagged = await order_admin.put(f"/v2/orders/{order['id']}", json=FULFIL)
+    assert flagged.status_code == 200, flagged.text
+    assert (flagged.json()["data"]["shipping"], flagged.json()["data"]["status"]) == ("fulfilled", "complete")
+
+    shipped = await wait_for_envelope(
+        kafka_bootstrap_servers, f"{topic_prefix}OrderShipped", lambda e: e.data["order_id"] == order["id"]
+    )
+    assert shipped.producer == "fulfillment"
+
+    again = await order_admin.put(f"/v2/orders/{order['id']}", json=FULFIL)
+    assert again.status_code == 200 and again.json()["data"]["shipping"] == "fulfilled"
+    cancel = await order_admin.put(
+        f"/v2/orders/{order['id']}", json={"data": {"type": "order", "status": "cancelled"}}
+    )
+    assert cancel.status_code == 422 and cancel.json()["errors"][0]["title"] == "Order cannot be cancelled"
+
+    await asyncio.sleep(1.0)  # a second OrderShipped would have been published by now
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        f"{topic_prefix}OrderShipped",
+        bootstrap_servers=kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await consumer.start()
+    try:
+        batch = await consumer.getmany(timeout_ms=2000)
+    finally:
+        await consumer.stop()
+    ours = [
+        r
+        for records in batch.values()
+        for r in records
+        if Envelope.from_json(r.value).data["order_id"] == order["id"]
+    ]
+    assert len(ours) == 1
+
+
+async def test_a_cancelled_order_cannot_be_fulfilled(clients):
+    cart_admin, cart_shopper, order_admin, _ = clients
+    order = await placed_order(cart_admin, cart_shopper)
+    cancelled = await order_admin.put(
+        f"/v2/orders/{order['id']}", json={"data": {"type": "order", "status": "cancelled"}}
+    )
+    assert cancelled.status_code == 200
+    refused = await order_admin.put(f"/v2/orders/{order['id']}", json=FULFIL)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["title"] == "Order cannot be fulfilled"
