@@ -52,7 +52,7 @@ class ServiceRuntime:
         self._ddl = list(ddl)
         self.consumers = list(consumers)
         self.projections: dict[str, ProjectionRunner] = {}
-        self._projection_defs = list(projections)
+        self.projection_definitions = list(projections)
         self._publishes = list(publishes)
         self._pool_size = pool_size
         self.broker: KafkaBroker | None = None
@@ -68,7 +68,7 @@ class ServiceRuntime:
         await self.producer.start()
         self.relay = OutboxRelay(self.database.dsn, pool, self.producer)
         self._spawn(self.relay.run(), "outbox relay")
-        for definition in self._projection_defs:
+        for definition in self.projection_definitions:
             runner = ProjectionRunner(self.database.dsn, pool, definition)
             await runner.setup()
             self.projections[definition.name] = runner

@@ -1,0 +1,130 @@
+"""The `checkout-admin` command line: one entry point, `--help` on every command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+
+from checkout_admin import dead_letters, projections, replay, streams
+from checkout_admin.config import StackConfig
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="checkout-admin",
+        description="Operate a running checkout platform: projections, replay, dead letters, streams. "
+        "Reads DATABASE_URL (the PostgreSQL server), KAFKA_BOOTSTRAP_SERVERS and TOPIC_PREFIX.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    proj = commands.add_parser("projections", help="read models: list, status, rebuild")
+    proj_commands = proj.add_subparsers(dest="action", required=True)
+    proj_commands.add_parser("list", help="every projection of every service with its checkpoint")
+    status = proj_commands.add_parser("status", help="how far behind the event log each projection is")
+    status.add_argument("service", nargs="?", help="only this service")
+    rebuild = proj_commands.add_parser(
+        "rebuild", help="rebuild a read model beside the live one and swap it in"
+    )
+    rebuild.add_argument("service")
+    rebuild.add_argument("projection")
+
+    rep = commands.add_parser("replay", help="feed a topic's history into a service's consumer again")
+    rep.add_argument("topic", help="topic name (without the prefix), e.g. CartCheckedOut")
+    rep.add_argument("--to", dest="service", required=True, help="the consuming service, e.g. order")
+    where = rep.add_mutually_exclusive_group()
+    where.add_argument(
+        "--from-offset", type=int, default=None, help="start at this offset in every partition"
+    )
+    where.add_argument("--from-time", type=datetime.fromisoformat, default=None, help="ISO time to start at")
+    rep.add_argument("--dry-run", action="store_true", help="only count what would be applied")
+
+    dlq = commands.add_parser("dlq", help="dead letters: list, show, retry, discard")
+    dlq_commands = dlq.add_subparsers(dest="action", required=True)
+    dlq_commands.add_parser("list", help="dead letters not yet retried or discarded")
+    for name, text in (
+        ("show", "headers and payload of one letter"),
+        ("retry", "put it back on its topic"),
+        ("discard", "mark it handled without retrying"),
+    ):
+        sub = dlq_commands.add_parser(name, help=text)
+        sub.add_argument("ref", help="PARTITION:OFFSET as `dlq list` prints it")
+
+    stream = commands.add_parser("streams", help="events of one order across every service")
+    stream_commands = stream.add_subparsers(dest="action", required=True)
+    show = stream_commands.add_parser("show", help="every event of one order, in time order")
+    show.add_argument("order_id")
+    return parser
+
+
+async def _run(args: argparse.Namespace, config: StackConfig) -> int:
+    if args.command == "projections":
+        if args.action == "rebuild":
+            report = await projections.rebuild(config, args.service, args.projection)
+            print(
+                f"rebuilt {args.service}/{report.projection}: {report.events} events in "
+                f"{report.seconds:.2f}s ({report.events_per_second:,.0f} events/s), now at {report.position}"
+            )
+            return 0
+        rows = await projections.statuses(config, getattr(args, "service", None))
+        print(f"{'service':<12} {'projection':<14} {'checkpoint':<22} {'behind':>7}")
+        for row in rows:
+            print(f"{row.service:<12} {row.projection:<14} {row.checkpoint!s:<22} {row.behind:>7}")
+        return 0
+    if args.command == "replay":
+        result = await replay.replay(
+            config,
+            args.topic,
+            args.service,
+            from_offset=args.from_offset,
+            from_time=args.from_time,
+            dry_run=args.dry_run,
+        )
+        verb = "would apply" if args.dry_run else "applied"
+        print(
+            f"{result.messages} messages read, {result.already_applied} already applied, "
+            f"{verb} {result.messages - result.already_applied} in {result.seconds:.2f}s"
+        )
+        return 0
+    if args.command == "dlq":
+        if args.action == "list":
+            letters = await dead_letters.pending(config)
+            for d in letters:
+                print(
+                    f"{d.ref:<10} {d.header('dlq.original_topic'):<28} {d.header('dlq.consumer'):<12} "
+                    f"{d.header('dlq.failed_at')[:19]}  {d.header('dlq.reason')[:90]}"
+                )
+            print(f"{len(letters)} dead letter(s) pending")
+            return 0
+        if args.action == "show":
+            letter = await dead_letters.find(config, args.ref)
+            for name, value in sorted(letter.headers.items()):
+                print(f"{name}: {value.decode(errors='replace')}")
+            print(f"key: {(letter.key or b'').decode(errors='replace')}")
+            print(letter.value.decode(errors="replace"))
+            return 0
+        action = dead_letters.retry if args.action == "retry" else dead_letters.discard
+        letter = await action(config, args.ref)
+        print(f"{args.action} {letter.ref} ({letter.header('dlq.original_topic')})")
+        return 0
+    if args.command == "streams":
+        events = await streams.order_history(config, args.order_id)
+        for e in events:
+            print(
+                f"{e.occurred_at.isoformat()[:23]}  {e.service:<12} {e.stream_id[:40]:<40} v{e.version:<3} "
+                f"{e.event_type:<28} {streams.summary(e)}"
+            )
+        print(f"{len(events)} events")
+        return 0 if events else 1
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return asyncio.run(_run(args, StackConfig.from_environment()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""`dlq list | show | retry | discard`: what is on the dead-letter topic, why, and putting it back.
+
+Kafka topics are append-only, so handling a dead letter is itself recorded: `retry` and `discard`
+publish a marker to `<prefix>DeadLetterHandled` (key: the dead letter's offset) and `list` leaves
+out the letters already handled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from checkout_admin.config import StackConfig
+from checkout_admin.offsets import behind, partitions_of
+from shared.messaging.dead_letters import dead_letter_topic
+
+HANDLED = "DeadLetterHandled"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: dict[str, bytes]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.partition}:{self.offset}"
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, b"").decode(errors="replace")
+
+
+async def _read_all(config: StackConfig, topic: str) -> list[DeadLetter]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        assigned = await partitions_of(config.kafka, topic)
+        if not assigned:
+            return []
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        letters: list[DeadLetter] = []
+        while await behind(consumer, ends):
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, records in batch.items():
+                for r in records:
+                    headers = {k: bytes(v) for k, v in (r.headers or ())}
+                    letters.append(DeadLetter(tp.partition, r.offset, r.key, r.value, headers))
+        return sorted(letters, key=lambda d: (d.partition, d.offset))
+    finally:
+        await consumer.stop()
+
+
+async def pending(config: StackConfig) -> list[DeadLetter]:
+    letters = await _read_all(config, dead_letter_topic(config.topic_prefix))
+    handled = {m.key.decode() for m in await _read_all(config, config.topic_prefix + HANDLED) if m.key}
+    return [d for d in letters if d.ref not in handled]
+
+
+async def find(config: StackConfig, ref: str) -> DeadLetter:
+    for letter in await _read_all(config, dead_letter_topic(config.topic_prefix)):
+        if letter.ref == ref:
+            return letter
+    raise SystemExit(f"no dead letter {ref} (use PARTITION:OFFSET as `dlq list` prints it)")
+
+
+async def _mark(producer: AIOKafkaProducer, config: StackConfig, letter: DeadLetter, action: str) -> None:
+    value = f'{{"action": "{action}", "at": "{datetime.now(UTC).isoformat()}"}}'.encode()
+    await producer.send_and_wait(config.topic_prefix + HANDLED, value=value, key=letter.ref.encode())
+
+
+async def retry(config: StackConfig, ref: str) -> DeadLetter:
+    """Put the original message back on its topic, unchanged; consumers apply it (once)."""
+    letter = await find(config, ref)
+    original_topic = letter.header("dlq.original_topic")
+    if not original_topic:
+        raise SystemExit(f"dead letter {ref} does not say which topic it came from")
+    headers = [(k, v) for k, v in letter.headers.items() if not k.startswith("dlq.")]
+    producer = AIOKafkaProducer(bootstrap_servers=config.kafka, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(original_topic, value=letter.value, key=letter.key, headers=headers)
+        await _mark(producer, config, letter, "retried")
+    finally:
+        await producer.stop()
+    return letter
+
+
+async def discard(config: StackConfig, ref: str) -> DeadLetter:
+    letter = await find(config, ref)
+    producer = AIOKafkaProducer(bootstrap_servers=config.kafka, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        await _mark(producer, config, letter, "discarded")
+    finally:
+        await producer.stop()
+    return letter

@@ -1,0 +1,33 @@
+"""Reading a topic up to the end it had when we started."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+async def behind(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int]) -> bool:
+    """True while some assigned partition has not reached its end offset."""
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return True
+    return False
+
+
+async def partitions_of(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
+    """The topic's partitions, asked of the cluster (a plain consumer only knows subscribed topics)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="checkout-admin")
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    found = [d for d in described if d.get("topic") == topic and not d.get("error_code")]
+    if not found:
+        return []
+    return [
+        TopicPartition(topic, p["partition"])
+        for p in sorted(found[0]["partitions"], key=lambda p: p["partition"])
+    ]

@@ -1,0 +1,65 @@
+"""`projections list | status | rebuild SERVICE PROJECTION`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from checkout_admin.config import StackConfig
+from checkout_admin.progress import Progress
+from checkout_admin.registry import SERVICES
+from shared.eventstore.database import create_pool
+from shared.eventstore.positions import LogPosition
+from shared.eventstore.store import EventStore
+from shared.projections.rebuild import RebuildReport, rebuild_projection
+from shared.projections.runner import read_checkpoint
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    service: str
+    projection: str
+    checkpoint: LogPosition
+    head: LogPosition
+    behind: int
+
+
+async def statuses(config: StackConfig, only: str | None = None) -> list[ProjectionStatus]:
+    found = []
+    for name, entry in SERVICES.items():
+        if (only and name != only) or not entry.available:
+            continue
+        runtime = entry.build(config.database_url(name), config.kafka, config.topic_prefix)
+        pool = await create_pool(config.database_url(name), min_size=1, max_size=2)
+        try:
+            head = await EventStore().head(pool)
+            for projection in runtime.projection_definitions:
+                checkpoint = await read_checkpoint(pool, projection.name)
+                behind = await pool.fetchval(
+                    "SELECT count(*) FROM events WHERE (transaction_id, position) > ($1, $2)",
+                    checkpoint.transaction_id,
+                    checkpoint.position,
+                )
+                found.append(ProjectionStatus(name, projection.name, checkpoint, head, int(behind)))
+        finally:
+            await pool.close()
+    return found
+
+
+async def rebuild(config: StackConfig, service: str, projection_name: str) -> RebuildReport:
+    entry = SERVICES.get(service)
+    if entry is None or not entry.available:
+        raise SystemExit(f"unknown or unavailable service {service!r}; known: {', '.join(SERVICES)}")
+    runtime = entry.build(config.database_url(service), config.kafka, config.topic_prefix)
+    projection = next((p for p in runtime.projection_definitions if p.name == projection_name), None)
+    if projection is None:
+        names = ", ".join(p.name for p in runtime.projection_definitions)
+        raise SystemExit(f"{service} has no projection {projection_name!r}; it has: {names}")
+    pool = await create_pool(config.database_url(service), min_size=1, max_size=4)
+    try:
+        total = int(await pool.fetchval("SELECT count(*) FROM events"))
+        progress = Progress(f"rebuilding {service}/{projection_name}", total)
+        report = await rebuild_projection(pool, projection, progress=lambda n, _: progress.update(n))
+        progress.finish()
+        return report
+    finally:
+        await pool.close()
