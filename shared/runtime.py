@@ -67,12 +67,12 @@ class ServiceRuntime:
         self.producer = reliable_producer(self.kafka_bootstrap_servers, client_id=f"{self.name}-relay")
         await self.producer.start()
         self.relay = OutboxRelay(self.database.dsn, pool, self.producer)
-        self._spawn(self.relay.run(), "outbox relay")
+        self.spawn(self.relay.run(), "outbox relay")
         for definition in self.projection_definitions:
             runner = ProjectionRunner(self.database.dsn, pool, definition)
             await runner.setup()
             self.projections[definition.name] = runner
-            self._spawn(runner.run(), f"projection {definition.name}")
+            self.spawn(runner.run(), f"projection {definition.name}")
         if self.consumers:
             self.broker = service_broker(self.kafka_bootstrap_servers, client_id=self.name)
             for consumer in self.consumers:
@@ -81,7 +81,7 @@ class ServiceRuntime:
                 )
                 consumer.bind(self.database, publisher, topic_prefix=self.topic_prefix)
                 consumer.subscribe(self.broker)
-                self._spawn(consumer.sweep_parked(), f"parked sweep {consumer.name}")
+                self.spawn(consumer.sweep_parked(), f"parked sweep {consumer.name}")
             await self.broker.start()
         log.info("%s runtime started", self.name)
 
@@ -93,7 +93,8 @@ class ServiceRuntime:
             names.update(consumer.topics_with_prefix(self.topic_prefix))
         return sorted(names)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        """Run a background task of the service; it is cancelled when the runtime stops."""
         task = asyncio.create_task(coro, name=f"{self.name}: {what}")
         self._tasks.append(task)
 

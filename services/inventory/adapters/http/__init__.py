@@ -1,0 +1,1 @@
+"""The inventory service's HTTP API (Elastic Path /v2/inventories)."""

@@ -1,0 +1,166 @@
+"""`/v2/inventories`: stock per product and its transactions. Admins write; any token reads."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from services.inventory.application import stock_admin
+from services.inventory.domain.errors import StockNotFound
+from services.inventory.domain.stock import MAX_QUANTITY, Stock, Transaction
+from shared.auth import AdminToken, AnyToken
+from shared.eventstore.unit_of_work import UnitOfWork
+from shared.http.body import read_data, validate
+from shared.http.errors import ApiError
+from shared.http.paging import page_meta, paging
+from shared.http.responses import JsonResponse
+from shared.service import database_of
+
+router = APIRouter(tags=["inventories"])
+
+
+class StockRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    quantity: StrictInt = Field(ge=0, le=MAX_QUANTITY)
+
+
+class TransactionRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["stock-transaction"] = "stock-transaction"
+    action: Literal["increment", "decrement", "allocate", "deallocate"]
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def stock_document(stock: Stock) -> dict[str, Any]:
+    return {
+        "id": stock.id,
+        "type": "stock",
+        "total": stock.total,
+        "available": stock.available,
+        "allocated": stock.allocated,
+        "meta": {"timestamps": {"created_at": _iso(stock.created_at), "updated_at": _iso(stock.updated_at)}},
+    }
+
+
+def transaction_document(product_id: str, transaction: Transaction) -> dict[str, Any]:
+    return {
+        "id": transaction.id,
+        "type": "stock-transaction",
+        "action": transaction.action,
+        "product_id": product_id,
+        "quantity": transaction.quantity,
+        "timestamps": {"created_at": _iso(transaction.at)},
+    }
+
+
+def _product_id(value: str) -> str:
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise ApiError(404, "Not Found", "The resource could not be found") from None
+
+
+async def _tracked(uow: UnitOfWork, product_id: str) -> Stock:
+    stock = await uow.load(Stock, _product_id(product_id))
+    if not stock.tracked:
+        raise StockNotFound(product_id)
+    return stock
+
+
+@router.get("/v2/inventories")
+async def list_stock(request: Request, _: AnyToken) -> dict[str, Any]:
+    limit, offset = paging(request)
+    pool = database_of(request).pool
+    total = await pool.fetchval("SELECT count(*) FROM proj_stock.stock")
+    rows = await pool.fetch(
+        "SELECT product_id FROM proj_stock.stock ORDER BY created_at, product_id LIMIT $1 OFFSET $2",
+        limit,
+        offset,
+    )
+    async with database_of(request).unit_of_work() as uow:
+        documents = [stock_document(await uow.load(Stock, row["product_id"])) for row in rows]
+    return {"data": documents, **page_meta(request, limit, offset, int(total))}
+
+
+@router.post("/v2/inventories/multiple")
+async def multiple(request: Request, _: AnyToken) -> dict[str, Any]:
+    data = await read_data(request)
+    if not isinstance(data, list) or not all(
+        isinstance(d, dict) and isinstance(d.get("id"), str) for d in data
+    ):
+        raise ApiError(400, "Bad Request", "data must be a list of {id}", source="data")
+    if len(data) > 100:
+        raise ApiError(400, "Bad Request", "At most 100 products at once", source="data")
+    documents = []
+    async with database_of(request).unit_of_work() as uow:
+        for entry in data:
+            try:
+                stock = await _tracked(uow, entry["id"])
+            except (StockNotFound, ApiError):
+                continue
+            documents.append(stock_document(stock))
+    return {"data": documents}
+
+
+@router.get("/v2/inventories/{product_id}")
+async def get_stock(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    async with database_of(request).unit_of_work() as uow:
+        return {"data": stock_document(await _tracked(uow, product_id))}
+
+
+@router.post("/v2/inventories/{product_id}", status_code=201)
+async def create_stock(product_id: str, request: Request, _: AdminToken) -> JsonResponse:
+    body = validate(StockRequest, await read_data(request))
+    pid = _product_id(product_id)
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        return {"data": stock_document(await stock_admin.create_stock(uow, pid, body.quantity))}
+
+    return JsonResponse(await database_of(request).run(command), status_code=201)
+
+
+@router.delete("/v2/inventories/{product_id}", status_code=204)
+async def delete_stock(product_id: str, request: Request, _: AdminToken) -> Response:
+    pid = _product_id(product_id)
+    await database_of(request).run(lambda uow: stock_admin.delete_stock(uow, pid))
+    return Response(status_code=204)
+
+
+@router.post("/v2/inventories/{product_id}/transactions")
+async def create_transaction(product_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
+    body = validate(TransactionRequest, await read_data(request))
+    pid = _product_id(product_id)
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        transaction = await stock_admin.transact(uow, pid, body.action, body.quantity)
+        return {"data": transaction_document(pid, transaction)}
+
+    result: dict[str, Any] = await database_of(request).run(command)
+    return result
+
+
+@router.get("/v2/inventories/{product_id}/transactions")
+async def list_transactions(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    async with database_of(request).unit_of_work() as uow:
+        stock = await _tracked(uow, product_id)
+        return {"data": [transaction_document(stock.id, t) for t in stock.transactions]}
+
+
+@router.get("/v2/inventories/{product_id}/transactions/{transaction_id}")
+async def get_transaction(
+    product_id: str, transaction_id: str, request: Request, _: AnyToken
+) -> dict[str, Any]:
+    async with database_of(request).unit_of_work() as uow:
+        stock = await _tracked(uow, product_id)
+    for transaction in stock.transactions:
+        if transaction.id == transaction_id:
+            return {"data": transaction_document(stock.id, transaction)}
+    raise ApiError(404, "Not Found", "The resource could not be found")

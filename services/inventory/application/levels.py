@@ -1,0 +1,23 @@
+"""After every stock change, announce the new level so carts can check availability."""
+
+from __future__ import annotations
+
+from services.inventory.domain.stock import Stock
+from shared.contracts import events as contracts
+from shared.eventstore.unit_of_work import UnitOfWork
+
+
+def announce_level(uow: UnitOfWork, stock: Stock) -> None:
+    uow.publish(
+        contracts.StockLevelChanged(
+            product_id=stock.id,
+            total=stock.total,
+            allocated=stock.allocated,
+            available=stock.available,
+            managed=stock.tracked and stock.limits_sales,
+            version=stock.current_version,
+        ),
+        key=stock.id,
+        aggregate_id=stock.id,
+        aggregate_version=stock.current_version,
+    )

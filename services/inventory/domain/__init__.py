@@ -1,0 +1,1 @@
+"""Stock per product and allocations per order (pure, no I/O)."""
