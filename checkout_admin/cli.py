@@ -7,8 +7,9 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
-from checkout_admin import dead_letters, projections, replay, streams
+from checkout_admin import catalogue, dead_letters, projections, replay, streams
 from checkout_admin.config import StackConfig
 
 
@@ -51,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     ):
         sub = dlq_commands.add_parser(name, help=text)
         sub.add_argument("ref", help="PARTITION:OFFSET as `dlq list` prints it")
+
+    catalogue = commands.add_parser(
+        "catalogue", help="print the event catalogue generated from the contracts"
+    )
+    catalogue.add_argument("--write-readme", action="store_true", help="replace the catalogue in README.md")
 
     stream = commands.add_parser("streams", help="events of one order across every service")
     stream_commands = stream.add_subparsers(dest="action", required=True)
@@ -123,6 +129,13 @@ async def _run(args: argparse.Namespace, config: StackConfig) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "catalogue":
+        if args.write_readme:
+            readme = Path("README.md")
+            readme.write_text(catalogue.replace_in(readme.read_text()))
+        else:
+            print(catalogue.markdown())
+        return 0
     return asyncio.run(_run(args, StackConfig.from_environment()))
 
 

@@ -53,7 +53,7 @@ class ServiceRuntime:
         self.consumers = list(consumers)
         self.projections: dict[str, ProjectionRunner] = {}
         self.projection_definitions = list(projections)
-        self._publishes = list(publishes)
+        self.publishes = list(publishes)
         self._pool_size = pool_size
         self.broker: KafkaBroker | None = None
         self.producer: AIOKafkaProducer | None = None
@@ -88,7 +88,7 @@ class ServiceRuntime:
     def topics(self) -> list[str]:
         """Every topic this service reads or writes, dead letters included."""
         names = {dead_letter_topic(self.topic_prefix)}
-        names.update(topic_for(t, self.topic_prefix) for t in self._publishes)
+        names.update(topic_for(t, self.topic_prefix) for t in self.publishes)
         for consumer in self.consumers:
             names.update(consumer.topics_with_prefix(self.topic_prefix))
         return sorted(names)
