@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+
+import asyncpg
 
 from checkout_admin.config import StackConfig
 from checkout_admin.progress import Progress
@@ -29,7 +32,11 @@ async def statuses(config: StackConfig, only: str | None = None) -> list[Project
         if (only and name != only) or not entry.available:
             continue
         runtime = entry.build(config.database_url(name), config.kafka, config.topic_prefix)
-        pool = await create_pool(config.database_url(name), min_size=1, max_size=2)
+        try:
+            pool = await create_pool(config.database_url(name), min_size=1, max_size=2)
+        except (OSError, asyncpg.PostgresError) as exc:
+            print(f"{name}: database unreachable ({exc})", file=sys.stderr)
+            continue
         try:
             head = await EventStore().head(pool)
             for projection in runtime.projection_definitions:

@@ -1,4 +1,10 @@
-"""FastAPI dependencies: the one place routes get their caller's identity and role checked."""
+"""FastAPI dependencies: the one place routes get their caller's identity and role checked.
+
+Settings come from `request.app.state.settings` (put there by `shared.http.app.create_app`),
+so routes need no wiring: declare `principal: AnyToken` (any shopper or admin token) or
+`_: AdminToken` (client credentials only); `optional_customer(request)` or `OptionalCustomer`
+where a customer token may scope the answer.
+"""
 
 from __future__ import annotations
 
@@ -6,49 +12,58 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from shared.auth.tokens import CustomerPrincipal, Principal, verify_customer_token, verify_token
-from shared.http.errors import forbidden, unauthorized
+from shared.auth.customers import CUSTOMER_TOKEN_HEADER, CustomerPrincipal, verify_customer_token
+from shared.auth.tokens import Principal, verify_token
+from shared.http.errors import Forbidden, Unauthorized
 from shared.settings import ServiceSettings
 
 
 def settings_of(request: Request) -> ServiceSettings:
-    settings = request.app.state.settings
-    assert isinstance(settings, ServiceSettings)
+    """The app's settings (set by `create_app`); a missing one is a wiring bug, hence the assert."""
+    settings = getattr(request.app.state, "settings", None)
+    assert isinstance(settings, ServiceSettings), "create_app(settings, ...) puts settings on app.state"
     return settings
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, if there is one."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
 
 
 def require_token(request: Request) -> Principal:
     """Any valid Bearer token: a shopper's (implicit) or an admin's (client credentials)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized("An Authorization: Bearer token is required")
-    return verify_token(token.strip(), settings_of(request))
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("An Authorization: Bearer token is required")
+    return verify_token(token, settings_of(request))
 
 
 def require_admin(request: Request) -> Principal:
     """A client-credentials token, as Elastic Path requires for every admin write."""
     principal = require_token(request)
     if not principal.is_admin:
-        raise forbidden("This operation requires a client_credentials token")
+        raise Forbidden("This operation requires a client_credentials token")
     return principal
 
 
 def optional_customer(request: Request) -> CustomerPrincipal | None:
-    """The `X-Moltin-Customer-Token` caller, when one is sent (it must then be valid)."""
-    token = request.headers.get("x-moltin-customer-token")
+    """The `X-Moltin-Customer-Token` caller when that header is sent (it must then be valid)."""
+    token = request.headers.get(CUSTOMER_TOKEN_HEADER, "").strip()
     if not token:
         return None
-    return verify_customer_token(token.strip(), settings_of(request))
+    return verify_customer_token(token, settings_of(request))
 
 
-def current_customer(request: Request) -> CustomerPrincipal:
+def require_customer(request: Request) -> CustomerPrincipal:
     customer = optional_customer(request)
     if customer is None:
-        raise unauthorized("An X-Moltin-Customer-Token is required")
+        raise Unauthorized(f"An {CUSTOMER_TOKEN_HEADER} header is required")
     return customer
 
 
-# Route parameters: `principal: AnyToken` or `_: AdminToken`.
 AnyToken = Annotated[Principal, Depends(require_token)]
 AdminToken = Annotated[Principal, Depends(require_admin)]
+CustomerToken = Annotated[CustomerPrincipal, Depends(require_customer)]
+OptionalCustomer = Annotated[CustomerPrincipal | None, Depends(optional_customer)]

@@ -1,57 +1,84 @@
-"""`POST /oauth/access_token`: Elastic Path's implicit and client-credentials grants."""
+"""`POST /oauth/access_token`: Elastic Path's implicit and client-credentials grants (ep-api.md §2).
+
+Form-encoded as the SDK sends it; a JSON object with the same fields (optionally inside
+`data`) is accepted too, for hand-written clients. Credentials are compared in constant time.
+"""
 
 from __future__ import annotations
 
 import hmac
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 
 from shared.auth.dependencies import settings_of
-from shared.auth.tokens import issue_token
-from shared.http.errors import ApiError
+from shared.auth.tokens import GRANT_TYPES, GrantType, issue_token
+from shared.http.body import read_json_body
+from shared.http.errors import BadRequest, Unauthorized
 from shared.http.responses import JsonResponse
+from shared.settings import ServiceSettings
 
-router = APIRouter()
+TOKEN_PATH = "/oauth/access_token"
+# RFC 6749 §5.1: token responses must not be cached.
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-async def _form(request: Request) -> dict[str, str]:
-    """Form-encoded as the SDK sends it; JSON accepted too, for hand-written clients."""
-    raw = await request.body()
-    if "application/json" in request.headers.get("content-type", ""):
-        try:
-            body = orjson.loads(raw or b"{}")
-        except orjson.JSONDecodeError:
-            raise ApiError(400, "Bad Request", "Malformed JSON") from None
+async def _fields(request: Request) -> dict[str, str]:
+    if "json" in request.headers.get("content-type", "").lower():
+        body: Any = await read_json_body(request) or {}
         if isinstance(body, dict) and isinstance(body.get("data"), dict):
             body = body["data"]
         if not isinstance(body, dict):
-            raise ApiError(400, "Bad Request", "The body must be an object")
+            raise BadRequest("The body must be a JSON object", title="type")
         return {str(k): str(v) for k, v in body.items() if v is not None}
-    form = await request.form()
-    return {key: str(value) for key, value in form.items()}
+    try:
+        form = await request.form()
+    except Exception:  # a malformed multipart body; python-multipart has no common base error
+        raise BadRequest("The body could not be parsed as a form") from None
+    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-@router.post("/oauth/access_token", tags=["authentication"])
-async def access_token(request: Request) -> JsonResponse:
-    settings = settings_of(request)
-    form = await _form(request)
-    grant = form.get("grant_type")
-    client_id = form.get("client_id", "")
-    if grant not in ("implicit", "client_credentials"):
-        raise ApiError(
-            400, "Bad Request", "grant_type must be implicit or client_credentials", source="grant_type"
-        )
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _grant(fields: dict[str, str], settings: ServiceSettings) -> GrantType:
+    """Which grant, once the credentials check out: 400 for a malformed request, 401 for wrong ones."""
+    grant = fields.get("grant_type", "")
+    if not grant:
+        raise BadRequest("grant_type is required", title="required", source="grant_type")
+    if grant not in GRANT_TYPES:
+        raise BadRequest("grant_type must be implicit or client_credentials", source="grant_type")
+    client_id = fields.get("client_id", "")
     if not client_id:
-        raise ApiError(400, "required", "client_id is required", source="client_id")
-    if not hmac.compare_digest(client_id.encode(), settings.client_id.encode()):
-        raise ApiError(401, "Unauthorized", "Invalid client_id")
-    if grant == "client_credentials":
-        secret = form.get("client_secret", "")
-        if not secret:
-            raise ApiError(400, "required", "client_secret is required", source="client_secret")
-        if not hmac.compare_digest(secret.encode(), settings.client_secret.get_secret_value().encode()):
-            raise ApiError(401, "Unauthorized", "Invalid client credentials")
-    answer: dict[str, Any] = issue_token(grant, client_id, settings)  # type: ignore[arg-type]
-    return JsonResponse(answer)
+        raise BadRequest("client_id is required", title="required", source="client_id")
+    id_ok = _same(client_id, settings.client_id)
+    if grant == "implicit":
+        if not id_ok:
+            raise Unauthorized("Invalid client_id", title="Unauthorized")
+        return "implicit"
+    secret = fields.get("client_secret", "")
+    if not secret:
+        raise BadRequest("client_secret is required", title="required", source="client_secret")
+    secret_ok = _same(secret, settings.client_secret.get_secret_value())
+    if not (id_ok and secret_ok):
+        raise Unauthorized("Invalid client credentials", title="Unauthorized")
+    return "client_credentials"
+
+
+def token_router(settings: ServiceSettings | None = None) -> APIRouter:
+    """The token endpoint, issuing with `settings`; without them, with the app's (`app.state`)."""
+    router = APIRouter(tags=["authentication"])
+
+    @router.post(TOKEN_PATH)
+    async def access_token(request: Request) -> JsonResponse:
+        effective = settings or settings_of(request)
+        fields = await _fields(request)
+        grant = _grant(fields, effective)
+        return JsonResponse(issue_token(grant, fields["client_id"], effective), headers=_NO_STORE)
+
+    return router
+
+
+router = token_router()
+"""The endpoint for apps built by `create_app`; the same as `token_router()`."""

@@ -1,28 +1,38 @@
-"""Signed access tokens (HS256 JWTs) that every service verifies locally, without a call.
+"""Access tokens: Elastic Path's `implicit` (shopper) and `client_credentials` (admin) grants.
 
-Grant types are Elastic Path's: `implicit` (a shopper's storefront token) and
-`client_credentials` (an admin). Customer tokens (`X-Moltin-Customer-Token`) say which
-registered customer is shopping.
+A token is a signed JWT (see `signing`) with `sub`/`client_id`, `role` (the grant type), `iat`,
+`exp`, `jti` and `iss`; `verify_token` turns one back into the `Principal` that routes check.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, TypedDict, get_args
 from uuid import uuid4
 
-import jwt
-
-from shared.http.errors import ApiError, unauthorized
+from shared.auth.signing import decode, sign
+from shared.http.errors import Unauthorized
 from shared.settings import ServiceSettings
 
-ISSUER = "checkout-platform"
 GrantType = Literal["implicit", "client_credentials"]
+GRANT_TYPES: tuple[GrantType, ...] = get_args(GrantType)
+
+
+class IssuedToken(TypedDict):
+    """The token endpoint's answer, at top level as the SDK reads it (ep-api.md §1.5, §2)."""
+
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    expires: int
+    identifier: GrantType
 
 
 @dataclass(frozen=True)
 class Principal:
+    """Who is calling: the store's client id, and with which grant."""
+
     client_id: str
     grant_type: GrantType
     expires_at: int
@@ -32,30 +42,22 @@ class Principal:
         return self.grant_type == "client_credentials"
 
 
-@dataclass(frozen=True)
-class CustomerPrincipal:
-    customer_id: str
-    expires_at: int
-
-
-def _secret(settings: ServiceSettings) -> str:
-    return settings.jwt_secret.get_secret_value()
-
-
-def issue_token(grant_type: GrantType, client_id: str, settings: ServiceSettings) -> dict[str, Any]:
-    """The token endpoint's answer, top level as the SDK needs it (ep-api.md §2)."""
-    now = int(time.time())
-    expires = now + settings.token_ttl_seconds
+def issue_token(
+    grant_type: GrantType, client_id: str, settings: ServiceSettings, *, now: int | None = None
+) -> IssuedToken:
+    """A fresh token for `client_id`, whose credentials the caller has checked; `now` is for tests."""
+    issued_at = int(time.time()) if now is None else now
+    expires = issued_at + settings.token_ttl_seconds
     claims = {
-        "iss": ISSUER,
         "sub": client_id,
+        "client_id": client_id,
         "role": grant_type,
-        "iat": now,
+        "iat": issued_at,
         "exp": expires,
-        "jti": str(uuid4()),
+        "jti": uuid4().hex,
     }
     return {
-        "access_token": jwt.encode(claims, _secret(settings), algorithm="HS256"),
+        "access_token": sign(claims, settings),
         "token_type": "Bearer",
         "expires_in": settings.token_ttl_seconds,
         "expires": expires,
@@ -63,45 +65,10 @@ def issue_token(grant_type: GrantType, client_id: str, settings: ServiceSettings
     }
 
 
-def _decode(token: str, settings: ServiceSettings) -> dict[str, Any]:
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token, _secret(settings), algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "sub"]}
-        )
-    except jwt.ExpiredSignatureError:
-        raise unauthorized("The access token has expired") from None
-    except jwt.InvalidTokenError:
-        raise unauthorized("The access token is not valid") from None
-    return claims
-
-
 def verify_token(token: str, settings: ServiceSettings) -> Principal:
-    claims = _decode(token, settings)
+    """The caller behind a Bearer token; 401 for expired, tampered, foreign or non-access tokens."""
+    claims = decode(token, settings)
     role = claims.get("role")
-    if role not in ("implicit", "client_credentials"):
-        raise unauthorized("The access token is not valid")
-    return Principal(client_id=str(claims["sub"]), grant_type=role, expires_at=int(claims["exp"]))
-
-
-def issue_customer_token(customer_id: str, settings: ServiceSettings) -> tuple[str, int]:
-    now = int(time.time())
-    expires = now + settings.customer_token_ttl_seconds
-    claims = {
-        "iss": ISSUER,
-        "sub": customer_id,
-        "role": "customer",
-        "iat": now,
-        "exp": expires,
-        "jti": str(uuid4()),
-    }
-    return jwt.encode(claims, _secret(settings), algorithm="HS256"), expires
-
-
-def verify_customer_token(token: str, settings: ServiceSettings) -> CustomerPrincipal:
-    try:
-        claims = _decode(token, settings)
-    except ApiError:
-        raise ApiError(401, "Unauthorized", "The customer token is not valid") from None
-    if claims.get("role") != "customer":
-        raise ApiError(401, "Unauthorized", "The customer token is not valid")
-    return CustomerPrincipal(customer_id=str(claims["sub"]), expires_at=int(claims["exp"]))
+    if role == "implicit" or role == "client_credentials":
+        return Principal(client_id=str(claims["sub"]), grant_type=role, expires_at=int(claims["exp"]))
+    raise Unauthorized("The access token is not valid")

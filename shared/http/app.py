@@ -1,18 +1,21 @@
-"""The FastAPI app every service starts from: EP errors, correlation ids, health, orjson."""
+"""The FastAPI app every service starts from: EP errors, correlation ids, health, orjson.
+
+`create_app` stores the settings on `app.state.settings`; the auth dependencies (`shared.auth`)
+and the token endpoint read the JWT secret and the client credentials from there.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from uuid import uuid4
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
-from shared.http.errors import install_error_handlers
+from shared.http.correlation import CorrelationIdMiddleware
+from shared.http.handlers import install_error_handlers
 from shared.http.health import Check, health_router
 from shared.http.responses import JsonResponse
 from shared.settings import ServiceSettings
-from shared.tracing import traced
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -24,6 +27,12 @@ def create_app(
     lifespan: Lifespan | None = None,
     checks: Mapping[str, Check] | None = None,
 ) -> FastAPI:
+    """A service's app; add its routers, and `shared.auth.token_router(settings)` where it issues tokens.
+
+    Starlette parses query strings from the raw bytes, so the SDK's unencoded
+    `page[limit]=10&filter=eq(status,complete):eq(payment,paid)` (ep-api.md §1.4) reaches
+    `request.query_params` intact, as does the %-encoded form.
+    """
     app = FastAPI(
         title=title,
         default_response_class=JsonResponse,
@@ -33,14 +42,6 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(CorrelationIdMiddleware)
     app.include_router(health_router(settings.service_name, checks))
-
-    @app.middleware("http")
-    async def correlate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        correlation_id = request.headers.get("x-correlation-id") or str(uuid4())
-        with traced(correlation_id, f"http:{request.method} {request.url.path}"):
-            response = await call_next(request)
-        response.headers["X-Correlation-ID"] = correlation_id
-        return response
-
     return app

@@ -1,7 +1,10 @@
 """Reading request bodies as the Elastic Path SDK sends them, with EP errors for bad ones.
 
 The SDK sends `Content-Type: application/json` on every call, including GETs, DELETEs and a
-capture with no body at all, and wraps payloads as `{"data": ...}` (ep-api.md §1.3, §1.7).
+transaction capture with no body at all, and wraps payloads as `{"data": ...}` (optionally with
+`"options"` beside it; ep-api.md §1.3, §1.7). So an empty body means "no body", not an error,
+and the content type is not trusted either way. Services own their models; `validate` only turns
+pydantic's complaints into EP errors that point at the field.
 """
 
 from __future__ import annotations
@@ -12,44 +15,60 @@ import orjson
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from shared.http.errors import ApiError, validation_errors
+from shared.http.errors import ApiError, BadRequest
+from shared.http.validation import validation_error
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 1_048_576
 
 
-async def read_json_body(request: Request, *, required: bool = True) -> Any:
-    """The parsed JSON body; None for an empty body unless `required`."""
+def _too_large() -> ApiError:
+    return ApiError(413, "Payload Too Large", f"The body must be at most {MAX_BODY_BYTES} bytes")
+
+
+async def read_json_body(request: Request, *, required: bool = False) -> Any:
+    """The parsed JSON body; None when the body is empty (a 400 instead when `required`)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "Payload Too Large", f"The body must be at most {MAX_BODY_BYTES} bytes")
+        raise _too_large()
     if not raw.strip():
         if required:
-            raise ApiError(400, "Bad Request", "A JSON body with a data object is required", source="data")
+            raise BadRequest("A JSON body with a data member is required", title="required", source="data")
         return None
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise ApiError(400, "Bad Request", "Malformed JSON") from None
+        raise BadRequest("Malformed JSON") from None
 
 
 async def read_data(request: Request, *, required: bool = True) -> Any:
-    """The body's `data` member (None when the body is empty and not required)."""
-    body = await read_json_body(request, required=required)
-    if body is None:
-        return None
-    if not isinstance(body, dict) or "data" not in body:
-        if not required:
-            return None
-        raise ApiError(400, "required", "The body must be an object with a data member", source="data")
-    return body["data"]
+    """The body's `data` member; a 400 `required` at source `data` when it is missing or null.
+
+    With `required=False`, an empty body, `{}` or `{"data": null}` gives None instead
+    (`Transactions.Capture` sends nothing; `Transactions.Refund` may send `{"data": {}}`).
+    """
+    body = await read_json_body(request)
+    if body is not None and not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object with a data member", title="type")
+    data = body.get("data") if body is not None else None
+    if data is None and required:
+        raise BadRequest("The body must be an object with a data member", title="required", source="data")
+    return data
 
 
-def validate(model: type[M], payload: Any, source_prefix: str = "data") -> M:
-    """Validate `payload` with `model`, turning every problem into an EP error with its source."""
+def validate(model_cls: type[M], payload: Any, source_prefix: str = "data") -> M:
+    """`payload` (a dict from the body) as `model_cls`, or a 400 with one error per problem.
+
+    Each error's `source` is `<source_prefix>.<field path>`, e.g. `data.items.0.quantity`.
+    """
     if not isinstance(payload, dict):
-        raise ApiError(400, "type", "data must be an object", source=source_prefix or None)
+        raise BadRequest(
+            f"{source_prefix or 'The body'} must be an object", title="type", source=source_prefix or None
+        )
     try:
-        return model.model_validate(payload)
+        return model_cls.model_validate(payload)
     except ValidationError as exc:
-        raise validation_errors(list(exc.errors()), prefix=source_prefix) from None
+        raise validation_error(exc.errors(include_url=False), prefix=source_prefix) from None

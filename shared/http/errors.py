@@ -1,25 +1,26 @@
-"""Elastic Path's error documents and the exception handlers that always answer with them.
+"""Elastic Path's error document, and the exception that carries it out of any route.
 
-`{"errors": [{"status": 400, "title": "...", "detail": "...", "source": "...", "meta": {...}}]}`:
-`status` is an integer, `title` always present, the rest only when known. Every failure of
-every route, including unknown routes, malformed JSON and unexpected exceptions, takes this shape.
+`{"errors": [{"status": 400, "title": "...", "detail": "...", "source": "...", "meta": {...}}]}`
+(ep-api.md §3): `status` is an integer, `title` always present, `detail`, `source` and `meta`
+only when known. The SDK rejects with this body as-is, so clients read these fields directly.
+Raise `ApiError` (or one of the subclasses below) anywhere; `shared.http.handlers` renders it.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-from uuid import uuid4
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, NotRequired, TypedDict
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from shared.domain.errors import DomainError
-from shared.eventstore.errors import ConcurrencyError
 from shared.http.responses import JsonResponse
 
-log = logging.getLogger(__name__)
+
+class ErrorObject(TypedDict):
+    status: int
+    title: str
+    detail: NotRequired[str]
+    source: NotRequired[str]
+    meta: NotRequired[dict[str, Any]]
+    request_id: NotRequired[str]
 
 
 def error_object(
@@ -27,20 +28,25 @@ def error_object(
     title: str,
     detail: str | None = None,
     source: str | None = None,
-    meta: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    error: dict[str, Any] = {"status": status, "title": title}
+    meta: Mapping[str, Any] | None = None,
+) -> ErrorObject:
+    """One error, leaving out the optional members that are unknown rather than sending nulls."""
+    error: ErrorObject = {"status": status, "title": title}
     if detail is not None:
         error["detail"] = detail
     if source is not None:
         error["source"] = source
     if meta:
-        error["meta"] = meta
+        error["meta"] = dict(meta)
     return error
 
 
 class ApiError(Exception):
-    """An HTTP error answered in Elastic Path's shape; may carry several error objects."""
+    """An HTTP error answered in Elastic Path's shape, with one error object or several.
+
+    `ApiError(400, "format", "Does not match format 'email", source="data.customer.email")`
+    for one; `ApiError.many([...])` when a request has several problems at once.
+    """
 
     def __init__(
         self,
@@ -49,111 +55,95 @@ class ApiError(Exception):
         detail: str | None = None,
         *,
         source: str | None = None,
-        meta: dict[str, Any] | None = None,
-        errors: list[dict[str, Any]] | None = None,
-        headers: dict[str, str] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        errors: Sequence[ErrorObject] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title)
         self.status = status
-        self.errors = errors or [error_object(status, title, detail, source, meta)]
-        self.headers = headers
+        self.title = title
+        self.detail = detail
+        self.errors: list[ErrorObject] = (
+            list(errors) if errors else [error_object(status, title, detail, source, meta)]
+        )
+        self.headers: dict[str, str] | None = dict(headers) if headers else None
+
+    @classmethod
+    def many(cls, errors: Sequence[ErrorObject], *, status: int | None = None) -> ApiError:
+        """Several problems in one answer; the HTTP status defaults to the first error's."""
+        if not errors:
+            raise ValueError("ApiError.many needs at least one error")
+        first = errors[0]
+        return cls(status or first["status"], first["title"], first.get("detail"), errors=errors)
+
+    def body(self) -> dict[str, list[ErrorObject]]:
+        return {"errors": self.errors}
 
     def response(self) -> JsonResponse:
-        return JsonResponse({"errors": self.errors}, status_code=self.status, headers=self.headers)
+        return JsonResponse(self.body(), status_code=self.status, headers=self.headers)
 
 
-def bad_request(detail: str, *, title: str = "Bad Request", source: str | None = None) -> ApiError:
-    return ApiError(400, title, detail, source=source)
+class _StandardError(ApiError):
+    """An ApiError whose status and usual title are fixed by its class."""
 
+    default_status: ClassVar[int] = 400
+    default_title: ClassVar[str] = "Bad Request"
+    default_detail: ClassVar[str | None] = None
+    default_headers: ClassVar[Mapping[str, str] | None] = None
 
-def not_found(detail: str = "The resource could not be found") -> ApiError:
-    return ApiError(404, "Not Found", detail)
-
-
-def unauthorized(detail: str | None = None) -> ApiError:
-    return ApiError(401, "Unable to validate access token", detail, headers={"WWW-Authenticate": "Bearer"})
-
-
-def forbidden(detail: str | None = None) -> ApiError:
-    return ApiError(403, "Forbidden", detail)
-
-
-def _validation_title(kind: str) -> str:
-    if kind == "missing":
-        return "required"
-    if kind.endswith("_type") or kind in {"model_type", "dict_type", "list_type", "is_instance_of"}:
-        return "type"
-    if kind in {"literal_error", "enum"}:
-        return "enum"
-    if kind.startswith(("greater", "less", "too_")):
-        return "range"
-    return "format"
-
-
-def validation_errors(errors: list[Any], prefix: str = "data") -> ApiError:
-    """pydantic errors -> one EP error per problem, each with the dotted path as `source`."""
-    objects = []
-    for err in errors:
-        location = [str(part) for part in err.get("loc", ()) if part not in ("body",)]
-        source = ".".join([prefix, *location]) if prefix else ".".join(location)
-        objects.append(
-            error_object(400, _validation_title(str(err.get("type", ""))), str(err.get("msg")), source)
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        source: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            self.default_status,
+            title or self.default_title,
+            detail if detail is not None else self.default_detail,
+            source=source,
+            meta=meta,
+            headers=self.default_headers,
         )
-    return ApiError(400, "Bad Request", errors=objects or [error_object(400, "Bad Request")])
 
 
-async def _api_error(_: Request, exc: Exception) -> JsonResponse:
-    assert isinstance(exc, ApiError)
-    return exc.response()
+class BadRequest(_StandardError):
+    """400: the request itself is wrong (pass `title="required"`/`"format"` and `source` for a field)."""
 
 
-async def _domain_error(_: Request, exc: Exception) -> JsonResponse:
-    assert isinstance(exc, DomainError)
-    return ApiError(exc.status, exc.title, exc.detail, source=exc.source, meta=exc.meta).response()
+class Unauthorized(_StandardError):
+    """401 with the title the SDK sees on a bad token; the SDK re-authenticates and retries on it."""
+
+    default_status = 401
+    default_title = "Unable to validate access token"
+    default_headers = {"WWW-Authenticate": "Bearer"}
 
 
-async def _conflict(_: Request, exc: Exception) -> JsonResponse:
-    return ApiError(409, "Conflict", "Write conflict detected").response()
+class Forbidden(_StandardError):
+    """403: a valid token without the right role (e.g. a shopper token on an admin route)."""
+
+    default_status = 403
+    default_title = "Forbidden"
 
 
-async def _request_validation(_: Request, exc: Exception) -> JsonResponse:
-    assert isinstance(exc, RequestValidationError)
-    return validation_errors(list(exc.errors()), prefix="").response()
+class NotFound(_StandardError):
+    default_status = 404
+    default_title = "Not Found"
+    default_detail = "The requested resource could not be found"
 
 
-async def _http_error(_: Request, exc: Exception) -> JsonResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    titles = {
-        404: "Not Found",
-        405: "Method Not Allowed",
-        413: "Payload Too Large",
-        415: "Unsupported Media Type",
-    }
-    title = titles.get(exc.status_code, str(exc.detail))
-    detail = "The requested resource could not be found" if exc.status_code == 404 else str(exc.detail)
-    return ApiError(exc.status_code, title, detail, headers=getattr(exc, "headers", None)).response()
+class Conflict(_StandardError):
+    """409: another writer got there first (optimistic concurrency); the client may retry."""
+
+    default_status = 409
+    default_title = "Conflict"
+    default_detail = "Write conflict detected"
 
 
-async def _unexpected(request: Request, exc: Exception) -> JsonResponse:
-    request_id = request.headers.get("x-request-id") or str(uuid4())
-    log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id)
-    body = {
-        "errors": [
-            {
-                "status": 500,
-                "title": "Internal Server Error",
-                "detail": "There was a problem processing your request",
-                "request_id": request_id,
-            }
-        ]
-    }
-    return JsonResponse(body, status_code=500)
+class UnprocessableEntity(_StandardError):
+    """422: well-formed but impossible now (EP: stock that cannot move, "Cannot complete request")."""
 
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(DomainError, _domain_error)
-    app.add_exception_handler(ConcurrencyError, _conflict)
-    app.add_exception_handler(RequestValidationError, _request_validation)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    default_status = 422
+    default_title = "Unprocessable Entity"

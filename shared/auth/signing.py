@@ -1,0 +1,40 @@
+"""Signing and checking our JWTs (HS256 with JWT_SECRET), shared by access and customer tokens.
+
+Every service holds the secret and verifies tokens locally: no call to an auth service on the
+request path. Only HS256 is accepted, so a token cannot pick a weaker algorithm (or "none").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jwt
+
+from shared.http.errors import Unauthorized
+from shared.settings import ServiceSettings
+
+ISSUER = "checkout-platform"
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ("iss", "sub", "role", "iat", "exp")
+
+
+def sign(claims: Mapping[str, Any], settings: ServiceSettings) -> str:
+    return jwt.encode({"iss": ISSUER, **claims}, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+
+
+def decode(token: str, settings: ServiceSettings, *, what: str = "access token") -> dict[str, Any]:
+    """The verified claims, or a 401 that says expired or invalid, and nothing an attacker could use."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized(f"The {what} has expired") from None
+    except jwt.InvalidTokenError:
+        raise Unauthorized(f"The {what} is not valid") from None
+    return claims
