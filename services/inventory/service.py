@@ -1,4 +1,4 @@
-"""Composition root of the inventory service: settings, runtime, HTTP app, reservation sweeper."""
+"""Composition root of the inventory service: settings, runtime, reservation sweep, HTTP app."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
+from pydantic import Field
 
 from services.inventory.adapters.consumers import build_inventory_consumer
 from services.inventory.adapters.http import inventories
 from services.inventory.application.reservations import sweep_forever
 from services.inventory.domain.policy import AllocationPolicy
+from services.inventory.projections.reservations import ReservationsProjection
 from services.inventory.projections.stock import StockProjection
 from shared.auth.routes import router as token_router
 from shared.contracts import events as contracts
@@ -30,26 +32,39 @@ PUBLISHES = [
 
 
 class InventorySettings(ServiceSettings):
-    """Adds INVENTORY_POLICY and INVENTORY_RESERVATION_TTL_SECONDS to the common settings."""
+    """The common settings plus INVENTORY_POLICY, INVENTORY_RESERVATION_TTL_SECONDS (how long an
+    unpaid checkout reservation holds stock) and INVENTORY_SWEEP_SECONDS (how often expired
+    reservations are looked for)."""
 
     service_name: str = "inventory"
     http_port: int = 8004
     inventory_policy: AllocationPolicy = AllocationPolicy.ALLOCATE_ON_PAYMENT
-    inventory_reservation_ttl_seconds: float = 900.0
-    inventory_sweep_seconds: float = 5.0
+    inventory_reservation_ttl_seconds: float = Field(default=900.0, gt=0)
+    inventory_sweep_seconds: float = Field(default=5.0, gt=0)
+
+    @property
+    def reservation_ttl(self) -> timedelta:
+        return timedelta(seconds=self.inventory_reservation_ttl_seconds)
 
 
 def build_runtime(settings: InventorySettings) -> ServiceRuntime:
+    """The inventory runtime: its database, the `inventory` consumer for the policy, projections."""
     return ServiceRuntime(
         "inventory",
         database_url=settings.database_url,
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
         topic_prefix=settings.topic_prefix,
-        projections=[StockProjection()],
-        consumers=[build_inventory_consumer(settings.inventory_policy)],
+        projections=[StockProjection(), ReservationsProjection()],
+        consumers=[build_inventory_consumer(settings.inventory_policy, settings.reservation_ttl)],
         publishes=PUBLISHES,
         pool_size=settings.db_pool_size,
     )
+
+
+def start_reservation_sweep(runtime: ServiceRuntime, settings: InventorySettings) -> None:
+    """Under the reserve policy, release unpaid reservations past their deadline (a started runtime)."""
+    if settings.inventory_policy.reserves_at_checkout:
+        runtime.spawn(sweep_forever(runtime.database, settings.inventory_sweep_seconds), "reservation sweep")
 
 
 def create_inventory_app(settings: InventorySettings | None = None) -> FastAPI:
@@ -60,11 +75,7 @@ def create_inventory_app(settings: InventorySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with base(app):
-            if settings.inventory_policy is AllocationPolicy.RESERVE_ON_CHECKOUT:
-                ttl = timedelta(seconds=settings.inventory_reservation_ttl_seconds)
-                runtime.spawn(
-                    sweep_forever(runtime.database, ttl, settings.inventory_sweep_seconds), "reservations"
-                )
+            start_reservation_sweep(runtime, settings)
             yield
 
     async def database_ready() -> None:

@@ -52,7 +52,13 @@ class StockLevelChanged(IntegrationEvent):
 
 @CONTRACTS.register
 class StockAllocationRequested(IntegrationEvent):
-    """Payment asks inventory to allocate an order's stock before money moves. Key: order id."""
+    """Payment asks inventory to allocate an order's stock before money moves. Key: order id.
+
+    `request_id` is the id of the payment transaction being attempted: the `transaction_id` of the
+    `PaymentAuthorized`/`PaymentCaptured`/`PaymentFailed` that follows. Inventory releases an
+    allocation when the payment holding it fails, and refuses a request whose payment already failed.
+    A checkout reservation (INVENTORY_POLICY=reserve_on_checkout) answers with request_id "checkout".
+    """
 
     aggregate_type = "order"
 

@@ -12,6 +12,7 @@ import pytest
 
 from shared.contracts import events as contracts
 from shared.contracts.envelope import Envelope
+from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.values import Address, Customer, Money, OrderLine, StockLine, Totals
 from tests.support.kafka import publish, wait_for_envelope
 from tests.support.services import authenticated_client, start_service
@@ -33,7 +34,7 @@ async def inventory(postgres, kafka, prefix, work: Path, policy: str):
     return await start_service("services.inventory", env, work)
 
 
-def envelope(event: contracts.IntegrationEvent, key: str, producer: str) -> Envelope:
+def envelope(event: IntegrationEvent, key: str, producer: str) -> Envelope:
     return Envelope(
         event_type=event.event_type,
         schema_version=1,
@@ -46,9 +47,7 @@ def envelope(event: contracts.IntegrationEvent, key: str, producer: str) -> Enve
     )
 
 
-async def send(
-    kafka: str, prefix: str, event: contracts.IntegrationEvent, key: str, producer: str = "test"
-) -> None:
+async def send(kafka: str, prefix: str, event: IntegrationEvent, key: str, producer: str = "test") -> None:
     await publish(kafka, f"{prefix}{event.event_type}", envelope(event, key, producer), key)
 
 

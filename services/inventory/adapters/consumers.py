@@ -1,20 +1,26 @@
-"""What inventory learns from Kafka, by policy."""
+"""What inventory learns from Kafka: the `inventory` consumer group, by policy.
+
+Each handler runs in the consumer's unit of work with the inbox row, so a redelivered message
+changes nothing; the domain adds idempotency per order on top (a new message repeating a request
+gets the same answer). Handlers never park: every fact can be applied in any order (a
+cancellation or failed payment before its allocation request is remembered by the order's
+allocation record). A concurrency conflict is retried by the consumer from a fresh read.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from services.inventory.application import order_flow
 from services.inventory.application.stock_admin import learn_product
 from services.inventory.domain.policy import AllocationPolicy
 from shared.contracts import events as contracts
 from shared.contracts.envelope import Envelope
-from shared.contracts.values import StockLine
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 
-CHECKOUT_REQUEST = "checkout"
 
-
-def build_inventory_consumer(policy: AllocationPolicy) -> EventConsumer:
+def build_inventory_consumer(policy: AllocationPolicy, reservation_ttl: timedelta) -> EventConsumer:
     consumer = EventConsumer("inventory")
 
     @consumer.handles(contracts.ProductPublished)
@@ -25,39 +31,32 @@ def build_inventory_consumer(policy: AllocationPolicy) -> EventConsumer:
     async def on_request(
         event: contracts.StockAllocationRequested, envelope: Envelope, uow: UnitOfWork
     ) -> None:
-        await order_flow.allocate(uow, event.order_id, event.request_id, event.lines)
+        await order_flow.request_allocation(uow, event)
 
     @consumer.handles(contracts.OrderCancelled)
     async def on_cancelled(event: contracts.OrderCancelled, envelope: Envelope, uow: UnitOfWork) -> None:
-        await order_flow.release(uow, event.order_id, "order cancelled", void=True)
+        await order_flow.cancel(uow, event.order_id)
 
     @consumer.handles(contracts.PaymentFailed)
     async def on_payment_failed(event: contracts.PaymentFailed, envelope: Envelope, uow: UnitOfWork) -> None:
-        await order_flow.release(uow, event.order_id, "payment failed")
+        await order_flow.payment_failed(uow, event.order_id, event.transaction_id)
+
+    @consumer.handles(contracts.PaymentAuthorized)
+    async def on_authorized(event: contracts.PaymentAuthorized, envelope: Envelope, uow: UnitOfWork) -> None:
+        await order_flow.mark_paid(uow, event.order_id)
+
+    @consumer.handles(contracts.PaymentCaptured)
+    async def on_captured(event: contracts.PaymentCaptured, envelope: Envelope, uow: UnitOfWork) -> None:
+        await order_flow.mark_paid(uow, event.order_id)
 
     @consumer.handles(contracts.OrderShipped)
     async def on_shipped(event: contracts.OrderShipped, envelope: Envelope, uow: UnitOfWork) -> None:
         await order_flow.ship(uow, event.order_id)
 
-    if policy is AllocationPolicy.RESERVE_ON_CHECKOUT:
+    if policy.reserves_at_checkout:
 
         @consumer.handles(contracts.CartCheckedOut)
         async def on_checkout(event: contracts.CartCheckedOut, envelope: Envelope, uow: UnitOfWork) -> None:
-            lines = [
-                StockLine(product_id=line.product_id, quantity=line.quantity)
-                for line in event.items
-                if line.product_id and line.manage_stock and line.quantity > 0
-            ]
-            await order_flow.allocate(uow, event.order_id, CHECKOUT_REQUEST, lines)
-
-        @consumer.handles(contracts.PaymentAuthorized)
-        async def on_authorized(
-            event: contracts.PaymentAuthorized, envelope: Envelope, uow: UnitOfWork
-        ) -> None:
-            await order_flow.mark_paid(uow, event.order_id)
-
-        @consumer.handles(contracts.PaymentCaptured)
-        async def on_captured(event: contracts.PaymentCaptured, envelope: Envelope, uow: UnitOfWork) -> None:
-            await order_flow.mark_paid(uow, event.order_id)
+            await order_flow.reserve_at_checkout(uow, event, reservation_ttl)
 
     return consumer

@@ -1,4 +1,4 @@
-"""After every stock change, announce the new level so carts can check availability."""
+"""After every stock change, announce the new level: carts check availability from it."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from shared.eventstore.unit_of_work import UnitOfWork
 
 
 def announce_level(uow: UnitOfWork, stock: Stock) -> None:
+    """`StockLevelChanged`, keyed by product id, `version` = the stock stream's version once saved
+    (consumers drop levels older than the one they have)."""
     uow.publish(
         contracts.StockLevelChanged(
             product_id=stock.id,
             total=stock.total,
             allocated=stock.allocated,
             available=stock.available,
-            managed=stock.tracked and stock.limits_sales,
+            managed=stock.limits_sales,
             version=stock.current_version,
         ),
         key=stock.id,

@@ -1,48 +1,49 @@
-"""Under the reserve-at-checkout policy, reservations of orders not paid in time are released."""
+"""The reserve policy's deadline: checkout reservations not paid in time are released.
+
+A periodic sweep reads the open reservations past their deadline (`reservations` projection) and
+releases each in its own unit of work, through the order's allocation, which re-checks the
+deadline and payment: a reservation paid or cancelled meanwhile is left alone, and several
+service instances sweeping at once release each reservation once (optimistic concurrency).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from datetime import timedelta
 
-from services.inventory.application.order_flow import release, reservation_expired
-from services.inventory.domain.allocation import OrderAllocation
-from shared.contracts.envelope import utc_now
+from services.inventory.application.order_flow import expire_reservation
+from services.inventory.projections.reservations import ReservationsProjection
 from shared.eventstore.unit_of_work import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 
+_DUE = (
+    f'SELECT order_id FROM "{ReservationsProjection().schema}".open_reservations'  # noqa: S608
+    " WHERE expires_at <= now() ORDER BY expires_at LIMIT $1"
+)
 
-async def release_expired(database: Database, ttl: timedelta) -> int:
-    """One sweep: release every unpaid reservation older than `ttl`; returns how many."""
-    rows = await database.pool.fetch(
-        "SELECT stream_id FROM streams WHERE stream_type = 'allocation'"
-        " AND stream_id IN (SELECT stream_id FROM events WHERE event_type = 'OrderStockAllocated'"
-        " AND occurred_at <= now() - make_interval(secs => $1))",
-        ttl.total_seconds(),
-    )
+
+async def release_expired(database: Database, *, batch: int = 100) -> int:
+    """One sweep: release unpaid reservations past their deadline; returns how many."""
     released = 0
-    for row in rows:
-        order_id = row["stream_id"].removeprefix("allocation-")
+    for row in await database.pool.fetch(_DUE, batch):
 
-        async def expire(uow: UnitOfWork, order_id: str = order_id) -> bool:
-            allocation = await uow.load(OrderAllocation, order_id)
-            if not reservation_expired(allocation, ttl, utc_now()):
-                return False
-            await release(uow, order_id, "reservation expired")
-            return True
+        async def expire(uow: UnitOfWork, order_id: str = row["order_id"]) -> bool:
+            return await expire_reservation(uow, order_id)
 
         if await database.run(expire):
             released += 1
     return released
 
 
-async def sweep_forever(database: Database, ttl: timedelta, every: float) -> None:
+async def sweep_forever(database: Database, every: float) -> None:
+    """Sweep every `every` seconds until cancelled; a failed sweep is logged and retried."""
     while True:
         await asyncio.sleep(every)
-        with contextlib.suppress(Exception):
-            count = await release_expired(database, ttl)
-            if count:
-                log.info("released %d expired reservations", count)
+        try:
+            count = await release_expired(database)
+        except Exception as exc:
+            log.warning("reservation sweep failed (%s: %s); retrying", type(exc).__name__, exc)
+            continue
+        if count:
+            log.info("released %d expired reservations", count)

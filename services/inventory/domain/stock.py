@@ -1,15 +1,20 @@
 """A product's stock: total, allocated, available (= total - allocated), and its transactions.
 
-Every change is one `StockMovement`, so the history is the stream itself. Concurrent allocations
-of one product serialise on this stream's version (optimistic concurrency), which is what makes
-overselling impossible: allocated never exceeds total.
+Every change is one `StockMovement` on the product's own stream, so concurrent allocations of one
+product serialise on that stream's version (optimistic concurrency): two writers that read the
+same level cannot both append, the loser re-reads and decides again. That, and the rule
+`allocated <= total` checked here before every movement, is what makes overselling impossible.
+
+Admin transactions follow Elastic Path and refuse what cannot apply (422). Movements made by an
+order's life (release, ship) never refuse: the order already owns that stock, and a consumer
+must not get stuck on a fact it cannot change; they clamp instead, keeping the invariant.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import uuid4
 
 from services.inventory.domain.errors import InsufficientStock, InvalidQuantity, StockNotFound
@@ -23,10 +28,14 @@ from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.domain.aggregate import Aggregate
 
 MAX_QUANTITY = 1_000_000_000
+AdminAction = Literal["increment", "decrement", "allocate", "deallocate"]
+ADMIN_ACTIONS: tuple[AdminAction, ...] = ("increment", "decrement", "allocate", "deallocate")
 
 
 @dataclass(frozen=True)
 class Transaction:
+    """One entry of the product's stock history, as `/v2/inventories/:id/transactions` lists it."""
+
     id: str
     action: str
     quantity: int
@@ -42,8 +51,8 @@ class Stock(Aggregate):
         super().__init__(aggregate_id)
         self.total = 0
         self.allocated = 0
-        self.tracked = False  # stock was created for it (and not deleted)
-        self.managed: bool | None = None  # what the catalogue says; None: never heard
+        self.tracked = False  # stock was created for it (and not deleted since)
+        self.managed: bool | None = None  # the catalogue's `manage_stock`; None: not heard yet
         self.created_at: datetime | None = None
         self.updated_at: datetime | None = None
         self.transactions: list[Transaction] = []
@@ -54,53 +63,75 @@ class Stock(Aggregate):
 
     @property
     def limits_sales(self) -> bool:
-        """Whether this product's sales are limited by stock (unmanaged products never are)."""
-        return self.managed is not False
+        """Whether orders of this product are held to its stock.
+
+        The catalogue decides (`manage_stock`); until it has spoken, a product is managed when an
+        admin created stock for it. Products nobody manages are never blocked for stock.
+        """
+        return self.managed if self.managed is not None else self.tracked
 
     # -- admin ------------------------------------------------------------------------------
 
     def set_quantity(self, quantity: int, at: datetime) -> Transaction:
-        """Create (or reset) stock: total becomes `quantity`, allocations stay."""
+        """Create (or reset) the stock: total becomes `quantity`; allocations to orders stay."""
         _check(quantity, allow_zero=True)
-        if quantity < self.allocated:
-            raise InsufficientStock(self.id)
+        self._require(quantity >= self.allocated)
         return self._move("set", quantity, quantity, self.allocated, None, at)
 
     def stop_tracking(self, at: datetime) -> None:
+        """Stop managing the stock; refused while orders hold part of it."""
         self._require_tracked()
-        if self.allocated:
-            raise InsufficientStock(self.id)  # stock still allocated to orders cannot vanish
+        self._require(self.allocated == 0)
         self._record(StockUntracked(at=at))
 
-    def transact(self, action: str, quantity: int, at: datetime, order_id: str | None = None) -> Transaction:
+    def transact(self, action: AdminAction, quantity: int, at: datetime) -> Transaction:
+        """An admin stock transaction, Elastic Path's rules: 422 when it cannot apply."""
         self._require_tracked()
         _check(quantity)
         total, allocated = self.total, self.allocated
         if action == "increment":
             total += quantity
         elif action == "decrement":
-            if quantity > self.available:
-                raise InsufficientStock(self.id)
+            self._require(quantity <= self.available)
             total -= quantity
         elif action == "allocate":
-            if quantity > self.available:
-                raise InsufficientStock(self.id)
+            self._require(quantity <= self.available)
             allocated += quantity
         elif action == "deallocate":
-            if quantity > self.allocated:
-                raise InsufficientStock(self.id)
+            self._require(quantity <= self.allocated)
             allocated -= quantity
-        elif action == "ship":  # an order's allocated stock leaves: allocated and total go down
-            if quantity > self.allocated:
-                raise InsufficientStock(self.id)
-            total, allocated = total - quantity, allocated - quantity
         else:
             raise InvalidQuantity(f"unknown action {action!r}")
-        return self._move(action, quantity, total, allocated, order_id, at)
+        return self._move(action, quantity, total, allocated, None, at)
 
-    def set_managed(self, managed: bool, at: datetime) -> None:
-        if managed != self.managed:
-            self._record(StockManagementChanged(managed=managed, at=at))
+    def set_managed(self, managed: bool, at: datetime) -> bool:
+        """Learn the catalogue's `manage_stock`; True if it changed anything."""
+        if managed == self.managed:
+            return False
+        self._record(StockManagementChanged(managed=managed, at=at))
+        return True
+
+    # -- an order's life --------------------------------------------------------------------
+
+    def allocate_for(self, order_id: str, quantity: int, at: datetime) -> None:
+        """Allocate `quantity` to an order; never more than is available."""
+        _check(quantity)
+        self._require(quantity <= self.available)
+        self._move("allocate", quantity, self.total, self.allocated + quantity, order_id, at)
+
+    def release_for(self, order_id: str, quantity: int, at: datetime) -> None:
+        """Give an order's allocation back (clamped: an admin may have deallocated it already)."""
+        quantity = min(quantity, self.allocated)
+        if self.tracked and quantity > 0:
+            self._move("deallocate", quantity, self.total, self.allocated - quantity, order_id, at)
+
+    def ship_for(self, order_id: str, quantity: int, at: datetime) -> None:
+        """A shipped order's stock leaves: allocated and total go down (clamped at what is there)."""
+        total_down, allocated_down = min(quantity, self.total), min(quantity, self.allocated)
+        if self.tracked and total_down > 0:
+            self._move(
+                "ship", total_down, self.total - total_down, self.allocated - allocated_down, order_id, at
+            )
 
     # -- rules ------------------------------------------------------------------------------
 
@@ -108,19 +139,25 @@ class Stock(Aggregate):
         if not self.tracked:
             raise StockNotFound(self.id)
 
+    def _require(self, enough: bool) -> None:
+        if not enough:
+            raise InsufficientStock(self.id)
+
     def _move(
         self, action: str, quantity: int, total: int, allocated: int, order_id: str | None, at: datetime
     ) -> Transaction:
-        movement = StockMovement(
-            transaction_id=str(uuid4()),
-            action=action,
-            quantity=quantity,
-            total_after=total,
-            allocated_after=allocated,
-            order_id=order_id,
-            at=at,
+        assert 0 <= allocated <= total, "allocated stock can never exceed the total"
+        self._record(
+            StockMovement(
+                transaction_id=str(uuid4()),
+                action=action,
+                quantity=quantity,
+                total_after=total,
+                allocated_after=allocated,
+                order_id=order_id,
+                at=at,
+            )
         )
-        self._record(movement)
         return self.transactions[-1]
 
     def apply(self, event: VersionedEvent) -> None:
@@ -144,5 +181,6 @@ class Stock(Aggregate):
 def _check(quantity: int, *, allow_zero: bool = False) -> None:
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise InvalidQuantity("quantity must be an integer")
-    if quantity < (0 if allow_zero else 1) or quantity > MAX_QUANTITY:
-        raise InvalidQuantity(f"quantity must be between {0 if allow_zero else 1} and {MAX_QUANTITY}")
+    low = 0 if allow_zero else 1
+    if quantity < low or quantity > MAX_QUANTITY:
+        raise InvalidQuantity(f"quantity must be between {low} and {MAX_QUANTITY}")

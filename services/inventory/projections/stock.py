@@ -1,4 +1,10 @@
-"""Stock levels and the transaction history, for `/v2/inventories` lists."""
+"""Stock levels per product and the stock transaction history, for `/v2/inventories` listings.
+
+`stock`: one row per product inventory has heard of (total, allocated, available, whether the
+catalogue manages it, whether an admin created stock for it). `transactions`: one row per stock
+movement. Each movement carries the levels after it, so applying one is a plain upsert and a
+replay gives the same rows.
+"""
 
 from __future__ import annotations
 
@@ -11,42 +17,59 @@ from shared.projections.projection import Projection
 
 class StockProjection(Projection):
     name: ClassVar[str] = "stock"
-    event_types = frozenset({"StockMovement", "StockUntracked"})
+    event_types = frozenset({"StockMovement", "StockUntracked", "StockManagementChanged"})
 
     def ddl(self, schema: str) -> list[str]:
         return [
             f'CREATE TABLE IF NOT EXISTS "{schema}".stock ('
-            " product_id text PRIMARY KEY, total bigint NOT NULL, allocated bigint NOT NULL,"
+            " product_id text PRIMARY KEY,"
+            " total bigint NOT NULL DEFAULT 0, allocated bigint NOT NULL DEFAULT 0,"
+            " available bigint GENERATED ALWAYS AS (total - allocated) STORED,"
+            " tracked boolean NOT NULL DEFAULT false, managed boolean,"
+            " version integer NOT NULL,"
             " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)",
             f'CREATE TABLE IF NOT EXISTS "{schema}".transactions ('
             " id text PRIMARY KEY, product_id text NOT NULL, action text NOT NULL, quantity bigint NOT NULL,"
-            " order_id text, created_at timestamptz NOT NULL)",
+            " order_id text, total_after bigint NOT NULL, allocated_after bigint NOT NULL,"
+            " created_at timestamptz NOT NULL)",
             f'CREATE INDEX IF NOT EXISTS transactions_by_product ON "{schema}".transactions'
             " (product_id, created_at)",
         ]
 
     async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
         product_id = event.stream_id.removeprefix("stock-")
-        if event.event_type == "StockUntracked":
-            await conn.execute(f'DELETE FROM "{schema}".stock WHERE product_id = $1', product_id)  # noqa: S608
-            return
         d = event.data
+        if event.event_type == "StockManagementChanged":
+            values: tuple[object, ...] = (d["managed"],)
+            sql = "(product_id, managed, version, created_at, updated_at) VALUES ($1, $3, $2, $4, $4)"
+            change = "managed = EXCLUDED.managed"
+        else:
+            tracked = event.event_type == "StockMovement"
+            levels = (d["total_after"], d["allocated_after"]) if tracked else (0, 0)
+            values = (*levels, tracked)
+            sql = (
+                "(product_id, version, total, allocated, tracked, created_at, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $6)"
+            )
+            change = "total = EXCLUDED.total, allocated = EXCLUDED.allocated, tracked = EXCLUDED.tracked"
         await conn.execute(
-            f'INSERT INTO "{schema}".stock VALUES ($1, $2, $3, $4, $4)'  # noqa: S608
-            " ON CONFLICT (product_id) DO UPDATE SET total = EXCLUDED.total, allocated = EXCLUDED.allocated,"
-            " updated_at = EXCLUDED.updated_at",
+            f'INSERT INTO "{schema}".stock {sql} ON CONFLICT (product_id) DO UPDATE SET {change},'
+            " version = EXCLUDED.version, updated_at = EXCLUDED.updated_at",
             product_id,
-            d["total_after"],
-            d["allocated_after"],
+            event.version,
+            *values,
             event.occurred_at,
         )
-        await conn.execute(
-            f'INSERT INTO "{schema}".transactions VALUES ($1, $2, $3, $4, $5, $6)'  # noqa: S608
-            " ON CONFLICT (id) DO NOTHING",
-            d["transaction_id"],
-            product_id,
-            d["action"],
-            d["quantity"],
-            d.get("order_id"),
-            event.occurred_at,
-        )
+        if event.event_type == "StockMovement":
+            await conn.execute(
+                f'INSERT INTO "{schema}".transactions VALUES ($1, $2, $3, $4, $5, $6, $7, $8)'  # noqa: S608
+                " ON CONFLICT (id) DO NOTHING",
+                d["transaction_id"],
+                product_id,
+                d["action"],
+                d["quantity"],
+                d.get("order_id"),
+                d["total_after"],
+                d["allocated_after"],
+                event.occurred_at,
+            )

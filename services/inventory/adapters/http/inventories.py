@@ -9,8 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from services.inventory.application import stock_admin
-from services.inventory.domain.errors import StockNotFound
+from services.inventory.application import reading, stock_admin
 from services.inventory.domain.stock import MAX_QUANTITY, Stock, Transaction
 from shared.auth import AdminToken, AnyToken
 from shared.eventstore.unit_of_work import UnitOfWork
@@ -61,33 +60,28 @@ def transaction_document(product_id: str, transaction: Transaction) -> dict[str,
     }
 
 
-def _product_id(value: str) -> str:
+def _uuid(value: str) -> str | None:
     try:
         return str(UUID(value))
     except ValueError:
-        raise ApiError(404, "Not Found", "The resource could not be found") from None
+        return None
 
 
-async def _tracked(uow: UnitOfWork, product_id: str) -> Stock:
-    stock = await uow.load(Stock, _product_id(product_id))
-    if not stock.tracked:
-        raise StockNotFound(product_id)
-    return stock
+def _product_id(value: str) -> str:
+    product_id = _uuid(value)
+    if product_id is None:
+        raise ApiError(404, "Not Found", "The resource could not be found")
+    return product_id
 
 
 @router.get("/v2/inventories")
 async def list_stock(request: Request, _: AnyToken) -> dict[str, Any]:
     limit, offset = paging(request)
-    pool = database_of(request).pool
-    total = await pool.fetchval("SELECT count(*) FROM proj_stock.stock")
-    rows = await pool.fetch(
-        "SELECT product_id FROM proj_stock.stock ORDER BY created_at, product_id LIMIT $1 OFFSET $2",
-        limit,
-        offset,
-    )
-    async with database_of(request).unit_of_work() as uow:
-        documents = [stock_document(await uow.load(Stock, row["product_id"])) for row in rows]
-    return {"data": documents, **page_meta(request, limit, offset, int(total))}
+    database = database_of(request)
+    product_ids, total = await reading.list_stock(database, limit, offset)
+    async with database.unit_of_work() as uow:
+        documents = [stock_document(s) for s in await reading.get_many(uow, product_ids)]
+    return {"data": documents, **page_meta(request, limit, offset, total)}
 
 
 @router.post("/v2/inventories/multiple")
@@ -99,21 +93,15 @@ async def multiple(request: Request, _: AnyToken) -> dict[str, Any]:
         raise ApiError(400, "Bad Request", "data must be a list of {id}", source="data")
     if len(data) > 100:
         raise ApiError(400, "Bad Request", "At most 100 products at once", source="data")
-    documents = []
+    product_ids = [pid for pid in (_uuid(d["id"]) for d in data) if pid is not None]
     async with database_of(request).unit_of_work() as uow:
-        for entry in data:
-            try:
-                stock = await _tracked(uow, entry["id"])
-            except (StockNotFound, ApiError):
-                continue
-            documents.append(stock_document(stock))
-    return {"data": documents}
+        return {"data": [stock_document(s) for s in await reading.get_many(uow, product_ids)]}
 
 
 @router.get("/v2/inventories/{product_id}")
 async def get_stock(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
     async with database_of(request).unit_of_work() as uow:
-        return {"data": stock_document(await _tracked(uow, product_id))}
+        return {"data": stock_document(await reading.get_stock(uow, _product_id(product_id)))}
 
 
 @router.post("/v2/inventories/{product_id}", status_code=201)
@@ -150,17 +138,15 @@ async def create_transaction(product_id: str, request: Request, _: AdminToken) -
 @router.get("/v2/inventories/{product_id}/transactions")
 async def list_transactions(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
     async with database_of(request).unit_of_work() as uow:
-        stock = await _tracked(uow, product_id)
-        return {"data": [transaction_document(stock.id, t) for t in stock.transactions]}
+        stock = await reading.get_stock(uow, _product_id(product_id))
+    return {"data": [transaction_document(stock.id, t) for t in stock.transactions]}
 
 
 @router.get("/v2/inventories/{product_id}/transactions/{transaction_id}")
 async def get_transaction(
     product_id: str, transaction_id: str, request: Request, _: AnyToken
 ) -> dict[str, Any]:
+    pid = _product_id(product_id)
     async with database_of(request).unit_of_work() as uow:
-        stock = await _tracked(uow, product_id)
-    for transaction in stock.transactions:
-        if transaction.id == transaction_id:
-            return {"data": transaction_document(stock.id, transaction)}
-    raise ApiError(404, "Not Found", "The resource could not be found")
+        transaction = await reading.get_transaction(uow, pid, transaction_id)
+    return {"data": transaction_document(pid, transaction)}

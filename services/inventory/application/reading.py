@@ -1,0 +1,52 @@
+"""Reads for `/v2/inventories`: one product's stock and history from its stream (read your
+writes), lists from the `stock` projection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from services.inventory.domain.errors import StockNotFound
+from services.inventory.domain.stock import Stock, Transaction
+from services.inventory.projections.stock import StockProjection
+from shared.eventstore.unit_of_work import Database, UnitOfWork
+
+_LISTING = StockProjection().schema
+
+
+async def get_stock(uow: UnitOfWork, product_id: str) -> Stock:
+    """The product's stock; StockNotFound (404) when its stock is not managed."""
+    stock = await uow.load(Stock, product_id)
+    if not stock.tracked:
+        raise StockNotFound(product_id)
+    return stock
+
+
+async def get_many(uow: UnitOfWork, product_ids: Iterable[str]) -> list[Stock]:
+    """The stock of each managed product among `product_ids`, in the order asked; others left out."""
+    found: list[Stock] = []
+    for product_id in dict.fromkeys(product_ids):
+        stock = await uow.load(Stock, product_id)
+        if stock.tracked:
+            found.append(stock)
+    return found
+
+
+async def get_transaction(uow: UnitOfWork, product_id: str, transaction_id: str) -> Transaction:
+    """One transaction of the product's history; StockNotFound (404) when there is none such."""
+    for transaction in (await get_stock(uow, product_id)).transactions:
+        if transaction.id == transaction_id:
+            return transaction
+    raise StockNotFound(product_id)
+
+
+async def list_stock(database: Database, limit: int, offset: int) -> tuple[list[str], int]:
+    """A page of managed products (oldest stock first) and how many there are."""
+    pool = database.pool
+    total = await pool.fetchval(f'SELECT count(*) FROM "{_LISTING}".stock WHERE tracked')  # noqa: S608
+    rows = await pool.fetch(
+        f'SELECT product_id FROM "{_LISTING}".stock WHERE tracked'  # noqa: S608
+        " ORDER BY created_at, product_id LIMIT $1 OFFSET $2",
+        limit,
+        offset,
+    )
+    return [row["product_id"] for row in rows], int(total)
