@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared services devstack checkout_admin
+	$(PY) -m mypy shared services devstack checkout_admin demo
 
 check: lint typecheck
 

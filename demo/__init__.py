@@ -1,0 +1,1 @@
+"""`make demo`: the seed's six steps against a running stack, step by step."""
