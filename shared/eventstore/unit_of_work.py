@@ -22,6 +22,7 @@ from shared.domain.aggregate import Aggregate
 from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.store import EventStore, NewEvent
+from shared.metrics import EVENTS_APPENDED
 from shared.outbox.writer import NOTIFY_CHANNEL, write_outbox
 from shared.tracing import current_causation_id, current_correlation_id
 
@@ -115,6 +116,7 @@ class UnitOfWork:
                 self.connection, stream_id, aggregate.stream_type, aggregate.version, new
             )
             appended = True
+            EVENTS_APPENDED.inc(len(new))
         await write_outbox(self.connection, self._outgoing, self._topic_prefix)
         channels = ([EVENTS_CHANNEL] if appended else []) + ([NOTIFY_CHANNEL] if self._outgoing else [])
         if channels:

@@ -15,6 +15,7 @@ from shared.http.correlation import CorrelationIdMiddleware
 from shared.http.handlers import install_error_handlers
 from shared.http.health import Check, health_router
 from shared.http.responses import JsonResponse
+from shared.metrics import install_metrics
 from shared.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -44,4 +45,5 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(CorrelationIdMiddleware)
     app.include_router(health_router(settings.service_name, checks))
+    install_metrics(app)
     return app

@@ -34,6 +34,7 @@ from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.unit_of_work import Database, UnitOfWork
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage
 from shared.messaging.errors import NotReady, PoisonMessage
+from shared.metrics import CONSUMED
 from shared.tracing import traced
 
 log = logging.getLogger(__name__)
@@ -213,9 +214,11 @@ class EventConsumer:
         async with self._db.pool.acquire() as conn, self._db.unit_of_work(conn) as uow:
             if not await conn.fetchval(_INBOX, self.name, envelope.event_id, topic):
                 self.duplicates += 1
+                CONSUMED.labels(self.name, "duplicate").inc()
                 return False
             await handler(event, envelope, uow)
         self.applied += 1
+        CONSUMED.labels(self.name, "applied").inc()
         return True
 
     async def _dead_letter(self, message: FailedMessage, reason: str, error: BaseException | None) -> None:
@@ -231,6 +234,7 @@ class EventConsumer:
             try:
                 await self._dead_letters.publish(message, reason, error)
                 self.dead_lettered += 1
+                CONSUMED.labels(self.name, "dead_lettered").inc()
                 return
             except Exception as exc:  # the broker is away: keep the partition waiting, lose nothing
                 log.warning("%s: dead-letter publish failed (%s), retrying", self.name, exc)
@@ -246,6 +250,7 @@ class EventConsumer:
                         _PARK, self.name, key, envelope.event_id, message.topic, message.value, reason
                     )
                 self.parked += 1
+                CONSUMED.labels(self.name, "parked").inc()
                 return
             except TRANSIENT_ERRORS as exc:
                 log.warning("%s: parking failed (%s), retrying", self.name, exc)

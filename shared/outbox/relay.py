@@ -17,6 +17,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from shared.eventstore.database import connect
+from shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from shared.outbox.writer import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class OutboxRelay:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(_SELECT, self._batch_size)
         if not rows:
+            OUTBOX_BACKLOG.set(0)
             return 0
         acks = []
         for row in rows:
@@ -64,6 +66,8 @@ class OutboxRelay:
         async with self._pool.acquire() as conn:
             await conn.execute(_DELETE, [row["id"] for row in rows])
         self.published += len(rows)
+        OUTBOX_PUBLISHED.inc(len(rows))
+        OUTBOX_BACKLOG.set(len(rows))
         return len(rows)
 
     async def publish_pending(self) -> int:

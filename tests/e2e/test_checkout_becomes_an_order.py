@@ -144,3 +144,29 @@ async def test_exactly_one_order_per_checkout_even_when_checkout_is_retried(
             break
         await asyncio.sleep(0.05)
     assert [o["id"] for o in listed.json()["data"]].count(order_id) == 1
+
+
+async def test_services_expose_prometheus_metrics(clients, cart_service, order_service):
+    import httpx
+
+    cart_admin, cart_shopper, order_admin, _ = clients
+    placed = await checkout(cart_admin, cart_shopper, {"name": "Jerry", "email": "jerry@example.com"})
+    await order_admin.get(f"/v2/orders/{placed['id']}")
+    async with httpx.AsyncClient() as plain:
+        cart_metrics = (await plain.get(f"{cart_service.url}/metrics")).text
+        order_metrics = (await plain.get(f"{order_service.url}/metrics")).text
+
+    def value(text: str, prefix: str) -> float:
+        lines = [ln for ln in text.splitlines() if ln.startswith(prefix)]
+        assert lines, f"{prefix} missing"
+        return float(lines[0].rsplit(" ", 1)[1])
+
+    assert (
+        value(
+            cart_metrics, 'http_request_duration_seconds_count{method="POST",route="/v2/carts/{ref}/checkout"'
+        )
+        >= 1
+    )
+    assert value(cart_metrics, "events_appended_total") >= 1
+    assert value(cart_metrics, "outbox_published_total") >= 1
+    assert value(order_metrics, 'consumer_messages_total{consumer="order",outcome="applied"}') >= 1

@@ -1,0 +1,64 @@
+"""Prometheus metrics every service exposes at `/metrics` (prometheus_client).
+
+HTTP latency per route, events appended, outbox messages published and waiting, and what
+consumers did with each message (applied, duplicate, parked, dead-lettered: the DLQ count).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.routing import Match
+
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route", "status"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+EVENTS_APPENDED = Counter("events_appended_total", "Domain events appended to the event store")
+OUTBOX_PUBLISHED = Counter("outbox_published_total", "Integration events relayed to Kafka")
+OUTBOX_BACKLOG = Gauge(
+    "outbox_backlog", "Outbox rows read in the relay's last batch (a full batch means more wait)"
+)
+CONSUMED = Counter(
+    "consumer_messages_total", "Messages handled by consumers, by outcome", ["consumer", "outcome"]
+)
+
+
+def _route_of(request: Request) -> str:
+    """The route template (`/v2/carts/{ref}`), never the raw path: bounded label values."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    if isinstance(path, str):
+        return path
+    for candidate in request.app.router.routes:
+        match, _ = candidate.matches(request.scope)
+        if match is Match.FULL and isinstance(getattr(candidate, "path", None), str):
+            return str(candidate.path)
+    return "unmatched"
+
+
+class MetricsMiddleware(BaseHTTPMiddleware):
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        if request.url.path != "/metrics":
+            HTTP_LATENCY.labels(request.method, _route_of(request), str(response.status_code)).observe(
+                time.perf_counter() - started
+            )
+        return response
+
+
+def install_metrics(app: FastAPI) -> None:
+    app.add_middleware(MetricsMiddleware)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
