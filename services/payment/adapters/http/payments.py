@@ -1,0 +1,43 @@
+"""`POST /v2/orders/{order_id}/payments`: pay for an order with `manual` or `stripe_payment_intents`.
+
+Shopper (implicit) and admin tokens may pay. Answers 200 with the transaction, as Elastic Path
+documents it; a refused payment answers Elastic Path's error (422 insufficient stock, 400
+"Payment gateway processing failed") and the failed transaction stays readable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from services.payment.adapters.http.context import payments_of
+from services.payment.adapters.http.documents import transaction_document
+from services.payment.adapters.http.requests import PaymentBody
+from services.payment.application.paying import Pay, pay
+from shared.auth import AnyToken
+from shared.http.body import read_data, validate
+from shared.http.errors import BadRequest
+
+router = APIRouter(tags=["payments"])
+
+
+@router.post("/v2/orders/{order_id}/payments")
+async def create_payment(order_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    body = validate(PaymentBody, await read_data(request))
+    if body.gateway == "stripe_payment_intents" and not body.payment:
+        raise BadRequest(
+            "payment (the Stripe PaymentMethod id) is required", title="required", source="data.payment"
+        )
+    meta = body.paymentmethod_meta
+    command = Pay(
+        order_id=order_id,
+        gateway=body.gateway,
+        method=body.method,
+        amount=body.amount,
+        payment=body.payment,
+        name=meta.name if meta else "",
+        custom_reference=meta.custom_reference if meta else "",
+    )
+    txn = await pay(payments_of(request), command)
+    return {"data": transaction_document(txn)}

@@ -1,0 +1,73 @@
+"""`/v2/orders/{order_id}/transactions`: read them (any token), confirm one (any token), and the
+admin's capture, refund and cancel (client-credentials tokens only, as Elastic Path requires)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from services.payment.adapters.http.context import payments_of
+from services.payment.adapters.http.documents import transaction_document
+from services.payment.adapters.http.requests import CancelBody, CaptureBody, RefundBody
+from services.payment.application.cancelling import cancel
+from services.payment.application.capturing import capture
+from services.payment.application.confirming import confirm
+from services.payment.application.reading import order_transaction, order_transactions
+from services.payment.application.refunding import refund
+from shared.auth import AdminToken, AnyToken
+from shared.http.body import read_data, validate
+
+router = APIRouter(tags=["transactions"])
+BASE = "/v2/orders/{order_id}/transactions"
+
+
+@router.get(BASE)
+async def list_transactions(order_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    payments = payments_of(request)
+    found = await order_transactions(payments.database, order_id, wait=payments.order_wait)
+    return {"data": [transaction_document(txn) for txn in found]}
+
+
+@router.get(BASE + "/{transaction_id}")
+async def get_transaction(
+    order_id: str, transaction_id: str, request: Request, _: AnyToken
+) -> dict[str, Any]:
+    payments = payments_of(request)
+    txn = await order_transaction(payments.database, order_id, transaction_id, wait=payments.order_wait)
+    return {"data": transaction_document(txn)}
+
+
+@router.post(BASE + "/{transaction_id}/confirm")
+async def confirm_transaction(
+    order_id: str, transaction_id: str, request: Request, _: AnyToken
+) -> dict[str, Any]:
+    """The body is not read: `Orders.Confirm(o, t, {options})` sends invalid JSON (ep-api.md 1.7)."""
+    return {"data": transaction_document(await confirm(payments_of(request), order_id, transaction_id))}
+
+
+@router.post(BASE + "/{transaction_id}/capture")
+async def capture_transaction(
+    order_id: str, transaction_id: str, request: Request, _: AdminToken
+) -> dict[str, Any]:
+    body = validate(CaptureBody, await read_data(request, required=False) or {})
+    txn = await capture(payments_of(request), order_id, transaction_id, body.amount)
+    return {"data": transaction_document(txn)}
+
+
+@router.post(BASE + "/{transaction_id}/refund")
+async def refund_transaction(
+    order_id: str, transaction_id: str, request: Request, _: AdminToken
+) -> dict[str, Any]:
+    body = validate(RefundBody, await read_data(request, required=False) or {})
+    txn = await refund(payments_of(request), order_id, transaction_id, body.amount)
+    return {"data": transaction_document(txn)}
+
+
+@router.post(BASE + "/{transaction_id}/cancel")
+async def cancel_transaction(
+    order_id: str, transaction_id: str, request: Request, _: AdminToken
+) -> dict[str, Any]:
+    body = validate(CancelBody, await read_data(request, required=False) or {})
+    txn = await cancel(payments_of(request), order_id, transaction_id, body.reason)
+    return {"data": transaction_document(txn)}

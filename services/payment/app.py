@@ -1,0 +1,123 @@
+"""Composition root of the payment service: gateways, runtime, reconciler and the HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.payment.adapters.consumers import build_payment_consumer
+from services.payment.adapters.gateways.faults import KillAfter
+from services.payment.adapters.gateways.manual import ManualGateway
+from services.payment.adapters.gateways.stripe import StripeGateway
+from services.payment.adapters.http import payments, transactions, webhooks
+from services.payment.adapters.tables import PAYMENT_DDL
+from services.payment.application.context import Payments
+from services.payment.application.ports import Gateway
+from services.payment.application.reconciler import reconcile_forever
+from services.payment.application.replies import AllocationReplies
+from services.payment.settings import PaymentSettings
+from shared.auth.routes import router as token_router
+from shared.contracts import events as contracts
+from shared.http.app import create_app
+from shared.runtime import ServiceRuntime
+from shared.service import runtime_lifespan
+
+log = logging.getLogger(__name__)
+QUIET_LOGGERS = ("stripe", "httpx")  # one INFO line per Stripe request (three with httpx) is noise
+
+PUBLISHES = [
+    contracts.StockAllocationRequested.event_type,
+    contracts.PaymentAuthorized.event_type,
+    contracts.PaymentCaptured.event_type,
+    contracts.PaymentFailed.event_type,
+    contracts.PaymentRefunded.event_type,
+    contracts.PaymentCancelled.event_type,
+]
+
+
+def build_runtime(settings: PaymentSettings, replies: AllocationReplies | None = None) -> ServiceRuntime:
+    """The service's runtime; `replies` is where allocation answers reach the waiting payments."""
+    return ServiceRuntime(
+        "payment",
+        database_url=settings.database_url,
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        ddl=PAYMENT_DDL,
+        consumers=[build_payment_consumer(replies or AllocationReplies())],
+        publishes=PUBLISHES,
+        pool_size=settings.db_pool_size,
+    )
+
+
+def build_gateways(settings: PaymentSettings, kill_after: KillAfter) -> dict[str, Gateway]:
+    """`manual` always; `stripe_payment_intents` when STRIPE_API_KEY is set."""
+    gateways: dict[str, Gateway] = {"manual": ManualGateway()}
+    api_key = settings.stripe_api_key.get_secret_value()
+    if api_key:
+        gateways["stripe_payment_intents"] = StripeGateway(
+            api_key,
+            api_base=settings.stripe_api_base,
+            max_network_retries=settings.stripe_max_network_retries,
+            kill_after=kill_after,
+        )
+    return gateways
+
+
+def create_payment_app(settings: PaymentSettings | None = None) -> FastAPI:
+    settings = settings or PaymentSettings()
+    replies = AllocationReplies()
+    runtime = build_runtime(settings, replies)
+    kill_after = KillAfter.from_environment()
+    gateways = build_gateways(settings, kill_after)
+    context = Payments(
+        database=runtime.database,
+        gateways=gateways,
+        replies=replies,
+        allocation_timeout=settings.payment_allocation_timeout_seconds,
+        order_wait=settings.payment_order_wait_seconds,
+        lock_wait=settings.payment_lock_wait_seconds,
+        session_pool_size=settings.payment_session_pool_size,
+    )
+    base = runtime_lifespan(runtime)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
+        if kill_after.operations:
+            log.warning(
+                "test hook: killing the process after Stripe %s", ", ".join(sorted(kill_after.operations))
+            )
+        log.info("payment gateways: %s", ", ".join(sorted(gateways)))
+        async with base(app):
+            await context.open()
+            interval = settings.payment_reconcile_interval_seconds
+            reconciler = asyncio.create_task(reconcile_forever(context, interval), name="payment: reconciler")
+            try:
+                yield
+            finally:
+                reconciler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reconciler
+                await context.close()
+                for gateway in gateways.values():
+                    if isinstance(gateway, StripeGateway):
+                        await gateway.close()
+
+    async def database_ready() -> None:
+        await runtime.database.pool.fetchval("SELECT 1")
+
+    app = create_app(
+        settings, title="Payment service", lifespan=lifespan, checks={"database": database_ready}
+    )
+    app.state.payments = context
+    app.state.stripe_webhook_secret = settings.stripe_webhook_secret.get_secret_value()
+    app.include_router(token_router)
+    for module in (payments, transactions, webhooks):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,90 @@
+"""Allocating the order's stock before money moves: a request/reply with inventory over Kafka.
+
+The request (`StockAllocationRequested`, request id = transaction id, as inventory expects to
+match a later `PaymentFailed`) is published with the transaction that needs it. The reply is
+recorded on the transaction by the consumer; the waiting HTTP request is woken in-process or
+finds it by polling, and gives up after PAYMENT_ALLOCATION_TIMEOUT_SECONDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from services.payment.application.follow_up import follow_up
+from services.payment.application.replies import AllocationReplies
+from services.payment.application.units import run_on
+from services.payment.domain.transaction import Transaction
+from shared.contracts.envelope import utc_now
+from shared.contracts.events import StockAllocationRequested
+from shared.contracts.values import StockLine
+from shared.eventstore.database import DbConnection
+from shared.eventstore.unit_of_work import Database, UnitOfWork
+
+POLL_SECONDS = 0.25
+ALLOCATION_TIMED_OUT = "allocation_timeout"
+
+
+def request_allocation(uow: UnitOfWork, txn: Transaction) -> None:
+    """Queue the request in the outbox, in the unit of work that creates the transaction."""
+    request = StockAllocationRequested(order_id=txn.order_id, request_id=txn.id, lines=txn.stock_lines)
+    uow.publish(request, key=txn.order_id, aggregate_id=txn.order_id)
+
+
+async def record_reply(
+    uow: UnitOfWork,
+    replies: AllocationReplies,
+    request_id: str,
+    *,
+    allocated: bool,
+    reason: str = "",
+    short: list[StockLine] | None = None,
+) -> None:
+    """`StockAllocated` / `StockAllocationFailed`: replies to requests that are not ours (another
+    service's, or inventory's checkout reservations) and late replies change nothing."""
+    txn = await uow.load(Transaction, request_id)
+    if not txn.exists:
+        return
+    at = utc_now()
+    if allocated:
+        txn.allocation_confirmed(at)
+    else:
+        txn.allocation_refused(reason, list(short or []), at)
+    await follow_up(uow, txn, at)
+    uow.after_commit(lambda: replies.arrived(request_id))
+
+
+async def await_allocation(
+    database: Database, conn: DbConnection, replies: AllocationReplies, transaction_id: str, timeout: float
+) -> Transaction:
+    """The transaction once inventory answered, or as it is after `timeout` seconds (still waiting)."""
+    woken = replies.expect(transaction_id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        while True:
+            async with database.unit_of_work(conn) as uow:
+                txn = await uow.load(Transaction, transaction_id)
+            remaining = deadline - loop.time()
+            if not txn.awaiting_allocation or remaining <= 0:
+                return txn
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), min(remaining, POLL_SECONDS))
+            woken.clear()
+    finally:
+        replies.forget(transaction_id)
+
+
+async def give_up_allocation(database: Database, conn: DbConnection, transaction_id: str) -> Transaction:
+    """Fail a transaction whose allocation did not come in time. `PaymentFailed` tells inventory to
+    release an allocation that arrives late (or to refuse the request if it has not seen it)."""
+
+    async def fail(uow: UnitOfWork) -> Transaction:
+        txn = await uow.load(Transaction, transaction_id)
+        at = utc_now()
+        if txn.awaiting_allocation:
+            txn.record_failed(ALLOCATION_TIMED_OUT, "stock allocation timed out", at)
+            await follow_up(uow, txn, at)
+        return txn
+
+    return await run_on(database, conn, fail)

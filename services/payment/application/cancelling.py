@@ -1,0 +1,52 @@
+"""`POST .../transactions/{id}/cancel` (admin): void an authorisation (or a pending payment)
+before any capture; the order's balance is owing again."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.payment.application.context import Payments
+from services.payment.application.follow_up import follow_up
+from services.payment.application.gateway_calls import call_gateway, reconcile
+from services.payment.application.locking import transaction_lock
+from services.payment.application.reading import load_transaction
+from services.payment.application.units import run_on
+from services.payment.domain.gateway_state import GatewayState
+from services.payment.domain.transaction import Transaction
+from shared.contracts.envelope import utc_now
+from shared.eventstore.unit_of_work import UnitOfWork
+
+
+async def cancel(payments: Payments, order_id: str, transaction_id: str, reason: str) -> Transaction:
+    database = payments.database
+    async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
+        txn = await load_transaction(database, order_id, transaction_id, conn)
+        if txn.in_flight is not None:
+            interrupted = txn.in_flight.operation
+            txn = await reconcile(payments, conn, txn)
+            if interrupted == "cancel" and txn.status == "cancelled":
+                return txn  # the interrupted void had gone through
+        txn.check_cancellable()
+        gateway = payments.gateway(txn.gateway)
+        if gateway.records_calls and txn.reference is not None:
+            reference = txn.reference
+
+            def voided(current: Transaction, state: GatewayState, at: datetime) -> None:
+                if state.stage == "cancelled":
+                    current.record_cancelled(reason, at)
+                else:
+                    current.merge(state, at)
+
+            return await call_gateway(
+                payments, conn, txn.id, "cancel", None, lambda key: gateway.cancel(reference, key), voided
+            )
+
+        async def void(uow: UnitOfWork) -> Transaction:
+            current = await uow.load(Transaction, transaction_id)
+            current.check_cancellable()
+            at = utc_now()
+            current.record_cancelled(reason, at)
+            await follow_up(uow, current, at)
+            return current
+
+        return await run_on(database, conn, void)

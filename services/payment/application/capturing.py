@@ -1,0 +1,44 @@
+"""`POST .../transactions/{id}/capture` (admin): take an authorised payment, once.
+
+A capture left in flight by a crash is reconciled first: if the gateway shows it captured (or a
+webhook said so meanwhile), the retry answers with that capture instead of capturing again; a
+capture of a transaction captured before is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.payment.application.context import Payments
+from services.payment.application.gateway_calls import call_gateway, reconcile
+from services.payment.application.locking import transaction_lock
+from services.payment.application.reading import load_transaction
+from services.payment.domain.gateway_state import GatewayState
+from services.payment.domain.transaction import Transaction
+
+
+async def capture(payments: Payments, order_id: str, transaction_id: str, amount: int | None) -> Transaction:
+    database = payments.database
+    async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
+        txn = await load_transaction(database, order_id, transaction_id, conn)
+        if txn.in_flight is not None:
+            interrupted = txn.in_flight.operation
+            txn = await reconcile(payments, conn, txn)
+            if interrupted == "capture" and txn.captured:
+                return txn  # the interrupted capture had gone through: this retry is its answer
+        to_capture = txn.capture_amount(amount)
+        gateway = payments.gateway(txn.gateway)
+        reference = txn.reference or ""
+        return await call_gateway(
+            payments,
+            conn,
+            txn.id,
+            "capture",
+            to_capture,
+            lambda key: gateway.capture(reference, to_capture, key),
+            _captured,
+        )
+
+
+def _captured(txn: Transaction, state: GatewayState, at: datetime) -> None:
+    txn.merge(state, at)

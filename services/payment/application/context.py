@@ -1,0 +1,50 @@
+"""What the payment use cases run against: the database, the gateways, and their time limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from services.payment.application.ports import Gateway
+from services.payment.application.replies import AllocationReplies
+from services.payment.domain.errors import GatewayNotEnabled
+from shared.eventstore.database import create_pool
+from shared.eventstore.unit_of_work import Database
+
+
+@dataclass
+class Payments:
+    """`sessions` is a pool of its own for the connections that hold a transaction's lock for a
+    whole operation (up to the allocation timeout): were they taken from the service's pool,
+    enough waiting payments could starve the consumer that records the replies they wait for."""
+
+    database: Database
+    gateways: Mapping[str, Gateway]
+    replies: AllocationReplies = field(default_factory=lambda: AllocationReplies())
+    allocation_timeout: float = 10.0  # PAYMENT_ALLOCATION_TIMEOUT_SECONDS
+    order_wait: float = 5.0  # how long a request waits for a checkout not consumed yet
+    lock_wait: float = 2.0  # how long a request waits for another one on the same transaction
+    session_pool_size: int = 20
+    _sessions: asyncpg.Pool | None = field(default=None, init=False)
+
+    async def open(self) -> None:
+        self._sessions = await create_pool(self.database.dsn, min_size=1, max_size=self.session_pool_size)
+
+    async def close(self) -> None:
+        if self._sessions is not None:
+            await self._sessions.close()
+            self._sessions = None
+
+    @property
+    def sessions(self) -> asyncpg.Pool:
+        if self._sessions is None:
+            raise RuntimeError("the payment sessions pool is not open")
+        return self._sessions
+
+    def gateway(self, name: str) -> Gateway:
+        gateway = self.gateways.get(name)
+        if gateway is None:
+            raise GatewayNotEnabled(name)
+        return gateway

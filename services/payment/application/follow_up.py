@@ -1,0 +1,97 @@
+"""What follows a change to a transaction, in the same unit of work: its integration events, the
+order's balance, and the service's own indexes.
+
+Every path that changes a transaction (the HTTP commands, the Kafka consumer, webhooks, the
+reconciler) ends with `follow_up`, once per unit of work. Because a transaction records each
+fact once (its merges are idempotent), each integration event is published once, whichever
+path saw the fact first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypedDict
+
+from services.payment.domain.events import (
+    GatewayReferenceRecorded,
+    StockAllocationRefused,
+    TransactionAuthorized,
+    TransactionCancelled,
+    TransactionCaptured,
+    TransactionFailed,
+    TransactionRefunded,
+)
+from services.payment.domain.payable_order import PayableOrder
+from services.payment.domain.transaction import Transaction
+from shared.contracts import events as contracts
+from shared.contracts.integration_event import IntegrationEvent
+from shared.contracts.values import Money
+from shared.eventstore.unit_of_work import UnitOfWork
+
+_OPEN = """
+INSERT INTO open_transactions (transaction_id, order_id, gateway, since) VALUES ($1, $2, $3, $4)
+ON CONFLICT (transaction_id) DO UPDATE SET since = EXCLUDED.since
+"""
+_REFERENCE = (
+    "INSERT INTO gateway_references (reference, transaction_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+)
+
+
+async def follow_up(uow: UnitOfWork, txn: Transaction, at: datetime) -> None:
+    """Publish and book-keep what `txn`'s pending events say (call once per unit of work)."""
+    pending = txn.peek_pending()
+    if not pending:
+        return
+    order = await uow.load(PayableOrder, txn.order_id)
+    for event in pending:
+        match event:
+            case TransactionAuthorized(amount=amount):
+                _publish(uow, txn, contracts.PaymentAuthorized(**_fact(txn, amount)))
+            case TransactionCaptured(amount=amount):
+                _publish(uow, txn, contracts.PaymentCaptured(**_fact(txn, amount)))
+                order.settle(txn.id, amount, at)
+            case TransactionFailed(reason=reason, code=code):
+                _publish(uow, txn, contracts.PaymentFailed(**_fact(txn, txn.amount), reason=reason or code))
+                order.release(txn.id, at)
+            case StockAllocationRefused():
+                order.release(txn.id, at)  # nothing was allocated, so nothing to announce
+            case TransactionRefunded(amount=amount, refunded_total=total):
+                fully = total >= txn.captured
+                refunded = contracts.PaymentRefunded(
+                    **_fact(txn, amount), refunded_total=total, fully_refunded=fully
+                )
+                _publish(uow, txn, refunded)
+            case TransactionCancelled():
+                _publish(uow, txn, contracts.PaymentCancelled(**_fact(txn, txn.authorized or txn.amount)))
+                order.release(txn.id, at)
+            case GatewayReferenceRecorded(reference=reference):
+                await uow.connection.execute(_REFERENCE, reference, txn.id)
+    await _index(uow, txn, at)
+
+
+class _Fact(TypedDict):
+    order_id: str
+    transaction_id: str
+    gateway: str
+    amount: Money
+
+
+def _fact(txn: Transaction, amount: int) -> _Fact:
+    return {
+        "order_id": txn.order_id,
+        "transaction_id": txn.id,
+        "gateway": txn.gateway,
+        "amount": Money(amount=amount, currency=txn.currency),
+    }
+
+
+def _publish(uow: UnitOfWork, txn: Transaction, event: IntegrationEvent) -> None:
+    uow.publish(event, key=txn.order_id, aggregate_id=txn.id, aggregate_version=txn.current_version)
+
+
+async def _index(uow: UnitOfWork, txn: Transaction, at: datetime) -> None:
+    """Keep `open_transactions` to the transactions the reconciler may have to finish."""
+    if txn.status == "pending" or txn.in_flight is not None:
+        await uow.connection.execute(_OPEN, txn.id, txn.order_id, txn.gateway, at)
+    else:
+        await uow.connection.execute("DELETE FROM open_transactions WHERE transaction_id = $1", txn.id)

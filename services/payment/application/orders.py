@@ -1,0 +1,54 @@
+"""Orders as the payment service learns them from Kafka, and waiting for one not learnt yet."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.payment.domain.errors import OrderNotFound
+from services.payment.domain.payable_order import PayableOrder
+from shared.contracts.envelope import utc_now
+from shared.contracts.events import CartCheckedOut
+from shared.contracts.values import StockLine
+from shared.eventstore.unit_of_work import Database, UnitOfWork
+
+
+def stock_lines(checkout: CartCheckedOut) -> list[StockLine]:
+    """The stock-managed product lines: what inventory must allocate before money moves."""
+    return [
+        StockLine(product_id=line.product_id, quantity=line.quantity)
+        for line in checkout.items
+        if line.type == "cart_item" and line.manage_stock and line.product_id and line.quantity > 0
+    ]
+
+
+async def open_order(uow: UnitOfWork, checkout: CartCheckedOut) -> None:
+    """`CartCheckedOut`: the order's total and currency are fixed here, never by a client."""
+    order = await uow.load(PayableOrder, checkout.order_id)
+    order.open(checkout.totals.with_tax, checkout.totals.currency, stock_lines(checkout), utc_now())
+
+
+async def note_cancelled(uow: UnitOfWork, order_id: str, reason: str) -> None:
+    """`OrderCancelled`: no new payment may start (transactions already made stay as they are)."""
+    order = await uow.load(PayableOrder, order_id)
+    order.note_cancelled(reason, utc_now())
+
+
+async def wait_for_order(database: Database, order_id: str, *, timeout: float) -> PayableOrder:
+    """The order once its checkout is consumed, waiting up to `timeout` seconds for it.
+
+    The cart service answers a checkout before this service has consumed `CartCheckedOut`, so a
+    shopper paying at once must not get a 404 from that lag (read your writes).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    delay = 0.01
+    while True:
+        async with database.unit_of_work() as uow:
+            order = await uow.load(PayableOrder, order_id)
+        if order.opened:
+            return order
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise OrderNotFound(order_id)
+        await asyncio.sleep(min(delay, remaining))
+        delay = min(delay * 2, 0.2)

@@ -1,0 +1,99 @@
+"""Finishing what a crashed process left open, in the background, on every instance.
+
+Every PAYMENT_RECONCILE_INTERVAL_SECONDS the open transactions are visited. One whose lock is
+held belongs to a live request and is skipped. Otherwise its owner is gone, and:
+
+- a gateway call left in flight is reconciled from the gateway's own records;
+- a payment still pending that never reached the gateway (it was waiting for stock, or its
+  gateway payment was created but never confirmed) is failed, so its reservation and any stock
+  allocated for it are released (`PaymentFailed`), and the unconfirmed gateway payment voided;
+- a payment confirmed and waiting for the shopper (3-D Secure) is re-synced, and left open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from services.payment.application.context import Payments
+from services.payment.application.follow_up import follow_up
+from services.payment.application.gateway_calls import reconcile
+from services.payment.application.locking import try_transaction_lock, unlock
+from services.payment.application.ports import GatewayRefused, GatewayUnreachable
+from services.payment.application.units import run_on
+from services.payment.domain.gateway_state import GatewayState
+from services.payment.domain.transaction import Transaction
+from shared.contracts.envelope import utc_now
+from shared.domain.errors import DomainError
+from shared.eventstore.database import DbConnection
+from shared.eventstore.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+ABANDONED = "abandoned"
+BATCH = 100
+
+
+async def reconcile_forever(payments: Payments, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await reconcile_open_transactions(payments)
+        except Exception:
+            log.exception("reconciling open transactions failed; retrying in %.0fs", interval)
+
+
+async def reconcile_open_transactions(payments: Payments) -> int:
+    """Visit the open transactions nobody holds; returns how many were visited."""
+    rows = await payments.database.pool.fetch(
+        "SELECT transaction_id FROM open_transactions ORDER BY since LIMIT $1", BATCH
+    )
+    visited = 0
+    for row in rows:
+        transaction_id: str = row["transaction_id"]
+        async with payments.sessions.acquire() as conn:
+            if not await try_transaction_lock(conn, transaction_id):
+                continue
+            try:
+                await _finish(payments, conn, transaction_id)
+                visited += 1
+            except (DomainError, GatewayRefused, GatewayUnreachable) as exc:
+                log.warning("could not reconcile transaction %s yet: %s", transaction_id, exc)
+            finally:
+                await unlock(conn, transaction_id)
+    return visited
+
+
+async def _finish(payments: Payments, conn: DbConnection, transaction_id: str) -> None:
+    database = payments.database
+    async with database.unit_of_work(conn) as uow:
+        txn = await uow.load(Transaction, transaction_id)
+    if not txn.exists:
+        await conn.execute("DELETE FROM open_transactions WHERE transaction_id = $1", transaction_id)
+        return
+    txn = await reconcile(payments, conn, txn)
+    if txn.status != "pending":
+        return
+    gateway = payments.gateway(txn.gateway)
+    if txn.reference is not None and gateway.records_calls:
+        state = await gateway.retrieve(txn.reference)
+        if state.stage != "created":
+            await run_on(database, conn, lambda uow: _merge(uow, transaction_id, state))
+            return
+        with contextlib.suppress(GatewayRefused, GatewayUnreachable):
+            await gateway.cancel(txn.reference, f"{transaction_id}:abandon")
+    await run_on(database, conn, lambda uow: _abandon(uow, transaction_id))
+
+
+async def _merge(uow: UnitOfWork, transaction_id: str, state: GatewayState) -> None:
+    txn = await uow.load(Transaction, transaction_id)
+    at = utc_now()
+    txn.merge(state, at)
+    await follow_up(uow, txn, at)
+
+
+async def _abandon(uow: UnitOfWork, transaction_id: str) -> None:
+    txn = await uow.load(Transaction, transaction_id)
+    at = utc_now()
+    txn.record_failed(ABANDONED, "the payment request ended before the gateway was called", at)
+    await follow_up(uow, txn, at)

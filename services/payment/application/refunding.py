@@ -1,0 +1,65 @@
+"""`POST .../transactions/{id}/refund` (admin): give back part or all of what was captured.
+
+With an `amount`, the gateway refunds it (the manual gateway only records it: the merchant
+refunds outside). Without one (`{}` or no body) the transaction is marked as refunded in full
+and no gateway is called, as Elastic Path's "Mark as Refunded". Never more than was captured,
+whatever the gateway would accept.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.payment.application.context import Payments
+from services.payment.application.follow_up import follow_up
+from services.payment.application.gateway_calls import call_gateway, reconcile
+from services.payment.application.locking import transaction_lock
+from services.payment.application.reading import load_transaction
+from services.payment.application.units import run_on
+from services.payment.domain.gateway_state import GatewayRefund
+from services.payment.domain.transaction import Transaction
+from shared.contracts.envelope import utc_now
+from shared.eventstore.unit_of_work import UnitOfWork
+
+
+async def refund(payments: Payments, order_id: str, transaction_id: str, amount: int | None) -> Transaction:
+    database = payments.database
+    async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
+        txn = await load_transaction(database, order_id, transaction_id, conn)
+        if txn.in_flight is not None:
+            interrupted = txn.in_flight
+            before = txn.refunded_total
+            txn = await reconcile(payments, conn, txn)
+            if (
+                interrupted.operation == "refund"
+                and interrupted.amount == amount
+                and txn.refunded_total > before
+            ):
+                return txn  # the interrupted refund had gone through: this retry is its answer
+        to_refund = txn.refund_amount(amount)
+        gateway = payments.gateway(txn.gateway)
+        if amount is None or not gateway.records_calls:
+            mechanism = "manual"
+
+            async def mark(uow: UnitOfWork) -> Transaction:
+                current = await uow.load(Transaction, transaction_id)
+                at = utc_now()
+                current.record_refund(current.refund_amount(amount), mechanism, None, at)
+                await follow_up(uow, current, at)
+                return current
+
+            return await run_on(database, conn, mark)
+        reference = txn.reference or ""
+        return await call_gateway(
+            payments,
+            conn,
+            txn.id,
+            "refund",
+            to_refund,
+            lambda key: gateway.refund(reference, to_refund, key, transaction_id),
+            _refunded,
+        )
+
+
+def _refunded(txn: Transaction, refund: GatewayRefund, at: datetime) -> None:
+    txn.record_refund(refund.amount, "automatic", refund.reference, at)

@@ -1,0 +1,138 @@
+"""The test's side of Kafka: publishing as the cart and inventory services would, and recording
+everything the payment service publishes, with a fake inventory answering allocation requests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared.contracts import events as contracts
+from shared.contracts.envelope import Envelope
+from shared.contracts.integration_event import IntegrationEvent
+
+PUBLISHED = (
+    "StockAllocationRequested",
+    "PaymentAuthorized",
+    "PaymentCaptured",
+    "PaymentFailed",
+    "PaymentRefunded",
+    "PaymentCancelled",
+)
+
+
+@dataclass
+class Bus:
+    bootstrap_servers: str
+    prefix: str
+    seen: list[Envelope] = field(default_factory=list)
+    out_of_stock: set[str] = field(default_factory=set)  # products the fake inventory refuses
+    silent: set[str] = field(default_factory=set)  # products it never answers for
+    _producer: AIOKafkaProducer | None = None
+    _task: asyncio.Task[None] | None = None
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers, acks="all", enable_idempotence=True
+        )
+        await self._producer.start()
+        consumer = AIOKafkaConsumer(
+            *(self.prefix + t for t in PUBLISHED),
+            bootstrap_servers=self.bootstrap_servers,
+            auto_offset_reset="earliest",
+            group_id=None,
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        self._task = asyncio.create_task(self._collect(consumer))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def publish(self, event: IntegrationEvent, *, key: str, producer: str = "tests") -> Envelope:
+        assert self._producer is not None
+        envelope = Envelope(
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            aggregate_type=event.aggregate_type,
+            aggregate_id=key,
+            aggregate_version=1,
+            correlation_id=f"test-{key}",
+            producer=producer,
+            data=event.model_dump(mode="json"),
+        )
+        await self._producer.send_and_wait(
+            self.prefix + event.event_type,
+            envelope.to_json(),
+            key=key.encode(),
+            headers=envelope.kafka_headers(),
+        )
+        return envelope
+
+    def events(self, event_type: str, **data: Any) -> list[Envelope]:
+        """What the service published of `event_type` whose data has these values."""
+        return [
+            e
+            for e in self.seen
+            if e.event_type == event_type and all(e.data.get(k) == v for k, v in data.items())
+        ]
+
+    async def wait_for(self, event_type: str, timeout: float = 15, **data: Any) -> Envelope:
+        return (await self.wait_for_all(event_type, 1, timeout, **data))[0]
+
+    async def wait_for_all(
+        self, event_type: str, count: int, timeout: float = 15, **data: Any
+    ) -> list[Envelope]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = self.events(event_type, **data)
+            if len(found) >= count:
+                return found
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"{count} x {event_type} {data} not published within {timeout}s: {found}"
+                )
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), min(remaining, 0.5))
+
+    async def _collect(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            async for record in consumer:
+                envelope = Envelope.from_json(record.value)
+                self.seen.append(envelope)
+                self._arrived.set()
+                if envelope.event_type == "StockAllocationRequested":
+                    await self._answer(contracts.StockAllocationRequested.model_validate(envelope.data))
+        finally:
+            await consumer.stop()
+
+    async def _answer(self, request: contracts.StockAllocationRequested) -> None:
+        """The fake inventory: all or nothing, refusing when a product is flagged out of stock."""
+        products = {line.product_id for line in request.lines}
+        if products & self.silent:
+            return
+        short = [line for line in request.lines if line.product_id in self.out_of_stock]
+        reply: IntegrationEvent
+        if short:
+            reply = contracts.StockAllocationFailed(
+                order_id=request.order_id,
+                request_id=request.request_id,
+                reason="insufficient stock",
+                short=short,
+            )
+        else:
+            reply = contracts.StockAllocated(
+                order_id=request.order_id, request_id=request.request_id, lines=request.lines
+            )
+        await self.publish(reply, key=request.order_id, producer="fake-inventory")

@@ -1,0 +1,67 @@
+"""A real payment service process (Kafka, Postgres, localstripe) shared by this package's tests,
+with the cart and inventory services played by the test through Kafka."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from tests.payment.bus import Bus
+from tests.payment.service import WEBHOOK_PATH, payment_environment, start_payment_service
+from tests.payment.stripe_api import LocalStripe
+from tests.support.services import RunningService, authenticated_client
+
+
+@pytest.fixture(scope="package")
+def topic_prefix() -> str:
+    return f"pay{uuid4().hex[:8]}."
+
+
+@pytest.fixture(scope="package")
+async def localstripe(localstripe_url: str) -> LocalStripe:
+    return LocalStripe(localstripe_url)
+
+
+@pytest.fixture(scope="package")
+async def payment_service(
+    postgres: Any,
+    kafka_bootstrap_servers: str,
+    topic_prefix: str,
+    localstripe_url: str,
+    localstripe: LocalStripe,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[RunningService]:
+    env = await payment_environment(postgres, kafka_bootstrap_servers, topic_prefix, localstripe_url)
+    service = await start_payment_service(env, tmp_path_factory.mktemp("payment"))
+    await localstripe.register_webhook(f"payment-{topic_prefix}", service.url + WEBHOOK_PATH)
+    yield service
+    await localstripe.unregister_webhook(f"payment-{topic_prefix}")
+    service.stop()
+
+
+@pytest.fixture(scope="package")
+async def bus(
+    payment_service: RunningService, kafka_bootstrap_servers: str, topic_prefix: str
+) -> AsyncIterator[Bus]:
+    bus = Bus(kafka_bootstrap_servers, topic_prefix)
+    await bus.start()
+    yield bus
+    await bus.stop()
+
+
+@pytest.fixture(scope="package")
+async def admin(payment_service: RunningService) -> AsyncIterator[httpx.AsyncClient]:
+    client = await authenticated_client(payment_service.url, admin=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="package")
+async def shopper(payment_service: RunningService) -> AsyncIterator[httpx.AsyncClient]:
+    client = await authenticated_client(payment_service.url, admin=False)
+    yield client
+    await client.aclose()

@@ -1,0 +1,32 @@
+"""Starting the payment service as a process, configured for localstripe and the test's Kafka."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from tests.payment.stripe_api import API_KEY, WEBHOOK_SECRET
+from tests.support.services import RunningService, start_service
+
+ALLOCATION_TIMEOUT_SECONDS = "3"
+WEBHOOK_PATH = "/v2/webhooks/stripe"
+
+
+async def payment_environment(postgres: Any, kafka: str, prefix: str, localstripe_url: str) -> dict[str, str]:
+    database = f"payment_{uuid4().hex[:10]}"
+    await postgres.create_database(database)
+    return {
+        "DATABASE_URL": postgres.dsn(database),
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "TOPIC_PREFIX": prefix,
+        "STRIPE_API_KEY": API_KEY,
+        "STRIPE_API_BASE": localstripe_url,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "PAYMENT_ALLOCATION_TIMEOUT_SECONDS": ALLOCATION_TIMEOUT_SECONDS,
+    }
+
+
+async def start_payment_service(env: Mapping[str, str], work: Path) -> RunningService:
+    return await start_service("services.payment", env, work)
