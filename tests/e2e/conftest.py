@@ -65,3 +65,36 @@ async def fulfillment_service(
     )
     yield service
     service.stop()
+
+
+@pytest.fixture(scope="module")
+async def inventory_service(
+    postgres, kafka_bootstrap_servers, topic_prefix, tmp_path_factory
+) -> AsyncIterator[RunningService]:
+    service = await _service(
+        "services.inventory",
+        postgres,
+        kafka_bootstrap_servers,
+        topic_prefix,
+        tmp_path_factory.mktemp("inventory"),
+    )
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+async def payment_service(
+    postgres, kafka_bootstrap_servers, topic_prefix, localstripe_url, tmp_path_factory
+) -> AsyncIterator[RunningService]:
+    service = await _service(
+        "services.payment",
+        postgres,
+        kafka_bootstrap_servers,
+        topic_prefix,
+        tmp_path_factory.mktemp("payment"),
+        STRIPE_API_KEY="sk_test_12345",
+        STRIPE_API_BASE=localstripe_url,
+        STRIPE_WEBHOOK_SECRET="whsec_e2e",
+    )
+    yield service
+    service.stop()

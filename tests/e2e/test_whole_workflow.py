@@ -1,0 +1,144 @@
+"""The seed's whole workflow across all five services as processes, over real Kafka and Postgres:
+stock unchanged at checkout, allocated at payment, kept at capture, decremented at shipping;
+a payment the stock cannot cover is refused and charges nothing; cancelling releases."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import pytest
+
+from tests.cart.conftest import ADDRESS, create_product
+from tests.support.services import authenticated_client
+
+
+@pytest.fixture(scope="module")
+async def api(cart_service, order_service, payment_service, inventory_service, fulfillment_service):
+    clients = {
+        "cart_admin": await authenticated_client(cart_service.url, admin=True),
+        "shopper": await authenticated_client(cart_service.url, admin=False),
+        "orders": await authenticated_client(order_service.url, admin=True),
+        "pay_shopper": await authenticated_client(payment_service.url, admin=False),
+        "pay_admin": await authenticated_client(payment_service.url, admin=True),
+        "stock": await authenticated_client(inventory_service.url, admin=True),
+    }
+    yield clients
+    for client in clients.values():
+        await client.aclose()
+
+
+async def eventually(read, check, what: str, tries: int = 150):
+    value = None
+    for _ in range(tries):
+        value = await read()
+        if check(value):
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{what}: last seen {value}")
+
+
+async def stock(api, product_id: str) -> tuple[int, int, int]:
+    body = (await api["stock"].get(f"/v2/inventories/{product_id}")).json()["data"]
+    return body["total"], body["allocated"], body["available"]
+
+
+async def order_state(api, order_id: str) -> tuple[str, str, str]:
+    body = (await api["orders"].get(f"/v2/orders/{order_id}")).json()["data"]
+    return body["status"], body["payment"], body["shipping"]
+
+
+async def managed_product(api, quantity: int) -> dict:
+    product = await create_product(api["cart_admin"], amount=5000, manage_stock=True)
+    created = await api["stock"].post(
+        f"/v2/inventories/{product['id']}", json={"data": {"quantity": quantity}}
+    )
+    assert created.status_code == 201, created.text
+    return product
+
+
+async def checkout(api, product: dict, quantity: int) -> dict:
+    ref = uuid4().hex
+    await eventually(
+        lambda: api["shopper"].post(
+            f"/v2/carts/{ref}/items",
+            json={"data": {"type": "cart_item", "id": product["id"], "quantity": quantity}},
+        ),
+        lambda r: r.status_code == 201,
+        "availability reached the cart",
+    )
+    response = await api["shopper"].post(
+        f"/v2/carts/{ref}/checkout",
+        json={"data": {"customer": {"name": "Ron", "email": "ron@example.com"}, "billing_address": ADDRESS}},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+async def test_the_documented_flow_on_a_stock_of_ten(api):
+    product = await managed_product(api, 10)
+    order = await checkout(api, product, 3)
+    assert await stock(api, product["id"]) == (10, 0, 10)  # checkout allocates nothing
+
+    paid = await api["pay_shopper"].post(
+        f"/v2/orders/{order['id']}/payments", json={"data": {"gateway": "manual", "method": "authorize"}}
+    )
+    assert paid.status_code in (200, 201), paid.text
+    transaction = paid.json()["data"]
+    assert await stock(api, product["id"]) == (10, 3, 7)  # allocated before the payment answered
+    await eventually(
+        lambda: order_state(api, order["id"]),
+        lambda s: s == ("processing", "authorized", "unfulfilled"),
+        "order processing",
+    )
+
+    capture = await api["pay_admin"].post(
+        f"/v2/orders/{order['id']}/transactions/{transaction['id']}/capture"
+    )
+    assert capture.status_code == 200, capture.text
+    await eventually(
+        lambda: order_state(api, order["id"]),
+        lambda s: s == ("complete", "paid", "unfulfilled"),
+        "order complete",
+    )
+    assert await stock(api, product["id"]) == (10, 3, 7)  # capture changes nothing
+
+    shipped = await api["orders"].put(
+        f"/v2/orders/{order['id']}", json={"data": {"type": "order", "shipping": "fulfilled"}}
+    )
+    assert shipped.status_code == 200 and shipped.json()["data"]["shipping"] == "fulfilled"
+    await eventually(lambda: stock(api, product["id"]), lambda s: s == (7, 0, 7), "stock decremented")
+
+    other = await checkout(api, product, 2)
+    paid = await api["pay_shopper"].post(
+        f"/v2/orders/{other['id']}/payments", json={"data": {"gateway": "manual", "method": "authorize"}}
+    )
+    assert paid.status_code in (200, 201)
+    assert await stock(api, product["id"]) == (7, 2, 5)
+    cancelled = await api["orders"].put(
+        f"/v2/orders/{other['id']}", json={"data": {"type": "order", "status": "cancelled"}}
+    )
+    assert cancelled.status_code == 200
+    await eventually(lambda: stock(api, product["id"]), lambda s: s == (7, 0, 7), "allocation released")
+
+
+async def test_a_slower_shopper_loses_the_last_unit_and_is_not_charged(api):
+    product = await managed_product(api, 1)
+    first = await checkout(api, product, 1)
+    second = await checkout(api, product, 1)  # both checked out: nothing is reserved at checkout
+    won = await api["pay_shopper"].post(
+        f"/v2/orders/{first['id']}/payments", json={"data": {"gateway": "manual", "method": "purchase"}}
+    )
+    assert won.status_code in (200, 201), won.text
+    lost = await api["pay_shopper"].post(
+        f"/v2/orders/{second['id']}/payments", json={"data": {"gateway": "manual", "method": "purchase"}}
+    )
+    assert lost.status_code in (400, 422), lost.text
+    assert lost.json()["errors"][0]["title"] in ("Insufficient stock", "Cannot complete request")
+    transactions = (await api["pay_admin"].get(f"/v2/orders/{second['id']}/transactions")).json()["data"]
+    assert all(t["status"] != "complete" for t in transactions)  # nothing charged
+    await eventually(
+        lambda: order_state(api, first["id"]), lambda s: s[:2] == ("complete", "paid"), "complete"
+    )
+    assert (await order_state(api, second["id"]))[:2] == ("incomplete", "unpaid")
+    assert await stock(api, product["id"]) == (1, 1, 0)
