@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck check run start stop status clean
+.PHONY: install test lint typecheck check run start stop status demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,15 +24,17 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared services devstack checkout_admin demo
+	$(PY) -m mypy shared services devstack checkout_admin demo gateway
 
 check: lint typecheck
 
-## make run: start Postgres, Kafka, localstripe (and the services) in the foreground until Ctrl-C.
+## make run: Postgres, Kafka, localstripe, every service and the nginx gateway, serving the Elastic Path
+## API on http://127.0.0.1:8080 (GATEWAY_PORT) in the foreground until Ctrl-C. Prints the admin credentials.
 run: $(STAMP)
 	$(PY) -m devstack run
 
-## make start / stop / status: the same, detached.
+## make start / stop / status: the same, detached (start returns once everything is healthy;
+## stop stops the gateway, then the services, then the servers).
 start: $(STAMP)
 	$(PY) -m devstack start
 
@@ -41,6 +43,18 @@ stop: $(STAMP)
 
 status: $(STAMP)
 	$(PY) -m devstack status
+
+## make demo: a scripted checkout through the running gateway (make start first), once the payment and
+## fulfilment services exist.
+demo: $(STAMP)
+	@if [ ! -f services/payment/__main__.py ] || [ ! -f services/fulfillment/__main__.py ]; then \
+		echo "make demo: the scripted checkout arrives with the payment and fulfilment services," \
+			"which are not built yet. Meanwhile: make start, then follow the token curl it prints."; \
+	elif [ -z "$$EP_URL" ] && ! $(PY) -m devstack status >/dev/null 2>&1; then \
+		echo "make demo: no stack is running; start one first with: make start"; exit 1; \
+	else \
+		$(PY) -m demo; \
+	fi
 
 clean: stop
 	rm -rf .devstack

@@ -1,13 +1,18 @@
 """``python -m devstack run|start|stop|status``: the stack for ``make run``, ``make start`` and ``make stop``.
 
-- ``run``: start everything in the foreground, print the endpoints, stop it all on Ctrl-C/SIGTERM
-  (or as soon as one server dies).
-- ``start``: the same, detached: returns once everything is healthy, leaving the servers running and
-  their pids in ``.devstack/state.json``; prints ``export VAR=...`` lines (``eval "$(...)"`` works).
-- ``stop``: stop everything the state file names (SIGTERM, wait, SIGKILL), leaving nothing behind.
+- ``run``: start everything in the foreground (the servers, every service, the gateway on
+  ``http://127.0.0.1:8080``), print the endpoints and the admin credentials, stop it all on
+  Ctrl-C/SIGTERM (or as soon as one process dies).
+- ``start``: the same, detached: returns once everything is healthy, leaving the processes running and
+  their pids in ``.devstack/state.json``; prints ``export VAR=...`` lines on stdout (``eval "$(...)"``
+  works) and the rest on stderr.
+- ``stop``: stop everything the state file names (the gateway first, then the services, then the
+  servers; SIGTERM, wait, SIGKILL), leaving nothing behind.
 - ``status``: what runs, and the endpoints.
 
-Each ``run``/``start`` is a fresh, throwaway stack under ``.devstack/stack`` (``$DEVSTACK_DIR``).
+``--servers-only`` (or ``DEVSTACK_SERVERS_ONLY=1``) starts only Kafka, PostgreSQL and localstripe, for
+running a service from an IDE. Each ``run``/``start`` is a fresh, throwaway stack under
+``.devstack/stack`` (``$DEVSTACK_DIR``).
 """
 
 from __future__ import annotations
@@ -26,14 +31,18 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from devstack import proctable
+from devstack.apps import GATEWAY, SERVICES, AppSettings
 from devstack.errors import DevstackError
 from devstack.processes import ManagedProcess, ProcessRecord, stop_records
 from devstack.stack import Stack
 from devstack.state import STATE_FILE, StackState, clear_state, devstack_home, read_state, write_state
+from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 
 log = logging.getLogger("devstack")
 
 EXIT_NOT_RUNNING = 3
+GATEWAY_URL_ENV = "EP_URL"
+"""Exported with the endpoints: the demo and the SDK scripts read the gateway's URL from it."""
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -50,11 +59,66 @@ def _print_exports(env: Mapping[str, str]) -> None:
     sys.stdout.flush()
 
 
-def _fresh_stack(home: Path) -> Stack:
+def _fresh_stack(home: Path, apps: AppSettings | None) -> Stack:
     work = home / "stack"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    return Stack(work)
+    return Stack(work, apps=apps)
+
+
+def _exports(stack: Stack) -> dict[str, str]:
+    """The servers' endpoints, and the gateway's URL when it runs."""
+    env = stack.env()
+    if GATEWAY in stack.app_urls:
+        env[GATEWAY_URL_ENV] = stack.gateway_url
+    return env
+
+
+def _print_welcome(stack: Stack) -> None:
+    """Where the API is, who the admin is, and how to get a token: what a newcomer needs first."""
+    settings = stack.app_settings
+    if settings is None or GATEWAY not in stack.app_urls:
+        return
+    url = stack.gateway_url
+    running = [name for name in SERVICES if name in stack.app_urls]
+    missing = [name for name in SERVICES if name not in stack.app_urls]
+    curl = shlex.join(
+        [
+            "curl",
+            "-s",
+            f"{url}/oauth/access_token",
+            "-d",
+            "grant_type=client_credentials",
+            "-d",
+            f"client_id={settings.client_id}",
+            "-d",
+            f"client_secret={settings.client_secret}",
+        ]
+    )
+    lines = [
+        "",
+        f"Elastic Path API: {url}   (services: {', '.join(running)})",
+    ]
+    if missing:
+        lines.append(
+            f"  not running (their paths answer 503): {', '.join(missing)}"
+        )  # not built, or left out
+    lines += [
+        f"  admin client: CLIENT_ID={settings.client_id} CLIENT_SECRET={settings.client_secret}"
+        + (
+            "   (development defaults; set CLIENT_ID, CLIENT_SECRET, JWT_SECRET to override)"
+            if _dev(settings)
+            else ""
+        ),
+        "  admin token:  " + curl,
+        f"  logs: {stack.work_dir / 'apps'}",
+        "",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def _dev(settings: AppSettings) -> bool:
+    return (settings.client_id, settings.client_secret) == (DEV_CLIENT_ID, DEV_CLIENT_SECRET)
 
 
 def _state_of(stack: Stack, *, mode: str, detach: bool) -> StackState:
@@ -64,7 +128,7 @@ def _state_of(stack: Stack, *, mode: str, detach: bool) -> StackState:
         return process.detach() if detach else process.record()
 
     return StackState(
-        env=stack.env(),
+        env=_exports(stack),
         apps=[record(process) for process in stack.apps],
         servers=[record(process) for process in servers],
         cleanup=[str(p) for p in stack.scratch_paths()],
@@ -97,7 +161,7 @@ def _remove(paths: list[str]) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def cmd_start(home: Path) -> int:
+def cmd_start(home: Path, apps: AppSettings | None) -> int:
     """Start detached; return once healthy."""
     state = read_state(home)
     if state is not None and state.records() and all(r.is_alive() for r in state.records()):
@@ -107,7 +171,7 @@ def cmd_start(home: Path) -> int:
     refused = _check_not_running(home)
     if refused is not None:
         return refused
-    stack = _fresh_stack(home)
+    stack = _fresh_stack(home, apps)
     try:
         asyncio.run(stack.start())
     except DevstackError as exc:
@@ -117,7 +181,8 @@ def cmd_start(home: Path) -> int:
         stack.stop()
         return 130
     state_path = write_state(home, _state_of(stack, mode="detached", detach=True))
-    _print_exports(stack.env())
+    _print_exports(_exports(stack))
+    _print_welcome(stack)
     log.info("stack running; logs under %s, state in %s", stack.work_dir, state_path)
     log.info("stop it with: make stop (python -m devstack stop)")
     return 0
@@ -137,11 +202,15 @@ def cmd_stop(home: Path, timeout: float | None) -> int:
         deadline = time.monotonic() + 60
         while proctable.is_alive(owner) and time.monotonic() < deadline:
             time.sleep(0.1)
-    names = ", ".join(r.name for r in state.records() if r.is_alive())
+    # The gateway first, so no request reaches a service that is stopping; then the services.
+    gateway = [r for r in state.apps if r.name == GATEWAY]
+    services = [r for r in state.apps if r.name != GATEWAY]
+    names = ", ".join(r.name for r in [*gateway, *services, *state.servers] if r.is_alive())
     if names:
         log.info("stopping %s…", names)
     started = time.monotonic()
-    killed = stop_records(state.apps, timeout) + stop_records(state.servers, timeout)
+    killed = stop_records(gateway, timeout) + stop_records(services, timeout)
+    killed += stop_records(state.servers, timeout)
     if killed:
         log.warning("had to SIGKILL: %s", ", ".join(killed))
     leftovers = [r for r in state.records() if r.is_alive()]
@@ -167,16 +236,18 @@ def cmd_status(home: Path) -> int:
         status = "running" if alive else "DEAD"
         print(f"{record.name:<14} pid {record.pid:<8} {status:<8} log {record.log_path}")
     print(f"# {state.mode} stack started {state.started_at}")
+    if GATEWAY_URL_ENV in state.env:
+        print(f"# Elastic Path API at {state.env[GATEWAY_URL_ENV]}")
     _print_exports(state.env)
     return 0 if all_alive else 1
 
 
-def cmd_run(home: Path) -> int:
+def cmd_run(home: Path, apps: AppSettings | None) -> int:
     """Start in the foreground until Ctrl-C/SIGTERM."""
     refused = _check_not_running(home)
     if refused is not None:
         return refused
-    stack = _fresh_stack(home)
+    stack = _fresh_stack(home, apps)
     try:
         return asyncio.run(_run(stack, home))
     finally:
@@ -207,7 +278,8 @@ async def _run(stack: Stack, home: Path) -> int:
             return 1
         write_state(home, _state_of(stack, mode="foreground", detach=False))
         wrote_state = True
-        _print_exports(stack.env())
+        _print_exports(_exports(stack))
+        _print_welcome(stack)
         log.info("stack running; logs under %s; press Ctrl-C to stop", stack.work_dir)
         while not stop.is_set():
             dead = [p for p in stack.processes() if not p.is_running()]
@@ -239,12 +311,23 @@ def _interrupt(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m devstack``."""
     parser = argparse.ArgumentParser(
-        prog="python -m devstack", description="Local Kafka, PostgreSQL and localstripe."
+        prog="python -m devstack",
+        description="Local Kafka, PostgreSQL and localstripe, every service, and the gateway.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="start in the foreground until Ctrl-C")
-    commands.add_parser("start", help="start detached; return once healthy")
+    servers_only = os.environ.get("DEVSTACK_SERVERS_ONLY", "").lower() in ("1", "true", "yes")
+    for name, text in (
+        ("run", "start in the foreground until Ctrl-C"),
+        ("start", "start detached; return once healthy"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument(
+            "--servers-only",
+            action="store_true",
+            default=servers_only,
+            help="only Kafka, PostgreSQL and localstripe: no services, no gateway (DEVSTACK_SERVERS_ONLY=1)",
+        )
     stop_parser = commands.add_parser("stop", help="stop the detached stack")
     stop_parser.add_argument("--timeout", type=float, default=None, help="seconds before SIGKILL")
     commands.add_parser("status", help="show what runs")
@@ -253,10 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so half-started servers are stopped too.
     signal.signal(signal.SIGTERM, _interrupt)
     home = devstack_home()
-    if args.command == "run":
-        return cmd_run(home)
-    if args.command == "start":
-        return cmd_start(home)
+    if args.command in ("run", "start"):
+        try:
+            apps = None if args.servers_only else AppSettings.from_environ(os.environ)
+        except DevstackError as exc:
+            log.error("%s", exc)
+            return 2
+        return cmd_run(home, apps) if args.command == "run" else cmd_start(home, apps)
     if args.command == "stop":
         return cmd_stop(home, args.timeout)
     return cmd_status(home)

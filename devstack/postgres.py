@@ -16,7 +16,6 @@ import pwd
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from devstack.ports import LOOPBACK, free_port
 from devstack.processes import ManagedProcess, ProcessSpec
 from devstack.readiness import Probe
 from devstack.system import apt_install, can_apt_install, is_root
+from devstack.system import reachable as _reachable
 
 log = logging.getLogger("devstack")
 
@@ -106,25 +106,6 @@ def server_account() -> pwd.struct_passwd:
     home = ["--home-dir", "/var/lib/postgresql", "--shell", "/bin/false"]
     subprocess.run([useradd, "--system", "--user-group", *home, "postgres"], check=True, capture_output=True)
     return pwd.getpwnam("postgres")
-
-
-def _reachable(path: Path, account: pwd.struct_passwd) -> bool:
-    """Whether ``account`` may traverse every folder down to ``path`` (a root-only 0700 tmp dir is not)."""
-    groups = {account.pw_gid, *os.getgrouplist(account.pw_name, account.pw_gid)}
-    for folder in [path, *path.parents]:
-        try:
-            st = folder.stat()
-        except FileNotFoundError:
-            continue
-        if st.st_uid == account.pw_uid:
-            allowed = st.st_mode & stat.S_IXUSR
-        elif st.st_gid in groups:
-            allowed = st.st_mode & stat.S_IXGRP
-        else:
-            allowed = st.st_mode & stat.S_IXOTH
-        if not allowed:
-            return False
-    return True
 
 
 class PostgresServer:

@@ -6,10 +6,13 @@ session: a test that asks only for ``postgres`` never starts Kafka. ``KAFKA_BOOT
 ``CHECKOUT_USE_TESTCONTAINERS=1`` takes Kafka and PostgreSQL from a Docker engine. Everything runs
 in a per-session temp folder, kept (and named in the summary) when tests failed.
 
-Fixtures: ``stack`` (everything started), ``lazy_stack`` (nothing started yet: ``await
+Fixtures: ``stack`` (every server started), ``lazy_stack`` (nothing started yet: ``await
 ensure_*()``), ``kafka_bootstrap_servers``, ``postgres`` (``dsn(db)``, ``await
 create_database(db)``), ``localstripe_url``, and ``kafka_cluster3`` (a separate three-broker
 cluster per module, for fault tests).
+
+None of them starts the services or the gateway: tests start the services they exercise. The opt-in
+``gateway_stack`` does, once per session, for end-to-end tests through the public entry point.
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 import pytest_asyncio
 
+from devstack.apps import AppSettings
 from devstack.containers import ContainerBackend, use_testcontainers
 from devstack.databases import PostgresHandle
 from devstack.kafka import KafkaCluster
+from devstack.ports import free_port
 from devstack.stack import Stack
 
 log = logging.getLogger("devstack")
@@ -95,6 +101,26 @@ async def postgres(lazy_stack: Stack) -> PostgresHandle:
 async def localstripe_url(lazy_stack: Stack) -> str:
     """The Stripe API base URL of localstripe (started on first use); the key is ``sk_test_12345``."""
     return await lazy_stack.ensure_stripe()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def gateway_stack(lazy_stack: Stack) -> Stack:
+    """The servers, every available service and the nginx gateway, as ``make run`` has them.
+
+    ``gateway_stack.gateway_url`` is the entry point (a free port, not 8080, so a developer's
+    ``make run`` can go on); ``app_urls`` names each service's own URL. The services use a topic
+    prefix and databases of their own, so other tests' services never see their events or data, and
+    the admin client is the development default. Stopped (gateway first) with the session's stack.
+    """
+    tag = uuid4().hex[:8]
+    settings = AppSettings(
+        gateway_port=free_port(),
+        topic_prefix=f"gw{tag}.",
+        database_prefix=f"gw{tag}_",
+        register_stripe_webhook=False,
+    )
+    await lazy_stack.start_apps(settings)
+    return lazy_stack
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

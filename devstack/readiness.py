@@ -7,7 +7,7 @@ error is kept so a timeout can say what the last attempt saw.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 import httpx
 
@@ -25,13 +25,15 @@ def tcp_probe(host: str, port: int) -> Probe:
     return probe
 
 
-def http_probe(url: str, headers: Mapping[str, str] | None = None) -> Probe:
-    """Ready when a GET of ``url`` answers 200."""
+def http_probe(
+    url: str, headers: Mapping[str, str] | None = None, *, accept: Collection[int] = (200,)
+) -> Probe:
+    """Ready when a GET of ``url`` answers one of ``accept`` (a 401 proves a gateway routes, say)."""
 
     async def probe() -> None:
         async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
             response = await client.get(url, headers=dict(headers or {}))
-        if response.status_code != 200:
+        if response.status_code not in accept:
             raise RuntimeError(f"GET {url} answered {response.status_code}: {response.text[:200]}")
 
     return probe

@@ -1,8 +1,11 @@
 """The development stack: PostgreSQL, Kafka (one broker) and localstripe, then the platform's own processes.
 
 One object serves the pytest fixtures (servers start lazily, only when a test asks), ``make run`` /
-``make start`` (everything at once) and the benchmark. Environment variables point it at servers
-that already run instead of starting its own:
+``make start`` (everything at once) and the benchmark. The platform's processes (every service and
+the nginx gateway, :mod:`devstack.apps`) start only when asked: ``Stack(apps=AppSettings(...))``, as
+the CLI does, or :meth:`Stack.start_apps`; the ordinary fixtures leave them off, since tests start the
+services they exercise. Environment variables point it at servers that already run instead of
+starting its own:
 
 - ``KAFKA_BOOTSTRAP_SERVERS``: use this Kafka;
 - ``DATABASE_URL``: a PostgreSQL *server* URL (e.g. ``postgresql://user@host:5432/postgres``); the
@@ -19,14 +22,23 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
+import httpx
 
 from devstack.aio import gather_or_cancel, in_thread
+from devstack.apps import (
+    GATEWAY,
+    SERVICES,
+    STRIPE_WEBHOOK_ID,
+    AppProcess,
+    AppSettings,
+    application_processes,
+    check_gateway_port,
+)
 from devstack.containers import ContainerBackend
 from devstack.databases import ExternalPostgres, PostgresHandle
 from devstack.errors import DevstackError, ServerStartError
@@ -34,8 +46,9 @@ from devstack.fake_stripe import API_KEY as LOCALSTRIPE_API_KEY
 from devstack.fake_stripe import LocalStripeServer
 from devstack.kafka import KafkaCluster, metadata_probe
 from devstack.postgres import PostgresServer
-from devstack.processes import ManagedProcess, ProcessSpec, stop_all
+from devstack.processes import ManagedProcess, stop_all
 from devstack.readiness import Probe
+from devstack.system import ensure_nginx
 
 log = logging.getLogger("devstack")
 
@@ -48,26 +61,6 @@ STRIPE_KEY_ENV = "STRIPE_API_KEY"
 _EXTERNAL_TIMEOUT = 60.0
 
 
-@dataclass(frozen=True)
-class AppProcess:
-    """One of the platform's own processes (a service, the gateway), started after the servers."""
-
-    spec: ProcessSpec
-    ready: Probe | None = None
-
-
-def application_processes(work_dir: Path, env: Mapping[str, str]) -> list[AppProcess]:
-    """EXTENSION POINT: the services and the gateway that ``make run`` / ``make start`` launch.
-
-    Called once the servers are ready, with ``env`` = :meth:`Stack.env` (endpoints of Kafka,
-    PostgreSQL and Stripe). Return one :class:`AppProcess` per process, in start order, each with a
-    readiness probe (e.g. ``readiness.http_probe("http://127.0.0.1:8080/health")``); pass ``env`` in
-    the spec and put logs under ``work_dir``. They are stopped before the servers. None exist yet.
-    """
-    del work_dir, env
-    return []
-
-
 class Stack:
     """Kafka, PostgreSQL and localstripe for one test session or one ``make run``; see the module doc."""
 
@@ -77,8 +70,12 @@ class Stack:
         *,
         environ: Mapping[str, str] | None = None,
         containers: ContainerBackend | None = None,
+        apps: AppSettings | None = None,
     ) -> None:
         self.work_dir = work_dir
+        self.app_settings = apps
+        """The settings of the services and the gateway, once asked for (here or by :meth:`start_apps`)."""
+        self._start_with_apps = apps is not None
         environ = os.environ if environ is None else environ
         self._external_kafka = environ.get(KAFKA_ENV) or None
         self._external_database = environ.get(DATABASE_ENV) or None
@@ -89,6 +86,10 @@ class Stack:
         self.postgres_server: PostgresServer | None = None
         self.localstripe: LocalStripeServer | None = None
         self.apps: list[ManagedProcess] = []
+        """The platform's processes in start order (services, then the gateway)."""
+        self.app_urls: dict[str, str] = {}
+        """Base URL of each started service, and of the gateway (key ``"gateway"``)."""
+        self._app_stages: list[list[ManagedProcess]] = []
         self._bootstrap: str | None = None
         self._postgres: PostgresHandle | None = None
         self._stripe_base: str | None = None
@@ -97,13 +98,84 @@ class Stack:
     # -- starting ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start (or connect to) every server concurrently, then the platform's processes."""
+        """Start (or connect to) every server concurrently, then the platform's processes if asked."""
         try:
-            await gather_or_cancel(self.ensure_postgres(), self.ensure_kafka(), self.ensure_stripe())
-            await self._start_apps()
+            steps: list[Coroutine[Any, Any, Any]] = [
+                self.ensure_postgres(),
+                self.ensure_kafka(),
+                self.ensure_stripe(),
+            ]
+            apps = self.app_settings if self._start_with_apps and not self.apps else None
+            if apps is not None:
+                check_gateway_port(apps)  # before minutes of servers, not after
+                steps.append(in_thread(ensure_nginx))  # may apt-get install, while the servers start
+            await gather_or_cancel(*steps)
+            if apps is not None:
+                await self.start_apps(apps)
         except BaseException:
             self.stop()
             raise
+
+    async def start_apps(self, settings: AppSettings) -> None:
+        """Start every available service on its own database, then the gateway; return when all are ready.
+
+        Starts (or connects to) the servers first if needed. On failure, whatever started is stopped.
+        """
+        if self.apps:
+            raise DevstackError("the platform's processes are already running in this stack")
+        self.app_settings = settings
+        try:
+            check_gateway_port(settings)
+            await gather_or_cancel(self.ensure_postgres(), self.ensure_kafka(), self.ensure_stripe())
+            for service in SERVICES:
+                await self.create_database(settings.database_name(service))
+            processes = await in_thread(application_processes, self.work_dir / "apps", self.env(), settings)
+            for stage in sorted({app.stage for app in processes}):
+                group: list[ManagedProcess] = []
+                self._app_stages.append(group)
+                await gather_or_cancel(
+                    *(self._start_app(app, group) for app in processes if app.stage == stage)
+                )
+            if (
+                settings.register_stripe_webhook
+                and self.localstripe is not None
+                and "payment" in self.app_urls
+            ):
+                await self._register_stripe_webhook(settings)
+        except BaseException:
+            self.stop_apps()
+            raise
+
+    async def _start_app(self, app: AppProcess, group: list[ManagedProcess]) -> None:
+        process = ManagedProcess(app.spec)
+        self.apps.append(process)
+        group.append(process)
+        log.info("starting %s…", app.spec.name)
+        started = time.monotonic()
+        try:
+            await process.start(app.ready)
+        except ServerStartError as exc:
+            log.error("%s failed to start (%s); log: %s", exc.server, exc.reason, exc.log_path)
+            raise
+        where = f" on {app.url}" if app.url else ""
+        log.info("%s ready%s in %.1f s", app.spec.name, where, time.monotonic() - started)
+        if app.url is not None:
+            self.app_urls[app.spec.name] = app.url
+
+    async def _register_stripe_webhook(self, settings: AppSettings) -> None:
+        """Have our localstripe sign and send its events to the gateway, as Stripe would in production."""
+        url = f"{settings.gateway_url}/v2/webhooks/stripe"
+        try:
+            async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
+                response = await client.post(
+                    f"{self.stripe_api_base}/_config/webhooks/{STRIPE_WEBHOOK_ID}",
+                    data={"url": url, "secret": settings.stripe_webhook_secret},
+                )
+                response.raise_for_status()
+        except httpx.HTTPError as exc:
+            log.warning("could not register the Stripe webhook with localstripe: %s", exc)
+            return
+        log.info("localstripe sends webhooks to %s", url)
 
     async def ensure_kafka(self) -> str:
         """Kafka's bootstrap servers, starting a broker on first call unless one is configured."""
@@ -205,6 +277,14 @@ class Stack:
         """Create database ``name`` on the stack's server unless it exists."""
         await (await self.ensure_postgres()).create_database(name)
 
+    @property
+    def gateway_url(self) -> str:
+        """The gateway's base URL (after the platform's processes started)."""
+        url = self.app_urls.get(GATEWAY)
+        if url is None:
+            raise DevstackError("the gateway is not started: start the stack with apps=AppSettings(...)")
+        return url
+
     def env(self) -> dict[str, str]:
         """Environment for child processes: the endpoints of every server started or configured so far."""
         env: dict[str, str] = {}
@@ -236,10 +316,20 @@ class Stack:
             return [self.postgres_server.temp_root]
         return []
 
+    def stop_apps(self) -> None:
+        """Stop the platform's processes, the gateway first (no request then reaches a stopping service)."""
+        for group in reversed(self._app_stages):
+            stop_all(group)
+        stop_all(self.apps)  # anything not in a stage yet
+        self.apps.clear()
+        self.app_urls.clear()
+        self._app_stages.clear()
+
     def stop(self) -> None:
         """Stop the platform's processes, then every server; remove throwaway data outside ``work_dir``."""
-        stop_all(self.apps)  # first, so they can flush and disconnect cleanly
-        stop_all(self.processes()[len(self.apps) :])
+        servers = self.processes()[len(self.apps) :]
+        self.stop_apps()  # first, so they can flush and disconnect cleanly
+        stop_all(servers)
         for path in self.scratch_paths():
             shutil.rmtree(path, ignore_errors=True)
         if self._containers is not None:
@@ -281,15 +371,6 @@ class Stack:
                 if time.monotonic() > deadline:
                     raise DevstackError(f"{name} ({variable}) does not answer: {exc}") from exc
             await asyncio.sleep(0.5)
-
-    async def _start_apps(self) -> None:
-        for app in application_processes(self.work_dir / "apps", self.env()):
-            process = ManagedProcess(app.spec)
-            self.apps.append(process)
-            log.info("starting %s…", app.spec.name)
-            started = time.monotonic()
-            await process.start(app.ready)
-            log.info("%s ready in %.1f s", app.spec.name, time.monotonic() - started)
 
 
 def _no_brokers() -> set[int]:

@@ -1,4 +1,4 @@
-"""System tools the servers need (Java, Maven, PostgreSQL): find them, or install them when we may.
+"""System tools the servers need (Java, Maven, PostgreSQL, nginx): find them, or install them when we may.
 
 ``make run`` on a fresh Debian/Ubuntu machine (development boxes and CI run as root) installs what is
 missing with apt-get; anywhere else we stop with a message that says exactly what to install.
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
+import pwd
 import re
 import shutil
+import stat
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 from devstack.errors import MissingDependencyError
 
@@ -20,6 +23,8 @@ log = logging.getLogger("devstack")
 
 _apt_lock = threading.Lock()
 _apt_updated = False
+# Debian puts daemons (nginx) in sbin, which an unprivileged user's PATH often lacks.
+_SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 
 
 def is_root() -> bool:
@@ -56,14 +61,20 @@ def apt_install(packages: list[str]) -> None:
         log.info("installed %s in %.1f s", " ".join(packages), time.monotonic() - started)
 
 
+def find_command(command: str) -> str | None:
+    """``command`` on ``PATH``, or in the sbin folders where Debian installs daemons."""
+    search = os.pathsep.join([os.environ.get("PATH", os.defpath), *_SBIN_DIRS])
+    return shutil.which(command, path=search)
+
+
 def ensure_command(command: str, apt_package: str, purpose: str) -> str:
     """Return the path of ``command``, installing ``apt_package`` first if we may."""
-    found = shutil.which(command)
+    found = find_command(command)
     if found:
         return found
     if can_apt_install():
         apt_install([apt_package])
-        found = shutil.which(command)
+        found = find_command(command)
         if found:
             return found
     raise MissingDependencyError(
@@ -87,3 +98,30 @@ def ensure_java(minimum: int = 17) -> str:
                 "(Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless)."
             )
     return java
+
+
+def ensure_nginx() -> str:
+    """Return the ``nginx`` executable (the gateway), installing Debian's ``nginx`` package if we may."""
+    return ensure_command("nginx", "nginx", "to run the gateway, the single public entry point")
+
+
+def reachable(path: Path, account: pwd.struct_passwd) -> bool:
+    """Whether ``account`` may traverse every folder down to ``path`` (a root-only 0700 tmp dir is not).
+
+    Servers that drop root (PostgreSQL, nginx's workers) must reach their files as that account.
+    """
+    groups = {account.pw_gid, *os.getgrouplist(account.pw_name, account.pw_gid)}
+    for folder in [path, *path.parents]:
+        try:
+            st = folder.stat()
+        except FileNotFoundError:
+            continue
+        if st.st_uid == account.pw_uid:
+            allowed = st.st_mode & stat.S_IXUSR
+        elif st.st_gid in groups:
+            allowed = st.st_mode & stat.S_IXGRP
+        else:
+            allowed = st.st_mode & stat.S_IXOTH
+        if not allowed:
+            return False
+    return True

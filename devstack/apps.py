@@ -1,0 +1,269 @@
+"""The platform's own processes on top of the servers: every runnable service, then the nginx gateway.
+
+``make run`` / ``make start`` (and the opt-in ``gateway_stack`` fixture) start them; the ordinary
+fixtures do not, because tests start exactly the services they exercise. Each service gets its own
+database, a free loopback port and the shared settings (Kafka, topic prefix, one JWT secret, the admin
+client); the gateway is nginx, configured by :mod:`gateway.config` with the ports the services got.
+
+Services are found, not listed by hand: a service exists once ``services/<name>/__main__.py`` does, so
+the stack grows as the services are built, and the gateway answers 503 on the paths of the missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import pwd
+import secrets
+import signal
+import socket
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack.databases import database_url
+from devstack.errors import DevstackError
+from devstack.ports import LOOPBACK, free_port
+from devstack.processes import ProcessSpec
+from devstack.readiness import Probe, http_probe
+from devstack.system import ensure_nginx, is_root, reachable
+from gateway.config import ROUTED_SERVICES, local_config, render
+from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET
+
+log = logging.getLogger("devstack")
+
+REPO = Path(__file__).resolve().parent.parent
+SERVICES: tuple[str, ...] = ("cart", "order", "payment", "inventory", "fulfillment")
+"""Every service of the platform, each with a database of its own (created even before it is built)."""
+GATEWAY = "gateway"
+DEFAULT_GATEWAY_PORT = 8080
+GATEWAY_READY_PATH = "/v2/products"
+"""What the gateway must route before it counts as up: a 401 from the cart service will do."""
+STRIPE_WEBHOOK_ID = "checkout-platform"
+
+
+@dataclass(frozen=True)
+class AppProcess:
+    """One of the platform's own processes (a service, the gateway), started after the servers.
+
+    Processes of one ``stage`` start together; a stage starts once the previous one is ready (the
+    services, then the gateway that routes to them). They stop in the reverse order.
+    """
+
+    spec: ProcessSpec
+    ready: Probe | None = None
+    stage: int = 0
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """What the services and the gateway share in one stack (see :meth:`from_environ`)."""
+
+    gateway_host: str = LOOPBACK
+    gateway_port: int = DEFAULT_GATEWAY_PORT
+    topic_prefix: str = ""
+    database_prefix: str = ""
+    """Prepended to each service's database name, so a test's stack never meets another's data."""
+    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    client_id: str = DEV_CLIENT_ID
+    client_secret: str = field(default=DEV_CLIENT_SECRET, repr=False)
+    stripe_webhook_secret: str = field(default_factory=lambda: "whsec_" + secrets.token_hex(24), repr=False)
+    services: tuple[str, ...] | None = None
+    """Services to run; None runs every one that exists."""
+    register_stripe_webhook: bool = True
+    """Point the localstripe we started at the gateway's ``/v2/webhooks/stripe`` (off in tests: a
+    localstripe shared by a test session sends every webhook to every registered URL)."""
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> AppSettings:
+        """``GATEWAY_PORT`` (8080; 0 picks a free one), ``TOPIC_PREFIX``, ``JWT_SECRET`` (random per
+        stack when unset), ``CLIENT_ID`` / ``CLIENT_SECRET`` (the development defaults),
+        ``STRIPE_WEBHOOK_SECRET`` (random) and ``DEVSTACK_SERVICES`` (comma-separated; all when unset).
+
+        The gateway stays on loopback: a development stack with default credentials is not for a network.
+        """
+        raw_port = environ.get("GATEWAY_PORT") or str(DEFAULT_GATEWAY_PORT)
+        try:
+            port = int(raw_port)
+        except ValueError:
+            raise DevstackError(f"GATEWAY_PORT must be a port number, not {raw_port!r}") from None
+        if not 0 <= port <= 65_535:
+            raise DevstackError(f"GATEWAY_PORT must be a port number, not {raw_port!r}")
+        wanted = environ.get("DEVSTACK_SERVICES")
+        services = None
+        if wanted:
+            services = tuple(name.strip() for name in wanted.split(",") if name.strip())
+            unknown = sorted(set(services) - set(SERVICES))
+            if unknown:
+                raise DevstackError(f"DEVSTACK_SERVICES names unknown services {unknown}; known: {SERVICES}")
+        defaults = cls()
+        return cls(
+            gateway_port=port or free_port(),
+            topic_prefix=environ.get("TOPIC_PREFIX", ""),
+            jwt_secret=environ.get("JWT_SECRET") or defaults.jwt_secret,
+            client_id=environ.get("CLIENT_ID") or DEV_CLIENT_ID,
+            client_secret=environ.get("CLIENT_SECRET") or DEV_CLIENT_SECRET,
+            stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET") or defaults.stripe_webhook_secret,
+            services=services,
+        )
+
+    @property
+    def gateway_url(self) -> str:
+        """The public entry point, e.g. ``http://127.0.0.1:8080``."""
+        return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    def database_name(self, service: str) -> str:
+        """The database ``service`` owns."""
+        return f"{self.database_prefix}{service}"
+
+    def selected(self) -> list[str]:
+        """The services this stack runs: those asked for (all by default) that exist."""
+        wanted = SERVICES if self.services is None else self.services
+        present = available_services()
+        for name in wanted:
+            if name not in present:
+                log.info("%s service not built yet (no services/%s/__main__.py); skipping it", name, name)
+        return [name for name in SERVICES if name in wanted and name in present]
+
+
+def is_runnable(service: str) -> bool:
+    """True when ``python -m services.<service>`` can run (its ``__main__`` module exists)."""
+    try:
+        return importlib.util.find_spec(f"services.{service}.__main__") is not None
+    except ImportError:
+        return False
+
+
+def available_services() -> list[str]:
+    """The services of :data:`SERVICES` built so far, in start order."""
+    return [name for name in SERVICES if is_runnable(name)]
+
+
+def check_gateway_port(settings: AppSettings) -> None:
+    """Fail before anything starts when the gateway's port is taken (by another stack, say)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((settings.gateway_host, settings.gateway_port))
+        except OSError as exc:
+            where = f"{settings.gateway_host}:{settings.gateway_port}"
+            raise DevstackError(
+                f"the gateway cannot listen on {where} ({exc.strerror}); "
+                "stop whatever uses it (another `make run`?) or set GATEWAY_PORT"
+            ) from exc
+
+
+def application_processes(work_dir: Path, env: Mapping[str, str], settings: AppSettings) -> list[AppProcess]:
+    """The services, each on a free port, then the gateway routing to them (see the module doc).
+
+    ``env`` holds the servers' endpoints (:meth:`devstack.stack.Stack.env`): ``KAFKA_BOOTSTRAP_SERVERS``,
+    ``DATABASE_URL`` (the server; each service gets its own database on it), ``STRIPE_API_BASE`` and
+    ``STRIPE_API_KEY``. The databases must exist already (the stack creates them).
+    """
+    processes: list[AppProcess] = []
+    upstreams: dict[str, str] = {}
+    for service in settings.selected():
+        port = free_port()
+        if service in ROUTED_SERVICES:
+            upstreams[service] = f"{LOOPBACK}:{port}"
+        processes.append(service_process(service, port, work_dir, env, settings))
+    processes.append(gateway_process(work_dir / GATEWAY, settings, upstreams))
+    return processes
+
+
+def service_env(service: str, port: int, env: Mapping[str, str], settings: AppSettings) -> dict[str, str]:
+    """The variables ``python -m services.<service>`` reads (its settings class), for this stack."""
+    variables = {
+        "HTTP_HOST": LOOPBACK,
+        "HTTP_PORT": str(port),
+        "DATABASE_URL": database_url(env["DATABASE_URL"], settings.database_name(service)),
+        "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
+        "TOPIC_PREFIX": settings.topic_prefix,
+        "JWT_SECRET": settings.jwt_secret,
+        "CLIENT_ID": settings.client_id,
+        "CLIENT_SECRET": settings.client_secret,
+        "PUBLIC_BASE_URL": settings.gateway_url,
+        "PYTHONPATH": _pythonpath(),
+    }
+    if service == "payment":
+        variables["STRIPE_API_BASE"] = env["STRIPE_API_BASE"]
+        variables["STRIPE_API_KEY"] = env["STRIPE_API_KEY"]
+        variables["STRIPE_WEBHOOK_SECRET"] = settings.stripe_webhook_secret
+    return variables
+
+
+def service_process(
+    service: str, port: int, work_dir: Path, env: Mapping[str, str], settings: AppSettings
+) -> AppProcess:
+    """``python -m services.<service>`` on ``port``, ready once ``/health`` answers."""
+    url = f"http://{LOOPBACK}:{port}"
+    spec = ProcessSpec(
+        name=service,
+        argv=[sys.executable, "-m", f"services.{service}"],
+        log_path=work_dir / f"{service}.log",
+        cwd=REPO,
+        env=service_env(service, port, env, settings),
+        start_timeout=90.0,  # five services importing at once on two cores
+        stop_timeout=20.0,
+    )
+    return AppProcess(spec, http_probe(f"{url}/health"), stage=0, url=url)
+
+
+def gateway_process(work_dir: Path, settings: AppSettings, upstreams: Mapping[str, str]) -> AppProcess:
+    """nginx in the foreground with a config rendered for ``upstreams``; files under ``work_dir``.
+
+    Ready once ``GET /v2/products`` answers 200 or 401: nginx listens *and* reaches the cart service.
+    Stopped with SIGQUIT (graceful: requests in flight finish, at most ``worker_shutdown_timeout``).
+    """
+    nginx = ensure_nginx()
+    (work_dir / "tmp").mkdir(parents=True, exist_ok=True)  # nginx creates only the last level
+    config = local_config(
+        work_dir,
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        upstreams=upstreams,
+        user=_worker_user(work_dir / "tmp"),
+    )
+    conf = work_dir / "nginx.conf"
+    conf.write_text(render(config))
+    spec = ProcessSpec(
+        name=GATEWAY,
+        # -e stderr: start-up errors land in the process log, whose tail a failed start shows.
+        argv=[nginx, "-p", str(work_dir), "-e", "stderr", "-c", str(conf), "-g", "daemon off;"],
+        log_path=work_dir / "nginx.log",
+        cwd=work_dir,
+        stop_signal=signal.SIGQUIT,
+        signal_group=False,  # the master stops its workers
+        start_timeout=30.0,
+        stop_timeout=10.0,
+    )
+    url = settings.gateway_url
+    ready = http_probe(f"{url}{GATEWAY_READY_PATH}", accept=(200, 401))
+    return AppProcess(spec, ready, stage=1, url=url)
+
+
+def _worker_user(temp_dir: Path) -> str | None:
+    """nginx's workers leave root for ``nobody`` when started as root; they must reach ``temp_dir``.
+
+    When ``nobody`` cannot (a private 0700 folder on the way), the workers keep root's identity: the
+    gateway binds an unprivileged loopback port, so the switch protects little in a development stack.
+    """
+    if not is_root():
+        return None
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        return "root"
+    if reachable(temp_dir, nobody):
+        return None  # nginx's default: nobody
+    log.debug("gateway workers run as root: 'nobody' cannot reach %s", temp_dir)
+    return "root"
+
+
+def _pythonpath() -> str:
+    """Make the repository importable in the child even without an installed package."""
+    existing = os.environ.get("PYTHONPATH")
+    return str(REPO) if not existing else f"{REPO}{os.pathsep}{existing}"

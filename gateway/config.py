@@ -1,0 +1,292 @@
+"""``nginx.conf`` for the gateway, rendered from one routing table for ``make run`` and for compose.
+
+Why generated rather than hand-written: the same routes must hold on loopback ports chosen at start
+(``make run``, tests) and on compose's service hostnames, and a route to a service that does not run
+(not built yet, or left out) must answer an Elastic Path 503 instead of failing nginx at start-up.
+
+Invariants the template keeps:
+
+- ``proxy_pass http://<upstream>;`` carries no URI part, so nginx forwards the request line exactly as
+  the client sent it: the SDK's raw ``filter=eq(status,complete):eq(payment,paid)&page[limit]=10``
+  reaches the service unchanged (no decoding, no re-encoding, no slash merging of the query).
+- Every answer nginx makes itself (unknown path, service absent or dead, body too large) is an Elastic
+  Path error document: ``{"errors":[{"status":404,"title":"Not Found","detail":"..."}]}``.
+- Upstream connections are kept alive, but for less time than uvicorn's 5 s keep-alive, so nginx never
+  reuses a connection the service is closing (a POST lost in that race would be a spurious 502).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+COMPOSE_CONF = Path(__file__).with_name("nginx.compose.conf")
+"""The config compose mounts; committed, and checked against :func:`compose_config` by the tests."""
+
+COMPOSE_SERVICE_PORT = 8000
+"""Every service listens on this port inside its container."""
+
+MAX_BODY = "1m"
+MAX_BODY_TEXT = "1 MB"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One nginx ``location`` (modifier and pattern) and the service that owns what it matches."""
+
+    match: str
+    service: str
+
+
+# Order matters: nginx tries exact (=) locations first, then regex locations in this order.
+ROUTES: tuple[Route, ...] = (
+    Route("= /oauth/access_token", "cart"),  # every service can issue tokens; one owner suffices
+    Route("~ ^/v2/(carts|products|promotions|customers)(/|$)", "cart"),
+    Route("= /v2/orders", "order"),
+    Route("~ ^/v2/orders/[^/]+/payments$", "payment"),
+    Route("~ ^/v2/orders/[^/]+/transactions(/|$)", "payment"),
+    Route("~ ^/v2/orders/[^/]+(/items)?$", "order"),
+    Route("= /v2/webhooks/stripe", "payment"),
+    Route("~ ^/v2/gateways(/|$)", "payment"),
+    Route("~ ^/v2/inventories(/|$)", "inventory"),
+)
+
+ROUTED_SERVICES: tuple[str, ...] = tuple(dict.fromkeys(route.service for route in ROUTES))
+"""Services that own public paths (fulfilment has none: it only consumes and publishes events)."""
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    """An error nginx produces itself, answered as an Elastic Path error document."""
+
+    status: int
+    title: str
+    detail: str
+
+
+NGINX_ERRORS: tuple[ErrorPage, ...] = (
+    ErrorPage(400, "Bad Request", "The gateway could not parse the request"),
+    ErrorPage(413, "Payload Too Large", f"Request bodies are limited to {MAX_BODY_TEXT}"),
+    ErrorPage(414, "URI Too Long", "The request URI is too long"),
+    ErrorPage(500, "Internal Server Error", "The gateway failed to handle the request"),
+    ErrorPage(502, "Bad Gateway", "The service that owns this path did not answer"),
+    ErrorPage(503, "Service Unavailable", "The service that owns this path is unavailable"),
+    ErrorPage(504, "Gateway Timeout", "The service that owns this path did not answer in time"),
+)
+NOT_FOUND = ErrorPage(404, "Not Found", "No endpoint of this API matches the requested path")
+
+
+def ep_error(page: ErrorPage) -> str:
+    """The compact JSON body Elastic Path sends for an error (status as a number, as the SDK reads it)."""
+    return json.dumps(
+        {"errors": [{"status": page.status, "title": page.title, "detail": page.detail}]},
+        separators=(",", ":"),
+    )
+
+
+def unavailable(service: str) -> ErrorPage:
+    """The 503 for a route whose service is not running in this stack."""
+    return ErrorPage(503, "Service Unavailable", f"The {service} service is not running")
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Everything that differs between a gateway on loopback (``make run``) and one in compose."""
+
+    listen: str
+    """nginx ``listen`` value: ``127.0.0.1:8080`` locally, ``8080`` in a container."""
+    upstreams: Mapping[str, str]
+    """Service -> ``host:port`` for every *running* service; routes to others answer 503."""
+    pid_path: str
+    temp_dir: str
+    error_log: str
+    access_log: str
+    host_fallback: str
+    """The ``Host`` sent upstream when a (HTTP/1.0) client sent none; uvicorn requires one."""
+    user: str | None = None
+    """Worker user; only meaningful when nginx starts as root."""
+    worker_processes: int = 1
+
+
+def render(config: GatewayConfig) -> str:
+    """The complete ``nginx.conf`` text for ``config`` (run with ``-g 'daemon off;'``)."""
+    unknown = set(config.upstreams) - set(ROUTED_SERVICES)
+    if unknown:
+        raise ValueError(f"no route leads to {sorted(unknown)}; routed services: {ROUTED_SERVICES}")
+    lines: list[str] = [
+        "# Generated by gateway/config.py (python -m gateway); edit the template, not this file.",
+    ]
+    if config.user:
+        lines.append(f"user {config.user};")
+    lines += [
+        f"worker_processes {config.worker_processes};",
+        "worker_shutdown_timeout 10s;  # a graceful stop (SIGQUIT) waits this long for requests in flight",
+        f"pid {config.pid_path};",
+        f"error_log {config.error_log} warn;",
+        "",
+        "events {",
+        "    worker_connections 1024;",
+        "}",
+        "",
+        "http {",
+        *_indent(_http_settings(config), 1),
+        "",
+    ]
+    for service in ROUTED_SERVICES:
+        address = config.upstreams.get(service)
+        if address is not None:
+            lines += [*_indent(_upstream(service, address), 1), ""]
+    lines += _indent(_server(config), 1)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def local_config(
+    work_dir: Path,
+    *,
+    host: str,
+    port: int,
+    upstreams: Mapping[str, str],
+    user: str | None = None,
+) -> GatewayConfig:
+    """A gateway on ``host:port`` with its pid, temp files and logs under ``work_dir``."""
+    return GatewayConfig(
+        listen=f"{host}:{port}",
+        upstreams=dict(upstreams),
+        pid_path=str(work_dir / "nginx.pid"),
+        temp_dir=str(work_dir / "tmp"),
+        error_log=str(work_dir / "error.log"),
+        access_log=str(work_dir / "access.log"),
+        host_fallback=f"{host}:{port}",
+        user=user,
+        worker_processes=1,
+    )
+
+
+def compose_config(port: int = 8080) -> GatewayConfig:
+    """The gateway in docker compose: services by hostname, logs to the container's output."""
+    return GatewayConfig(
+        listen=str(port),
+        upstreams={service: f"{service}:{COMPOSE_SERVICE_PORT}" for service in ROUTED_SERVICES},
+        pid_path="/tmp/nginx.pid",
+        temp_dir="/tmp/nginx",
+        error_log="/dev/stderr",
+        access_log="/dev/stdout",
+        host_fallback=f"localhost:{port}",
+        user="nginx",  # the official image's unprivileged user
+        worker_processes=2,
+    )
+
+
+def upstream_name(service: str) -> str:
+    """The nginx ``upstream`` block of ``service`` (suffixed so it never reads as a hostname)."""
+    return f"{service}_service"
+
+
+# -- pieces of the template -----------------------------------------------------------------------
+
+
+def _http_settings(config: GatewayConfig) -> list[str]:
+    temp = config.temp_dir
+    return [
+        "# Only JSON leaves this gateway: no MIME table, so nginx's own answers are always JSON.",
+        "types {}",
+        "default_type application/json;",
+        "server_tokens off;",
+        "",
+        f"client_body_temp_path {temp}/client_body;",
+        f"proxy_temp_path {temp}/proxy;",
+        f"fastcgi_temp_path {temp}/fastcgi;",
+        f"uwsgi_temp_path {temp}/uwsgi;",
+        f"scgi_temp_path {temp}/scgi;",
+        "",
+        "# The caller's correlation id, or nginx's request id: one id in the access log and the service's.",
+        "map $http_x_correlation_id $correlation_id {",
+        '    ""      $request_id;',
+        "    default $http_x_correlation_id;",
+        "}",
+        "map $http_host $proxied_host {",
+        f'    ""      "{config.host_fallback}";',
+        "    default $http_host;",
+        "}",
+        "",
+        "log_format gateway '$remote_addr [$time_iso8601] \"$request\" $status $body_bytes_sent '",
+        "                   '$request_time upstream=$upstream_addr status=$upstream_status '",
+        "                   'time=$upstream_response_time correlation=$correlation_id';",
+        f"access_log {config.access_log} gateway;",
+        "",
+        f"client_max_body_size {MAX_BODY};",
+        "keepalive_timeout 65s;",
+        "",
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";  # keep upstream connections alive',
+        "proxy_set_header Host $proxied_host;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header X-Forwarded-Host $proxied_host;",
+        "proxy_set_header X-Correlation-ID $correlation_id;",
+        "proxy_connect_timeout 5s;",
+        "proxy_send_timeout 30s;",
+        "proxy_read_timeout 60s;",
+    ]
+
+
+def _upstream(service: str, address: str) -> list[str]:
+    return [
+        f"upstream {upstream_name(service)} {{",
+        # max_fails=0: a restarted service is used again at once, not after nginx's 10 s penalty.
+        f"    server {address} max_fails=0;",
+        "    keepalive 16;",
+        "    keepalive_timeout 4s;  # below uvicorn's 5 s keep-alive",
+        "}",
+    ]
+
+
+def _server(config: GatewayConfig) -> list[str]:
+    lines = [
+        "server {",
+        f"    listen {config.listen};",
+        "    server_name _;",
+        "",
+    ]
+    for page in NGINX_ERRORS:
+        lines.append(f"    error_page {page.status} @error_{page.status};")
+    lines.append("")
+    for route in ROUTES:
+        address = config.upstreams.get(route.service)
+        if address is not None:
+            body = [f"proxy_pass http://{upstream_name(route.service)};"]
+        else:
+            body = _answer(unavailable(route.service))
+        lines += _indent(_block(f"location {route.match}", body), 1)
+    lines += _indent(_block("location /", _answer(NOT_FOUND)), 1)
+    lines.append("")
+    for page in NGINX_ERRORS:
+        lines += _indent(_block(f"location @error_{page.status}", _answer(page)), 1)
+    lines.append("}")
+    return lines
+
+
+def _answer(page: ErrorPage) -> list[str]:
+    return [
+        "add_header X-Correlation-ID $correlation_id always;",
+        f"return {page.status} {_quoted(ep_error(page))};",
+    ]
+
+
+def _quoted(text: str) -> str:
+    """An nginx single-quoted string; our texts never need escapes, and must not grow variables."""
+    if any(char in text for char in "'\\$"):
+        raise ValueError(f"text unsafe for an nginx string: {text!r}")
+    return f"'{text}'"
+
+
+def _block(head: str, body: Sequence[str]) -> list[str]:
+    return [f"{head} {{", *_indent(body, 1), "}"]
+
+
+def _indent(lines: Sequence[str], level: int) -> list[str]:
+    pad = "    " * level
+    return [f"{pad}{line}" if line else "" for line in lines]

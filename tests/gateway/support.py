@@ -1,0 +1,95 @@
+"""Helpers for the gateway tests: fake upstreams that report what nginx sent them, and a lone gateway."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from devstack.apps import AppSettings, gateway_process
+from devstack.ports import LOOPBACK, free_port
+from devstack.processes import ManagedProcess
+from devstack.readiness import tcp_probe
+
+EP_ERROR_KEYS = {"status", "title", "detail"}
+
+
+@dataclass
+class Seen:
+    """One request as an upstream received it."""
+
+    method: str
+    target: str
+    headers: dict[str, str]
+    body_length: int
+    peer_port: int
+
+
+@dataclass
+class EchoUpstream:
+    """A stand-in service: answers 200 with its name and what it received, and remembers each request."""
+
+    name: str
+    seen: list[Seen] = field(default_factory=list)
+    port: int = field(default_factory=free_port)
+
+    def __post_init__(self) -> None:
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as uvicorn does
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                seen = Seen(self.command, self.path, dict(self.headers), length, self.client_address[1])
+                upstream.seen.append(seen)
+                body = json.dumps({"service": upstream.name, "target": self.path}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+            def log_message(self, format: str, *args: Any) -> None:
+                del format, args
+
+        self._server = ThreadingHTTPServer((LOOPBACK, self.port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def address(self) -> str:
+        return f"{LOOPBACK}:{self.port}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+async def start_gateway(work_dir: Path, upstreams: Mapping[str, str]) -> tuple[ManagedProcess, str]:
+    """nginx as ``make run`` configures it, for ``upstreams`` only, on a free port; ready once it listens."""
+    settings = AppSettings(gateway_port=free_port())
+    app = gateway_process(work_dir, settings, upstreams)
+    process = ManagedProcess(app.spec)
+    await process.start(tcp_probe(LOOPBACK, settings.gateway_port))
+    return process, settings.gateway_url
+
+
+def assert_ep_error(body: Any, status: int, title: str) -> dict[str, Any]:
+    """``body`` is Elastic Path's error document with exactly one error of ``status`` and ``title``."""
+    assert isinstance(body, dict) and set(body) == {"errors"}, body
+    (error,) = body["errors"]
+    assert set(error) == EP_ERROR_KEYS, error
+    assert (error["status"], error["title"]) == (status, title), error
+    assert isinstance(error["detail"], str) and error["detail"]
+    result: dict[str, Any] = error
+    return result

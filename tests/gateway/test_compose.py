@@ -1,0 +1,181 @@
+"""docker-compose.yml and the Dockerfile cannot run here (no Docker engine): keep them honest instead.
+
+Every service, module, variable, port and file they name must exist in the repository and its code,
+and the gateway config compose mounts must be what gateway/config.py generates.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from devstack import localstripe_server
+from devstack.apps import SERVICES, is_runnable
+from gateway.config import COMPOSE_CONF, COMPOSE_SERVICE_PORT, ROUTED_SERVICES, compose_config, render
+from shared.settings import ServiceSettings
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+CONTAINERS: dict[str, Any] = COMPOSE["services"]
+DOCKERFILE = (REPO / "Dockerfile").read_text()
+PLATFORM = {
+    name: spec for name, spec in CONTAINERS.items() if (spec.get("build") or {}).get("target") == "service"
+}
+NOT_SETTINGS = {"SERVICE"}  # the Dockerfile's selector: `python -m services.${SERVICE}`
+_INTERPOLATION = re.compile(r"\$\{(\w+)(:?-([^}]*))?\}")
+
+
+def resolved(value: object) -> str:
+    """A compose value with ``${VAR:-default}`` replaced by its default (what a bare `up` uses)."""
+    return _INTERPOLATION.sub(lambda m: m.group(3) or "", str(value))
+
+
+def environment(container: str) -> dict[str, str]:
+    return {key: resolved(value) for key, value in CONTAINERS[container].get("environment", {}).items()}
+
+
+def stages() -> set[str]:
+    return set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", DOCKERFILE, flags=re.MULTILINE | re.IGNORECASE))
+
+
+def settings_class(service: str) -> type[ServiceSettings]:
+    """The settings class ``python -m services.<service>`` instantiates (the one its __main__ imports)."""
+    module = importlib.import_module(f"services.{service}.__main__")
+    found = {
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, ServiceSettings) and value is not ServiceSettings
+    }
+    assert len(found) == 1, f"services.{service}.__main__ should use one settings class, found {found}"
+    return found.pop()
+
+
+def test_every_variable_has_a_default_so_a_bare_up_works():
+    text = (REPO / "docker-compose.yml").read_text()
+    bare = [m.group(0) for m in _INTERPOLATION.finditer(text) if m.group(2) is None]
+    assert not bare, f"interpolations without a default: {bare}"
+
+
+def test_every_platform_service_runs_from_the_dockerfile():
+    assert set(PLATFORM) == set(SERVICES)
+    assert {"service", "localstripe"} <= stages()
+    assert re.search(r'CMD \["sh", "-c", "exec python -m \\"services\.\$\{SERVICE\}\\""\]', DOCKERFILE)
+    for name, spec in CONTAINERS.items():
+        build = spec.get("build")
+        if build:
+            assert (REPO / build["context"] / build.get("dockerfile", "Dockerfile")).is_file(), name
+            assert build["target"] in stages(), name
+
+
+def test_the_dockerfile_copies_what_it_installs():
+    copied = re.findall(r"^COPY\s+(.+?)\s+\S+$", DOCKERFILE, flags=re.MULTILINE)
+    sources = {source.rstrip("/") for line in copied for source in line.split()}
+    for source in sources:
+        assert (REPO / source).exists(), f"COPY {source}: not in the repository"
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert packages <= sources, f"packages pyproject.toml installs but the image lacks: {packages - sources}"
+    assert pyproject["project"]["readme"] in sources
+    dev_pin = next(
+        d for d in pyproject["project"]["optional-dependencies"]["dev"] if d.startswith("localstripe")
+    )
+    assert f"pip install {dev_pin}" in DOCKERFILE  # the image fakes Stripe with the version the tests use
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_gets_only_variables_its_settings_read(service: str):
+    env = environment(service)
+    assert env["SERVICE"] == service
+    assert importlib.util.find_spec(f"services.{service}") is not None
+    if not is_runnable(service):
+        pytest.skip(f"services/{service}/__main__.py is not built yet")
+    cls = settings_class(service)
+    fields = {name.upper() for name in cls.model_fields}
+    unknown = set(env) - fields - NOT_SETTINGS
+    assert not unknown, f"{service}: {sorted(unknown)} are not fields of {cls.__name__}"
+    settings = cls.model_validate(
+        {key.lower(): value for key, value in env.items() if key not in NOT_SETTINGS}
+    )
+    assert settings.service_name == service
+    assert (settings.http_host, settings.http_port) == ("0.0.0.0", COMPOSE_SERVICE_PORT)
+    assert f":{COMPOSE_SERVICE_PORT}/health" in str(CONTAINERS[service]["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_owns_a_database_the_init_script_creates(service: str):
+    init_mounts = [m for m in CONTAINERS["postgres"]["volumes"] if "/docker-entrypoint-initdb.d/" in m]
+    (mount,) = init_mounts
+    script = (REPO / mount.split(":")[0]).read_text()
+    created = set(re.findall(r'CREATE DATABASE "?(\w+)"?', script))
+    assert created == set(SERVICES)
+    url = urlsplit(environment(service)["DATABASE_URL"])
+    postgres = environment("postgres")
+    assert url.hostname == "postgres" and url.port == 5432
+    assert (url.username, url.password) == (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"])
+    assert url.path == f"/{service}"
+
+
+def test_services_reach_the_kafka_broker_that_compose_runs():
+    kafka = environment("kafka")
+    assert CONTAINERS["kafka"]["image"] == "apache/kafka:4.1.1"
+    assert len(base64.urlsafe_b64decode(kafka["CLUSTER_ID"] + "==")) == 16  # a UUID, as KRaft wants
+    assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    advertised = dict(listener.split("://") for listener in kafka["KAFKA_ADVERTISED_LISTENERS"].split(","))
+    controller_port = kafka["KAFKA_LISTENERS"].split("CONTROLLER://:")[1].split(",")[0]
+    assert kafka["KAFKA_CONTROLLER_QUORUM_VOTERS"] == f"{kafka['KAFKA_NODE_ID']}@kafka:{controller_port}"
+    for service in SERVICES:
+        assert environment(service)["KAFKA_BOOTSTRAP_SERVERS"] == advertised["PLAINTEXT"]
+
+
+def test_payment_reaches_localstripe_on_the_port_it_serves(capsys: pytest.CaptureFixture[str]):
+    command = CONTAINERS["localstripe"]["command"]
+    assert command[:3] == ["python", "-m", "devstack.localstripe_server"]
+    args = dict(zip(command[3::2], command[4::2], strict=True))
+    assert args["--host"] == "0.0.0.0"  # inside a container, loopback is unreachable
+    with pytest.raises(SystemExit) as exited:
+        localstripe_server.main(["--help"])
+    assert exited.value.code == 0
+    assert "--host" in capsys.readouterr().out
+    payment = environment("payment")
+    assert payment["STRIPE_API_BASE"] == f"http://localstripe:{args['--port']}"
+    assert payment["STRIPE_API_KEY"].startswith("sk_test_")
+    assert CONTAINERS["payment"]["depends_on"]["localstripe"]["condition"] == "service_healthy"
+
+
+def test_the_mounted_gateway_config_is_what_the_generator_produces():
+    assert COMPOSE_CONF.read_text() == render(compose_config()), "stale: run `python -m gateway`"
+    gateway = CONTAINERS["gateway"]
+    assert gateway["image"].startswith("nginx:")
+    (mount,) = gateway["volumes"]
+    source, target, *_ = mount.split(":")
+    assert (REPO / source).resolve() == COMPOSE_CONF
+    assert target == "/etc/nginx/nginx.conf"
+    (published,) = gateway["ports"]
+    assert resolved(published).rsplit(":", 1)[1] == compose_config().listen
+    assert set(gateway["depends_on"]) == set(ROUTED_SERVICES)
+    for service, address in compose_config().upstreams.items():
+        host, port = address.split(":")
+        assert host in CONTAINERS and int(port) == int(environment(service)["HTTP_PORT"])
+    host_port = resolved(published).split(":")[1]
+    for service in SERVICES:
+        assert environment(service)["PUBLIC_BASE_URL"] == f"http://127.0.0.1:{host_port}"
+
+
+def test_every_file_and_container_named_exists():
+    for name, spec in CONTAINERS.items():
+        for dependency in spec.get("depends_on", {}):
+            assert dependency in CONTAINERS, f"{name} depends on unknown {dependency}"
+        for volume in spec.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (REPO / source).exists(), f"{name} mounts missing {source}"
+            else:
+                assert source in COMPOSE.get("volumes", {}), f"{name} mounts undeclared volume {source}"
