@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import TypeVar
@@ -173,8 +174,13 @@ class Database:
                 await uow.flush()
             uow._committed()
 
-    async def run(self, command: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 8) -> T:
-        """Run `command` in a unit of work, retrying from a fresh read on a concurrency conflict."""
+    async def run(self, command: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 40) -> T:
+        """Run `command` in a unit of work, retrying from a fresh read on a concurrency conflict.
+
+        Each conflict means another writer of the same stream won; with N writers racing, the last
+        needs N tries, so the budget is generous and the backoff jittered (capped at 50 ms) to let
+        the winners' transactions finish. Only when it runs out does the caller see a 409.
+        """
         for attempt in range(1, attempts + 1):
             try:
                 async with self.unit_of_work() as uow:
@@ -183,5 +189,5 @@ class Database:
                 if attempt == attempts:
                     raise
                 log.debug("concurrency conflict, retrying (attempt %d)", attempt)
-                await asyncio.sleep(0.002 * attempt)
+                await asyncio.sleep(random.uniform(0, min(0.05, 0.002 * 2 ** min(attempt, 5))))
         raise AssertionError("unreachable")
