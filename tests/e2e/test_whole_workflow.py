@@ -142,3 +142,46 @@ async def test_a_slower_shopper_loses_the_last_unit_and_is_not_charged(api):
     )
     assert (await order_state(api, second["id"]))[:2] == ("incomplete", "unpaid")
     assert await stock(api, product["id"]) == (1, 1, 0)
+
+
+async def test_a_full_refund_marks_the_order_refunded(api):
+    product = await managed_product(api, 5)
+    order = await checkout(api, product, 1)
+    paid = await api["pay_shopper"].post(
+        f"/v2/orders/{order['id']}/payments", json={"data": {"gateway": "manual", "method": "purchase"}}
+    )
+    assert paid.status_code in (200, 201), paid.text
+    transaction = paid.json()["data"]
+    await eventually(lambda: order_state(api, order["id"]), lambda s: s[:2] == ("complete", "paid"), "paid")
+    refund = await api["pay_admin"].post(
+        f"/v2/orders/{order['id']}/transactions/{transaction['id']}/refund",
+        json={"data": {"amount": transaction["amount"]}},
+    )
+    assert refund.status_code == 200, refund.text
+    await eventually(lambda: order_state(api, order["id"]), lambda s: s[1] == "refunded", "order refunded")
+
+
+async def test_a_declined_card_fails_cleanly_and_releases_the_allocation(api):
+    product = await managed_product(api, 2)
+    order = await checkout(api, product, 2)
+    declined = await api["pay_shopper"].post(
+        f"/v2/orders/{order['id']}/payments",
+        json={
+            "data": {
+                "gateway": "stripe_payment_intents",
+                "method": "purchase",
+                "payment": "pm_card_chargeCustomerFail",
+            }
+        },
+    )
+    assert declined.status_code == 400, declined.text
+    assert declined.json()["errors"][0]["title"] == "Payment gateway processing failed"
+    await eventually(lambda: stock(api, product["id"]), lambda s: s == (2, 0, 2), "allocation released")
+    assert (await order_state(api, order["id"]))[:2] == ("incomplete", "unpaid")
+    retry = await api["pay_shopper"].post(
+        f"/v2/orders/{order['id']}/payments",
+        json={"data": {"gateway": "stripe_payment_intents", "method": "purchase", "payment": "pm_card_visa"}},
+    )
+    assert retry.status_code in (200, 201), retry.text  # a later good card can still buy the stock
+    await eventually(lambda: order_state(api, order["id"]), lambda s: s[:2] == ("complete", "paid"), "paid")
+    assert await stock(api, product["id"]) == (2, 2, 0)
