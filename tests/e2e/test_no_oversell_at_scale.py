@@ -1,0 +1,162 @@
+"""No oversell across several instances: 200 shoppers check out one unit each against a stock of
+50, then all pay at once through two payment instances, with two inventory instances sharing the
+work, and one inventory instance SIGKILLed and restarted in the middle of the storm. Exactly 50
+payments succeed; the 150 others are refused with the stock error and charge nothing; and at no
+version of the product's stock stream was more allocated than there was. Under both policies:
+allocation at payment (Elastic Path's) and reservation at checkout."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from tests.cart.conftest import ADDRESS, create_product
+from tests.support.services import RunningService, authenticated_client, start_service
+
+STOCK, SHOPPERS = 50, 200
+
+
+async def _spawn(
+    module: str, postgres, kafka: str, prefix: str, work: Path, database: str | None = None, **extra: str
+) -> RunningService:
+    if database is None:
+        database = f"{module.split('.')[-1]}_{uuid4().hex[:8]}"
+        await postgres.create_database(database)
+    env = {
+        "DATABASE_URL": postgres.dsn(database),
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "TOPIC_PREFIX": prefix,
+        **extra,
+    }
+    return await start_service(module, env, work)
+
+
+@pytest.fixture(scope="module", params=["allocate_on_payment", "reserve_on_checkout"])
+async def stack(request, postgres, kafka_bootstrap_servers, tmp_path_factory):
+    work = Path(tmp_path_factory.mktemp("scale"))
+    kafka, prefix = kafka_bootstrap_servers, f"scale{uuid4().hex[:8]}."
+    policy = {"INVENTORY_POLICY": request.param, "INVENTORY_RESERVATION_TTL_SECONDS": "600"}
+    slow = {"PAYMENT_ALLOCATION_TIMEOUT_SECONDS": "90", "PAYMENT_SESSION_POOL_SIZE": "40"}
+    cart = await _spawn("services.cart", postgres, kafka, prefix, work)
+    order = await _spawn("services.order", postgres, kafka, prefix, work)
+    inventory_db = f"inventory_{uuid4().hex[:8]}"
+    payment_db = f"payment_{uuid4().hex[:8]}"
+    await postgres.create_database(inventory_db)
+    await postgres.create_database(payment_db)
+    inventories = [
+        await _spawn("services.inventory", postgres, kafka, prefix, work, inventory_db, **policy)
+        for _ in range(2)
+    ]
+    payments = [
+        await _spawn("services.payment", postgres, kafka, prefix, work, payment_db, **slow) for _ in range(2)
+    ]
+    services = {
+        "cart": cart,
+        "order": order,
+        "inventories": inventories,
+        "payments": payments,
+        "inventory_dsn": postgres.dsn(inventory_db),
+        "policy": request.param,
+    }
+    yield services
+    for service in (cart, order, *inventories, *payments):
+        service.stop()
+
+
+async def test_exactly_fifty_of_two_hundred_pay_even_when_inventory_is_killed_mid_storm(stack):
+    cart_admin = await authenticated_client(stack["cart"].url, admin=True)
+    shopper = await authenticated_client(stack["cart"].url, admin=False)
+    stock_admin = await authenticated_client(stack["inventories"][0].url, admin=True)
+    payers = [await authenticated_client(p.url, admin=False) for p in stack["payments"]]
+    policy = stack["policy"]
+    try:
+        product = await create_product(cart_admin, amount=1000, manage_stock=True)
+        assert (
+            await stock_admin.post(f"/v2/inventories/{product['id']}", json={"data": {"quantity": STOCK}})
+        ).status_code == 201
+        add = {"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
+        for _ in range(100):  # until the availability reached the cart
+            if (await shopper.post(f"/v2/carts/{uuid4().hex}/items", json=add)).status_code == 201:
+                break
+            await asyncio.sleep(0.1)
+
+        async def check_out() -> str | None:
+            """The order id; None when the cart already refuses the stock (reserve policy: the
+            reservations taken at checkout make availability reach 0 before the storm of payments)."""
+            ref = uuid4().hex
+            added = await shopper.post(f"/v2/carts/{ref}/items", json=add)
+            if added.status_code == 400 and policy == "reserve_on_checkout":
+                assert added.json()["errors"][0]["title"] == "Insufficient stock"
+                return None
+            assert added.status_code == 201, added.text
+            response = await shopper.post(
+                f"/v2/carts/{ref}/checkout",
+                json={
+                    "data": {
+                        "customer": {"name": "Shopper", "email": "shopper@example.com"},
+                        "billing_address": ADDRESS,
+                    }
+                },
+            )
+            if response.status_code == 400 and policy == "reserve_on_checkout":
+                return None
+            assert response.status_code == 201, response.text
+            return str(response.json()["data"]["id"])
+
+        attempts: list[str | None] = []
+        for _ in range(SHOPPERS // 20):
+            attempts += await asyncio.gather(*(check_out() for _ in range(20)))
+        orders = [order_id for order_id in attempts if order_id is not None]
+        assert len(set(orders)) == len(orders)
+        assert len(orders) == SHOPPERS if policy == "allocate_on_payment" else len(orders) >= STOCK
+
+        async def pay(i: int, order_id: str):
+            return await payers[i % 2].post(
+                f"/v2/orders/{order_id}/payments",
+                json={"data": {"gateway": "manual", "method": "purchase"}},
+                timeout=180,
+            )
+
+        async def kill_and_restart_inventory() -> None:
+            await asyncio.sleep(0.5)  # mid-storm
+            victim = stack["inventories"][1]
+            victim.kill()
+            await asyncio.sleep(1.0)
+            await victim.restart()
+
+        results = await asyncio.gather(
+            *(pay(i, o) for i, o in enumerate(orders)), kill_and_restart_inventory()
+        )
+        answers = results[:-1]
+        succeeded = [a for a in answers if a.status_code in (200, 201)]
+        refused = [a for a in answers if a.status_code in (400, 422)]
+        assert len(succeeded) == STOCK, sorted({a.status_code for a in answers})
+        assert len(refused) == len(orders) - STOCK
+        assert all(
+            a.json()["errors"][0]["title"] in ("Insufficient stock", "Cannot complete request")
+            for a in refused
+        )
+        assert all(a.json()["data"]["status"] == "complete" for a in succeeded)
+
+        conn = await asyncpg.connect(stack["inventory_dsn"])
+        try:
+            rows = await conn.fetch(
+                "SELECT data FROM events WHERE stream_id = $1 AND event_type = 'StockMovement'"
+                " ORDER BY version",
+                f"stock-{product['id']}",
+            )
+        finally:
+            await conn.close()
+        import orjson
+
+        movements = [orjson.loads(r["data"]) if isinstance(r["data"], str) else r["data"] for r in rows]
+        assert all(m["allocated_after"] <= m["total_after"] == STOCK for m in movements)
+        assert max(m["allocated_after"] for m in movements) == STOCK
+        assert sum(1 for m in movements if m["action"] == "allocate") == STOCK
+    finally:
+        for client in (cart_admin, shopper, stock_admin, *payers):
+            await client.aclose()
