@@ -10,13 +10,12 @@ It is woken by NOTIFY from committing transactions and also polls, in case a not
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from shared.eventstore.database import connect
+from shared.eventstore.notified_loop import follow_notifications
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from shared.outbox.writer import NOTIFY_CHANNEL
 
@@ -44,7 +43,6 @@ class OutboxRelay:
         self._producer = producer
         self._batch_size = batch_size
         self._poll_interval = poll_interval
-        self._wake = asyncio.Event()
         self.published = 0
 
     async def publish_batch(self) -> int:
@@ -76,38 +74,22 @@ class OutboxRelay:
             total += count
         return total
 
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
+    async def _lead(self, listener: asyncpg.Connection) -> None:
+        """Wait until this instance holds the relay lock (held as long as the listener lives)."""
+        while not await listener.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+            await asyncio.sleep(self._poll_interval)
+        log.info("outbox relay leading")
+
+    async def _step(self) -> bool:
+        return await self.publish_batch() >= self._batch_size
 
     async def run(self) -> None:
         """Lead (or wait to lead) and relay until cancelled, surviving database and broker outages."""
-        backoff = 0.2
-        while True:
-            listener: asyncpg.Connection | None = None
-            try:
-                listener = await connect(self._dsn)
-                while not await listener.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
-                    await asyncio.sleep(self._poll_interval)
-                await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
-                log.info("outbox relay leading")
-                backoff = 0.2
-                while True:
-                    self._wake.clear()
-                    if await self.publish_batch() >= self._batch_size:
-                        continue
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                    if listener.is_closed():
-                        raise ConnectionError("relay listener connection closed")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning(
-                    "outbox relay interrupted (%s: %s); retrying in %.1fs", type(exc).__name__, exc, backoff
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-            finally:
-                if listener is not None and not listener.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(listener.close(), 2)
+        await follow_notifications(
+            self._dsn,
+            NOTIFY_CHANNEL,
+            self._step,
+            name="outbox relay",
+            poll_interval=self._poll_interval,
+            prepare=self._lead,
+        )

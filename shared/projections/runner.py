@@ -8,12 +8,12 @@ event twice, and a rebuild can take the lock to swap the model in atomically.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import asyncpg
 
-from shared.eventstore.database import DbConnection, Executor, connect
+from shared.eventstore.database import DbConnection, Executor
+from shared.eventstore.notified_loop import follow_notifications
 from shared.eventstore.positions import LOG_START, LogPosition
 from shared.eventstore.store import EventStore
 from shared.eventstore.unit_of_work import EVENTS_CHANNEL
@@ -122,42 +122,24 @@ class ProjectionRunner:
             )
         )
 
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
+    async def _step(self) -> bool:
+        if await self.apply_batch() >= self._batch_size:
+            return True
+        if await self._held_back():
+            await asyncio.sleep(0.005)
+            return True
+        return False
+
+    async def _prepare(self, _: asyncpg.Connection) -> None:
+        await self.setup()
 
     async def run(self) -> None:
-        backoff = 0.2
-        while True:
-            listener: asyncpg.Connection | None = None
-            try:
-                await self.setup()
-                listener = await connect(self._dsn)
-                await listener.add_listener(EVENTS_CHANNEL, self._on_notify)
-                backoff = 0.2
-                while True:
-                    self._wake.clear()
-                    if await self.apply_batch() >= self._batch_size:
-                        continue
-                    if await self._held_back():
-                        await asyncio.sleep(0.005)
-                        continue
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                    if listener.is_closed():
-                        raise ConnectionError("projection listener connection closed")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning(
-                    "projection %s interrupted (%s: %s); retrying in %.1fs",
-                    self.projection.name,
-                    type(exc).__name__,
-                    exc,
-                    backoff,
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-            finally:
-                if listener is not None and not listener.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(listener.close(), 2)
+        await follow_notifications(
+            self._dsn,
+            EVENTS_CHANNEL,
+            self._step,
+            name=f"projection {self.projection.name}",
+            poll_interval=self._poll_interval,
+            prepare=self._prepare,
+            wake=self._wake,
+        )

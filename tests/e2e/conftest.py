@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -30,71 +31,36 @@ async def _service(
     return await start_service(module, env, work)
 
 
-@pytest.fixture(scope="module")
-async def cart_service(
-    postgres, kafka_bootstrap_servers, topic_prefix, tmp_path_factory
-) -> AsyncIterator[RunningService]:
-    service = await _service(
-        "services.cart", postgres, kafka_bootstrap_servers, topic_prefix, tmp_path_factory.mktemp("cart")
-    )
-    yield service
-    service.stop()
+def service_fixture(name: str, **extra: str) -> Any:
+    """A module-scoped fixture running `services.<name>` with its own database; an `extra` value
+    of "@localstripe" stands for the session's localstripe URL."""
+
+    @pytest.fixture(scope="module")
+    async def running(
+        postgres, kafka_bootstrap_servers, topic_prefix, localstripe_url, tmp_path_factory
+    ) -> AsyncIterator[RunningService]:
+        settings = {k: (localstripe_url if v == "@localstripe" else v) for k, v in extra.items()}
+        service = await _service(
+            f"services.{name}",
+            postgres,
+            kafka_bootstrap_servers,
+            topic_prefix,
+            tmp_path_factory.mktemp(name),
+            **settings,
+        )
+        yield service
+        service.stop()
+
+    return running
 
 
-@pytest.fixture(scope="module")
-async def order_service(
-    postgres, kafka_bootstrap_servers, topic_prefix, tmp_path_factory
-) -> AsyncIterator[RunningService]:
-    service = await _service(
-        "services.order", postgres, kafka_bootstrap_servers, topic_prefix, tmp_path_factory.mktemp("order")
-    )
-    yield service
-    service.stop()
-
-
-@pytest.fixture(scope="module")
-async def fulfillment_service(
-    postgres, kafka_bootstrap_servers, topic_prefix, tmp_path_factory
-) -> AsyncIterator[RunningService]:
-    service = await _service(
-        "services.fulfillment",
-        postgres,
-        kafka_bootstrap_servers,
-        topic_prefix,
-        tmp_path_factory.mktemp("fulfil"),
-    )
-    yield service
-    service.stop()
-
-
-@pytest.fixture(scope="module")
-async def inventory_service(
-    postgres, kafka_bootstrap_servers, topic_prefix, tmp_path_factory
-) -> AsyncIterator[RunningService]:
-    service = await _service(
-        "services.inventory",
-        postgres,
-        kafka_bootstrap_servers,
-        topic_prefix,
-        tmp_path_factory.mktemp("inventory"),
-    )
-    yield service
-    service.stop()
-
-
-@pytest.fixture(scope="module")
-async def payment_service(
-    postgres, kafka_bootstrap_servers, topic_prefix, localstripe_url, tmp_path_factory
-) -> AsyncIterator[RunningService]:
-    service = await _service(
-        "services.payment",
-        postgres,
-        kafka_bootstrap_servers,
-        topic_prefix,
-        tmp_path_factory.mktemp("payment"),
-        STRIPE_API_KEY="sk_test_12345",
-        STRIPE_API_BASE=localstripe_url,
-        STRIPE_WEBHOOK_SECRET="whsec_e2e",
-    )
-    yield service
-    service.stop()
+cart_service = service_fixture("cart")
+order_service = service_fixture("order")
+fulfillment_service = service_fixture("fulfillment")
+inventory_service = service_fixture("inventory")
+payment_service = service_fixture(
+    "payment",
+    STRIPE_API_KEY="sk_test_12345",
+    STRIPE_API_BASE="@localstripe",
+    STRIPE_WEBHOOK_SECRET="whsec_e2e",
+)
