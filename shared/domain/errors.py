@@ -28,3 +28,18 @@ class DomainError(Exception):
             self.status = status
         self.source = source
         self.meta = meta
+
+
+class NotFound(DomainError):
+    """Something a command or a query names does not exist: Elastic Path's 404 "Not Found".
+
+    Each service names its own (`OrderNotFound`, `StockNotFound`...) with its own words; the id
+    goes in `meta.id` and stays on the exception for callers that park or retry on it.
+    """
+
+    status = 404
+    title = "Not Found"
+
+    def __init__(self, detail: str, identifier: str) -> None:
+        super().__init__(detail, meta={"id": identifier})
+        self.identifier = identifier

@@ -11,7 +11,7 @@ from typing import ClassVar
 from services.cart.domain.events import CART_EVENTS, CustomerRegistered, CustomerUpdated
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.domain.aggregate import Aggregate
-from shared.domain.errors import DomainError
+from shared.domain.errors import DomainError, NotFound
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -31,12 +31,9 @@ def verify_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(digest.hex(), digest_hex)
 
 
-class CustomerNotFound(DomainError):
-    status = 404
-    title = "Not Found"
-
+class CustomerNotFound(NotFound):
     def __init__(self, customer_id: str) -> None:
-        super().__init__("The requested customer could not be found", meta={"id": customer_id})
+        super().__init__("The requested customer could not be found", customer_id)
 
 
 class Customer(Aggregate):

@@ -10,15 +10,12 @@ from services.cart.domain.events import CART_EVENTS, ProductDefined, ProductDele
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import ProductPrice
 from shared.domain.aggregate import Aggregate
-from shared.domain.errors import DomainError
+from shared.domain.errors import NotFound
 
 
-class ProductNotFound(DomainError):
-    status = 404
-    title = "Not Found"
-
+class ProductNotFound(NotFound):
     def __init__(self, product_id: str) -> None:
-        super().__init__("The requested product could not be found", meta={"id": product_id})
+        super().__init__("The requested product could not be found", product_id)
 
 
 class Product(Aggregate):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.domain.errors import DomainError
+from shared.domain.errors import DomainError, NotFound
 
 
 class InsufficientStock(DomainError):
@@ -15,12 +15,9 @@ class InsufficientStock(DomainError):
         )
 
 
-class StockNotFound(DomainError):
-    status = 404
-    title = "Not Found"
-
+class StockNotFound(NotFound):
     def __init__(self, product_id: str) -> None:
-        super().__init__("The resource could not be found", meta={"id": product_id})
+        super().__init__("The resource could not be found", product_id)
 
 
 class InvalidQuantity(DomainError):

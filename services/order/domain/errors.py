@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from shared.domain.errors import DomainError
+from shared.domain.errors import DomainError, NotFound
 
 
-class OrderNotFound(DomainError):
+class OrderNotFound(NotFound):
     """No order with this id (yet: a consumer treats it as a fact that arrived early)."""
 
-    status = 404
-    title = "Not Found"
-
     def __init__(self, order_id: str) -> None:
-        super().__init__("No order found with the given id", meta={"id": order_id})
+        super().__init__("No order found with the given id", order_id)
         self.order_id = order_id
 
 

@@ -5,24 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from shared.contracts.values import StockLine
-from shared.domain.errors import DomainError
+from shared.domain.errors import DomainError, NotFound
 
 
-class OrderNotFound(DomainError):
-    status = 404
-    title = "Not Found"
-
+class OrderNotFound(NotFound):
     def __init__(self, order_id: str) -> None:
-        super().__init__("No order found with the given id", meta={"id": order_id})
+        super().__init__("No order found with the given id", order_id)
         self.order_id = order_id
 
 
-class TransactionNotFound(DomainError):
-    status = 404
-    title = "Not Found"
-
+class TransactionNotFound(NotFound):
     def __init__(self, transaction_id: str) -> None:
-        super().__init__("No transaction found with the given id", meta={"id": transaction_id})
+        super().__init__("No transaction found with the given id", transaction_id)
 
 
 class OrderAlreadyPaid(DomainError):
