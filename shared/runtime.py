@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -84,6 +84,14 @@ class ServiceRuntime:
                 self.spawn(consumer.sweep_parked(), f"parked sweep {consumer.name}")
             await self.broker.start()
         log.info("%s runtime started", self.name)
+
+    async def database_ready(self) -> None:
+        """Readiness: the service's database answers (raises otherwise)."""
+        await self.database.pool.fetchval("SELECT 1")
+
+    def readiness_checks(self) -> dict[str, Callable[[], Awaitable[None]]]:
+        """What `/ready` checks for every service."""
+        return {"database": self.database_ready}
 
     def topics(self) -> list[str]:
         """Every topic this service reads or writes, dead letters included."""

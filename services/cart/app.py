@@ -41,14 +41,11 @@ def create_cart_app(settings: CartSettings | None = None) -> FastAPI:
     settings = settings or CartSettings()
     runtime = build_runtime(settings)
 
-    async def database_ready() -> None:
-        await runtime.database.pool.fetchval("SELECT 1")
-
     app = create_app(
         settings,
         title="Cart service",
         lifespan=runtime_lifespan(runtime),
-        checks={"database": database_ready},
+        checks=runtime.readiness_checks(),
     )
     app.include_router(token_router)
     for module in (carts, checkout, products, promotions, customers):

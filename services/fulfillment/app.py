@@ -35,10 +35,7 @@ def create_fulfillment_app(settings: FulfillmentSettings | None = None) -> FastA
     settings = settings or FulfillmentSettings()
     runtime = build_runtime(settings)
 
-    async def database_ready() -> None:
-        await runtime.database.pool.fetchval("SELECT 1")
-
     lifespan = runtime_lifespan(runtime)
     return create_app(
-        settings, title="Fulfilment service", lifespan=lifespan, checks={"database": database_ready}
+        settings, title="Fulfilment service", lifespan=lifespan, checks=runtime.readiness_checks()
     )

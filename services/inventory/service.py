@@ -78,11 +78,8 @@ def create_inventory_app(settings: InventorySettings | None = None) -> FastAPI:
             start_reservation_sweep(runtime, settings)
             yield
 
-    async def database_ready() -> None:
-        await runtime.database.pool.fetchval("SELECT 1")
-
     app = create_app(
-        settings, title="Inventory service", lifespan=lifespan, checks={"database": database_ready}
+        settings, title="Inventory service", lifespan=lifespan, checks=runtime.readiness_checks()
     )
     app.include_router(token_router)
     app.include_router(inventories.router)

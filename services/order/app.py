@@ -15,11 +15,8 @@ def create_order_app(settings: OrderSettings | None = None) -> FastAPI:
     settings = settings or OrderSettings()
     runtime = build_runtime(settings)
 
-    async def database_ready() -> None:
-        await runtime.database.pool.fetchval("SELECT 1")
-
     lifespan = runtime_lifespan(runtime)
-    app = create_app(settings, title="Order service", lifespan=lifespan, checks={"database": database_ready})
+    app = create_app(settings, title="Order service", lifespan=lifespan, checks=runtime.readiness_checks())
     app.include_router(token_router)
     app.include_router(orders.router)
     return app

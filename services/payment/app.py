@@ -109,12 +109,7 @@ def create_payment_app(settings: PaymentSettings | None = None) -> FastAPI:
                     if isinstance(gateway, StripeGateway):
                         await gateway.close()
 
-    async def database_ready() -> None:
-        await runtime.database.pool.fetchval("SELECT 1")
-
-    app = create_app(
-        settings, title="Payment service", lifespan=lifespan, checks={"database": database_ready}
-    )
+    app = create_app(settings, title="Payment service", lifespan=lifespan, checks=runtime.readiness_checks())
     app.state.payments = context
     app.state.stripe_webhook_secret = settings.stripe_webhook_secret.get_secret_value()
     app.include_router(token_router)

@@ -8,11 +8,14 @@ for a consumer to deduplicate (`event_id`), order (`aggregate_version`), trace
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from shared.contracts.integration_event import IntegrationEvent
 
 
 def utc_now() -> datetime:
@@ -35,6 +38,31 @@ class Envelope(BaseModel):
     causation_id: str | None = Field(default=None, max_length=200)
     producer: str = Field(min_length=1, max_length=200)
     data: dict[str, Any]
+
+    @classmethod
+    def of(
+        cls,
+        event: IntegrationEvent,
+        *,
+        aggregate_id: str,
+        producer: str,
+        correlation_id: str,
+        causation_id: str | None = None,
+        aggregate_version: int = 0,
+        aggregate_type: str | None = None,
+    ) -> Envelope:
+        """Wrap an integration event for publishing (its type, version and data come from it)."""
+        return cls(
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            aggregate_type=aggregate_type or event.aggregate_type,
+            aggregate_id=aggregate_id,
+            aggregate_version=aggregate_version,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            producer=producer,
+            data=event.model_dump(mode="json"),
+        )
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.model_dump(mode="json"))

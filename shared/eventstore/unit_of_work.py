@@ -84,16 +84,14 @@ class UnitOfWork:
         aggregate_type: str | None = None,
     ) -> Envelope:
         """Queue an integration event for Kafka, keyed by `key` (the order id in an order's life)."""
-        envelope = Envelope(
-            event_type=event.event_type,
-            schema_version=event.schema_version,
-            aggregate_type=aggregate_type or event.aggregate_type,
+        envelope = Envelope.of(
+            event,
             aggregate_id=aggregate_id,
             aggregate_version=aggregate_version,
+            aggregate_type=aggregate_type,
             correlation_id=current_correlation_id(),
             causation_id=current_causation_id(),
             producer=self._producer,
-            data=event.model_dump(mode="json"),
         )
         self._outgoing.append((key, envelope))
         return envelope

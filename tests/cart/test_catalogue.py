@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from uuid import uuid4
 
-from shared.contracts.envelope import Envelope
 from shared.contracts.events import ProductPublished
 from tests.cart.conftest import create_product, new_cart
-from tests.support.kafka import publish, wait_for_envelope
+from tests.support.kafka import publish_event, wait_for_envelope
 
 
 async def test_an_admin_product_is_published_for_other_services(
@@ -35,17 +34,7 @@ async def test_a_product_published_by_another_catalogue_can_be_added_to_a_cart(
         name="Imported lamp",
         price=[{"amount": 7000, "currency": "USD", "includes_tax": False}],
     )
-    envelope = Envelope(
-        event_type="ProductPublished",
-        schema_version=1,
-        aggregate_type="product",
-        aggregate_id=product_id,
-        aggregate_version=1,
-        correlation_id="pim-sync",
-        producer="pim",
-        data=event.model_dump(mode="json"),
-    )
-    await publish(kafka_bootstrap_servers, f"{topic_prefix}ProductPublished", envelope, product_id)
+    await publish_event(kafka_bootstrap_servers, topic_prefix, event, product_id, "pim")
     ref = new_cart()
     for _ in range(200):
         response = await shopper.post(

@@ -5,12 +5,10 @@ custom items (implicit tokens only), a promotion code, checkout as a guest and a
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
-from shared.contracts.envelope import Envelope
 from shared.contracts.events import StockLevelChanged
 from tests.cart.conftest import ADDRESS, create_product, create_promotion, new_cart
-from tests.support.kafka import publish, wait_for_envelope
+from tests.support.kafka import publish_event, wait_for_envelope
 
 
 async def test_adding_a_product_creates_the_cart_and_managing_it_works(shopper, admin):
@@ -261,18 +259,7 @@ async def test_stock_managed_products_are_checked_against_published_availability
     assert no_stock.status_code == 400 and no_stock.json()["errors"][0]["title"] == "Insufficient stock"
 
     level = StockLevelChanged(product_id=product["id"], total=3, allocated=0, available=3, version=1)
-    envelope = Envelope(
-        event_type="StockLevelChanged",
-        schema_version=1,
-        aggregate_type="stock",
-        aggregate_id=product["id"],
-        aggregate_version=1,
-        correlation_id="test",
-        producer="inventory",
-        occurred_at=datetime.now(UTC),
-        data=level.model_dump(mode="json"),
-    )
-    await publish(kafka_bootstrap_servers, f"{topic_prefix}StockLevelChanged", envelope, product["id"])
+    await publish_event(kafka_bootstrap_servers, topic_prefix, level, product["id"], "inventory")
     for _ in range(100):
         response = await shopper.post(
             f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 3}}

@@ -12,11 +12,10 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from shared.contracts.envelope import Envelope
 from shared.contracts.events import ProductPublished
 from tests.cart.conftest import ADDRESS, create_product
 from tests.e2e.test_shipping import FULFIL, pay_in_full, wait_for_payment
-from tests.support.kafka import publish
+from tests.support.kafka import publish_event
 from tests.support.services import REPO, authenticated_client
 
 
@@ -154,17 +153,7 @@ async def test_a_dead_letter_is_listed_with_its_reason_and_retried_once_the_caus
         name="Clashing import",
         price=[{"amount": 900, "currency": "USD", "includes_tax": False}],
     )
-    envelope = Envelope(
-        event_type="ProductPublished",
-        schema_version=1,
-        aggregate_type="product",
-        aggregate_id=product_id,
-        aggregate_version=1,
-        correlation_id="pim",
-        producer="pim",
-        data=clash.model_dump(mode="json"),
-    )
-    await publish(kafka_bootstrap_servers, f"{topic_prefix}ProductPublished", envelope, product_id)
+    await publish_event(kafka_bootstrap_servers, topic_prefix, clash, product_id, "pim")
 
     ref = None
     for _ in range(100):

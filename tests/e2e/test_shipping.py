@@ -12,7 +12,7 @@ import pytest
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import PaymentCaptured
 from tests.cart.conftest import ADDRESS, create_product
-from tests.support.kafka import publish, wait_for_envelope
+from tests.support.kafka import publish_event, wait_for_envelope
 from tests.support.services import authenticated_client
 
 
@@ -57,17 +57,7 @@ async def pay_in_full(order: dict, kafka: str, prefix: str) -> None:
         gateway="manual",
         amount={"amount": total["amount"], "currency": total["currency"]},
     )
-    envelope = Envelope(
-        event_type="PaymentCaptured",
-        schema_version=1,
-        aggregate_type="transaction",
-        aggregate_id=fact.transaction_id,
-        aggregate_version=1,
-        correlation_id="test",
-        producer="payment",
-        data=fact.model_dump(mode="json"),
-    )
-    await publish(kafka, f"{prefix}PaymentCaptured", envelope, order["id"])
+    await publish_event(kafka, prefix, fact, order["id"], "payment")
 
 
 async def wait_for_payment(order_admin, order_id: str, payment: str) -> dict:

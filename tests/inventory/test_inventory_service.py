@@ -11,10 +11,9 @@ from uuid import uuid4
 import pytest
 
 from shared.contracts import events as contracts
-from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.values import Address, Customer, Money, OrderLine, StockLine, Totals
-from tests.support.kafka import publish, wait_for_envelope
+from tests.support.kafka import publish_event, wait_for_envelope
 from tests.support.services import authenticated_client, start_service
 
 ADDRESS = Address(first_name="A", last_name="B", line_1="1", postcode="P", country="GB")
@@ -34,21 +33,8 @@ async def inventory(postgres, kafka, prefix, work: Path, policy: str):
     return await start_service("services.inventory", env, work)
 
 
-def envelope(event: IntegrationEvent, key: str, producer: str) -> Envelope:
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=1,
-        aggregate_type="order",
-        aggregate_id=key,
-        aggregate_version=1,
-        correlation_id="test",
-        producer=producer,
-        data=event.model_dump(mode="json"),
-    )
-
-
 async def send(kafka: str, prefix: str, event: IntegrationEvent, key: str, producer: str = "test") -> None:
-    await publish(kafka, f"{prefix}{event.event_type}", envelope(event, key, producer), key)
+    await publish_event(kafka, prefix, event, key, producer)
 
 
 async def level(admin, product: str, expected: tuple[int, int, int]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared.contracts.envelope import Envelope
+from shared.contracts.integration_event import IntegrationEvent
 
 
 async def wait_for_envelope(
@@ -45,3 +46,12 @@ async def publish(bootstrap_servers: str, topic: str, envelope: Envelope, key: s
         )
     finally:
         await producer.stop()
+
+
+async def publish_event(
+    bootstrap_servers: str, prefix: str, event: IntegrationEvent, key: str, producer: str = "test"
+) -> Envelope:
+    """Play another service (or an outside system): publish `event` to its topic, keyed by `key`."""
+    envelope = Envelope.of(event, aggregate_id=key, producer=producer, correlation_id=f"test-{producer}")
+    await publish(bootstrap_servers, f"{prefix}{event.event_type}", envelope, key)
+    return envelope

@@ -9,6 +9,7 @@ from services.inventory.domain.errors import StockNotFound
 from services.inventory.domain.stock import Stock, Transaction
 from services.inventory.projections.stock import StockProjection
 from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.projections.listing import page_of_ids
 
 _LISTING = StockProjection().schema
 
@@ -41,12 +42,6 @@ async def get_transaction(uow: UnitOfWork, product_id: str, transaction_id: str)
 
 async def list_stock(database: Database, limit: int, offset: int) -> tuple[list[str], int]:
     """A page of managed products (oldest stock first) and how many there are."""
-    pool = database.pool
-    total = await pool.fetchval(f'SELECT count(*) FROM "{_LISTING}".stock WHERE tracked')  # noqa: S608
-    rows = await pool.fetch(
-        f'SELECT product_id FROM "{_LISTING}".stock WHERE tracked'  # noqa: S608
-        " ORDER BY created_at, product_id LIMIT $1 OFFSET $2",
-        limit,
-        offset,
+    return await page_of_ids(
+        database.pool, f'"{_LISTING}".stock', "product_id", limit, offset, where="tracked"
     )
-    return [row["product_id"] for row in rows], int(total)

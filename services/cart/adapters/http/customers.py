@@ -19,6 +19,7 @@ from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.paging import page_meta, paging
 from shared.http.responses import JsonResponse
+from shared.projections.listing import page_of_ids
 from shared.service import database_of
 
 router = APIRouter(tags=["customers"])
@@ -78,11 +79,7 @@ async def get_customer(customer_id: str, request: Request, principal: AnyToken) 
 @router.get("/v2/customers")
 async def list_customers(request: Request, _: AdminToken) -> dict[str, Any]:
     limit, offset = paging(request)
-    pool = database_of(request).pool
-    total = await pool.fetchval("SELECT count(*) FROM proj_customers.customers")
-    rows = await pool.fetch(
-        "SELECT id FROM proj_customers.customers ORDER BY created_at, id LIMIT $1 OFFSET $2", limit, offset
-    )
+    ids, total = await page_of_ids(database_of(request).pool, "proj_customers.customers", "id", limit, offset)
     async with database_of(request).unit_of_work() as uow:
-        documents = [customer_document(await uow.load(Customer, row["id"])) for row in rows]
-    return {"data": documents, **page_meta(request, limit, offset, int(total))}
+        documents = [customer_document(await uow.load(Customer, row_id)) for row_id in ids]
+    return {"data": documents, **page_meta(request, limit, offset, total)}

@@ -20,6 +20,7 @@ from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.paging import page_meta, paging
 from shared.http.responses import JsonResponse
+from shared.projections.listing import page_of_ids
 from shared.service import base_url, database_of
 
 router = APIRouter(tags=["products"])
@@ -90,15 +91,11 @@ async def remove_product(product_id: str, request: Request, _: AdminToken) -> Re
 @router.get("/v2/products")
 async def list_products(request: Request, _: AnyToken) -> dict[str, Any]:
     limit, offset = paging(request)
-    pool = database_of(request).pool
-    total = await pool.fetchval("SELECT count(*) FROM proj_catalogue.products")
-    rows = await pool.fetch(
-        "SELECT id FROM proj_catalogue.products ORDER BY created_at, id LIMIT $1 OFFSET $2", limit, offset
-    )
+    ids, total = await page_of_ids(database_of(request).pool, "proj_catalogue.products", "id", limit, offset)
     documents = []
     async with database_of(request).unit_of_work() as uow:
-        for row in rows:
-            product = await uow.load(Product, row["id"])
+        for product_id in ids:
+            product = await uow.load(Product, product_id)
             if product.live:
                 documents.append(product_document(product, base_url(request)))
-    return {"data": documents, **page_meta(request, limit, offset, int(total))}
+    return {"data": documents, **page_meta(request, limit, offset, total)}

@@ -19,6 +19,7 @@ from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.paging import page_meta, paging
 from shared.http.responses import JsonResponse
+from shared.projections.listing import page_of_ids
 from shared.service import database_of
 
 router = APIRouter(tags=["promotions"])
@@ -111,14 +112,12 @@ async def get_promotion(promotion_id: str, request: Request, _: AdminToken) -> d
 @router.get("/v2/promotions")
 async def list_promotions(request: Request, _: AdminToken) -> dict[str, Any]:
     limit, offset = paging(request)
-    pool = database_of(request).pool
-    total = await pool.fetchval("SELECT count(*) FROM proj_promotions.promotions")
-    rows = await pool.fetch(
-        "SELECT id FROM proj_promotions.promotions ORDER BY created_at, id LIMIT $1 OFFSET $2", limit, offset
+    ids, total = await page_of_ids(
+        database_of(request).pool, "proj_promotions.promotions", "id", limit, offset
     )
     async with database_of(request).unit_of_work() as uow:
-        documents = [promotion_document(await commands.load_live(uow, row["id"])) for row in rows]
-    return {"data": documents, **page_meta(request, limit, offset, int(total))}
+        documents = [promotion_document(await commands.load_live(uow, row_id)) for row_id in ids]
+    return {"data": documents, **page_meta(request, limit, offset, total)}
 
 
 @router.delete("/v2/promotions/{promotion_id}", status_code=204)
