@@ -17,7 +17,7 @@ from services.cart.domain.errors import (
 )
 from services.cart.domain.events import CartCheckedOut, CartItemAdded, CartItemQuantityChanged, TaxLine
 from services.cart.domain.pricing import PricedLineInput, PromotionTerms, price_cart
-from shared.contracts.values import Address, Customer, Totals
+from shared.contracts.values import Address, Customer, ProductPrice, Totals
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 SHOE = ProductSnapshot("p-shoe", "shoe", "Shoe", "shoe", "", "live", True, {"USD": (5000, False)})
@@ -137,7 +137,11 @@ def test_history_replays_to_the_same_state() -> None:
                     "ref",
                     [
                         CartItemAdded(
-                            item_id="i", type="cart_item", quantity=1, unit_amount=1, currency="USD", at=NOW
+                            item_id="i",
+                            type="cart_item",
+                            quantity=1,
+                            unit_price=ProductPrice(amount=1, currency="USD"),
+                            at=NOW,
                         )
                     ],
                 ).lines.values()

@@ -39,7 +39,7 @@ from services.cart.domain.events import (
 )
 from services.cart.domain.pricing import PricedLineInput
 from shared.contracts.registry import EventRegistry, VersionedEvent
-from shared.contracts.values import Address, Customer, Totals
+from shared.contracts.values import Address, Customer, ProductPrice, Totals
 from shared.domain.aggregate import Aggregate
 
 MAX_UNIQUE_ITEMS = 100
@@ -174,9 +174,7 @@ class Cart(Aggregate):
                 name=product.name,
                 description=product.description,
                 quantity=quantity,
-                unit_amount=amount,
-                currency=currency,
-                includes_tax=includes_tax,
+                unit_price=ProductPrice(amount=amount, currency=currency, includes_tax=includes_tax),
                 manage_stock=product.manage_stock,
                 custom_inputs=inputs,
                 at=now,
@@ -211,9 +209,9 @@ class Cart(Aggregate):
                 name=name,
                 description=description,
                 quantity=quantity,
-                unit_amount=amount,
-                currency=self.currency or currency,
-                includes_tax=includes_tax,
+                unit_price=ProductPrice(
+                    amount=amount, currency=self.currency or currency, includes_tax=includes_tax
+                ),
                 at=now,
             )
         )
@@ -350,14 +348,15 @@ class Cart(Aggregate):
             case CartRenamed(name=name, description=description):
                 self.name, self.description = name, description
             case CartItemAdded():
-                self.currency = self.currency or event.currency
+                price = event.unit_price
+                self.currency = self.currency or price.currency
                 self.lines[event.item_id] = CartLine(
                     id=event.item_id,
                     type=event.type,
                     quantity=event.quantity,
-                    unit_amount=event.unit_amount,
-                    currency=event.currency,
-                    includes_tax=event.includes_tax,
+                    unit_amount=price.amount,
+                    currency=price.currency,
+                    includes_tax=price.includes_tax,
                     product_id=event.product_id,
                     sku=event.sku,
                     slug=event.slug,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import Address, Customer, ProductPrice, Totals
@@ -40,7 +40,14 @@ class CartRenamed(VersionedEvent):
 
 @CART_EVENTS.register
 class CartItemAdded(VersionedEvent):
-    """A product (`cart_item`) or a free-form `custom_item` line joined the cart."""
+    """A product (`cart_item`) or a free-form `custom_item` line joined the cart.
+
+    v2 keeps the line's unit price as one value (amount, currency, includes_tax), the shape of
+    `ProductPrice` everywhere else, instead of v1's three loose fields; v1 events stay in every
+    store and are upcast on read (`_unit_price_in_one_value`).
+    """
+
+    schema_version: ClassVar[int] = 2
 
     item_id: str
     type: str  # cart_item | custom_item
@@ -50,12 +57,21 @@ class CartItemAdded(VersionedEvent):
     name: str = ""
     description: str = ""
     quantity: int
-    unit_amount: int
-    currency: str
-    includes_tax: bool = False
+    unit_price: ProductPrice
     manage_stock: bool = False
     custom_inputs: dict[str, Any] = {}
     at: datetime
+
+
+@CART_EVENTS.upcaster("CartItemAdded", from_version=1)
+def _unit_price_in_one_value(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: `unit_amount`, `currency`, `includes_tax` become `unit_price`."""
+    data["unit_price"] = {
+        "amount": data.pop("unit_amount"),
+        "currency": data.pop("currency"),
+        "includes_tax": data.pop("includes_tax", False),
+    }
+    return data
 
 
 @CART_EVENTS.register
