@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck check run start stop status demo clean
+.PHONY: install test lint typecheck check run start stop status demo clean bench bench-replay
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared services devstack checkout_admin demo gateway
+	$(PY) -m mypy shared services devstack checkout_admin demo gateway bench
 
 check: lint typecheck
 
@@ -55,6 +55,22 @@ demo: $(STAMP)
 	else \
 		$(PY) -m demo; \
 	fi
+
+## make bench: the seed's whole checkout at rising concurrency, then a hot product, through the gateway of
+## the running stack (or of one started and stopped for it); prints a table, writes bench/results.json
+## and bench/results.png. BENCH_SECONDS (60) is how long the top step lasts; see bench/settings.py.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install -q -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) -m bench
+
+## make bench-replay: projection rebuild and topic replay speed (events/s) over a large event store.
+bench-replay: $(BENCH_STAMP)
+	$(PY) -m bench.replay
 
 clean: stop
 	rm -rf .devstack

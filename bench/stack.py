@@ -1,0 +1,50 @@
+"""The stack to measure: the running one (`make start`) if there is one, else one started for the run.
+
+Starting goes through `python -m devstack start`, exactly what `make start` does, and a stack we
+started is stopped with `python -m devstack stop` when the run ends, even when it fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+import sys
+from collections.abc import Iterator
+
+from devstack.errors import DevstackError
+from devstack.state import StackState, devstack_home, read_state
+
+log = logging.getLogger("bench")
+
+
+def running_stack() -> StackState | None:
+    """The recorded stack if every one of its processes is alive and it has a gateway."""
+    state = read_state(devstack_home())
+    if state is None or not state.apps or "EP_URL" not in state.env:
+        return None
+    return state if all(r.is_alive() for r in state.records()) else None
+
+
+def _devstack(command: str) -> None:
+    subprocess.run([sys.executable, "-m", "devstack", command], check=True, stdout=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def stack_for_bench() -> Iterator[StackState]:
+    """Yield the running stack, or start one (and stop it afterwards)."""
+    state = running_stack()
+    if state is not None:
+        log.info("using the running stack at %s", state.env["EP_URL"])
+        yield state
+        return
+    log.info("no stack is running: starting one (python -m devstack start)")
+    try:
+        _devstack("start")
+        state = running_stack()
+        if state is None:
+            raise DevstackError("python -m devstack start returned, but no running stack is recorded")
+        yield state
+    finally:
+        log.info("stopping the stack the benchmark started")
+        _devstack("stop")
