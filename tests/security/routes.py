@@ -1,0 +1,146 @@
+"""Every HTTP route of every service, read from the FastAPI apps themselves, and who may call it.
+
+The expected class of each route is written down here from DESIGN.md and ep-api.md, not derived
+from the code under test; a route the table does not know fails the matrix, so a new route cannot
+ship without someone deciding who may call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+
+from services.cart.app import create_cart_app
+from services.fulfillment.app import create_fulfillment_app
+from services.inventory.service import create_inventory_app
+from services.order.app import create_order_app
+from services.payment.app import create_payment_app
+
+
+class Access(Enum):
+    PUBLIC = "public"  # no token: probes, the token endpoint, Stripe's signed webhooks
+    SHOPPER = "shopper"  # any valid access token, implicit or client credentials
+    CUSTOMER = "customer"  # admins; shoppers only with their X-Moltin-Customer-Token
+    ADMIN = "admin"  # client-credentials tokens only
+
+
+APPS: dict[str, Callable[[], FastAPI]] = {
+    "cart": create_cart_app,
+    "order": create_order_app,
+    "payment": create_payment_app,
+    "inventory": create_inventory_app,
+    "fulfillment": create_fulfillment_app,
+}
+
+# Operational endpoints every service has; the gateway routes none of them to the public.
+_OPERATIONAL = {
+    ("GET", "/health"): Access.PUBLIC,
+    ("GET", "/ready"): Access.PUBLIC,
+    ("GET", "/metrics"): Access.PUBLIC,
+    ("GET", "/openapi.json"): Access.PUBLIC,
+    ("HEAD", "/openapi.json"): Access.PUBLIC,
+}
+_TOKEN_ENDPOINT = {("POST", "/oauth/access_token"): Access.PUBLIC}
+
+EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
+    "cart": {
+        **_OPERATIONAL,
+        **_TOKEN_ENDPOINT,
+        ("POST", "/v2/carts"): Access.SHOPPER,
+        ("GET", "/v2/carts/{ref}"): Access.SHOPPER,
+        ("PUT", "/v2/carts/{ref}"): Access.SHOPPER,
+        ("DELETE", "/v2/carts/{ref}"): Access.SHOPPER,
+        ("GET", "/v2/carts/{ref}/items"): Access.SHOPPER,
+        ("POST", "/v2/carts/{ref}/items"): Access.SHOPPER,  # custom items too (implicit tokens)
+        ("PUT", "/v2/carts/{ref}/items"): Access.SHOPPER,
+        ("DELETE", "/v2/carts/{ref}/items"): Access.SHOPPER,
+        ("PUT", "/v2/carts/{ref}/items/{item_id}"): Access.SHOPPER,
+        ("DELETE", "/v2/carts/{ref}/items/{item_id}"): Access.SHOPPER,
+        ("DELETE", "/v2/carts/{ref}/discounts/{code}"): Access.SHOPPER,
+        ("POST", "/v2/carts/{ref}/items/{item_id}/taxes"): Access.ADMIN,  # ep-api §13: tax items
+        ("DELETE", "/v2/carts/{ref}/items/{item_id}/taxes/{tax_id}"): Access.ADMIN,
+        ("POST", "/v2/carts/{ref}/checkout"): Access.SHOPPER,
+        ("GET", "/v2/products"): Access.SHOPPER,
+        ("GET", "/v2/products/{product_id}"): Access.SHOPPER,
+        ("POST", "/v2/products"): Access.ADMIN,
+        ("PUT", "/v2/products/{product_id}"): Access.ADMIN,
+        ("DELETE", "/v2/products/{product_id}"): Access.ADMIN,
+        ("GET", "/v2/promotions"): Access.ADMIN,  # promotions CRUD: client credentials
+        ("POST", "/v2/promotions"): Access.ADMIN,
+        ("GET", "/v2/promotions/{promotion_id}"): Access.ADMIN,
+        ("PUT", "/v2/promotions/{promotion_id}"): Access.ADMIN,
+        ("DELETE", "/v2/promotions/{promotion_id}"): Access.ADMIN,
+        ("GET", "/v2/promotions/{promotion_id}/codes"): Access.ADMIN,
+        ("POST", "/v2/promotions/{promotion_id}/codes"): Access.ADMIN,
+        ("DELETE", "/v2/promotions/{promotion_id}/codes/{code_id}"): Access.ADMIN,
+        ("POST", "/v2/customers"): Access.SHOPPER,
+        ("POST", "/v2/customers/tokens"): Access.SHOPPER,
+        ("GET", "/v2/customers"): Access.ADMIN,
+        ("GET", "/v2/customers/{customer_id}"): Access.CUSTOMER,
+    },
+    "order": {
+        **_OPERATIONAL,
+        **_TOKEN_ENDPOINT,
+        ("GET", "/v2/orders"): Access.CUSTOMER,
+        ("GET", "/v2/orders/{order_id}"): Access.SHOPPER,  # a registered customer's: see test_ownership
+        ("GET", "/v2/orders/{order_id}/items"): Access.SHOPPER,
+        ("PUT", "/v2/orders/{order_id}"): Access.ADMIN,  # cancel, flag fulfilled
+    },
+    "payment": {
+        **_OPERATIONAL,
+        **_TOKEN_ENDPOINT,
+        ("POST", "/v2/orders/{order_id}/payments"): Access.SHOPPER,
+        ("GET", "/v2/orders/{order_id}/transactions"): Access.SHOPPER,
+        ("GET", "/v2/orders/{order_id}/transactions/{transaction_id}"): Access.SHOPPER,
+        ("POST", "/v2/orders/{order_id}/transactions/{transaction_id}/confirm"): Access.SHOPPER,
+        ("POST", "/v2/orders/{order_id}/transactions/{transaction_id}/capture"): Access.ADMIN,
+        ("POST", "/v2/orders/{order_id}/transactions/{transaction_id}/refund"): Access.ADMIN,
+        ("POST", "/v2/orders/{order_id}/transactions/{transaction_id}/cancel"): Access.ADMIN,
+        ("POST", "/v2/webhooks/stripe"): Access.PUBLIC,  # authenticated by Stripe-Signature instead
+    },
+    "inventory": {
+        **_OPERATIONAL,
+        **_TOKEN_ENDPOINT,
+        ("GET", "/v2/inventories"): Access.SHOPPER,
+        ("POST", "/v2/inventories/multiple"): Access.SHOPPER,  # a read of several products
+        ("GET", "/v2/inventories/{product_id}"): Access.SHOPPER,
+        ("POST", "/v2/inventories/{product_id}"): Access.ADMIN,  # stock writes: client credentials
+        ("DELETE", "/v2/inventories/{product_id}"): Access.ADMIN,
+        ("POST", "/v2/inventories/{product_id}/transactions"): Access.ADMIN,
+        ("GET", "/v2/inventories/{product_id}/transactions"): Access.SHOPPER,
+        ("GET", "/v2/inventories/{product_id}/transactions/{transaction_id}"): Access.SHOPPER,
+    },
+    "fulfillment": {**_OPERATIONAL},
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    service: str
+    method: str
+    path: str  # the template, e.g. /v2/orders/{order_id}
+
+    @property
+    def id(self) -> str:
+        return f"{self.service}:{self.method} {self.path}"
+
+
+def routes_of(service: str) -> list[Route]:
+    """Every (method, path) the service's app answers, nested routers included."""
+    app = APPS[service]()
+    found = set()
+    for route in iter_route_contexts(app.routes):
+        path = route.path
+        if not isinstance(path, str):
+            continue
+        for method in route.methods or ():
+            found.add(Route(service, method, path))
+    return sorted(found, key=lambda r: (r.path, r.method))
+
+
+def all_routes() -> list[Route]:
+    return [route for service in APPS for route in routes_of(service)]

@@ -1,0 +1,74 @@
+"""Registered customers and their checkouts, through the services' HTTP APIs as a storefront would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+from tests.cart.conftest import ADDRESS
+from tests.security.conftest import client
+from tests.support.services import RunningService
+
+
+@dataclass(frozen=True)
+class RegisteredCustomer:
+    id: str
+    email: str
+    token: str  # X-Moltin-Customer-Token
+
+
+async def register_customer(cart: RunningService, shopper_token: str) -> RegisteredCustomer:
+    email = f"shopper.{uuid4().hex[:10]}@example.com"
+    password = uuid4().hex
+    async with client(cart, shopper_token) as http:
+        created = await http.post(
+            "/v2/customers",
+            json={"data": {"type": "customer", "name": "Leslie Knope", "email": email, "password": password}},
+        )
+        assert created.status_code == 201, created.text
+        issued = await http.post(
+            "/v2/customers/tokens",
+            json={"data": {"type": "token", "email": email, "password": password}},
+        )
+        assert issued.status_code == 200, issued.text
+    return RegisteredCustomer(created.json()["data"]["id"], email, issued.json()["data"]["token"])
+
+
+async def create_product(cart: RunningService, admin_token: str, amount: int = 2500) -> dict[str, Any]:
+    sku = f"sec-{uuid4().hex[:10]}"
+    async with client(cart, admin_token) as http:
+        response = await http.post(
+            "/v2/products",
+            json={
+                "data": {
+                    "type": "product",
+                    "name": f"Product {sku}",
+                    "sku": sku,
+                    "price": [{"amount": amount, "currency": "USD", "includes_tax": False}],
+                }
+            },
+        )
+    assert response.status_code == 201, response.text
+    product: dict[str, Any] = response.json()["data"]
+    return product
+
+
+async def check_out(
+    cart: RunningService, shopper_token: str, product_id: str, customer: dict[str, str]
+) -> dict[str, Any]:
+    """A one-item cart checked out as `customer` ({"id"} or {"name", "email"}); the new order."""
+    ref = uuid4().hex
+    async with client(cart, shopper_token) as http:
+        added = await http.post(
+            f"/v2/carts/{ref}/items",
+            json={"data": {"type": "cart_item", "id": product_id, "quantity": 1}},
+        )
+        assert added.status_code == 201, added.text
+        placed = await http.post(
+            f"/v2/carts/{ref}/checkout",
+            json={"data": {"customer": customer, "billing_address": ADDRESS, "shipping_address": ADDRESS}},
+        )
+    assert placed.status_code == 201, placed.text
+    order: dict[str, Any] = placed.json()["data"]
+    return order
