@@ -19,10 +19,16 @@ def reliable_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProd
     )
 
 
+def bootstrap_list(bootstrap_servers: str) -> list[str]:
+    """`host:port,host:port` as a list: FastStream takes a plain string for ONE host, so a cluster's
+    comma-separated list must be split (aiokafka's own clients split it themselves)."""
+    return [server.strip() for server in bootstrap_servers.split(",") if server.strip()]
+
+
 def service_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
     """The FastStream broker a service subscribes with (and publishes dead letters through)."""
     return KafkaBroker(
-        bootstrap_servers,
+        bootstrap_list(bootstrap_servers),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
