@@ -24,6 +24,7 @@ from shared.auth.dependencies import (
     require_token,
     settings_of,
 )
+from shared.auth.ownership import may_access_order
 from shared.auth.routes import token_router
 from shared.auth.tokens import GrantType, IssuedToken, Principal, issue_token, verify_token
 
@@ -40,6 +41,7 @@ __all__ = [
     "bearer_token",
     "issue_customer_token",
     "issue_token",
+    "may_access_order",
     "optional_customer",
     "require_admin",
     "require_customer",

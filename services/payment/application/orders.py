@@ -22,9 +22,15 @@ def stock_lines(checkout: CartCheckedOut) -> list[StockLine]:
 
 
 async def open_order(uow: UnitOfWork, checkout: CartCheckedOut) -> None:
-    """`CartCheckedOut`: the order's total and currency are fixed here, never by a client."""
+    """`CartCheckedOut`: the order's total, currency and owner are fixed here, never by a client."""
     order = await uow.load(PayableOrder, checkout.order_id)
-    order.open(checkout.totals.with_tax, checkout.totals.currency, stock_lines(checkout), utc_now())
+    order.open(
+        checkout.totals.with_tax,
+        checkout.totals.currency,
+        stock_lines(checkout),
+        utc_now(),
+        customer_id=checkout.customer.id,
+    )
 
 
 async def note_cancelled(uow: UnitOfWork, order_id: str, reason: str) -> None:

@@ -21,11 +21,14 @@ PAYMENT_EVENTS = EventRegistry("payment service")
 
 @PAYMENT_EVENTS.register
 class OrderOpened(VersionedEvent):
-    """A checkout made this order payable: its total and the stock-managed lines to allocate."""
+    """A checkout made this order payable: its total, the stock-managed lines to allocate, and
+    the registered customer it belongs to (None for a guest, and in events recorded before
+    ownership was kept, which therefore stay reachable by id as guests' orders are)."""
 
     total: int
     currency: str
     stock_lines: list[StockLine] = []
+    customer_id: str | None = None
     at: datetime
 
 

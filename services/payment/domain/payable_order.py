@@ -40,6 +40,7 @@ class PayableOrder(Aggregate):
         self.opened = False
         self.total = 0
         self.currency = ""
+        self.customer_id: str | None = None  # the registered customer's; None for a guest
         self.stock_lines: list[StockLine] = []
         self.cancelled = False
         self.reservations: dict[str, int] = {}  # transaction id -> amount it holds
@@ -47,11 +48,23 @@ class PayableOrder(Aggregate):
 
     # -- commands -------------------------------------------------------------------------
 
-    def open(self, total: int, currency: str, stock_lines: list[StockLine], at: datetime) -> bool:
+    def open(
+        self,
+        total: int,
+        currency: str,
+        stock_lines: list[StockLine],
+        at: datetime,
+        *,
+        customer_id: str | None = None,
+    ) -> bool:
         """From the checkout snapshot; a repeated checkout changes nothing."""
         if self.opened:
             return False
-        self._record(OrderOpened(total=total, currency=currency, stock_lines=stock_lines, at=at))
+        self._record(
+            OrderOpened(
+                total=total, currency=currency, stock_lines=stock_lines, customer_id=customer_id, at=at
+            )
+        )
         return True
 
     def note_cancelled(self, reason: str, at: datetime) -> bool:
@@ -100,9 +113,10 @@ class PayableOrder(Aggregate):
 
     def apply(self, event: VersionedEvent) -> None:
         match event:
-            case OrderOpened(total=total, currency=currency, stock_lines=lines):
+            case OrderOpened(total=total, currency=currency, stock_lines=lines, customer_id=customer_id):
                 self.opened = True
                 self.total, self.currency, self.stock_lines = total, currency, list(lines)
+                self.customer_id = customer_id
             case OrderCancellationNoted():
                 self.cancelled = True
             case AmountReserved(transaction_id=txn, amount=amount):

@@ -18,7 +18,7 @@ from services.order.application.reading import OrderView, get_order_soon, view_o
 from services.order.application.shipping import request_fulfilment
 from services.order.domain.errors import OrderNotFound
 from services.order.projections.listing import OrderQuery, items_of_orders, list_orders
-from shared.auth import AdminToken, AnyToken, Principal, optional_customer
+from shared.auth import AdminToken, AnyToken, Principal, may_access_order, optional_customer
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
@@ -29,10 +29,7 @@ router = APIRouter(tags=["orders"])
 
 
 def _check_owner(view: OrderView, principal: Principal, request: Request) -> None:
-    if principal.is_admin or view.snapshot.customer.id is None:
-        return
-    customer = optional_customer(request)
-    if customer is None or customer.customer_id != view.snapshot.customer.id:
+    if not may_access_order(principal, view.snapshot.customer.id, request):
         raise OrderNotFound(view.snapshot.order_id)  # do not reveal that someone else's order exists
 
 

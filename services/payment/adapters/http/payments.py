@@ -1,6 +1,7 @@
 """`POST /v2/orders/{order_id}/payments`: pay for an order with `manual` or `stripe_payment_intents`.
 
-Shopper (implicit) and admin tokens may pay. Answers 200 with the transaction, as Elastic Path
+Shopper (implicit) and admin tokens may pay; a registered customer's order only with that
+customer's `X-Moltin-Customer-Token` (`ownership`). Answers 200 with the transaction, as Elastic Path
 documents it; a refused payment answers Elastic Path's error (422 insufficient stock, 400
 "Payment gateway processing failed") and the failed transaction stays readable.
 """
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Request
 
 from services.payment.adapters.http.context import payments_of
 from services.payment.adapters.http.documents import transaction_document
+from services.payment.adapters.http.ownership import accessible_order
 from services.payment.adapters.http.requests import PaymentBody
 from services.payment.application.paying import Pay, pay
 from shared.auth import AnyToken
@@ -23,12 +25,13 @@ router = APIRouter(tags=["payments"])
 
 
 @router.post("/v2/orders/{order_id}/payments")
-async def create_payment(order_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+async def create_payment(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     body = validate(PaymentBody, await read_data(request))
     if body.gateway == "stripe_payment_intents" and not body.payment:
         raise BadRequest(
             "payment (the Stripe PaymentMethod id) is required", title="required", source="data.payment"
         )
+    await accessible_order(request, order_id, principal)
     meta = body.paymentmethod_meta
     command = Pay(
         order_id=order_id,

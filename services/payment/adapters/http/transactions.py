@@ -1,5 +1,6 @@
-"""`/v2/orders/{order_id}/transactions`: read them (any token), confirm one (any token), and the
-admin's capture, refund and cancel (client-credentials tokens only, as Elastic Path requires)."""
+"""`/v2/orders/{order_id}/transactions`: read them and confirm one (any token, but a registered
+customer's order only with that customer's token: `ownership`), and the admin's capture, refund
+and cancel (client-credentials tokens only, as Elastic Path requires)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Request
 
 from services.payment.adapters.http.context import payments_of
 from services.payment.adapters.http.documents import transaction_document
+from services.payment.adapters.http.ownership import accessible_order
 from services.payment.adapters.http.requests import CancelBody, CaptureBody, RefundBody
 from services.payment.application.cancelling import cancel
 from services.payment.application.capturing import capture
@@ -23,7 +25,8 @@ BASE = "/v2/orders/{order_id}/transactions"
 
 
 @router.get(BASE)
-async def list_transactions(order_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+async def list_transactions(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
+    await accessible_order(request, order_id, principal)
     payments = payments_of(request)
     found = await order_transactions(payments.database, order_id, wait=payments.order_wait)
     return {"data": [transaction_document(txn) for txn in found]}
@@ -31,8 +34,9 @@ async def list_transactions(order_id: str, request: Request, _: AnyToken) -> dic
 
 @router.get(BASE + "/{transaction_id}")
 async def get_transaction(
-    order_id: str, transaction_id: str, request: Request, _: AnyToken
+    order_id: str, transaction_id: str, request: Request, principal: AnyToken
 ) -> dict[str, Any]:
+    await accessible_order(request, order_id, principal)
     payments = payments_of(request)
     txn = await order_transaction(payments.database, order_id, transaction_id, wait=payments.order_wait)
     return {"data": transaction_document(txn)}
@@ -40,9 +44,10 @@ async def get_transaction(
 
 @router.post(BASE + "/{transaction_id}/confirm")
 async def confirm_transaction(
-    order_id: str, transaction_id: str, request: Request, _: AnyToken
+    order_id: str, transaction_id: str, request: Request, principal: AnyToken
 ) -> dict[str, Any]:
     """The body is not read: `Orders.Confirm(o, t, {options})` sends invalid JSON (ep-api.md 1.7)."""
+    await accessible_order(request, order_id, principal)
     return {"data": transaction_document(await confirm(payments_of(request), order_id, transaction_id))}
 
 
