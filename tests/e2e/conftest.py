@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 
+from tests.e2e.shop import api_clients
 from tests.support.services import RunningService, start_service
 
 
@@ -64,3 +65,12 @@ payment_service = service_fixture(
     STRIPE_API_BASE="@localstripe",
     STRIPE_WEBHOOK_SECRET="whsec_e2e",
 )
+
+
+@pytest.fixture(scope="module")
+async def api(cart_service, order_service, payment_service, inventory_service, fulfillment_service):
+    """Clients for every role against the five running services (see `tests.e2e.shop`)."""
+    clients = await api_clients(cart_service, order_service, payment_service, inventory_service)
+    yield clients
+    for client in clients.values():
+        await client.aclose()

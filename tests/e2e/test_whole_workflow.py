@@ -4,75 +4,7 @@ a payment the stock cannot cover is refused and charges nothing; cancelling rele
 
 from __future__ import annotations
 
-import asyncio
-from uuid import uuid4
-
-import pytest
-
-from tests.cart.conftest import ADDRESS, create_product
-from tests.support.services import authenticated_client
-
-
-@pytest.fixture(scope="module")
-async def api(cart_service, order_service, payment_service, inventory_service, fulfillment_service):
-    clients = {
-        "cart_admin": await authenticated_client(cart_service.url, admin=True),
-        "shopper": await authenticated_client(cart_service.url, admin=False),
-        "orders": await authenticated_client(order_service.url, admin=True),
-        "pay_shopper": await authenticated_client(payment_service.url, admin=False),
-        "pay_admin": await authenticated_client(payment_service.url, admin=True),
-        "stock": await authenticated_client(inventory_service.url, admin=True),
-    }
-    yield clients
-    for client in clients.values():
-        await client.aclose()
-
-
-async def eventually(read, check, what: str, tries: int = 150):
-    value = None
-    for _ in range(tries):
-        value = await read()
-        if check(value):
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{what}: last seen {value}")
-
-
-async def stock(api, product_id: str) -> tuple[int, int, int]:
-    body = (await api["stock"].get(f"/v2/inventories/{product_id}")).json()["data"]
-    return body["total"], body["allocated"], body["available"]
-
-
-async def order_state(api, order_id: str) -> tuple[str, str, str]:
-    body = (await api["orders"].get(f"/v2/orders/{order_id}")).json()["data"]
-    return body["status"], body["payment"], body["shipping"]
-
-
-async def managed_product(api, quantity: int) -> dict:
-    product = await create_product(api["cart_admin"], amount=5000, manage_stock=True)
-    created = await api["stock"].post(
-        f"/v2/inventories/{product['id']}", json={"data": {"quantity": quantity}}
-    )
-    assert created.status_code == 201, created.text
-    return product
-
-
-async def checkout(api, product: dict, quantity: int) -> dict:
-    ref = uuid4().hex
-    await eventually(
-        lambda: api["shopper"].post(
-            f"/v2/carts/{ref}/items",
-            json={"data": {"type": "cart_item", "id": product["id"], "quantity": quantity}},
-        ),
-        lambda r: r.status_code == 201,
-        "availability reached the cart",
-    )
-    response = await api["shopper"].post(
-        f"/v2/carts/{ref}/checkout",
-        json={"data": {"customer": {"name": "Ron", "email": "ron@example.com"}, "billing_address": ADDRESS}},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["data"]
+from tests.e2e.shop import checkout, eventually, managed_product, order_state, stock
 
 
 async def test_the_documented_flow_on_a_stock_of_ten(api):
