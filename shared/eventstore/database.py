@@ -29,9 +29,31 @@ async def _init_connection(conn: Connection) -> None:
     await conn.set_type_codec("json", encoder=_encode_json, decoder=orjson.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
-    """A pool whose connections speak JSON with orjson."""
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+class _StatelessConnection(asyncpg.Connection):
+    """A pooled connection that never keeps session state (no SET, LISTEN, session advisory lock or
+    cursor outside a transaction), so handing it back needs no reset query: one round trip less for
+    every unit of work, projection step and read (the benchmark's profile showed it at ~5 %).
+    asyncpg still rolls back a transaction left open."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, session_state: bool = False
+) -> Pool:
+    """A pool whose connections speak JSON with orjson.
+
+    ``session_state=True`` for a pool whose users hold session state (the payment service's session
+    advisory locks): its connections are reset on release, releasing whatever a holder left behind.
+    """
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        connection_class=asyncpg.Connection if session_state else _StatelessConnection,
+    )
     assert pool is not None
     return pool
 

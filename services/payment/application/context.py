@@ -30,7 +30,9 @@ class Payments:
     _sessions: asyncpg.Pool | None = field(default=None, init=False)
 
     async def open(self) -> None:
-        self._sessions = await create_pool(self.database.dsn, min_size=1, max_size=self.session_pool_size)
+        self._sessions = await create_pool(
+            self.database.dsn, min_size=1, max_size=self.session_pool_size, session_state=True
+        )
 
     async def close(self) -> None:
         if self._sessions is not None:
