@@ -10,17 +10,35 @@ import hmac
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 
 from shared.auth.dependencies import settings_of
 from shared.auth.tokens import GRANT_TYPES, GrantType, issue_token
 from shared.http.body import read_json_body
 from shared.http.errors import BadRequest, Unauthorized
+from shared.http.openapi import documented
 from shared.http.responses import JsonResponse
 from shared.settings import ServiceSettings
 
 TOKEN_PATH = "/oauth/access_token"
 # RFC 6749 §5.1: token responses must not be cached.
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class TokenRequest(BaseModel):
+    """What the endpoint reads (form-encoded, or the same fields as JSON); only documented here."""
+
+    grant_type: GrantType
+    client_id: str
+    client_secret: str | None = None
+
+
+class AccessToken(BaseModel):
+    access_token: str
+    token_type: str
+    expires_in: int
+    expires: int
+    identifier: GrantType
 
 
 async def _fields(request: Request) -> dict[str, str]:
@@ -70,7 +88,18 @@ def token_router(settings: ServiceSettings | None = None) -> APIRouter:
     """The token endpoint, issuing with `settings`; without them, with the app's (`app.state`)."""
     router = APIRouter(tags=["authentication"])
 
-    @router.post(TOKEN_PATH)
+    @router.post(
+        TOKEN_PATH,
+        **documented(
+            body=TokenRequest,
+            in_data_member=False,
+            media_types=("application/x-www-form-urlencoded", "application/json"),
+            auth="none",
+            answers="A Bearer token: implicit for shoppers, client_credentials for admins",
+            document=AccessToken,
+            invalid="grant_type or client_id is missing or unknown, or client_secret is missing",
+        ),
+    )
     async def access_token(request: Request) -> JsonResponse:
         effective = settings or settings_of(request)
         fields = await _fields(request)

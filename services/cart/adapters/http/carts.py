@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from services.cart.adapters.http.documents import cart_answer, cart_reference, items_answer, request_currency
 from services.cart.adapters.http.requests import (
@@ -26,13 +27,32 @@ from shared.contracts.envelope import utc_now
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, read_json_body, validate
 from shared.http.errors import ApiError
+from shared.http.openapi import documented, header_parameter, query_parameter
 from shared.http.responses import JsonResponse
 from shared.service import database_of
 
 router = APIRouter(tags=["carts"])
 
+NO_CART = "The reference is not a valid cart reference, or the item does not exist"
+INCLUDE_ITEMS = query_parameter("include", "`items` to include the cart's items", {"type": "string"})
+CURRENCY = header_parameter(
+    "X-MOLTIN-CURRENCY", "Three-letter currency of the prices (USD when absent)", {"type": "string"}
+)
+NewItem = CartItemRequest | CustomItemRequest | PromotionItemRequest
+"""One item to add; `type` says which (custom items need an implicit token)."""
 
-@router.post("/v2/carts", status_code=201)
+
+class AddItemsOptions(BaseModel):
+    add_all_or_nothing: bool = Field(default=False, description="Bulk: add every item or none")
+
+
+class DoubleWrappedItems(BaseModel):
+    """The SDK's bulk add sends `{"data": {"data": [...]}}`."""
+
+    data: Annotated[list[NewItem], Field(min_length=1, max_length=100)]
+
+
+@router.post("/v2/carts", **documented(status=201, body=CartRequest, answers="The new cart"))
 async def create_cart(request: Request, _: AnyToken) -> JsonResponse:
     body = validate(CartRequest, await read_data(request))
     cart_id = cart_reference(body.id) if body.id else uuid4().hex
@@ -44,14 +64,17 @@ async def create_cart(request: Request, _: AnyToken) -> JsonResponse:
     return JsonResponse(await database_of(request).run(command), status_code=201)
 
 
-@router.get("/v2/carts/{ref}")
+@router.get(
+    "/v2/carts/{ref}",
+    **documented(answers="The cart (empty when nothing was added yet)", parameters=[INCLUDE_ITEMS]),
+)
 async def get_cart(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
     """An unknown reference is an empty cart, as in Elastic Path; nothing is created by reading."""
     async with database_of(request).unit_of_work() as uow:
         return await cart_answer(uow, await uow.load(Cart, cart_reference(ref)), request)
 
 
-@router.put("/v2/carts/{ref}")
+@router.put("/v2/carts/{ref}", **documented(body=CartRequest, answers="The cart", not_found=NO_CART))
 async def update_cart(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
     body = validate(CartRequest, await read_data(request))
 
@@ -64,13 +87,13 @@ async def update_cart(ref: str, request: Request, _: AnyToken) -> dict[str, Any]
     return result
 
 
-@router.delete("/v2/carts/{ref}", status_code=204)
+@router.delete("/v2/carts/{ref}", **documented(status=204, answers="Deleted", not_found=NO_CART))
 async def delete_cart(ref: str, request: Request, _: AnyToken) -> Response:
     await database_of(request).run(lambda uow: commands.delete_cart(uow, cart_reference(ref)))
     return Response(status_code=204)
 
 
-@router.get("/v2/carts/{ref}/items")
+@router.get("/v2/carts/{ref}/items", **documented(answers="The cart's items"))
 async def get_items(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
     async with database_of(request).unit_of_work() as uow:
         return await items_answer(uow, await uow.load(Cart, cart_reference(ref)), request)
@@ -93,7 +116,20 @@ def _items_payload(body: Any) -> tuple[list[Any], bool]:
     raise ApiError(400, "type", "data must be an item object or a non-empty list of them", source="data")
 
 
-@router.post("/v2/carts/{ref}/items", status_code=201)
+@router.post(
+    "/v2/carts/{ref}/items",
+    **documented(
+        status=201,
+        body=NewItem,
+        body_alternatives=[Annotated[list[NewItem], Field(min_length=1, max_length=100)], DoubleWrappedItems],
+        options=AddItemsOptions,
+        body_description="One item, or up to 100 (bulk; failures listed in `errors` unless all or nothing)",
+        parameters=[CURRENCY],
+        answers="The cart's items",
+        not_found="The product, its price in the currency, or the promotion code does not exist",
+        unprocessable="Not enough stock",
+    ),
+)
 async def add_items(ref: str, request: Request, principal: AnyToken) -> JsonResponse:
     cart_id = cart_reference(ref)
     items, all_or_nothing = _items_payload(await read_json_body(request))
@@ -183,7 +219,15 @@ async def _add(uow: UnitOfWork, cart_id: str, item: Any, currency: str, customer
         await commands.apply_promotion(uow, commands.ApplyPromotion(cart_id, item.code, customer_id))
 
 
-@router.put("/v2/carts/{ref}/items/{item_id}")
+@router.put(
+    "/v2/carts/{ref}/items/{item_id}",
+    **documented(
+        body=UpdateItemRequest,
+        answers="The cart's items",
+        not_found=NO_CART,
+        unprocessable="Not enough stock",
+    ),
+)
 async def update_item(ref: str, item_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
     body = validate(UpdateItemRequest, await read_data(request))
 
@@ -195,7 +239,16 @@ async def update_item(ref: str, item_id: str, request: Request, _: AnyToken) -> 
     return result
 
 
-@router.put("/v2/carts/{ref}/items")
+@router.put(
+    "/v2/carts/{ref}/items",
+    **documented(
+        body=Annotated[list[UpdateItemRequest], Field(min_length=1)],
+        body_description="Every item with its `id` and new `quantity`",
+        answers="The cart's items",
+        not_found=NO_CART,
+        unprocessable="Not enough stock",
+    ),
+)
 async def update_items(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
     data = await read_data(request)
     if not isinstance(data, list) or not data:
@@ -215,7 +268,7 @@ async def update_items(ref: str, request: Request, _: AnyToken) -> dict[str, Any
     return result
 
 
-@router.delete("/v2/carts/{ref}/items/{item_id}")
+@router.delete("/v2/carts/{ref}/items/{item_id}", **documented(answers="The cart's items", not_found=NO_CART))
 async def remove_item(ref: str, item_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
     async def command(uow: UnitOfWork) -> dict[str, Any]:
         cart = await commands.remove_item(uow, cart_reference(ref), item_id)
@@ -225,19 +278,25 @@ async def remove_item(ref: str, item_id: str, request: Request, _: AnyToken) -> 
     return result
 
 
-@router.delete("/v2/carts/{ref}/items", status_code=204)
+@router.delete("/v2/carts/{ref}/items", **documented(status=204, answers="Emptied"))
 async def remove_all_items(ref: str, request: Request, _: AnyToken) -> Response:
     await database_of(request).run(lambda uow: commands.clear_items(uow, cart_reference(ref)))
     return Response(status_code=204)
 
 
-@router.delete("/v2/carts/{ref}/discounts/{code}", status_code=204)
+@router.delete(
+    "/v2/carts/{ref}/discounts/{code}",
+    **documented(status=204, answers="Removed", not_found="The code is not applied to the cart"),
+)
 async def remove_promotion(ref: str, code: str, request: Request, _: AnyToken) -> Response:
     await database_of(request).run(lambda uow: commands.remove_promotion(uow, cart_reference(ref), code))
     return Response(status_code=204)
 
 
-@router.post("/v2/carts/{ref}/items/{item_id}/taxes", status_code=201)
+@router.post(
+    "/v2/carts/{ref}/items/{item_id}/taxes",
+    **documented(status=201, body=TaxItemRequest, auth="admin", answers="The tax item", not_found=NO_CART),
+)
 async def add_tax(ref: str, item_id: str, request: Request, _: AdminToken) -> JsonResponse:
     body = validate(TaxItemRequest, await read_data(request))
     try:
@@ -259,7 +318,10 @@ async def add_tax(ref: str, item_id: str, request: Request, _: AdminToken) -> Js
     return JsonResponse({"data": document}, status_code=201)
 
 
-@router.delete("/v2/carts/{ref}/items/{item_id}/taxes/{tax_id}", status_code=204)
+@router.delete(
+    "/v2/carts/{ref}/items/{item_id}/taxes/{tax_id}",
+    **documented(status=204, auth="admin", answers="Removed", not_found="No such cart, item or tax item"),
+)
 async def remove_tax(ref: str, item_id: str, tax_id: str, request: Request, _: AdminToken) -> Response:
     await database_of(request).run(lambda uow: commands.remove_tax(uow, cart_reference(ref), item_id, tax_id))
     return Response(status_code=204)

@@ -18,6 +18,7 @@ from shared.ep.orders import order_document, order_items
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
+from shared.http.openapi import documented
 from shared.http.responses import JsonResponse
 from shared.service import database_of
 
@@ -63,7 +64,18 @@ def _command(ref: str, body: CheckoutRequest) -> CheckOut:
     return CheckOut(customer_name=customer.name, customer_email=customer.email, **common)  # type: ignore[arg-type]
 
 
-@router.post("/v2/carts/{ref}/checkout", status_code=201)
+@router.post(
+    "/v2/carts/{ref}/checkout",
+    **documented(
+        status=201,
+        body=CheckoutRequest,
+        body_description="A guest (`customer.name`, `.email`) or a registered customer (`customer.id`)",
+        answers="The incomplete order, with its items in `included`",
+        not_found="The cart or the customer does not exist",
+        conflict="This cart, unchanged, was checked out already (the order's id in `meta.order_id`)",
+        unprocessable="The cart is empty, or stock is short",
+    ),
+)
 async def checkout(ref: str, request: Request, _: AnyToken) -> JsonResponse:
     data = await read_data(request)
     if isinstance(data, dict) and isinstance(data.get("customer"), dict):

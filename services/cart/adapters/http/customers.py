@@ -17,6 +17,7 @@ from shared.auth.dependencies import settings_of
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
+from shared.http.openapi import PAGE_PARAMETERS, documented
 from shared.http.paging import page_meta, paging
 from shared.http.responses import JsonResponse
 from shared.projections.listing import page_of_ids
@@ -25,7 +26,12 @@ from shared.service import database_of
 router = APIRouter(tags=["customers"])
 
 
-@router.post("/v2/customers", status_code=201)
+@router.post(
+    "/v2/customers",
+    **documented(
+        status=201, body=CustomerRequest, answers="The customer", conflict="The email is registered already"
+    ),
+)
 async def create_customer(request: Request, _: AnyToken) -> JsonResponse:
     body = validate(CustomerRequest, await read_data(request))
     if not is_valid_email(body.email):
@@ -41,7 +47,10 @@ async def create_customer(request: Request, _: AnyToken) -> JsonResponse:
     return JsonResponse(await database_of(request).run(command), status_code=201)
 
 
-@router.post("/v2/customers/tokens")
+@router.post(
+    "/v2/customers/tokens",
+    **documented(body=CustomerTokenRequest, answers="A customer token (send it as X-Moltin-Customer-Token)"),
+)
 async def customer_token(request: Request, _: AnyToken) -> dict[str, Any]:
     body = validate(CustomerTokenRequest, await read_data(request))
     async with database_of(request).unit_of_work() as uow:
@@ -58,7 +67,10 @@ async def customer_token(request: Request, _: AnyToken) -> dict[str, Any]:
     }
 
 
-@router.get("/v2/customers/{customer_id}")
+@router.get(
+    "/v2/customers/{customer_id}",
+    **documented(answers="The customer", not_found="No such customer (or not the caller's)"),
+)
 async def get_customer(customer_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     customer_token_holder = optional_customer(request)
     if not principal.is_admin and (
@@ -76,7 +88,9 @@ async def get_customer(customer_id: str, request: Request, principal: AnyToken) 
     return {"data": customer_document(customer)}
 
 
-@router.get("/v2/customers")
+@router.get(
+    "/v2/customers", **documented(auth="admin", answers="A page of customers", parameters=PAGE_PARAMETERS)
+)
 async def list_customers(request: Request, _: AdminToken) -> dict[str, Any]:
     limit, offset = paging(request)
     ids, total = await page_of_ids(database_of(request).pool, "proj_customers.customers", "id", limit, offset)

@@ -18,6 +18,7 @@ from shared.contracts.envelope import utc_now
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
+from shared.http.openapi import PAGE_PARAMETERS, documented
 from shared.http.paging import page_meta, paging
 from shared.http.responses import JsonResponse
 from shared.projections.listing import page_of_ids
@@ -47,7 +48,12 @@ def _product_id(value: str) -> str:
         raise ApiError(404, "Not Found", "The requested product could not be found") from None
 
 
-@router.post("/v2/products", status_code=201)
+@router.post(
+    "/v2/products",
+    **documented(
+        status=201, body=ProductRequest, auth="admin", answers="The product, published as ProductPublished"
+    ),
+)
 async def create_product(request: Request, _: AdminToken) -> JsonResponse:
     body = validate(ProductRequest, await read_data(request))
     product_id = _product_id(body.id) if body.id else str(uuid4())
@@ -59,7 +65,10 @@ async def create_product(request: Request, _: AdminToken) -> JsonResponse:
     return JsonResponse(await database_of(request).run(command), status_code=201)
 
 
-@router.put("/v2/products/{product_id}")
+@router.put(
+    "/v2/products/{product_id}",
+    **documented(body=ProductRequest, auth="admin", answers="The product", not_found="No such product"),
+)
 async def update_product(product_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
     body = validate(ProductRequest, await read_data(request))
     pid = _product_id(product_id)
@@ -72,7 +81,7 @@ async def update_product(product_id: str, request: Request, _: AdminToken) -> di
     return result
 
 
-@router.get("/v2/products/{product_id}")
+@router.get("/v2/products/{product_id}", **documented(answers="The product", not_found="No such product"))
 async def get_product(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
     async with database_of(request).unit_of_work() as uow:
         product = await uow.load(Product, _product_id(product_id))
@@ -81,14 +90,17 @@ async def get_product(product_id: str, request: Request, _: AnyToken) -> dict[st
         return {"data": product_document(product, base_url(request))}
 
 
-@router.delete("/v2/products/{product_id}", status_code=204)
+@router.delete(
+    "/v2/products/{product_id}",
+    **documented(status=204, auth="admin", answers="Deleted", not_found="No such product"),
+)
 async def remove_product(product_id: str, request: Request, _: AdminToken) -> Response:
     pid = _product_id(product_id)
     await database_of(request).run(lambda uow: delete_product(uow, pid))
     return Response(status_code=204)
 
 
-@router.get("/v2/products")
+@router.get("/v2/products", **documented(answers="A page of products", parameters=PAGE_PARAMETERS))
 async def list_products(request: Request, _: AnyToken) -> dict[str, Any]:
     limit, offset = paging(request)
     ids, total = await page_of_ids(database_of(request).pool, "proj_catalogue.products", "id", limit, offset)

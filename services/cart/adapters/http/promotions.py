@@ -17,6 +17,7 @@ from shared.contracts.envelope import utc_now
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
+from shared.http.openapi import PAGE_PARAMETERS, documented
 from shared.http.paging import page_meta, paging
 from shared.http.responses import JsonResponse
 from shared.projections.listing import page_of_ids
@@ -77,7 +78,9 @@ def _definition(body: PromotionRequest) -> PromotionDefined:
     )
 
 
-@router.post("/v2/promotions", status_code=201)
+@router.post(
+    "/v2/promotions", **documented(status=201, body=PromotionRequest, auth="admin", answers="The promotion")
+)
 async def create_promotion(request: Request, _: AdminToken) -> JsonResponse:
     definition = _definition(validate(PromotionRequest, await read_data(request)))
     promotion_id = str(uuid4())
@@ -89,7 +92,10 @@ async def create_promotion(request: Request, _: AdminToken) -> JsonResponse:
     return JsonResponse(await database_of(request).run(command), status_code=201)
 
 
-@router.put("/v2/promotions/{promotion_id}")
+@router.put(
+    "/v2/promotions/{promotion_id}",
+    **documented(body=PromotionRequest, auth="admin", answers="The promotion", not_found="No such promotion"),
+)
 async def update_promotion(promotion_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
     definition = _definition(validate(PromotionRequest, await read_data(request)))
     pid = _promotion_id(promotion_id)
@@ -102,14 +108,19 @@ async def update_promotion(promotion_id: str, request: Request, _: AdminToken) -
     return result
 
 
-@router.get("/v2/promotions/{promotion_id}")
+@router.get(
+    "/v2/promotions/{promotion_id}",
+    **documented(auth="admin", answers="The promotion", not_found="No such promotion"),
+)
 async def get_promotion(promotion_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
     async with database_of(request).unit_of_work() as uow:
         promotion = await commands.load_live(uow, _promotion_id(promotion_id))
         return {"data": promotion_document(promotion)}
 
 
-@router.get("/v2/promotions")
+@router.get(
+    "/v2/promotions", **documented(auth="admin", answers="A page of promotions", parameters=PAGE_PARAMETERS)
+)
 async def list_promotions(request: Request, _: AdminToken) -> dict[str, Any]:
     limit, offset = paging(request)
     ids, total = await page_of_ids(
@@ -120,14 +131,27 @@ async def list_promotions(request: Request, _: AdminToken) -> dict[str, Any]:
     return {"data": documents, **page_meta(request, limit, offset, total)}
 
 
-@router.delete("/v2/promotions/{promotion_id}", status_code=204)
+@router.delete(
+    "/v2/promotions/{promotion_id}",
+    **documented(status=204, auth="admin", answers="Deleted", not_found="No such promotion"),
+)
 async def delete_promotion(promotion_id: str, request: Request, _: AdminToken) -> Response:
     pid = _promotion_id(promotion_id)
     await database_of(request).run(lambda uow: commands.delete_promotion(uow, pid))
     return Response(status_code=204)
 
 
-@router.post("/v2/promotions/{promotion_id}/codes", status_code=201)
+@router.post(
+    "/v2/promotions/{promotion_id}/codes",
+    **documented(
+        status=201,
+        body=PromotionCodesRequest,
+        auth="admin",
+        answers="The codes added",
+        not_found="No such promotion",
+        conflict="A code exists already",
+    ),
+)
 async def add_codes(promotion_id: str, request: Request, _: AdminToken) -> JsonResponse:
     body = validate(PromotionCodesRequest, await read_data(request))
     pid = _promotion_id(promotion_id)
@@ -140,14 +164,20 @@ async def add_codes(promotion_id: str, request: Request, _: AdminToken) -> JsonR
     return JsonResponse(await database_of(request).run(command), status_code=201)
 
 
-@router.get("/v2/promotions/{promotion_id}/codes")
+@router.get(
+    "/v2/promotions/{promotion_id}/codes",
+    **documented(auth="admin", answers="The promotion's codes", not_found="No such promotion"),
+)
 async def list_codes(promotion_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
     async with database_of(request).unit_of_work() as uow:
         promotion = await commands.load_live(uow, _promotion_id(promotion_id))
         return {"data": [code_document(c) for c in promotion.codes.values()]}
 
 
-@router.delete("/v2/promotions/{promotion_id}/codes/{code_id}", status_code=204)
+@router.delete(
+    "/v2/promotions/{promotion_id}/codes/{code_id}",
+    **documented(status=204, auth="admin", answers="Deleted", not_found="No such promotion or code"),
+)
 async def delete_code(promotion_id: str, code_id: str, request: Request, _: AdminToken) -> Response:
     pid = _promotion_id(promotion_id)
     await database_of(request).run(lambda uow: commands.delete_code(uow, pid, code_id))

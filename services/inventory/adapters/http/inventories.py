@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -15,6 +15,7 @@ from shared.auth import AdminToken, AnyToken
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
+from shared.http.openapi import PAGE_PARAMETERS, documented
 from shared.http.paging import page_meta, paging
 from shared.http.responses import JsonResponse
 from shared.service import database_of
@@ -32,6 +33,15 @@ class TransactionRequest(BaseModel):
     type: Literal["stock-transaction"] = "stock-transaction"
     action: Literal["increment", "decrement", "allocate", "deallocate"]
     quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
+
+
+class ProductRef(BaseModel):
+    """`POST /v2/inventories/multiple` names products by id (ids that are not UUIDs are skipped)."""
+
+    id: str
+
+
+NO_STOCK = "No stock is kept for this product (or its id is not a UUID)"
 
 
 def _iso(value: Any) -> str | None:
@@ -74,7 +84,7 @@ def _product_id(value: str) -> str:
     return product_id
 
 
-@router.get("/v2/inventories")
+@router.get("/v2/inventories", **documented(answers="A page of stock", parameters=PAGE_PARAMETERS))
 async def list_stock(request: Request, _: AnyToken) -> dict[str, Any]:
     limit, offset = paging(request)
     database = database_of(request)
@@ -84,7 +94,13 @@ async def list_stock(request: Request, _: AnyToken) -> dict[str, Any]:
     return {"data": documents, **page_meta(request, limit, offset, total)}
 
 
-@router.post("/v2/inventories/multiple")
+@router.post(
+    "/v2/inventories/multiple",
+    **documented(
+        body=Annotated[list[ProductRef], Field(max_length=100)],
+        answers="The stock of those products that have stock",
+    ),
+)
 async def multiple(request: Request, _: AnyToken) -> dict[str, Any]:
     data = await read_data(request)
     if not isinstance(data, list) or not all(
@@ -98,13 +114,22 @@ async def multiple(request: Request, _: AnyToken) -> dict[str, Any]:
         return {"data": [stock_document(s) for s in await reading.get_many(uow, product_ids)]}
 
 
-@router.get("/v2/inventories/{product_id}")
+@router.get("/v2/inventories/{product_id}", **documented(answers="The stock", not_found=NO_STOCK))
 async def get_stock(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
     async with database_of(request).unit_of_work() as uow:
         return {"data": stock_document(await reading.get_stock(uow, _product_id(product_id)))}
 
 
-@router.post("/v2/inventories/{product_id}", status_code=201)
+@router.post(
+    "/v2/inventories/{product_id}",
+    **documented(
+        status=201,
+        body=StockRequest,
+        auth="admin",
+        answers="The stock, set to `quantity` (created or reset)",
+        not_found="The product id is not a UUID",
+    ),
+)
 async def create_stock(product_id: str, request: Request, _: AdminToken) -> JsonResponse:
     body = validate(StockRequest, await read_data(request))
     pid = _product_id(product_id)
@@ -115,14 +140,26 @@ async def create_stock(product_id: str, request: Request, _: AdminToken) -> Json
     return JsonResponse(await database_of(request).run(command), status_code=201)
 
 
-@router.delete("/v2/inventories/{product_id}", status_code=204)
+@router.delete(
+    "/v2/inventories/{product_id}",
+    **documented(status=204, auth="admin", answers="Deleted", not_found=NO_STOCK),
+)
 async def delete_stock(product_id: str, request: Request, _: AdminToken) -> Response:
     pid = _product_id(product_id)
     await database_of(request).run(lambda uow: stock_admin.delete_stock(uow, pid))
     return Response(status_code=204)
 
 
-@router.post("/v2/inventories/{product_id}/transactions")
+@router.post(
+    "/v2/inventories/{product_id}/transactions",
+    **documented(
+        body=TransactionRequest,
+        auth="admin",
+        answers="The stock transaction",
+        not_found=NO_STOCK,
+        unprocessable="The stock cannot move so (more than is available or allocated)",
+    ),
+)
 async def create_transaction(product_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
     body = validate(TransactionRequest, await read_data(request))
     pid = _product_id(product_id)
@@ -135,14 +172,20 @@ async def create_transaction(product_id: str, request: Request, _: AdminToken) -
     return result
 
 
-@router.get("/v2/inventories/{product_id}/transactions")
+@router.get(
+    "/v2/inventories/{product_id}/transactions",
+    **documented(answers="The product's stock transactions", not_found=NO_STOCK),
+)
 async def list_transactions(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
     async with database_of(request).unit_of_work() as uow:
         stock = await reading.get_stock(uow, _product_id(product_id))
     return {"data": [transaction_document(stock.id, t) for t in stock.transactions]}
 
 
-@router.get("/v2/inventories/{product_id}/transactions/{transaction_id}")
+@router.get(
+    "/v2/inventories/{product_id}/transactions/{transaction_id}",
+    **documented(answers="The stock transaction", not_found="No such stock or transaction"),
+)
 async def get_transaction(
     product_id: str, transaction_id: str, request: Request, _: AnyToken
 ) -> dict[str, Any]:

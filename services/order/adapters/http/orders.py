@@ -22,10 +22,17 @@ from shared.auth import AdminToken, AnyToken, Principal, may_access_order, optio
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
+from shared.http.openapi import PAGE_PARAMETERS, documented, header_parameter, query_parameter
 from shared.http.paging import page_meta, paging
 from shared.service import database_of
 
 router = APIRouter(tags=["orders"])
+
+NO_ORDER = "No such order, or not the caller's"
+INCLUDE_ITEMS = query_parameter("include", "`items` to include the orders' items")
+CUSTOMER_TOKEN = header_parameter(
+    "X-Moltin-Customer-Token", "A customer token: shoppers see only that customer's orders"
+)
 
 
 def _check_owner(view: OrderView, principal: Principal, request: Request) -> None:
@@ -43,7 +50,19 @@ async def _read(request: Request, order_id: str, principal: Principal) -> OrderV
     return view
 
 
-@router.get("/v2/orders")
+@router.get(
+    "/v2/orders",
+    **documented(
+        answers="A page of orders",
+        parameters=[
+            *PAGE_PARAMETERS,
+            query_parameter("filter", "Elastic Path filter, e.g. `eq(status,complete):eq(payment,paid)`"),
+            query_parameter("sort", "`created_at`, `-created_at` (default), ..."),
+            INCLUDE_ITEMS,
+            CUSTOMER_TOKEN,
+        ],
+    ),
+)
 async def list_all(request: Request, principal: AnyToken) -> dict[str, Any]:
     limit, offset = paging(request)
     filters = parse_filter(request.query_params.get("filter"))
@@ -63,7 +82,10 @@ async def list_all(request: Request, principal: AnyToken) -> dict[str, Any]:
     return answer
 
 
-@router.get("/v2/orders/{order_id}")
+@router.get(
+    "/v2/orders/{order_id}",
+    **documented(answers="The order", parameters=[INCLUDE_ITEMS, CUSTOMER_TOKEN], not_found=NO_ORDER),
+)
 async def get_one(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     view = await _read(request, order_id, principal)
     answer: dict[str, Any] = {"data": view.document()}
@@ -72,13 +94,26 @@ async def get_one(order_id: str, request: Request, principal: AnyToken) -> dict[
     return answer
 
 
-@router.get("/v2/orders/{order_id}/items")
+@router.get(
+    "/v2/orders/{order_id}/items",
+    **documented(answers="The order's items", parameters=[CUSTOMER_TOKEN], not_found=NO_ORDER),
+)
 async def get_items(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     view = await _read(request, order_id, principal)
     return {"data": view.items()}
 
 
-@router.put("/v2/orders/{order_id}")
+@router.put(
+    "/v2/orders/{order_id}",
+    **documented(
+        body=OrderUpdate,
+        body_description="`shipping: fulfilled` (a paid order) or `status: cancelled`, not both",
+        auth="admin",
+        answers="The order",
+        not_found=NO_ORDER,
+        unprocessable="The order cannot change so (not paid, already cancelled, ...)",
+    ),
+)
 async def update(order_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
     body = validate(OrderUpdate, await read_data(request))
     await get_order_soon(database_of(request), order_id, timeout=3.0)

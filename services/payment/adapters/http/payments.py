@@ -20,11 +20,21 @@ from services.payment.application.paying import Pay, pay
 from shared.auth import AnyToken
 from shared.http.body import read_data, validate
 from shared.http.errors import BadRequest
+from shared.http.openapi import documented
 
 router = APIRouter(tags=["payments"])
 
 
-@router.post("/v2/orders/{order_id}/payments")
+@router.post(
+    "/v2/orders/{order_id}/payments",
+    **documented(
+        body=PaymentBody,
+        answers="The transaction",
+        not_found="No such order",
+        conflict="Another request is talking to the gateway about this payment",
+        unprocessable="The order is paid or cancelled, or stock is short (nothing was charged)",
+    ),
+)
 async def create_payment(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     body = validate(PaymentBody, await read_data(request))
     if body.gateway == "stripe_payment_intents" and not body.payment:

@@ -19,12 +19,16 @@ from services.payment.application.reading import order_transaction, order_transa
 from services.payment.application.refunding import refund
 from shared.auth import AdminToken, AnyToken
 from shared.http.body import read_data, validate
+from shared.http.openapi import documented
 
 router = APIRouter(tags=["transactions"])
 BASE = "/v2/orders/{order_id}/transactions"
+NO_TRANSACTION = "No such order or transaction"
+NOT_NOW = "The transaction is not in a state that allows this"
+BUSY = "Another request is talking to the gateway about this transaction"
 
 
-@router.get(BASE)
+@router.get(BASE, **documented(answers="The order's transactions", not_found="No such order"))
 async def list_transactions(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     await accessible_order(request, order_id, principal)
     payments = payments_of(request)
@@ -32,7 +36,7 @@ async def list_transactions(order_id: str, request: Request, principal: AnyToken
     return {"data": [transaction_document(txn) for txn in found]}
 
 
-@router.get(BASE + "/{transaction_id}")
+@router.get(BASE + "/{transaction_id}", **documented(answers="The transaction", not_found=NO_TRANSACTION))
 async def get_transaction(
     order_id: str, transaction_id: str, request: Request, principal: AnyToken
 ) -> dict[str, Any]:
@@ -42,7 +46,15 @@ async def get_transaction(
     return {"data": transaction_document(txn)}
 
 
-@router.post(BASE + "/{transaction_id}/confirm")
+@router.post(
+    BASE + "/{transaction_id}/confirm",
+    **documented(
+        answers="The transaction, with the gateway's outcome",
+        not_found=NO_TRANSACTION,
+        conflict=BUSY,
+        unprocessable=NOT_NOW,
+    ),
+)
 async def confirm_transaction(
     order_id: str, transaction_id: str, request: Request, principal: AnyToken
 ) -> dict[str, Any]:
@@ -51,7 +63,19 @@ async def confirm_transaction(
     return {"data": transaction_document(await confirm(payments_of(request), order_id, transaction_id))}
 
 
-@router.post(BASE + "/{transaction_id}/capture")
+@router.post(
+    BASE + "/{transaction_id}/capture",
+    **documented(
+        body=CaptureBody,
+        body_required=False,
+        body_description="Nothing (capture it all), or an `amount` to capture part",
+        auth="admin",
+        answers="The transaction",
+        not_found=NO_TRANSACTION,
+        conflict=BUSY,
+        unprocessable=NOT_NOW,
+    ),
+)
 async def capture_transaction(
     order_id: str, transaction_id: str, request: Request, _: AdminToken
 ) -> dict[str, Any]:
@@ -60,7 +84,19 @@ async def capture_transaction(
     return {"data": transaction_document(txn)}
 
 
-@router.post(BASE + "/{transaction_id}/refund")
+@router.post(
+    BASE + "/{transaction_id}/refund",
+    **documented(
+        body=RefundBody,
+        body_required=False,
+        body_description="No `amount`: mark the rest of the capture refunded, with no gateway call",
+        auth="admin",
+        answers="The transaction",
+        not_found=NO_TRANSACTION,
+        conflict=BUSY,
+        unprocessable=NOT_NOW,
+    ),
+)
 async def refund_transaction(
     order_id: str, transaction_id: str, request: Request, _: AdminToken
 ) -> dict[str, Any]:
@@ -69,7 +105,18 @@ async def refund_transaction(
     return {"data": transaction_document(txn)}
 
 
-@router.post(BASE + "/{transaction_id}/cancel")
+@router.post(
+    BASE + "/{transaction_id}/cancel",
+    **documented(
+        body=CancelBody,
+        body_required=False,
+        auth="admin",
+        answers="The transaction",
+        not_found=NO_TRANSACTION,
+        conflict=BUSY,
+        unprocessable=NOT_NOW,
+    ),
+)
 async def cancel_transaction(
     order_id: str, transaction_id: str, request: Request, _: AdminToken
 ) -> dict[str, Any]:

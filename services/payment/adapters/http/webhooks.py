@@ -12,18 +12,44 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 
 from services.payment.adapters.gateways.stripe import NAME as STRIPE
 from services.payment.adapters.gateways.stripe_webhooks import WebhookRejected, gateway_event, verified_event
 from services.payment.adapters.http.context import payments_of
 from services.payment.application.webhooks import apply_gateway_event
 from shared.http.errors import BadRequest
+from shared.http.openapi import documented, header_parameter
 
 router = APIRouter(tags=["webhooks"])
 PATH = "/v2/webhooks/stripe"
 
 
-@router.post(PATH)
+class StripeEvent(BaseModel):
+    """A Stripe event as Stripe signs it (only what this endpoint looks at; the rest is ignored)."""
+
+    id: str
+    type: str
+    data: dict[str, Any]
+
+
+class WebhookReceipt(BaseModel):
+    received: bool
+    changed: bool
+
+
+@router.post(
+    PATH,
+    **documented(
+        auth="none",
+        answers="Received (also a duplicate, or an event about a payment that is not ours)",
+        document=WebhookReceipt,
+        body=StripeEvent,
+        in_data_member=False,
+        parameters=[header_parameter("Stripe-Signature", "Stripe's signature of the raw body")],
+        invalid="The Stripe-Signature is missing or does not match the body",
+    ),
+)
 async def stripe_webhook(request: Request) -> dict[str, Any]:
     secret: str = request.app.state.stripe_webhook_secret
     payload = await request.body()
