@@ -9,7 +9,9 @@ correlation, so the logged traceback and the response both carry the id.
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from uuid import uuid4
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -19,6 +21,9 @@ from shared.http.handlers import internal_error_response
 from shared.tracing import traced
 
 HEADER = "X-Correlation-ID"
+# One access-log line per request (JSON, with the correlation id), except the probes' polling.
+access = logging.getLogger("shared.http.access")
+_QUIET = frozenset({"/health", "/ready", "/metrics"})
 # A caller's id is echoed into our logs, events and headers: accept only short, plain ids.
 _ACCEPTABLE = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
@@ -37,12 +42,13 @@ class CorrelationIdMiddleware:
             await self.app(scope, receive, send)
             return
         correlation_id = _incoming(scope) or str(uuid4())
-        started = False
+        status = 0
+        began = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = message["status"]
                 MutableHeaders(scope=message)[HEADER] = correlation_id
             await send(message)
 
@@ -51,7 +57,18 @@ class CorrelationIdMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             except Exception as exc:
-                if started:  # too late for an error document; let the server drop the connection
+                if status:  # too late for an error document; let the server drop the connection
                     raise
                 response = internal_error_response(method, path, exc)
                 await response(scope, receive, send_with_id)
+            finally:
+                if path not in _QUIET:
+                    ms = round((time.perf_counter() - began) * 1000, 1)
+                    access.info(
+                        "%s %s %s in %.1f ms",
+                        method,
+                        path,
+                        status,
+                        ms,
+                        extra={"method": method, "path": path, "status": status, "duration_ms": ms},
+                    )

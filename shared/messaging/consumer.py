@@ -219,6 +219,13 @@ class EventConsumer:
             await handler(event, envelope, uow)
         self.applied += 1
         CONSUMED.labels(self.name, "applied").inc()
+        log.info(
+            "%s applied %s %s",
+            self.name,
+            envelope.event_type,
+            envelope.event_id,
+            extra={"event_type": envelope.event_type, "event_id": str(envelope.event_id), "topic": topic},
+        )
         return True
 
     async def _dead_letter(self, message: FailedMessage, reason: str, error: BaseException | None) -> None:
