@@ -135,8 +135,12 @@ class EventConsumer:
     def topics_with_prefix(self, prefix: str) -> list[str]:
         return [topic_for(t, prefix) for t in sorted(self._handlers)]
 
-    def subscribe(self, broker: KafkaBroker, **options: Any) -> None:
-        """Create the FastStream subscriber for every handled topic (call before `broker.start()`)."""
+    def subscribe(self, broker: KafkaBroker, *, topic_prefix: str | None = None, **options: Any) -> None:
+        """Create the FastStream subscriber for every handled topic (call before `broker.start()`).
+
+        `topic_prefix` overrides the bound one (the AsyncAPI document is made without a prefix).
+        """
+        prefix = self._prefix if topic_prefix is None else topic_prefix
 
         async def on_message(body: bytes, message: KafkaMessage) -> None:
             record = message.raw_message
@@ -152,8 +156,8 @@ class EventConsumer:
             await self.process(failed)
 
         broker.subscriber(
-            *self.topics,
-            group_id=f"{self._prefix}{self.name}",
+            *self.topics_with_prefix(prefix),
+            group_id=f"{prefix}{self.name}",
             ack_policy=AckPolicy.ACK,
             auto_offset_reset="earliest",
             decoder=_raw_body,
