@@ -41,6 +41,7 @@ async def _start(
         "KAFKA_BOOTSTRAP_SERVERS": kafka,
         "TOPIC_PREFIX": prefix,
         "STRIPE_API_BASE": stripe,
+        "LOG_LEVEL": "DEBUG",  # the most a service ever logs: what the leak test scans
         **canaries.environment(),
     }
     return await start_service(f"services.{name}", env, work)
