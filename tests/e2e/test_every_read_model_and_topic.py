@@ -13,6 +13,7 @@ whole stack each time: once per inventory policy (allocate at payment, reserve a
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -104,6 +105,7 @@ async def settled(api, order_id: str, expected: tuple[str, str, str]) -> None:
 async def workload(api, inventory_policy) -> dict[str, Any]:
     """Every kind of fact the system records, through the public API as shoppers and admins."""
     reserving = inventory_policy == "reserve_on_checkout"
+    started = datetime.now(UTC).isoformat()
     code = f"SAVE{uuid4().hex[:6]}"
     await create_promotion(api["cart_admin"], code=code, amount=500)
     email = f"april.{uuid4().hex[:6]}@example.com"
@@ -187,7 +189,7 @@ async def workload(api, inventory_policy) -> dict[str, Any]:
     await eventually(lambda: stock(api, product["id"]), lambda s: s == expected, "stock settled")
     await eventually(lambda: stock(api, scarce["id"]), lambda s: s == (1, 1, 0), "scarce stock settled")
     await asyncio.sleep(1.0)  # the last projections and inbox rows catch up
-    return {"shipped": shipped}
+    return {"shipped": shipped, "started": started}
 
 
 async def database_state(service: RunningService) -> dict[str, list[tuple[Any, ...]]]:
@@ -286,6 +288,25 @@ async def test_replaying_every_topic_into_every_consumer_changes_no_state(servic
             out = await run_admin(admin_env, "replay", topic, "--to", service_name, "--from-offset", "0")
             read = int(out.split()[0])
             replayed.append((topic, service_name, read))
+    counts = {(topic, service): read for topic, service, read in replayed}
+    since_start = await run_admin(
+        admin_env,
+        "replay",
+        "CartCheckedOut",
+        "--to",
+        "order",
+        "--from-time",
+        workload["started"],
+        "--dry-run",
+    )
+    assert (
+        since_start.startswith(f"{counts['CartCheckedOut', 'order']} messages read")
+        and "would apply 0" in since_start
+    )
+    later = datetime.now(UTC).isoformat()
+    assert (
+        await run_admin(admin_env, "replay", "OrderShipped", "--to", "inventory", "--from-time", later)
+    ).startswith("0 messages read")
     for name, service in services.items():
         after = await database_state(service)
         changed = [table for table in before[name] if after.get(table) != before[name][table]]
