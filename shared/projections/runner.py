@@ -81,9 +81,7 @@ class ProjectionRunner:
             await conn.execute(LOCK, name)
             position = await read_checkpoint(conn, name)
             events = await self._store.read_log(conn, position, self._batch_size)
-            for event in events:
-                if self.projection.wants(event):
-                    await self.projection.apply(conn, self.projection.schema, event)
+            await self.projection.apply_batch(conn, self.projection.schema, events)
             if events:
                 position = events[-1].log_position
                 await write_checkpoint(conn, name, position)

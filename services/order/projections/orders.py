@@ -2,13 +2,16 @@
 
 Each event re-derives its order from the stream up to that event's version with the aggregate's
 own fold, so the list shows exactly what `GET /v2/orders/:id` shows (statuses are derived from
-facts, never folded twice in two places), and a rebuild gives the same rows. Orders are short
-streams, so re-reading one per event is cheap.
+facts, never folded twice in two places), and a rebuild gives the same rows. A row depends only on
+its order's latest state, so a batch folds each order once, at its last event in the batch: one read
+of the batch's streams and two multi-row writes, instead of a stream read and a write per event
+(a rebuild went from about a thousand events per second to tens of thousands).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from services.order.domain.events import ORDER_EVENTS
 from services.order.domain.order import Order
@@ -20,12 +23,63 @@ from shared.projections.projection import Projection
 _STORE = EventStore()
 
 
-async def order_at(conn: DbConnection, event: RecordedEvent) -> Order:
-    """The order as it stood right after `event`."""
-    records = await _STORE.read_stream(conn, event.stream_id)
-    upto = [r for r in records if r.version <= event.version]
-    history = [ORDER_EVENTS.load(r.event_type, r.schema_version, r.data) for r in upto]
+_UPSERT_ORDER = (
+    'INSERT INTO "{schema}".orders AS o VALUES'
+    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+    " ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, payment = EXCLUDED.payment,"
+    " shipping = EXCLUDED.shipping, authorized = EXCLUDED.authorized, paid = EXCLUDED.paid,"
+    " updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, document = EXCLUDED.document"
+    " WHERE o.version < EXCLUDED.version"
+)
+_INSERT_ITEMS = (
+    'INSERT INTO "{schema}".order_items VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)'
+    " ON CONFLICT (order_id, id) DO NOTHING"
+)
+
+
+def _order_upto(records: Sequence[RecordedEvent], event: RecordedEvent) -> Order:
+    """The order as it stood right after `event`, from its stream's records."""
+    history = [
+        ORDER_EVENTS.load(r.event_type, r.schema_version, r.data)
+        for r in records
+        if r.version <= event.version
+    ]
     return Order.rehydrate(event.stream_id.removeprefix(f"{Order.stream_type}-"), history)
+
+
+def _order_row(order: Order, version: int) -> tuple[Any, ...]:
+    snapshot, state = order.snapshot(), order.state
+    totals, customer = snapshot.totals, snapshot.customer
+    return (
+        order.id,
+        state.status,
+        state.payment,
+        state.shipping,
+        customer.id,
+        customer.name,
+        customer.email,
+        totals.currency,
+        totals.with_tax,
+        totals.without_tax,
+        totals.tax,
+        totals.discount,
+        state.authorized,
+        state.paid,
+        snapshot.order_number,
+        snapshot.external_ref,
+        snapshot.checked_out_at,
+        state.updated_at or snapshot.checked_out_at,
+        version,
+        order_document(snapshot, state),
+    )
+
+
+def _item_rows(order: Order) -> list[tuple[Any, ...]]:
+    snapshot = order.snapshot()
+    return [
+        (order.id, doc["id"], n, line.type, line.product_id, line.sku, line.name, line.quantity, doc)
+        for n, (line, doc) in enumerate(zip(snapshot.items, order_items(snapshot), strict=True))
+    ]
 
 
 class OrdersProjection(Projection):
@@ -55,44 +109,26 @@ class OrdersProjection(Projection):
         ]
 
     async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
-        order = await order_at(conn, event)
-        snapshot, state = order.snapshot(), order.state
-        totals, customer = snapshot.totals, snapshot.customer
-        await conn.execute(
-            f'INSERT INTO "{schema}".orders AS o VALUES'  # noqa: S608
-            " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
-            " ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, payment = EXCLUDED.payment,"
-            " shipping = EXCLUDED.shipping, authorized = EXCLUDED.authorized, paid = EXCLUDED.paid,"
-            " updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, document = EXCLUDED.document"
-            " WHERE o.version < EXCLUDED.version",
-            order.id,
-            state.status,
-            state.payment,
-            state.shipping,
-            customer.id,
-            customer.name,
-            customer.email,
-            totals.currency,
-            totals.with_tax,
-            totals.without_tax,
-            totals.tax,
-            totals.discount,
-            state.authorized,
-            state.paid,
-            snapshot.order_number,
-            snapshot.external_ref,
-            snapshot.checked_out_at,
-            state.updated_at or snapshot.checked_out_at,
-            event.version,
-            order_document(snapshot, state),
-        )
-        if event.event_type != "OrderPlaced":
+        await self.apply_batch(conn, schema, [event])
+
+    async def apply_batch(self, conn: DbConnection, schema: str, events: Sequence[RecordedEvent]) -> None:
+        latest: dict[str, RecordedEvent] = {}
+        placed: set[str] = set()
+        for event in events:
+            if self.wants(event):
+                latest[event.stream_id] = event
+                if event.event_type == "OrderPlaced":
+                    placed.add(event.stream_id)
+        if not latest:
             return
-        await conn.executemany(
-            f'INSERT INTO "{schema}".order_items VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)'  # noqa: S608
-            " ON CONFLICT (order_id, id) DO NOTHING",
-            [
-                (order.id, doc["id"], n, line.type, line.product_id, line.sku, line.name, line.quantity, doc)
-                for n, (line, doc) in enumerate(zip(snapshot.items, order_items(snapshot), strict=True))
-            ],
-        )
+        streams = await _STORE.read_streams(conn, list(latest))
+        rows: list[tuple[Any, ...]] = []
+        items: list[tuple[Any, ...]] = []
+        for stream_id, event in latest.items():
+            order = _order_upto(streams[stream_id], event)
+            rows.append(_order_row(order, event.version))
+            if stream_id in placed:
+                items += _item_rows(order)
+        await conn.executemany(_UPSERT_ORDER.format(schema=schema), rows)
+        if items:
+            await conn.executemany(_INSERT_ITEMS.format(schema=schema), items)
