@@ -71,3 +71,31 @@ async def test_a_dead_letter_is_listed_with_its_reason_and_retried_once_the_caus
         await asyncio.sleep(0.1)
     assert response.status_code == 200 and response.json()["data"]["name"] == "Clashing import"
     assert ref not in (await admin(admin_env, "dlq", "list"))
+
+
+async def test_a_discarded_dead_letter_leaves_the_list_and_is_never_applied(
+    clients, admin_env, kafka_bootstrap_servers, topic_prefix
+):
+    cart_admin, cart_shopper = clients
+    taken = await create_product(cart_admin)
+    product_id = str(uuid4())
+    clash = ProductPublished(product_id=product_id, sku=taken["sku"], name="Unwanted import")
+    await publish_event(kafka_bootstrap_servers, topic_prefix, clash, product_id, "pim")
+
+    ref = None
+    for _ in range(100):
+        listing = await admin(admin_env, "dlq", "list")
+        ref = next(
+            (ln.split()[0] for ln in listing.splitlines() if product_id[:8] in ln or "sku" in ln), None
+        )
+        if ref and product_id in await admin(admin_env, "dlq", "show", ref):
+            break
+        ref = None
+        await asyncio.sleep(0.2)
+    assert ref is not None, listing
+
+    assert f"discard {ref}" in await admin(admin_env, "dlq", "discard", ref)
+    assert ref not in await admin(admin_env, "dlq", "list")
+    assert (await cart_admin.delete(f"/v2/products/{taken['id']}")).status_code == 204
+    await asyncio.sleep(1.0)  # had anything re-sent the import, the freed sku would now let it apply
+    assert (await cart_shopper.get(f"/v2/products/{product_id}")).status_code == 404
