@@ -53,6 +53,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         host=settings.http_host,
         port=settings.http_port,
         loop="uvloop",
+        http="httptools",  # C parser: h11, the pure-Python default, showed in every service's profile
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
