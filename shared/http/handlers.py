@@ -1,8 +1,9 @@
 """Exception handlers that make every failure answer in Elastic Path's error shape.
 
 Our own `ApiError`s, domain rule violations, write conflicts, FastAPI's request validation,
-Starlette's routing errors (unknown route 404, wrong method 405) and anything unexpected (500,
-with a `request_id`; the traceback goes to the log, never to the client).
+Starlette's routing errors (unknown route 404, wrong method 405), a database that is away (503
+with `Retry-After`: a restart or failover, which clients should retry, unlike a 500) and anything
+unexpected (500, with a `request_id`; the traceback goes to the log, never to the client).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from http import HTTPStatus
 from uuid import uuid4
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,6 +27,16 @@ log = logging.getLogger(__name__)
 
 INTERNAL_ERROR_DETAIL = "There was a problem processing your request"
 # Friendlier than the bare reason phrase Starlette puts in `detail` for routing errors.
+# The database went away under the request (a restart cut the connection, or it refuses new ones
+# while starting): nothing was committed, the same request can succeed a moment later.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+)
+RETRY_AFTER_SECONDS = 1
 _ROUTING_DETAILS = {
     404: "The requested resource could not be found",
     405: "The method is not allowed for the requested resource",
@@ -83,6 +95,13 @@ async def _http_error(_: Request, exc: Exception) -> JsonResponse:
     return ApiError(status, title, detail, headers=exc.headers).response()
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JsonResponse:
+    log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    detail = "The service cannot reach its database right now; retry the request"
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return ApiError(503, "Service Unavailable", detail, headers=headers).response()
+
+
 async def _unexpected(request: Request, exc: Exception) -> JsonResponse:
     return internal_error_response(request.method, request.url.path, exc)
 
@@ -94,4 +113,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConcurrencyError, _write_conflict)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
