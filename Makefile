@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck check run start stop status demo clean bench bench-replay
+.PHONY: install test lint typecheck check run start stop status demo clean schemas bench bench-replay
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ typecheck: $(STAMP)
 	$(PY) -m mypy shared services devstack checkout_admin demo gateway bench
 
 check: lint typecheck
+
+## make schemas: regenerate the AsyncAPI and OpenAPI documents under docs/ (tests fail when they drift).
+schemas: $(STAMP)
+	$(PY) -m checkout_admin schemas --write
 
 ## make run: Postgres, Kafka, localstripe, every service and the nginx gateway, serving the Elastic Path
 ## API on http://127.0.0.1:8080 (GATEWAY_PORT) in the foreground until Ctrl-C. Prints the admin credentials.

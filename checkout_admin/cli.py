@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from checkout_admin import catalogue, dead_letters, projections, replay, streams
+from checkout_admin import catalogue, dead_letters, projections, replay, schemas, streams
 from checkout_admin.config import StackConfig
 
 
@@ -57,6 +57,16 @@ def _parser() -> argparse.ArgumentParser:
         "catalogue", help="print the event catalogue generated from the contracts"
     )
     catalogue.add_argument("--write-readme", action="store_true", help="replace the catalogue in README.md")
+
+    docs = commands.add_parser(
+        "schemas", help="the AsyncAPI and OpenAPI documents under docs/, generated from the code"
+    )
+    docs_mode = docs.add_mutually_exclusive_group(required=True)
+    docs_mode.add_argument("--write", action="store_true", help="regenerate the committed documents")
+    docs_mode.add_argument(
+        "--check", action="store_true", help="exit 1 with a diff summary when they differ from the code"
+    )
+    docs.add_argument("--root", type=Path, default=schemas.ROOT, help="the repository (default: this one)")
 
     stream = commands.add_parser("streams", help="events of one order across every service")
     stream_commands = stream.add_subparsers(dest="action", required=True)
@@ -136,7 +146,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(catalogue.markdown())
         return 0
+    if args.command == "schemas":
+        return _schemas(args.root, write=args.write)
     return asyncio.run(_run(args, StackConfig.from_environment()))
+
+
+def _schemas(root: Path, *, write: bool) -> int:
+    if write:
+        changed = schemas.write(root)
+        print("\n".join(f"wrote {path}" for path in changed) or "API documents already up to date")
+        return 0
+    problems = schemas.drift(schemas.generate(root), schemas.committed(root))
+    if problems:
+        print(schemas.summary(problems), file=sys.stderr)
+        return 1
+    print("API documents match the code")
+    return 0
 
 
 if __name__ == "__main__":
