@@ -1,7 +1,8 @@
 """Prometheus metrics every service exposes at `/metrics` (prometheus_client).
 
-HTTP latency per route, events appended, outbox messages published and waiting, and what
-consumers did with each message (applied, duplicate, parked, dead-lettered: the DLQ count).
+HTTP latency per route, events appended, outbox messages published and waiting, what consumers
+did with each message (applied, duplicate, parked, dead-lettered), the messages each consumer sent
+to the dead-letter topic by source topic, and each consumer group's lag per partition.
 """
 
 from __future__ import annotations
@@ -26,6 +27,16 @@ OUTBOX_BACKLOG = Gauge(
 )
 CONSUMED = Counter(
     "consumer_messages_total", "Messages handled by consumers, by outcome", ["consumer", "outcome"]
+)
+DEAD_LETTERS = Counter(
+    "dead_letters_total",
+    "Messages this service's consumers sent to the dead-letter topic, by the topic they came from",
+    ["consumer", "topic"],
+)
+CONSUMER_LAG = Gauge(
+    "consumer_lag",
+    "Messages not yet applied: the partition's log end offset minus the group's committed offset",
+    ["consumer_group", "topic", "partition"],
 )
 
 

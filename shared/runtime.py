@@ -22,6 +22,7 @@ from shared.messaging.admin import ensure_topics
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.dead_letters import DeadLetterPublisher, dead_letter_topic
 from shared.messaging.kafka import reliable_producer, service_broker
+from shared.messaging.lag import watch_consumer_lag
 from shared.outbox.relay import OutboxRelay
 from shared.projections.projection import Projection
 from shared.projections.runner import ProjectionRunner
@@ -83,6 +84,14 @@ class ServiceRuntime:
                 consumer.subscribe(self.broker)
                 self.spawn(consumer.sweep_parked(), f"parked sweep {consumer.name}")
             await self.broker.start()
+            groups = {
+                f"{self.topic_prefix}{c.name}": c.topics_with_prefix(self.topic_prefix)
+                for c in self.consumers
+            }
+            self.spawn(
+                watch_consumer_lag(self.kafka_bootstrap_servers, groups, client_id=f"{self.name}-lag"),
+                "consumer lag",
+            )
         log.info("%s runtime started", self.name)
 
     async def database_ready(self) -> None:

@@ -34,7 +34,7 @@ from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.unit_of_work import Database, UnitOfWork
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage
 from shared.messaging.errors import NotReady, PoisonMessage
-from shared.metrics import CONSUMED
+from shared.metrics import CONSUMED, DEAD_LETTERS
 from shared.tracing import traced
 
 log = logging.getLogger(__name__)
@@ -246,6 +246,7 @@ class EventConsumer:
                 await self._dead_letters.publish(message, reason, error)
                 self.dead_lettered += 1
                 CONSUMED.labels(self.name, "dead_lettered").inc()
+                DEAD_LETTERS.labels(self.name, message.topic).inc()
                 return
             except Exception as exc:  # the broker is away: keep the partition waiting, lose nothing
                 log.warning("%s: dead-letter publish failed (%s), retrying", self.name, exc)
