@@ -3,6 +3,8 @@
 devstack records each server and service by pid and start time (``.devstack/state.json``); a server
 is a family of processes (PostgreSQL's backends, the JVM's threads are one), so each is summed over
 :func:`devstack.proctable.family`. CPU is in percent of one core, like `top`: 200 is the whole machine.
+Memory is RSS for a single process (every service), and the sum of PSS for a family of several
+(PostgreSQL's backends all map its shared buffers; summing their RSS would count them 70 times).
 """
 
 from __future__ import annotations
@@ -68,7 +70,9 @@ class ProcessSampler:
                 try:
                     with handle.oneshot():
                         spent = sum(handle.cpu_times()[:4])
-                        resident += handle.memory_info().rss
+                        resident += (
+                            handle.memory_full_info().pss if len(pids) > 1 else handle.memory_info().rss
+                        )
                 except psutil.Error:
                     continue
                 seen[pid] = spent
