@@ -14,6 +14,7 @@ from bench.chart import draw
 from bench.hot_product import run_hot_product
 from bench.machine import machine
 from bench.monitor import Monitor
+from bench.profiler import Profiler
 from bench.ramp import StepWindow, prepare_shoppers, run_ramp
 from bench.recorder import Recorder
 from bench.report import build_results, table
@@ -45,7 +46,13 @@ async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
             settings.steps,
             settings.sustain_seconds,
         )
-        windows = await run_ramp(api, settings, shoppers)
+        profiler = None
+        if settings.profile:
+            pids = {r.name: r.pid for r in state.apps if r.name in urls}
+            profiler = Profiler(pids, settings.output_dir / "profiles")
+        windows = await run_ramp(api, settings, shoppers, profiler)
+        if profiler is not None:
+            await profiler.wait()
         if settings.hot_shoppers > 0:
             log.info("hot product: %d shoppers for %d units…", settings.hot_shoppers, settings.hot_stock)
             recorder.step = len(settings.steps) + 1

@@ -10,6 +10,7 @@ from uuid import uuid4
 import httpx
 
 from bench.api import Api, UnexpectedResponse
+from bench.profiler import Profiler
 from bench.progress import ProgressBar
 from bench.settings import BenchSettings
 from bench.workflow import (
@@ -82,8 +83,10 @@ async def _shop(
         recorder.completed(done.checkout_to_complete_ms, done.capture_to_complete_ms, done.method)
 
 
-async def run_ramp(api: Api, settings: BenchSettings, shoppers: list[Shopper]) -> list[StepWindow]:
-    """Run every step; return each step's time window (in the recorder's clock)."""
+async def run_ramp(
+    api: Api, settings: BenchSettings, shoppers: list[Shopper], profiler: Profiler | None = None
+) -> list[StepWindow]:
+    """Run every step (profiling the last one if asked); return each step's window (recorder's clock)."""
     recorder = api.recorder
     stop = asyncio.Event()
     switches = [asyncio.Event() for _ in shoppers]
@@ -98,6 +101,8 @@ async def run_ramp(api: Api, settings: BenchSettings, shoppers: list[Shopper]) -
                 switch.set()
             start = recorder.now()
             end = start + settings.step_duration(index)
+            if profiler is not None and index == len(settings.steps) - 1:
+                await profiler.start(settings.step_duration(index))
             while recorder.now() < end:
                 done = sum(1 for c in recorder.completions if c.at >= start)
                 elapsed_step = max(recorder.now() - start, 0.001)

@@ -37,6 +37,8 @@ class BenchSettings:
     client_id: str = DEV_CLIENT_ID
     client_secret: str = DEV_CLIENT_SECRET
     output_dir: Path = BENCH_DIR
+    profile: bool = False
+    """BENCH_PROFILE=1: py-spy flame graphs of every service during the sustained step."""
     request_timeout: float = 30.0
     complete_timeout: float = 30.0
     """How long an order may take to become complete (or its stock to be deducted) before it is an error."""
@@ -44,7 +46,7 @@ class BenchSettings:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> BenchSettings:
         """``BENCH_STEPS`` (e.g. ``4,8,16,32``), ``BENCH_STEP_SECONDS``, ``BENCH_SECONDS`` (the top step),
-        ``BENCH_HOT_SHOPPERS``, ``BENCH_HOT_STOCK``, ``BENCH_OUTPUT_DIR``, ``CLIENT_ID``,
+        ``BENCH_HOT_SHOPPERS``, ``BENCH_HOT_STOCK``, ``BENCH_OUTPUT_DIR``, ``BENCH_PROFILE``, ``CLIENT_ID``,
         ``CLIENT_SECRET``."""
         env = os.environ if environ is None else environ
         defaults = cls()
@@ -62,6 +64,7 @@ class BenchSettings:
             client_id=env.get("CLIENT_ID") or DEV_CLIENT_ID,
             client_secret=env.get("CLIENT_SECRET") or DEV_CLIENT_SECRET,
             output_dir=Path(output) if output else BENCH_DIR,
+            profile=env.get("BENCH_PROFILE", "") not in ("", "0"),
         )
 
     def step_duration(self, index: int) -> float:

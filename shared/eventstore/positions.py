@@ -29,5 +29,7 @@ class LogPosition(NamedTuple):
 
 LOG_START = LogPosition(0, 0)
 
+# SQL fragment: the oldest transaction still running; every older one has finished.
+SNAPSHOT_XMIN = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 # SQL fragment: "this row's transaction has finished for every snapshot taken from now on".
-FINISHED_TRANSACTIONS = "transaction_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+FINISHED_TRANSACTIONS = f"transaction_id < {SNAPSHOT_XMIN}"

@@ -14,7 +14,7 @@ import asyncpg
 
 from shared.eventstore.database import DbConnection, Executor
 from shared.eventstore.notified_loop import follow_notifications
-from shared.eventstore.positions import LOG_START, LogPosition
+from shared.eventstore.positions import LOG_START, SNAPSHOT_XMIN, LogPosition
 from shared.eventstore.store import EventStore
 from shared.eventstore.unit_of_work import EVENTS_CHANNEL
 from shared.projections.projection import Projection
@@ -22,6 +22,8 @@ from shared.projections.projection import Projection
 log = logging.getLogger(__name__)
 
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('projection:' || $1))"
+_VISIBLE = f"SELECT $1::bigint < {SNAPSHOT_XMIN}"
+_HELD_BACK_POLLS = 200  # x 5 ms: then a full step again, whatever happened
 _READ_CHECKPOINT = "SELECT transaction_id, position FROM projection_checkpoints WHERE projection = $1"
 _WRITE_CHECKPOINT = """
 INSERT INTO projection_checkpoints (projection, transaction_id, position) VALUES ($1, $2, $3)
@@ -110,21 +112,35 @@ class ProjectionRunner:
         except TimeoutError:
             return False
 
-    async def _held_back(self) -> bool:
-        """Committed events exist past the checkpoint but an older transaction still hides them."""
-        return bool(
-            await self._pool.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, position) > ($1, $2))",
-                self.position.transaction_id,
-                self.position.position,
-            )
+    async def _held_back(self) -> int | None:
+        """The transaction of the first committed event past the checkpoint that an older, still
+        running transaction hides from the log (None when there is none)."""
+        held = await self._pool.fetchval(
+            "SELECT transaction_id FROM events WHERE (transaction_id, position) > ($1, $2)"
+            " ORDER BY transaction_id, position LIMIT 1",
+            self.position.transaction_id,
+            self.position.position,
         )
+        return None if held is None else int(held)
+
+    async def _until_visible(self, transaction_id: int) -> None:
+        """Wait (briefly) until every transaction older than ``transaction_id`` has finished.
+
+        One cheap query every 5 ms, rather than a whole batch transaction and a log probe: under
+        load some older transaction is nearly always running, and that spin showed as a quarter of
+        a service's busy time in the benchmark's profile.
+        """
+        for _ in range(_HELD_BACK_POLLS):
+            await asyncio.sleep(0.005)
+            if await self._pool.fetchval(_VISIBLE, transaction_id):
+                return
 
     async def _step(self) -> bool:
         if await self.apply_batch() >= self._batch_size:
             return True
-        if await self._held_back():
-            await asyncio.sleep(0.005)
+        held = await self._held_back()
+        if held is not None:
+            await self._until_visible(held)
             return True
         return False
 
