@@ -1,7 +1,10 @@
 """The dead-letter topic: where messages that cannot be applied go, with the reason in headers.
 
 The original bytes, key and headers are kept unchanged so `checkout-admin dlq retry` can put the
-message back on its topic once the cause is fixed.
+message back on its topic once the cause is fixed. One exception: a message near the broker's size
+limit no longer fits once the `dlq.*` headers are added, and retrying that publish would stop the
+partition for good; such a letter carries no value, but `dlq.value_omitted` (the original size) and
+the original topic, partition and offset, where the bytes still are.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 
 DEAD_LETTER_TOPIC = "DeadLetter"
 
@@ -50,4 +54,10 @@ class DeadLetterPublisher:
             ("dlq.consumer", self._consumer.encode()),
             ("dlq.failed_at", datetime.now(UTC).isoformat().encode()),
         ]
-        await self._producer.send_and_wait(self.topic, value=message.value, key=message.key, headers=headers)
+        try:
+            await self._producer.send_and_wait(
+                self.topic, value=message.value, key=message.key, headers=headers
+            )
+        except MessageSizeTooLargeError:
+            omitted = [*headers, ("dlq.value_omitted", str(len(message.value)).encode())]
+            await self._producer.send_and_wait(self.topic, value=b"", key=message.key, headers=omitted)
