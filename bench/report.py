@@ -72,6 +72,7 @@ def build_results(
         by_endpoint[lat.endpoint].append(lat.ms)
     processes = _processes(series, top)
     events = [sum(m.events_per_second.values()) for m in series.metrics if top.start <= m.at <= top.end]
+    published = [sum(m.published_per_second.values()) for m in series.metrics if top.start <= m.at <= top.end]
     lags = [sum(s.lag.values()) for s in series.lag if top.start <= s.at <= top.end]
     service_rss = {name: p["rss_mb_max"] for name, p in processes.items() if name in services}
     rate = top_step["checkouts_per_second"]
@@ -93,10 +94,19 @@ def build_results(
         "errors": len(recorder.failures),
         "error_kinds": recorder.failure_kinds(),
         "events_appended_per_second_mean": round(sum(events) / len(events), 1) if events else 0.0,
+        "kafka_messages_published_per_second_mean": round(sum(published) / len(published), 1)
+        if published
+        else 0.0,
         "consumer_lag_max": max(lags) if lags else None,
         "max_service_rss_mb": max(service_rss.values()) if service_rss else 0.0,
         "cpu_ms_per_checkout": cpu_per_checkout,
         "stack_cpu_ms_per_checkout": round(sum(v for k, v in cpu_per_checkout.items() if k != BENCH), 1),
+        "events_appended_per_checkout": round(sum(events) / len(events) / rate, 1)
+        if events and rate
+        else None,
+        "kafka_messages_per_checkout": round(sum(published) / len(published) / rate, 1)
+        if published and rate
+        else None,
         "steps": steps,
         "endpoints_ms": {name: summary(values) for name, values in sorted(by_endpoint.items())},
         "processes": processes,
@@ -148,6 +158,12 @@ def table(results: dict[str, Any]) -> str:
         " of CPU per completed checkout; 150 checkouts/s on 2 cores leave it about 13 ms"
     )
     lines.append("* PSS summed over the processes for a server that runs several (PostgreSQL)")
+    lines.append(
+        f"per completed checkout: {results['events_appended_per_checkout']} events appended,"
+        f" {results['kafka_messages_per_checkout']} Kafka messages published"
+        f" ({results['events_appended_per_second_mean']} events/s,"
+        f" {results['kafka_messages_published_per_second_mean']} messages/s)"
+    )
     hot = results.get("hot_product")
     if hot:
         lines += [
