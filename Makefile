@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck check run start stop status demo clean schemas bench bench-replay
+.PHONY: install test test-chaos lint typecheck check run start stop status demo clean schemas bench bench-replay
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ install: $(STAMP)
 
 ## make test: the whole suite against real Kafka, Postgres and localstripe (started by the fixtures).
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --ignore=tests/chaos $(PYTEST_ARGS)
+
+## make test-chaos: the fault-injection suite (tests/chaos: 1,000+ checkouts while services, a broker of
+## three and PostgreSQL are killed, restarted or paused; scale-out to two instances). Prints its counts.
+test-chaos: $(STAMP)
+	$(PY) -m pytest tests/chaos -s $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -1,0 +1,62 @@
+"""Fixtures of the chaos suite: a PostgreSQL of its own (so restarting it hurts no other test)
+and the shop's clients. Kafka comes from devstack: `kafka_cluster3` (three brokers, RF 3, min ISR 2)
+or the session's single broker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from devstack.postgres import CRASH_SAFE_SETTINGS, PostgresServer
+from tests.cart.conftest import create_product
+from tests.chaos.platform import Platform
+from tests.chaos.storefront import Storefront
+from tests.chaos.workload import Shop
+
+
+@pytest.fixture(scope="module")
+async def chaos_postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[PostgresServer]:
+    """Commits survive a kill (CRASH_SAFE_SETTINGS): a lost commit would look like a lost event."""
+    server = PostgresServer(Path(tmp_path_factory.mktemp("chaos-pg")), settings=CRASH_SAFE_SETTINGS)
+    try:
+        await server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+async def open_shop(platform: Platform) -> Shop:
+    admin, shopper = await platform.tokens()
+    return Shop(
+        cart=Storefront(platform.url("cart"), shopper),
+        pay=Storefront(platform.url("payment"), shopper, timeout=150),
+        cart_admin=Storefront(platform.url("cart"), admin),
+        pay_admin=Storefront(platform.url("payment"), admin),
+        order_admin=Storefront(platform.url("order"), admin),
+        stock_admin=Storefront(platform.url("inventory"), admin),
+    )
+
+
+async def stocked_products(shop: Shop, count: int, quantity: int) -> dict[str, int]:
+    """`count` stock-managed products with `quantity` units each, purchasable from a cart."""
+    stock: dict[str, int] = {}
+    for _ in range(count):
+        product = await create_product(shop.cart_admin.client, amount=1500, manage_stock=True)
+        created = await shop.stock_admin.post(
+            f"/v2/inventories/{product['id']}", json={"data": {"quantity": quantity}}
+        )
+        assert created.status_code == 201, created.text
+        stock[product["id"]] = quantity
+    for product_id in stock:  # availability reaches the cart service through Kafka
+        add = {"data": {"type": "cart_item", "id": product_id, "quantity": 1}}
+        for _ in range(300):
+            if (await shop.cart.post(f"/v2/carts/{uuid4().hex}/items", json=add)).status_code == 201:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"product {product_id} never became purchasable")
+    return stock
