@@ -5,8 +5,10 @@ published. This reads whole topics back and checks the key of every message."""
 from __future__ import annotations
 
 import json
+import time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 ORDER_TOPICS = (
     "CartCheckedOut",
@@ -23,22 +25,19 @@ ORDER_TOPICS = (
 
 async def keys_that_are_not_the_order(bootstrap: str, prefix: str) -> tuple[int, list[str]]:
     """(messages read, descriptions of those whose key is not their `data.order_id`)."""
+    partitions = await _partitions(bootstrap, [prefix + topic for topic in ORDER_TOPICS])
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
-        await consumer.topics()  # fetches the metadata that partitions_for_topic reads
-        partitions = [
-            TopicPartition(prefix + topic, p)
-            for topic in ORDER_TOPICS
-            for p in sorted(consumer.partitions_for_topic(prefix + topic) or ())
-        ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         read, wrong = 0, []
-        while any(await consumer.position(tp) < end for tp, end in ends.items()):
+        deadline = time.monotonic() + 120
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            assert time.monotonic() < deadline, "could not read the topics to their end"
             for records in (await consumer.getmany(timeout_ms=1000)).values():
                 for record in records:
                     read += 1
@@ -48,3 +47,13 @@ async def keys_that_are_not_the_order(bootstrap: str, prefix: str) -> tuple[int,
         return read, wrong
     finally:
         await consumer.stop()
+
+
+async def _partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="chaos-inspector")
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
