@@ -57,6 +57,21 @@ def restart_postgres(server: PostgresServer) -> Fault:
     return fault
 
 
+def crash_postgres(server: PostgresServer, down: float = 1.0) -> Fault:
+    """SIGKILL PostgreSQL (a crash: it recovers from its WAL on the next start; with
+    CRASH_SAFE_SETTINGS every acknowledged commit survives)."""
+
+    async def fault() -> str:
+        server.kill()
+        await asyncio.sleep(down)
+        started = time.monotonic()
+        await server.start()
+        recovered = time.monotonic() - started
+        return f"SIGKILLed PostgreSQL, started after {down:.0f} s, recovered in {recovered:.1f} s"
+
+    return fault
+
+
 def pause_consumer(platform: Platform, name: str, consumer: str, seconds: float = 16.0) -> Fault:
     """SIGSTOP the service longer than its consumer session timeout (10 s): the group coordinator
     evicts it; after SIGCONT it must rejoin (a rebalance) and go on where the group committed."""

@@ -1,4 +1,5 @@
-"""Who in a consumer group owns which partitions, from the Kafka admin API."""
+"""What the Kafka admin API says: who in a consumer group owns which partitions, and how the
+topics are replicated."""
 
 from __future__ import annotations
 
@@ -30,3 +31,15 @@ def describe(members: dict[str, list[str]], prefix: str = "") -> str:
         f"{', ...' if len(owned) > 4 else ''})"
         for member_id, owned in sorted(members.items())
     )
+
+
+async def replication(bootstrap: str, prefix: str) -> dict[str, set[int]]:
+    """topic -> the replica counts of its partitions, for every topic named with `prefix`."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="chaos-inspector")
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return {t["topic"]: {len(p["replicas"]) for p in t["partitions"]} for t in described}

@@ -135,6 +135,7 @@ async def _check_out(shop: Shop, journey: Journey) -> bool:
         journey.order_id = str(response.json()["data"]["id"])
     elif response.status_code == 409:  # an earlier attempt went through; its answer was lost
         journey.order_id = str(response.json()["errors"][0]["meta"]["order_id"])
+        journey.recovered.append("checkout: 409, the order of the earlier attempt")
     elif _insufficient(response):
         journey.outcome = "no_stock"
         return False
