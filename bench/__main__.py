@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
 import sys
 from typing import Any
 
@@ -73,8 +74,14 @@ def main() -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the table
     settings = BenchSettings.from_environ()
-    with stack_for_bench() as state:
-        results = asyncio.run(run(settings, state))
+    try:
+        with stack_for_bench() as state:
+            results = asyncio.run(run(settings, state))
+    except subprocess.CalledProcessError as exc:
+        log.error(
+            "python -m devstack %s failed (exit %d); see its messages above", exc.cmd[-1], exc.returncode
+        )
+        return 1
     print(table(results))
     print(f"\nwritten: {settings.output_dir / 'results.json'}, {settings.output_dir / 'results.png'}")
     return 0 if results["errors"] == 0 else 1

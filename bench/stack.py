@@ -39,8 +39,8 @@ def stack_for_bench() -> Iterator[StackState]:
         yield state
         return
     log.info("no stack is running: starting one (python -m devstack start)")
+    _devstack("start")  # refuses a half-dead stack it did not start, and cleans up after its own failure
     try:
-        _devstack("start")
         state = running_stack()
         if state is None:
             raise DevstackError("python -m devstack start returned, but no running stack is recorded")
