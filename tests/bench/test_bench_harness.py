@@ -1,0 +1,63 @@
+"""`make bench`'s harness end to end, at tiny load for a few seconds: from no running stack it starts
+one (as `make start` does), drives the whole checkout and the hot product through the gateway, writes
+the results and the chart, and stops the stack it started. No timing is asserted: only that the
+harness measures real completed checkouts without errors and reports what the issue asks for."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devstack.state import read_state
+
+REPO = Path(__file__).resolve().parents[2]
+pytest.importorskip("matplotlib", reason="the bench extras: pip install -e '.[bench]' (make bench does)")
+pytest.importorskip("psutil", reason="the bench extras: pip install -e '.[bench]' (make bench does)")
+
+REQUIRED = {"checkouts_per_second", "p99_http_ms", "p99_capture_to_complete_ms", "errors", "machine"}
+
+
+@pytest.mark.slow
+def test_bench_starts_a_stack_measures_a_small_load_and_stops_it(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "STRIPE_API_BASE", "EP_URL")
+    }
+    env.update(
+        DEVSTACK_DIR=str(tmp_path / "devstack"),  # its own stack, never a developer's running one
+        GATEWAY_PORT="0",
+        BENCH_STEPS="1,2",
+        BENCH_STEP_SECONDS="2",
+        BENCH_SECONDS="4",
+        BENCH_HOT_SHOPPERS="12",
+        BENCH_HOT_STOCK="5",
+        BENCH_OUTPUT_DIR=str(tmp_path / "out"),
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "bench"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert REQUIRED <= results.keys()
+    assert results["errors"] == 0, results["error_kinds"]
+    assert results["completed"] > 0
+    assert results["checkouts_per_second"] > 0
+    assert [s["concurrency"] for s in results["steps"]] == [1, 2]
+    assert {"cpu_model", "cores", "ram_gb", "python"} <= results["machine"].keys()
+    assert {"cart", "order", "payment", "inventory", "fulfillment"} <= results["processes"].keys()
+    assert all(p["rss_mb_max"] > 0 for name, p in results["processes"].items() if name != "rest of machine")
+    hot = results["hot_product"]
+    assert (hot["paid"], hot["refused_with_stock_error"]) == (5, 7)
+    assert hot["stock_after"] == {"total": 5, "allocated": 5, "available": 0}
+    assert (tmp_path / "out" / "results.png").stat().st_size > 10_000
+    assert "checkouts/s" in run.stdout
+
+    state = read_state(tmp_path / "devstack")
+    assert state is None or not any(r.is_alive() for r in state.records()), "the bench left its stack running"
