@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -104,13 +105,13 @@ async def test_nothing_lost_nothing_doubled_nothing_oversold_under_faults(
             everyone += journeys
             result = await settle(platform.databases, everyone, stock)
             problems = [f"{j.cart_id}: {p}" for j in journeys for p in j.problems]
-            recovered = sum(len(j.recovered) for j in journeys)
+            recovered = dict(Counter(r.split(":")[0] for j in journeys for r in j.recovered))
             unfinished = [j for j in journeys if j.outcome in IN_FLIGHT]
             say(f"[{name}] {happened}")
             say(f"[{name}] after {time.monotonic() - phase:.0f} s: {result.line()}")
             say(
                 f"[{name}] storefront retries so far: {dict(shop.retries())};"
-                f" ambiguous answers resolved: {recovered}; problems: {len(problems)}"
+                f" lost or repeated answers resolved: {recovered}; problems: {len(problems)}"
             )
             for line in problems[:5] + result.violations[:10]:
                 say(f"[{name}]   {line}")

@@ -31,6 +31,7 @@ class Journey:
     product_id: str
     quantity: int
     plan: str
+    repeat_checkout: bool = False  # the storefront sends the checkout again, as after a lost answer
     order_id: str | None = None
     transaction_id: str | None = None
     outcome: str = (
@@ -65,7 +66,9 @@ def plan_journeys(products: list[str], count: int) -> list[Journey]:
     """`count` carts, each of one random product (1 or 2 units) and a random plan."""
     rng = random.Random()
     return [
-        Journey(uuid4().hex, rng.choice(products), rng.choice((1, 1, 2)), rng.choice(PLANS))
+        Journey(
+            uuid4().hex, rng.choice(products), rng.choice((1, 1, 2)), rng.choice(PLANS), rng.random() < 0.1
+        )
         for _ in range(count)
     ]
 
@@ -143,6 +146,12 @@ async def _check_out(shop: Shop, journey: Journey) -> bool:
         journey.problems.append(f"checkout: {response.status_code} {response.text[:200]}")
         return False
     journey.outcome = "checked_out"
+    if journey.repeat_checkout:
+        again = await shop.cart.post(f"/v2/carts/{journey.cart_id}/checkout", json=body)
+        if again.status_code != 409 or again.json()["errors"][0]["meta"]["order_id"] != journey.order_id:
+            journey.problems.append(f"repeated checkout: {again.status_code} {again.text[:200]}")
+            return False
+        journey.recovered.append("checkout repeated: 409 with the same order")
     return True
 
 
