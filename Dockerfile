@@ -15,6 +15,7 @@ COPY devstack/ devstack/
 COPY gateway/ gateway/
 COPY checkout_admin/ checkout_admin/
 COPY demo/ demo/
+COPY bench/ bench/
 RUN pip install . \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app
 
