@@ -38,6 +38,9 @@ CONCURRENCY = 16
 # Nine products with enough for everyone who wants them (~135 units each), and one scarce product
 # (30 units for ~150 wanted): its late shoppers are refused at payment or find it sold out.
 PRODUCTS, UNITS, SCARCE_UNITS = 9, 160, 30
+# Each fault also gets a hot product of its own: 6 units for 12 carts that start together just as
+# the fault strikes, so payments race for the last units while a process dies.
+HOT_UNITS, HOT_CARTS = 6, 12
 IN_FLIGHT = ("planned", "started", "checked_out")
 FAULT_AFTER = 25  # journeys finished before the fault strikes: it lands mid-flow
 
@@ -60,8 +63,12 @@ def say(text: str) -> None:
     print(f"chaos {time.strftime('%H:%M:%S')} {text}", flush=True)
 
 
-async def _under_fault(shop: Shop, products: list[str], fault: Fault) -> tuple[list[Journey], str]:
-    journeys = plan_journeys(products, PER_FAULT)
+async def _under_fault(
+    shop: Shop, products: list[str], hot_product: str, fault: Fault
+) -> tuple[list[Journey], str]:
+    journeys = plan_journeys(products, PER_FAULT - HOT_CARTS)
+    at = min(FAULT_AFTER, len(journeys) // 4)
+    journeys[at:at] = plan_journeys([hot_product], HOT_CARTS)
 
     async def strike() -> str:
         while sum(1 for j in journeys if j.outcome not in IN_FLIGHT) < min(FAULT_AFTER, len(journeys) // 4):
@@ -95,13 +102,16 @@ async def test_nothing_lost_nothing_doubled_nothing_oversold_under_faults(
         assert replicas and all(counts == {3} for counts in replicas.values()), replicas
         say(f"{len(replicas)} topics, every partition on 3 replicas (the brokers set min.insync.replicas=2)")
         stock = await stocked_products(shop, PRODUCTS, UNITS) | await stocked_products(shop, 1, SCARCE_UNITS)
+        regular = list(stock)
         say(
-            f"{PRODUCTS} products x {UNITS} units and one of {SCARCE_UNITS};"
-            f" {len(faults)} faults x {PER_FAULT} carts"
+            f"{PRODUCTS} products x {UNITS} units, one of {SCARCE_UNITS}, and per fault a hot one of"
+            f" {HOT_UNITS} units for {HOT_CARTS} carts; {len(faults)} faults x {PER_FAULT} carts"
         )
         for name, fault in faults:
             phase = time.monotonic()
-            journeys, happened = await _under_fault(shop, list(stock), fault)
+            hot = await stocked_products(shop, 1, HOT_UNITS)
+            journeys, happened = await _under_fault(shop, regular, *hot, fault)
+            stock |= hot
             everyone += journeys
             result = await settle(platform.databases, everyone, stock)
             problems = [f"{j.cart_id}: {p}" for j in journeys for p in j.problems]
