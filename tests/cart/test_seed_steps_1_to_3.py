@@ -231,16 +231,20 @@ async def test_checkout_as_an_existing_customer(shopper, admin):
     await shopper.post(
         f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
     )
+    as_customer = {"data": {"customer": {"id": customer_id}, "billing_address": ADDRESS}}
+    refused = await shopper.post(f"/v2/carts/{ref}/checkout", json=as_customer)
+    assert refused.status_code == 403 and refused.json()["errors"][0]["source"] == "data.customer.id"
     response = await shopper.post(
         f"/v2/carts/{ref}/checkout",
-        json={"data": {"customer": {"id": customer_id}, "billing_address": ADDRESS}},
+        json=as_customer,
+        headers={"X-Moltin-Customer-Token": signed_in.json()["data"]["token"]},
     )
     assert response.status_code == 201, response.text
     order = response.json()["data"]
     assert order["customer"] == {"name": "Leslie Knope", "email": email}
     assert order["relationships"]["customer"]["data"]["id"] == customer_id
 
-    unknown = await shopper.post(
+    unknown = await admin.post(
         f"/v2/carts/{new_cart()}/checkout",
         json={
             "data": {"customer": {"id": "00000000-0000-0000-0000-000000000000"}, "billing_address": ADDRESS}

@@ -25,7 +25,7 @@ async def clients(cart_service, order_service):
         await client.aclose()
 
 
-async def checkout(cart_admin, cart_shopper, customer: dict) -> dict:
+async def checkout(cart_admin, cart_shopper, customer: dict, customer_token: str | None = None) -> dict:
     product = await create_product(cart_admin, amount=3000)
     ref = uuid4().hex
     await cart_shopper.post(
@@ -34,6 +34,7 @@ async def checkout(cart_admin, cart_shopper, customer: dict) -> dict:
     response = await cart_shopper.post(
         f"/v2/carts/{ref}/checkout",
         json={"data": {"customer": customer, "billing_address": ADDRESS, "shipping_address": ADDRESS}},
+        headers={"X-Moltin-Customer-Token": customer_token} if customer_token else {},
     )
     assert response.status_code == 201, response.text
     return response.json()["data"]
@@ -71,7 +72,7 @@ async def test_admins_list_and_filter_orders_and_shoppers_only_see_their_own(cli
             "/v2/customers/tokens", json={"data": {"type": "token", "email": email, "password": "p4ssw0rd"}}
         )
     ).json()["data"]["token"]
-    mine = await checkout(cart_admin, cart_shopper, {"id": customer["id"]})
+    mine = await checkout(cart_admin, cart_shopper, {"id": customer["id"]}, token)
     other = await checkout(cart_admin, cart_shopper, {"name": "Guest", "email": "guest@example.com"})
     await order_admin.get(f"/v2/orders/{other['id']}")  # both placed
 

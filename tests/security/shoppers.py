@@ -55,11 +55,17 @@ async def create_product(cart: RunningService, admin_token: str, amount: int = 2
 
 
 async def check_out(
-    cart: RunningService, shopper_token: str, product_id: str, customer: dict[str, str]
+    cart: RunningService,
+    shopper_token: str,
+    product_id: str,
+    customer: dict[str, str],
+    customer_token: str | None = None,
 ) -> dict[str, Any]:
-    """A one-item cart checked out as `customer` ({"id"} or {"name", "email"}); the new order."""
+    """A one-item cart checked out as `customer` ({"id"}, with that customer's token, or
+    {"name", "email"}); the new order."""
     ref = uuid4().hex
-    async with client(cart, shopper_token) as http:
+    headers = {"X-Moltin-Customer-Token": customer_token} if customer_token else {}
+    async with client(cart, shopper_token, **headers) as http:
         added = await http.post(
             f"/v2/carts/{ref}/items",
             json={"data": {"type": "cart_item", "id": product_id, "quantity": 1}},

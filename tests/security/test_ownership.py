@@ -5,10 +5,12 @@ customer's X-Moltin-Customer-Token; refusals are 404s, as for an order that does
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
 from shared.auth.customers import issue_customer_token
+from tests.cart.conftest import ADDRESS
 from tests.security import canaries
 from tests.security.conftest import client
 from tests.security.ep_errors import assert_ep_error
@@ -23,7 +25,7 @@ async def shop(services, admin_token, shopper_token) -> dict[str, Any]:
     product = await create_product(cart, admin_token)
     ann = await register_customer(cart, shopper_token)
     ben = await register_customer(cart, shopper_token)
-    ann_order = await check_out(cart, shopper_token, product["id"], {"id": ann.id})
+    ann_order = await check_out(cart, shopper_token, product["id"], {"id": ann.id}, ann.token)
     guest_order = await check_out(
         cart, shopper_token, product["id"], {"name": "Guest", "email": "guest@example.com"}
     )
@@ -32,6 +34,39 @@ async def shop(services, admin_token, shopper_token) -> dict[str, Any]:
 
 def as_customer(customer: RegisteredCustomer | None) -> dict[str, str]:
     return {} if customer is None else {"X-Moltin-Customer-Token": customer.token}
+
+
+async def test_only_the_customer_or_an_admin_checks_out_as_a_registered_customer(
+    services, shopper_token, admin_token, shop
+):
+    """Checking out as `customer.id` would put the customer's name and email in the answer and the
+    order in their history: another shopper is refused (403, whether or not the id exists)."""
+    cart, ann, ben = services["cart"], shop["ann"], shop["ben"]
+    product = await create_product(cart, admin_token)
+    ref = uuid4().hex
+    body = {"data": {"customer": {"id": ann.id}, "billing_address": ADDRESS}}
+    async with client(cart, shopper_token) as http:
+        added = await http.post(
+            f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
+        )
+        assert added.status_code == 201
+    for intruder in (ben, None):
+        async with client(cart, shopper_token, **as_customer(intruder)) as http:
+            refused = await http.post(f"/v2/carts/{ref}/checkout", json=body)
+            assert_ep_error(refused, 403)
+            assert ann.email not in refused.text
+            unknown = {"data": {"customer": {"id": str(uuid4())}, "billing_address": ADDRESS}}
+            assert_ep_error(await http.post(f"/v2/carts/{ref}/checkout", json=unknown), 403)
+    async with client(cart, shopper_token, **as_customer(ann)) as http:
+        placed = await http.post(f"/v2/carts/{ref}/checkout", json=body)  # nothing was half-done
+        assert placed.status_code == 201, placed.text
+        assert placed.json()["data"]["customer"]["email"] == ann.email
+    async with client(cart, admin_token) as http:  # a back office may act for any customer
+        ref = uuid4().hex
+        await http.post(
+            f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
+        )
+        assert (await http.post(f"/v2/carts/{ref}/checkout", json=body)).status_code == 201
 
 
 async def test_another_customers_order_is_not_found_for_a_shopper(services, shopper_token, shop):

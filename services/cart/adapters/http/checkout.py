@@ -11,7 +11,7 @@ from services.cart.adapters.http.documents import cart_reference
 from services.cart.adapters.http.requests import AddressRequest, CheckoutRequest
 from services.cart.application.checkout import CheckOut, check_out
 from services.cart.domain.email import is_valid_email
-from shared.auth import AnyToken
+from shared.auth import AnyToken, Principal, may_access_order
 from shared.contracts.events import CartCheckedOut
 from shared.contracts.values import Address
 from shared.ep.orders import order_document, order_items
@@ -64,6 +64,19 @@ def _command(ref: str, body: CheckoutRequest) -> CheckOut:
     return CheckOut(customer_name=customer.name, customer_email=customer.email, **common)  # type: ignore[arg-type]
 
 
+def _check_acting_for(principal: Principal, command: CheckOut, request: Request) -> None:
+    """Only that customer (their `X-Moltin-Customer-Token`) or an admin may check out as a registered
+    customer: the order would carry their name and email, and land in their order history. Decided
+    before the customer is looked up, so the answer says nothing about whether the id exists."""
+    if command.customer_id and not may_access_order(principal, command.customer_id, request):
+        raise ApiError(
+            403,
+            "Forbidden",
+            "Checking out as a registered customer needs that customer's X-Moltin-Customer-Token",
+            source="data.customer.id",
+        )
+
+
 @router.post(
     "/v2/carts/{ref}/checkout",
     **documented(
@@ -76,13 +89,14 @@ def _command(ref: str, body: CheckoutRequest) -> CheckOut:
         unprocessable="The cart is empty, or stock is short",
     ),
 )
-async def checkout(ref: str, request: Request, _: AnyToken) -> JsonResponse:
+async def checkout(ref: str, request: Request, principal: AnyToken) -> JsonResponse:
     data = await read_data(request)
     if isinstance(data, dict) and isinstance(data.get("customer"), dict):
         email = data["customer"].get("email")
         if isinstance(email, str) and not data["customer"].get("id") and not is_valid_email(email):
             raise EMAIL_FORMAT_ERROR  # the seed's exact error, before any other check
     command = _command(cart_reference(ref), validate(CheckoutRequest, data))
+    _check_acting_for(principal, command, request)
 
     async def run(uow: UnitOfWork) -> CartCheckedOut:
         return await check_out(uow, command)
