@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from checkout_admin.config import StackConfig
 from checkout_admin.offsets import behind, partitions_of
 from shared.messaging.dead_letters import dead_letter_topic
 
 HANDLED = "DeadLetterHandled"
+_LARGEST = 4 * 1024 * 1024  # the broker decides what fits; the client should not refuse first
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,48 @@ async def retry(config: StackConfig, ref: str) -> DeadLetter:
     if not original_topic:
         raise SystemExit(f"dead letter {ref} does not say which topic it came from")
     headers = [(k, v) for k, v in letter.headers.items() if not k.startswith("dlq.")]
-    producer = AIOKafkaProducer(bootstrap_servers=config.kafka, acks="all", enable_idempotence=True)
+    value = letter.value
+    if "dlq.value_omitted" in letter.headers:
+        value = await _original_value(config, letter, original_topic)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=config.kafka, acks="all", enable_idempotence=True, max_request_size=_LARGEST
+    )
     await producer.start()
     try:
-        await producer.send_and_wait(original_topic, value=letter.value, key=letter.key, headers=headers)
+        await producer.send_and_wait(original_topic, value=value, key=letter.key, headers=headers)
         await _mark(producer, config, letter, "retried")
     finally:
         await producer.stop()
     return letter
+
+
+async def _original_value(config: StackConfig, letter: DeadLetter, topic: str) -> bytes:
+    """A letter too large to carry its value points at the original message: read it back there."""
+    partition, offset = (
+        int(letter.header("dlq.original_partition")),
+        int(letter.header("dlq.original_offset")),
+    )
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False, fetch_max_bytes=_LARGEST
+    )
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, partition)
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+        for _ in range(20):
+            records = (await consumer.getmany(tp, timeout_ms=500)).get(tp, [])
+            if records:
+                first = records[0]
+                if first.offset == offset and first.value is not None:
+                    return bytes(first.value)
+                break  # the log now starts after it
+        raise SystemExit(
+            f"dead letter {letter.ref} carries no value and {topic}[{partition}]@{offset} is no longer"
+            " in Kafka (retention): nothing to retry"
+        )
+    finally:
+        await consumer.stop()
 
 
 async def discard(config: StackConfig, ref: str) -> DeadLetter:

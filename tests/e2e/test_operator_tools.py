@@ -8,10 +8,13 @@ import asyncio
 from uuid import uuid4
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from shared.contracts.envelope import Envelope
 from shared.contracts.events import ProductPublished
 from tests.cart.conftest import create_product
 from tests.e2e.operator import admin_environment, run_admin
+from tests.security.fuzz_messages import LARGEST_ACCEPTED_VALUE
 from tests.support.kafka import publish_event
 from tests.support.services import authenticated_client
 
@@ -99,3 +102,57 @@ async def test_a_discarded_dead_letter_leaves_the_list_and_is_never_applied(
     assert (await cart_admin.delete(f"/v2/products/{taken['id']}")).status_code == 204
     await asyncio.sleep(1.0)  # had anything re-sent the import, the freed sku would now let it apply
     assert (await cart_shopper.get(f"/v2/products/{product_id}")).status_code == 404
+
+
+async def test_a_letter_too_large_to_carry_its_value_is_retried_from_the_original_message(
+    clients, admin_env, kafka_bootstrap_servers, topic_prefix
+):
+    """Near the broker's size limit the dead letter goes without its value (its `dlq.*` headers would
+    not fit); `dlq retry` reads the original back from its topic and partition."""
+    cart_admin, cart_shopper = clients
+    taken = await create_product(cart_admin)
+    product_id = str(uuid4())
+    small = ProductPublished(product_id=product_id, sku=taken["sku"], name="Large import")
+    # The original just fits the broker's limit; with the dead letter's headers it no longer would.
+    room = (
+        LARGEST_ACCEPTED_VALUE
+        + 100
+        - len(
+            Envelope.of(small, aggregate_id=product_id, producer="pim", correlation_id="dlq-large").to_json()
+        )
+    )
+    large = small.model_copy(update={"description": "x" * room})
+    envelope = Envelope.of(large, aggregate_id=product_id, producer="pim", correlation_id="dlq-large")
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all", max_request_size=2**22)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            f"{topic_prefix}ProductPublished",
+            envelope.to_json(),
+            key=product_id.encode(),
+            headers=envelope.kafka_headers(),
+        )
+    finally:
+        await producer.stop()
+
+    ref = None
+    for _ in range(100):
+        for line in (await admin(admin_env, "dlq", "list")).splitlines():
+            candidate = line.split()[0]
+            if ":" in candidate and f"key: {product_id}" in await admin(admin_env, "dlq", "show", candidate):
+                ref = candidate
+        if ref:
+            break
+        await asyncio.sleep(0.2)
+    assert ref is not None
+    assert "dlq.value_omitted" in await admin(admin_env, "dlq", "show", ref)
+
+    assert (await cart_admin.delete(f"/v2/products/{taken['id']}")).status_code == 204
+    assert ref in await admin(admin_env, "dlq", "retry", ref)
+    for _ in range(100):
+        response = await cart_shopper.get(f"/v2/products/{product_id}")
+        if response.status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["data"]["description"]) == room
