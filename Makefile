@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-chaos lint typecheck check run start stop status demo clean schemas bench bench-replay
+.PHONY: install install-bench test test-chaos lint typecheck check run start stop status demo clean schemas bench bench-replay
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,8 @@ BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(PY) -m pip install -q -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
+
+install-bench: $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) -m bench
