@@ -117,6 +117,9 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         if self.broker is not None:
+            for consumer in self.consumers:  # what is handled need not come round again after a restart
+                with contextlib.suppress(Exception):
+                    await consumer.offsets.close()
             await self.broker.stop()
             self.broker = None
         for task in self._tasks:

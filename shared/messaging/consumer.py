@@ -2,12 +2,15 @@
 
 For every message: decode and upcast the envelope, then in ONE database transaction insert the
 inbox row `(consumer, event_id)` and run the handler (whose appends and outbox rows join that
-transaction). The Kafka offset is committed only after that transaction commits, so a crash in
-between redelivers the message and the inbox row turns it into a no-op.
+transaction). The Kafka offset is committed only after that transaction commits (collected and
+committed once per interval, `offset_commits.py`), so a crash in between redelivers the message and
+the inbox row turns it into a no-op.
 
 - A message that cannot be decoded, has an unknown type or version, or keeps failing goes to the
   dead-letter topic with the reason, and the partition moves on.
-- A handler that raises `NotReady` has its message parked and retried later.
+- A handler that raises `NotReady` has its message parked and retried later: after each message of
+  the same key while anything may be parked (a flag only the periodic sweep clears, on finding no
+  parked row of this consumer in the database, whichever instance parked it), and by that sweep.
 - Lost database or broker connections are retried until they come back (the partition waits:
   skipping would break per-key order).
 """
@@ -34,6 +37,7 @@ from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.unit_of_work import Database, UnitOfWork
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage
 from shared.messaging.errors import NotReady, PoisonMessage
+from shared.messaging.offset_commits import OffsetCommitter
 from shared.metrics import CONSUMED, DEAD_LETTERS
 from shared.tracing import traced
 
@@ -82,6 +86,7 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_delay: float = 0.05,
         sweep_interval: float = 5.0,
+        commit_interval: float = 0.5,
     ) -> None:
         self.name = name
         self._database: Database | None = None
@@ -96,6 +101,12 @@ class EventConsumer:
         self.duplicates = 0
         self.dead_lettered = 0
         self.parked = 0
+        self.offsets = OffsetCommitter(name, interval=commit_interval)
+        self._maybe_parked = True
+        """False only once a sweep found nothing parked and nothing was parked since: then the
+        per-message retry of the key's parked messages (a query per message) can be skipped."""
+        self._parks_begun = 0
+        self._parks_done = 0
 
     # -- wiring ---------------------------------------------------------------------------------
 
@@ -153,12 +164,16 @@ class EventConsumer:
                 value=body,
                 headers=tuple((k, bytes(v)) for k, v in (record.headers or ())),
             )
+            dead_letters_before = self.dead_lettered
             await self.process(failed)
+            self.offsets.processed(message.consumer, record.topic, record.partition, record.offset)
+            if self.dead_lettered != dead_letters_before:
+                await self.offsets.flush()  # a redelivery would dead-letter it twice
 
         broker.subscriber(
             *self.topics_with_prefix(prefix),
             group_id=f"{prefix}{self.name}",
-            ack_policy=AckPolicy.ACK,
+            ack_policy=AckPolicy.MANUAL,  # committed by self.offsets once handled
             auto_offset_reset="earliest",
             decoder=_raw_body,
             title=f"{self.name}",
@@ -211,7 +226,8 @@ class EventConsumer:
                     await self._dead_letter(message, f"handler failed {attempt} times: {exc!r}", exc)
                     return
                 await asyncio.sleep(self._retry_delay * attempt)
-        await self.retry_parked(key)
+        if self._maybe_parked:
+            await self.retry_parked(key)
 
     async def _apply(self, envelope: Envelope, event: Any, handler: Handler, topic: str) -> bool:
         """Inbox row and handler effects in one transaction; False if already applied."""
@@ -255,18 +271,23 @@ class EventConsumer:
     # -- parking --------------------------------------------------------------------------------
 
     async def _park(self, message: FailedMessage, envelope: Envelope, key: str, reason: str) -> None:
-        while True:
-            try:
-                async with self._db.pool.acquire() as conn:
-                    await conn.execute(
-                        _PARK, self.name, key, envelope.event_id, message.topic, message.value, reason
-                    )
-                self.parked += 1
-                CONSUMED.labels(self.name, "parked").inc()
-                return
-            except TRANSIENT_ERRORS as exc:
-                log.warning("%s: parking failed (%s), retrying", self.name, exc)
-                await asyncio.sleep(0.5)
+        self._maybe_parked = True
+        self._parks_begun += 1
+        try:
+            while True:
+                try:
+                    async with self._db.pool.acquire() as conn:
+                        await conn.execute(
+                            _PARK, self.name, key, envelope.event_id, message.topic, message.value, reason
+                        )
+                    self.parked += 1
+                    CONSUMED.labels(self.name, "parked").inc()
+                    return
+                except TRANSIENT_ERRORS as exc:
+                    log.warning("%s: parking failed (%s), retrying", self.name, exc)
+                    await asyncio.sleep(0.5)
+        finally:
+            self._parks_done += 1
 
     async def retry_parked(self, key: str | None = None) -> int:
         """Re-run parked messages (of one key, or all); returns how many were applied or found done."""
@@ -275,8 +296,13 @@ class EventConsumer:
         if key is not None:
             query += " AND key = $2"
             args.append(key)
+        parks_before, none_in_flight = self._parks_begun, self._parks_begun == self._parks_done
         async with self._db.pool.acquire() as conn:
             rows = await conn.fetch(query + " ORDER BY id", *args)
+        if rows:
+            self._maybe_parked = True  # perhaps parked by another instance before a rebalance
+        elif key is None and none_in_flight and self._parks_begun == parks_before:
+            self._maybe_parked = False  # every park so far had committed before this read saw none
         done = 0
         for row in rows:
             envelope = Envelope.from_json(row["payload"])
