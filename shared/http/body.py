@@ -39,9 +39,23 @@ async def read_json_body(request: Request, *, required: bool = False) -> Any:
             raise BadRequest("A JSON body with a data member is required", title="required", source="data")
         return None
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise BadRequest("Malformed JSON") from None
+    if b"\\u0000" in raw and _holds_nul(body):
+        raise BadRequest("Text may not contain the NUL character (\\u0000)", title="format")
+    return body
+
+
+def _holds_nul(value: Any) -> bool:
+    """PostgreSQL text and jsonb cannot store U+0000: refuse it here rather than fail on write."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 async def read_data(request: Request, *, required: bool = True) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from tests.cart.conftest import create_product, new_cart
@@ -135,3 +137,13 @@ async def test_bad_product_and_promotion_bodies(admin):
     assert_ep_error(
         await admin.post("/v2/promotions", json={"data": {"type": "promotion", "name": "p"}}), 400
     )
+
+
+async def test_text_with_a_nul_character_is_refused_not_a_server_error(admin):
+    """PostgreSQL cannot store U+0000 (schemathesis found the 500 with a currency holding one)."""
+    sku = f"nul-{uuid4().hex[:6]}"
+    price = [{"amount": 100, "currency": "B\u00a3\u0000", "includes_tax": True}]
+    body = {"data": {"type": "product", "name": "Nul", "sku": sku, "price": price}}
+    assert_ep_error(await admin.post("/v2/products", json=body), 400)
+    listed = (await admin.get("/v2/products")).json()["data"]
+    assert sku not in {p["sku"] for p in listed}

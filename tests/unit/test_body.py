@@ -176,3 +176,18 @@ def test_custom_validator_messages_read_as_plain_sentences() -> None:
             "source": "data.customer.email",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    "content", [b'{"data": {"name": "a\\u0000b"}}', b'{"data": {"k\\u0000": 1}}', b'{"data": [["\\u0000"]]}']
+)
+async def test_the_nul_character_is_a_400_not_a_failed_write(
+    client: httpx.AsyncClient, content: bytes
+) -> None:
+    error = only_error(await client.post("/data", content=content, headers=JSON), 400)
+    assert error["title"] == "format" and "NUL" in error["detail"]
+
+
+async def test_an_escaped_backslash_before_u0000_is_ordinary_text(client: httpx.AsyncClient) -> None:
+    response = await client.post("/data", content=b'{"data": {"name": "a\\\\u0000b"}}', headers=JSON)
+    assert response.status_code == 200 and response.json() == {"data": {"name": "a\\u0000b"}}
