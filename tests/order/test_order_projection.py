@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 
 from services.order.projections.listing import InvalidListQuery, OrderQuery, items_of_orders, list_orders
+from services.order.projections.orders import OrdersProjection
 from shared.contracts.values import Customer
+from shared.eventstore.store import EventStore
 from shared.eventstore.unit_of_work import Database
 from shared.messaging.consumer import EventConsumer
 from shared.projections.rebuild import rebuild_projection
@@ -129,4 +131,43 @@ async def test_a_rebuild_from_the_event_store_gives_the_same_rows(
     assert len(live) == 3 + 6  # three orders of two items each
     report = await rebuild_projection(database.pool, projection.projection)
     assert report.events == 3 + 4 + 1  # checkouts, facts, o-1's completion
+    assert await rows(database) == live
+
+
+@pytest.mark.parametrize("remembered", [0, 2048])
+@pytest.mark.parametrize("batch_size", [1, 2, 3])
+async def test_orders_folded_across_small_batches_give_the_rows_of_one_fold(
+    database: Database,
+    consumer: EventConsumer,
+    projection: ProjectionRunner,
+    batch_size: int,
+    remembered: int,
+):
+    """Every order spans several batches: continued from memory (or read again when nothing is
+    remembered), the rows are those of folding each whole stream at once."""
+    await orders_in_every_state(consumer)
+    await projection.catch_up()
+    live = await rows(database)
+    await rebuild_projection(database.pool, OrdersProjection(remembered=remembered), batch_size=batch_size)
+    assert await rows(database) == live
+
+
+async def test_a_batch_folded_again_after_its_transaction_rolled_back_gives_the_same_rows(
+    database: Database, consumer: EventConsumer, projection: ProjectionRunner
+):
+    """The remembered orders are already past the batch when it comes again: they are not continued
+    (that would fold its events twice); the streams are read."""
+    await orders_in_every_state(consumer)
+    await projection.catch_up()
+    live = await rows(database)
+    orders = OrdersProjection()
+    events = await EventStore().read_log(database.pool)
+    async with database.pool.acquire() as conn:
+        await conn.execute("TRUNCATE proj_orders.orders, proj_orders.order_items")
+        await orders.apply_batch(conn, orders.schema, events[:-3])
+        with pytest.raises(RuntimeError):
+            async with conn.transaction():
+                await orders.apply_batch(conn, orders.schema, events[-3:])
+                raise RuntimeError("the runner's transaction failed after folding")
+        await orders.apply_batch(conn, orders.schema, events[-3:])
     assert await rows(database) == live
