@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from shared.http.correlation import CorrelationIdMiddleware
 from shared.http.handlers import install_error_handlers
 from shared.http.health import Check, health_router
+from shared.http.nul_parameters import RejectNulParametersMiddleware
 from shared.http.responses import JsonResponse
 from shared.metrics import install_metrics
 from shared.settings import ServiceSettings
@@ -43,6 +44,7 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(RejectNulParametersMiddleware)  # inside the correlation id: its 400 carries one
     app.add_middleware(CorrelationIdMiddleware)
     app.include_router(health_router(settings.service_name, checks))
     install_metrics(app)
