@@ -9,8 +9,16 @@ Invariants the template keeps:
 - ``proxy_pass http://<upstream>;`` carries no URI part, so nginx forwards the request line exactly as
   the client sent it: the SDK's raw ``filter=eq(status,complete):eq(payment,paid)&page[limit]=10``
   reaches the service unchanged (no decoding, no re-encoding, no slash merging of the query).
-- Every answer nginx makes itself (unknown path, service absent or dead, body too large) is an Elastic
-  Path error document: ``{"errors":[{"status":404,"title":"Not Found","detail":"..."}]}``.
+- Every answer nginx makes itself (unknown path, service absent or dead, body, URI or headers too
+  large, a request it cannot parse) is an Elastic Path error document:
+  ``{"errors":[{"status":404,"title":"Not Found","detail":"..."}]}``. The error pages are internal
+  *URI* locations, not named ones: nginx cannot redirect a request whose request line or headers it
+  failed to read (bad ``%00``, URI or header too large) to a named location, and would fall back to
+  its own HTML 500.
+- Request sizes are bounded before anything reaches a service: the request line and each header
+  line to ``HEADER_BUFFER`` (longer: 414 or 431), all headers together to ``HEADER_BUFFERS`` of them
+  (431), and bodies per route (413): the token endpoint and the order and payment commands carry a
+  few hundred bytes, so they get far less than the catalogue and cart routes' 1 MB.
 - Upstream connections are kept alive, but for less time than uvicorn's 5 s keep-alive, so nginx never
   reuses a connection the service is closing (a POST lost in that race would be a spurious 502).
 """
@@ -29,7 +37,17 @@ COMPOSE_SERVICE_PORT = 8000
 """Every service listens on this port inside its container."""
 
 MAX_BODY = "1m"
-MAX_BODY_TEXT = "1 MB"
+"""The default body limit, the services' own (`shared.http.body.MAX_BODY_BYTES`, 1 MiB)."""
+SMALL_BODY = "16k"
+"""Routes whose bodies are a form or a few ids and flags: the token endpoint, orders, payments."""
+BODY_TEXT = {MAX_BODY: "1 MB", SMALL_BODY: "16 KB"}
+HEADER_BUFFER = "8k"
+"""The longest request line (URI) and the longest single header line nginx accepts."""
+HEADER_BUFFERS = 4
+"""How many HEADER_BUFFERs the request line and all the headers together may fill."""
+HEADER_TEXT = ("8 KB", "32 KB")
+"""HEADER_BUFFER and HEADER_BUFFERS x HEADER_BUFFER, as the error details say them."""
+ERROR_PREFIX = "/_gateway/errors/"
 
 
 @dataclass(frozen=True)
@@ -38,17 +56,19 @@ class Route:
 
     match: str
     service: str
+    max_body: str = MAX_BODY
 
 
 # Order matters: nginx tries exact (=) locations first, then regex locations in this order.
 ROUTES: tuple[Route, ...] = (
-    Route("= /oauth/access_token", "cart"),  # every service can issue tokens; one owner suffices
+    # every service can issue tokens; one owner suffices
+    Route("= /oauth/access_token", "cart", SMALL_BODY),
     Route("~ ^/v2/(carts|products|promotions|customers)(/|$)", "cart"),
-    Route("= /v2/orders", "order"),
-    Route("~ ^/v2/orders/[^/]+/payments$", "payment"),
-    Route("~ ^/v2/orders/[^/]+/transactions(/|$)", "payment"),
-    Route("~ ^/v2/orders/[^/]+(/items)?$", "order"),
-    Route("= /v2/webhooks/stripe", "payment"),
+    Route("= /v2/orders", "order", SMALL_BODY),
+    Route("~ ^/v2/orders/[^/]+/payments$", "payment", SMALL_BODY),
+    Route("~ ^/v2/orders/[^/]+/transactions(/|$)", "payment", SMALL_BODY),
+    Route("~ ^/v2/orders/[^/]+(/items)?$", "order", SMALL_BODY),
+    Route("= /v2/webhooks/stripe", "payment"),  # Stripe's events carry whole objects
     Route("~ ^/v2/gateways(/|$)", "payment"),
     Route("~ ^/v2/inventories(/|$)", "inventory"),
 )
@@ -66,16 +86,32 @@ class ErrorPage:
     detail: str
 
 
-NGINX_ERRORS: tuple[ErrorPage, ...] = (
-    ErrorPage(400, "Bad Request", "The gateway could not parse the request"),
-    ErrorPage(413, "Payload Too Large", f"Request bodies are limited to {MAX_BODY_TEXT}"),
-    ErrorPage(414, "URI Too Long", "The request URI is too long"),
-    ErrorPage(500, "Internal Server Error", "The gateway failed to handle the request"),
-    ErrorPage(502, "Bad Gateway", "The service that owns this path did not answer"),
-    ErrorPage(503, "Service Unavailable", "The service that owns this path is unavailable"),
-    ErrorPage(504, "Gateway Timeout", "The service that owns this path did not answer in time"),
-)
+def too_large(max_body: str) -> ErrorPage:
+    """The 413 of a route whose bodies are limited to ``max_body``."""
+    return ErrorPage(
+        413, "Payload Too Large", f"Request bodies to this endpoint are limited to {BODY_TEXT[max_body]}"
+    )
+
+
+TOO_LARGE = too_large(MAX_BODY)
 NOT_FOUND = ErrorPage(404, "Not Found", "No endpoint of this API matches the requested path")
+HEADERS_TOO_LARGE = ErrorPage(
+    431,
+    "Request Header Fields Too Large",
+    f"Each header line is limited to {HEADER_TEXT[0]}, all headers together to {HEADER_TEXT[1]}",
+)
+NGINX_ERRORS: dict[int, ErrorPage] = {
+    400: ErrorPage(400, "Bad Request", "The gateway could not parse the request"),
+    404: NOT_FOUND,  # an internal error page asked for directly
+    413: TOO_LARGE,
+    414: ErrorPage(414, "URI Too Long", f"The request line is limited to {HEADER_TEXT[0]}"),
+    494: HEADERS_TOO_LARGE,  # nginx's code for a header (or all headers) too large; answered as 431
+    500: ErrorPage(500, "Internal Server Error", "The gateway failed to handle the request"),
+    502: ErrorPage(502, "Bad Gateway", "The service that owns this path did not answer"),
+    503: ErrorPage(503, "Service Unavailable", "The service that owns this path is unavailable"),
+    504: ErrorPage(504, "Gateway Timeout", "The service that owns this path did not answer in time"),
+}
+"""nginx's own error code -> the Elastic Path error it answers with."""
 
 
 def ep_error(page: ErrorPage) -> str:
@@ -217,7 +253,8 @@ def _http_settings(config: GatewayConfig) -> list[str]:
         "                   'time=$upstream_response_time correlation=$correlation_id';",
         f"access_log {config.access_log} gateway;",
         "",
-        f"client_max_body_size {MAX_BODY};",
+        f"client_max_body_size {MAX_BODY};  # smaller on the routes that carry small bodies",
+        f"large_client_header_buffers {HEADER_BUFFERS} {HEADER_BUFFER};  # request line and each header",
         "keepalive_timeout 65s;",
         "",
         "proxy_http_version 1.1;",
@@ -244,27 +281,49 @@ def _upstream(service: str, address: str) -> list[str]:
     ]
 
 
+def _error_pages(max_body: str) -> dict[int, tuple[str, ErrorPage]]:
+    """nginx code -> (internal URI, page) for a location whose bodies are limited to ``max_body``."""
+    pages = {code: (f"{ERROR_PREFIX}{page.status}", page) for code, page in NGINX_ERRORS.items()}
+    if max_body != MAX_BODY:
+        pages[413] = (f"{ERROR_PREFIX}413-{max_body}", too_large(max_body))
+    return pages
+
+
+def _error_page_directives(max_body: str) -> list[str]:
+    # `=status`: nginx would otherwise answer its 494 as a 400 whatever the page returns
+    return [
+        f"error_page {code} ={page.status} {uri};" for code, (uri, page) in _error_pages(max_body).items()
+    ]
+
+
 def _server(config: GatewayConfig) -> list[str]:
     lines = [
         "server {",
         f"    listen {config.listen};",
         "    server_name _;",
         "",
+        *_indent(_error_page_directives(MAX_BODY), 1),
+        "",
     ]
-    for page in NGINX_ERRORS:
-        lines.append(f"    error_page {page.status} @error_{page.status};")
-    lines.append("")
     for route in ROUTES:
         address = config.upstreams.get(route.service)
         if address is not None:
             body = [f"proxy_pass http://{upstream_name(route.service)};"]
         else:
             body = _answer(unavailable(route.service))
+        if route.max_body != MAX_BODY:
+            # error_page directives are inherited only by a location that has none of its own
+            body = [f"client_max_body_size {route.max_body};", *_error_page_directives(route.max_body), *body]
         lines += _indent(_block(f"location {route.match}", body), 1)
     lines += _indent(_block("location /", _answer(NOT_FOUND)), 1)
     lines.append("")
-    for page in NGINX_ERRORS:
-        lines += _indent(_block(f"location @error_{page.status}", _answer(page)), 1)
+    pages = {
+        uri: page
+        for limit in {route.max_body for route in ROUTES} | {MAX_BODY}
+        for uri, page in _error_pages(limit).values()
+    }
+    for uri, page in sorted(pages.items()):
+        lines += _indent(_block(f"location = {uri}", ["internal;", *_answer(page)]), 1)
     lines.append("}")
     return lines
 
