@@ -303,6 +303,8 @@ async def add_tax(ref: str, item_id: str, request: Request, _: AdminToken) -> Js
         rate = Decimal(str(body.rate))
     except InvalidOperation:
         raise ApiError(400, "format", "rate must be a number", source="data.rate") from None
+    if rate.is_nan():  # "nan" parses, but cannot be compared with the bounds (that was a 500)
+        raise ApiError(400, "format", "rate must be a number", source="data.rate")
     tax = TaxLine(
         id=str(uuid4()), name=body.name, jurisdiction=body.jurisdiction, code=body.code, rate=str(rate)
     )

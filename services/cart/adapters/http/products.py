@@ -15,6 +15,7 @@ from services.cart.domain.events import ProductDefined
 from services.cart.domain.product import Product, ProductNotFound
 from shared.auth import AdminToken, AnyToken
 from shared.contracts.envelope import utc_now
+from shared.contracts.values import ProductPrice
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
@@ -35,7 +36,10 @@ def _definition(body: ProductRequest) -> ProductDefined:
         description=body.description,
         status=body.status,
         commodity_type=body.commodity_type,
-        price=[p.model_copy(update={"currency": p.currency.upper()}) for p in body.price],
+        price=[
+            ProductPrice(amount=p.amount, currency=p.currency.upper(), includes_tax=p.includes_tax)
+            for p in body.price
+        ],
         manage_stock=body.manage_stock,
         at=utc_now(),
     )

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from shared.contracts.values import ProductPrice
 
 MAX_QUANTITY = 1_000_000
+MAX_AMOUNT = 10**12
+"""The largest price in minor units: MAX_AMOUNT x MAX_QUANTITY stays inside PostgreSQL's and JSON's
+64-bit integers, so no line or total of a cart can overflow them."""
 
 
 class Body(BaseModel):
@@ -31,7 +34,7 @@ class CartItemRequest(Body):
 
 
 class CustomItemPrice(Body):
-    amount: StrictInt = Field(ge=-(10**12), le=10**12)
+    amount: StrictInt = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)
     includes_tax: StrictBool = True
 
 
@@ -92,6 +95,14 @@ class CheckoutRequest(Body):
     external_ref: str | None = Field(default=None, max_length=64)
 
 
+class ProductPriceRequest(ProductPrice):
+    """A price in the currency's minor units (at most 10^12, like a custom item's)."""
+
+    # Bounded because an unbounded price was stored, and then every cart holding the product
+    # answered 500: its line value no longer fit in 64 bits.
+    amount: int = Field(ge=0, le=MAX_AMOUNT)
+
+
 class ProductRequest(Body):
     type: Literal["product"] = "product"
     name: str = Field(min_length=1, max_length=255)
@@ -101,7 +112,7 @@ class ProductRequest(Body):
     status: Literal["live", "draft"] = "live"
     commodity_type: Literal["physical", "digital"] = "physical"
     manage_stock: StrictBool = False
-    price: list[ProductPrice] = Field(default_factory=list, max_length=50)
+    price: list[ProductPriceRequest] = Field(default_factory=list, max_length=50)
     id: str | None = None
 
 
