@@ -9,6 +9,9 @@
 - `inbox`: `(consumer, event_id)` of every message a consumer has applied.
 - `parked_messages`: messages that arrived before what they depend on.
 - `projection_checkpoints`: how far each projection has read the event store.
+
+Committing an insert into `events` or `outbox` NOTIFYs `events` or `outbox` (statement triggers), so
+projection runners and the relay wake without each unit of work spending a round trip on it.
 """
 
 KERNEL_SCHEMA = """
@@ -71,4 +74,22 @@ CREATE TABLE IF NOT EXISTS projection_checkpoints (
     position        bigint NOT NULL,
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
+
+CREATE OR REPLACE FUNCTION notify_channel() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify(TG_ARGV[0], '');
+    RETURN NULL;
+END $$;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'events_notify' AND tgrelid = 'events'::regclass)
+    THEN
+        CREATE TRIGGER events_notify AFTER INSERT ON events
+            FOR EACH STATEMENT EXECUTE FUNCTION notify_channel('events');
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'outbox_notify' AND tgrelid = 'outbox'::regclass)
+    THEN
+        CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+            FOR EACH STATEMENT EXECUTE FUNCTION notify_channel('outbox');
+    END IF;
+END $$;
 """

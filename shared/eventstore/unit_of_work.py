@@ -2,7 +2,8 @@
 
 Everything a command (or a consumed message) changes commits atomically: the new events of every
 aggregate it touched (each with its expected version), the integration events for other services,
-and, for consumers, the inbox row. Readers are woken with NOTIFY when the transaction commits.
+and, for consumers, the inbox row. Readers are woken with NOTIFY (by triggers on `events` and
+`outbox`, see schema.py) when the transaction commits.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.store import EventStore, NewEvent
 from shared.metrics import EVENTS_APPENDED
-from shared.outbox.writer import NOTIFY_CHANNEL, write_outbox
+from shared.outbox.writer import write_outbox
 from shared.tracing import current_causation_id, current_correlation_id
 
 A = TypeVar("A", bound=Aggregate)
@@ -98,7 +99,6 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         """Append pending events and outbox rows; called once, just before commit."""
-        appended = False
         metadata = {
             "correlation_id": current_correlation_id(),
             "causation_id": current_causation_id(),
@@ -114,14 +114,9 @@ class UnitOfWork:
             aggregate.version = await self._store.append(
                 self.connection, stream_id, aggregate.stream_type, aggregate.version, new
             )
-            appended = True
             EVENTS_APPENDED.inc(len(new))
+        # Readers are woken by the tables' NOTIFY triggers (schema.py) when this commits.
         await write_outbox(self.connection, self._outgoing, self._topic_prefix)
-        channels = ([EVENTS_CHANNEL] if appended else []) + ([NOTIFY_CHANNEL] if self._outgoing else [])
-        if channels:
-            await self.connection.execute(
-                "SELECT " + ", ".join(f"pg_notify('{c}', '')" for c in channels)  # constant channel names
-            )
         self._outgoing = []
 
 

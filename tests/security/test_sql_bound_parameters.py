@@ -28,12 +28,12 @@ CONSTANT_NAME = re.compile(r"_?[A-Z][A-Z0-9_]*")
 _SCHEMA = "a projection's schema: its definition's constant name"
 REVIEWED: dict[tuple[str, str], str] = {
     ("shared/eventstore/database.py", "ddl"): "the services' DDL statements, constants in their code",
-    ("shared/eventstore/unit_of_work.py", "c"): "the two constant NOTIFY channel names",
     ("shared/projections/listing.py", "table"): "callers' constant table names (their calls are checked too)",
     ("shared/projections/listing.py", "key"): "callers' constant key columns (checked too)",
     ("shared/projections/listing.py", "where"): "callers' constant conditions (checked too)",
     ("shared/projections/rebuild.py", "shadow"): "the projection's table names from its definition",
     ("shared/projections/rebuild.py", "live"): "the projection's table names from its definition",
+    ("shared/projections/rebuild.py", "statement"): "the projection's DDL, constants in its definition",
     ("shared/projections/runner.py", "schema"): _SCHEMA,
     ("shared/projections/runner.py", "statement"): "the projection's DDL, constants in its definition",
     ("services/cart/projections/catalogue.py", "schema"): _SCHEMA,
