@@ -14,17 +14,8 @@ from uuid import uuid4
 import httpx
 
 from bench.api import Api
+from demo.sample import ADDRESS, CUSTOMER
 
-ADDRESS = {
-    "first_name": "Ron",
-    "last_name": "Swanson",
-    "line_1": "1 Sun Street",
-    "city": "Pawnee",
-    "postcode": "46001",
-    "county": "Wamapoke",
-    "country": "US",
-}
-CUSTOMER = {"name": "Ron Swanson", "email": "ron@example.com"}
 POLL_FIRST_S, POLL_MAX_S = 0.01, 0.1
 """Waiting polls at 10 ms, doubling up to 100 ms: fine-grained latency without flooding the gateway."""
 

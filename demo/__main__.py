@@ -15,20 +15,12 @@ from uuid import uuid4
 
 import httpx
 
+from demo.sample import ADDRESS
 from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 
 URL = os.environ.get("EP_URL", f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8080')}")
 CLIENT_ID = os.environ.get("CLIENT_ID", DEV_CLIENT_ID)
 CLIENT_SECRET = os.environ.get("CLIENT_SECRET", DEV_CLIENT_SECRET)
-ADDRESS = {
-    "first_name": "Ron",
-    "last_name": "Swanson",
-    "line_1": "1 Sun Street",
-    "city": "Pawnee",
-    "postcode": "46001",
-    "county": "Wamapoke",
-    "country": "US",
-}
 
 
 async def client(admin: bool) -> httpx.AsyncClient:
