@@ -10,6 +10,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from demo.sample import ADDRESS as ADDRESS  # re-exported: the tests check out with it
 from tests.support.services import RunningService, authenticated_client, start_service
 
 
@@ -121,14 +122,3 @@ async def create_promotion(
 
 def new_cart() -> str:
     return uuid4().hex
-
-
-ADDRESS = {
-    "first_name": "Ron",
-    "last_name": "Swanson",
-    "line_1": "1 Sun Street",
-    "city": "Pawnee",
-    "postcode": "46001",
-    "county": "Wamapoke",
-    "country": "US",
-}
