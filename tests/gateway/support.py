@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Mapping
@@ -16,6 +17,16 @@ from devstack.processes import ManagedProcess
 from devstack.readiness import tcp_probe
 
 EP_ERROR_KEYS = {"status", "title", "detail"}
+
+
+async def access_logged(access_log: Path, text: str, timeout: float = 5.0) -> bool:
+    """Wait for `text` in nginx's access log: nginx writes the line after the response has gone."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while text not in await asyncio.to_thread(access_log.read_text):
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 
 from devstack.apps import GATEWAY, available_services
 from devstack.stack import Stack
-from tests.gateway.support import assert_ep_error, start_gateway
+from tests.gateway.support import access_logged, assert_ep_error, start_gateway
 from tests.support.services import ADMIN_ID, ADMIN_SECRET
 
 
@@ -96,7 +96,7 @@ async def test_the_sdks_raw_filter_and_paging_reach_the_order_service(
     assert response.status_code == 200, response.text
     assert response.json()["meta"]["page"]["limit"] == 10
     access_log = gateway_stack.work_dir / "apps" / GATEWAY / "access.log"
-    assert f'"GET {target} HTTP/1.1" 200' in access_log.read_text()
+    assert await access_logged(access_log, f'"GET {target} HTTP/1.1" 200')
 
 
 async def test_an_unknown_path_answers_the_ep_404_from_nginx(gateway: httpx.AsyncClient):

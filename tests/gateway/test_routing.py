@@ -15,7 +15,7 @@ import pytest
 
 from devstack.ports import LOOPBACK, free_port
 from devstack.processes import ManagedProcess
-from tests.gateway.support import EchoUpstream, assert_ep_error, start_gateway
+from tests.gateway.support import EchoUpstream, access_logged, assert_ep_error, start_gateway
 
 
 @dataclass
@@ -144,7 +144,7 @@ async def test_forwarding_headers_and_correlation_id(client: httpx.AsyncClient, 
     await client.get("/v2/carts/abc")  # none given: nginx's request id, also in the access log
     generated = fake_stack.upstreams["cart"].seen[-1].headers["X-Correlation-ID"]
     assert len(generated) == 32
-    assert f"correlation={generated}" in (fake_stack.work_dir / "access.log").read_text()
+    assert await access_logged(fake_stack.work_dir / "access.log", f"correlation={generated}")
 
 
 async def test_upstream_connections_are_kept_alive(client: httpx.AsyncClient, fake_stack: FakeStack):
