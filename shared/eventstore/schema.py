@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS projection_checkpoints (
     position        bigint NOT NULL,
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
+-- The shape of the tables the checkpoint's rows were written in (Projection.shape); '' before it existed.
+ALTER TABLE projection_checkpoints ADD COLUMN IF NOT EXISTS shape text NOT NULL DEFAULT '';
 
 CREATE OR REPLACE FUNCTION notify_channel() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -7,6 +7,7 @@ model or the new one, never a half-built one. `apply` writes to the schema it is
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
@@ -21,11 +22,20 @@ class Projection(ABC):
     name: ClassVar[str]
     # Event types this projection reads; None means all of them.
     event_types: ClassVar[frozenset[str] | None] = None
+    # Bump when the rows change meaning without the tables changing (the DDL is part of the shape).
+    version: ClassVar[int] = 1
 
     @property
     def schema(self) -> str:
         """The live schema readers query."""
         return f"proj_{self.name}"
+
+    @property
+    def shape(self) -> str:
+        """Which tables and rows this code writes: a model stored in another shape is rebuilt (see
+        `runner.py`) rather than written into with statements it was not made for."""
+        ddl = "\n".join(self.ddl("{schema}")).encode()
+        return f"v{self.version}-{hashlib.sha256(ddl).hexdigest()[:16]}"
 
     @abstractmethod
     def ddl(self, schema: str) -> list[str]:

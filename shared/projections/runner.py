@@ -3,6 +3,11 @@
 Each batch (events applied + checkpoint moved) is one transaction under the projection's
 advisory lock, so several instances of a service can run the same runner without applying an
 event twice, and a rebuild can take the lock to swap the model in atomically.
+
+The checkpoint also records the shape the model was written in (`Projection.shape`). A runner
+finding another shape (its code changed the tables, e.g. after an upgrade) drops the model and
+follows the log again from its start: the list fills in again as it catches up, instead of the
+runner failing on every batch until an operator rebuilds it.
 """
 
 from __future__ import annotations
@@ -25,10 +30,17 @@ LOCK = "SELECT pg_advisory_xact_lock(hashtext('projection:' || $1))"
 _VISIBLE = f"SELECT $1::bigint < {SNAPSHOT_XMIN}"
 _HELD_BACK_POLLS = 200  # x 5 ms: then a full step again, whatever happened
 _READ_CHECKPOINT = "SELECT transaction_id, position FROM projection_checkpoints WHERE projection = $1"
+_READ_SHAPE = "SELECT shape FROM projection_checkpoints WHERE projection = $1"
 _WRITE_CHECKPOINT = """
 INSERT INTO projection_checkpoints (projection, transaction_id, position) VALUES ($1, $2, $3)
 ON CONFLICT (projection) DO UPDATE
     SET transaction_id = EXCLUDED.transaction_id, position = EXCLUDED.position, updated_at = now()
+"""
+_RESET_CHECKPOINT = """
+INSERT INTO projection_checkpoints (projection, transaction_id, position, shape) VALUES ($1, $2, $3, $4)
+ON CONFLICT (projection) DO UPDATE
+    SET transaction_id = EXCLUDED.transaction_id, position = EXCLUDED.position, shape = EXCLUDED.shape,
+        updated_at = now()
 """
 
 
@@ -45,6 +57,13 @@ async def read_checkpoint(db: Executor, name: str) -> LogPosition:
 
 async def write_checkpoint(conn: DbConnection, name: str, position: LogPosition) -> None:
     await conn.execute(_WRITE_CHECKPOINT, name, position.transaction_id, position.position)
+
+
+async def reset_checkpoint(conn: DbConnection, projection: Projection, position: LogPosition) -> None:
+    """The checkpoint of a model (re)built by this code: its position and the shape it was written in."""
+    await conn.execute(
+        _RESET_CHECKPOINT, projection.name, position.transaction_id, position.position, projection.shape
+    )
 
 
 class ProjectionRunner:
@@ -70,13 +89,24 @@ class ProjectionRunner:
         self.position = LOG_START
 
     async def setup(self) -> None:
+        projection = self.projection
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(LOCK, self.projection.name)
-            await create_schema(conn, self.projection, self.projection.schema)
-            if await conn.fetchrow(_READ_CHECKPOINT, self.projection.name) is None:
-                await write_checkpoint(conn, self.projection.name, LOG_START)
+            await conn.execute(LOCK, projection.name)
+            stored = await conn.fetchval(_READ_SHAPE, projection.name)
+            if stored is not None and stored != projection.shape:
+                log.warning(
+                    "projection %s was written in shape %r, this code writes %r: rebuilding it from the log",
+                    projection.name,
+                    stored,
+                    projection.shape,
+                )
+                await conn.execute(f'DROP SCHEMA IF EXISTS "{projection.schema}" CASCADE')
+                self.position, stored = LOG_START, None
+            await create_schema(conn, projection, projection.schema)
+            if stored is None:
+                await reset_checkpoint(conn, projection, LOG_START)
             # Start from the stored checkpoint, not the log's beginning (see `apply_batch`).
-            self.position = max(self.position, await read_checkpoint(conn, self.projection.name))
+            self.position = max(self.position, await read_checkpoint(conn, projection.name))
 
     async def apply_batch(self) -> int:
         """Apply the next batch after the checkpoint; returns how many events were read.

@@ -138,3 +138,47 @@ async def test_wait_until_gives_read_your_writes(database: Database):
             assert balance == i + 1
     finally:
         live.cancel()
+
+
+class BalancesV2(Balances):
+    """The same tables with rows that mean something else: a model written by `Balances` is stale."""
+
+    version: ClassVar[int] = 2
+
+
+async def stored_shape(database: Database, name: str) -> str:
+    query = "SELECT shape FROM projection_checkpoints WHERE projection = $1"
+    shape = await database.pool.fetchval(query, name)
+    assert isinstance(shape, str)
+    return shape
+
+
+async def test_a_model_written_in_another_shape_is_built_again_from_the_log(database: Database):
+    await credit_randomly(database, accounts=5, credits=50)
+    old = ProjectionRunner(database.dsn, database.pool, Balances())
+    await old.setup()
+    await old.catch_up()
+    assert await stored_shape(database, "balances") == Balances().shape
+    await database.pool.execute("UPDATE proj_balances.balances SET balance = -1")  # marks the old rows
+
+    same = ProjectionRunner(database.dsn, database.pool, Balances())
+    await same.setup()  # the same shape: kept, and followed from its checkpoint
+    assert same.position == old.position
+    assert {r[1] for r in await rows(database)} == {-1}
+
+    assert BalancesV2().shape != Balances().shape
+    upgraded = ProjectionRunner(database.dsn, database.pool, BalancesV2())
+    await upgraded.setup()
+    assert await rows(database) == []  # dropped, not written into
+    assert await stored_shape(database, "balances") == BalancesV2().shape
+    await upgraded.catch_up()
+    assert await rows(database) == await expected_rows(database)
+
+
+async def test_a_rebuild_records_the_shape_it_wrote(database: Database):
+    await credit_randomly(database, accounts=3, credits=20)
+    runner = ProjectionRunner(database.dsn, database.pool, Balances())
+    await runner.setup()
+    await rebuild_projection(database.pool, BalancesV2())
+    assert await stored_shape(database, "balances") == BalancesV2().shape
+    assert await rows(database) == await expected_rows(database)
