@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, NamedTuple
 
 from services.order.domain.errors import OrderNotFound
 from services.order.domain.order import Order
-from shared.contracts.events import CartCheckedOut
-from shared.ep.orders import OrderState, order_document, order_items
+from services.order.domain.view import OrderView
 from shared.eventstore.unit_of_work import Database, UnitOfWork
-
-
-class OrderView(NamedTuple):
-    """What Elastic Path's order document is built from: the checkout and the statuses since."""
-
-    snapshot: CartCheckedOut
-    state: OrderState
-
-    def document(self) -> dict[str, Any]:
-        return order_document(self.snapshot, self.state)
-
-    def items(self) -> list[dict[str, Any]]:
-        return order_items(self.snapshot)
 
 
 def view_of(order: Order) -> OrderView:

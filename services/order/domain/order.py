@@ -32,6 +32,7 @@ from services.order.domain.events import (
 )
 from services.order.domain.status import Statuses, derive_statuses
 from services.order.domain.transactions import TransactionFacts
+from services.order.domain.view import checkout_of
 from shared.contracts.events import CartCheckedOut
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import Money
@@ -189,20 +190,7 @@ class Order(Aggregate):
 
     def snapshot(self) -> CartCheckedOut:
         """The checkout the order was made from, as the shared document builder reads it."""
-        p = self._require_placed()
-        return CartCheckedOut(
-            cart_id=p.cart_id,
-            order_id=self.id,
-            customer=p.customer,
-            billing_address=p.billing_address,
-            shipping_address=p.shipping_address,
-            items=p.items,
-            totals=p.totals,
-            promotion_codes=p.promotion_codes,
-            order_number=p.order_number,
-            external_ref=p.external_ref,
-            checked_out_at=p.checked_out_at,
-        )
+        return checkout_of(self.id, self._require_placed())
 
     # -- rules --------------------------------------------------------------------------------
 

@@ -1,5 +1,9 @@
 """Queries on the order list: `GET /v2/orders` with eq filters, paging and sorting.
 
+Each row becomes the same `OrderView` a single read makes: its statuses from the columns and its
+checkout from the stored `OrderPlaced` facts (upcast like any stored event), so the documents are
+built by the code that builds every other order document.
+
 Elastic Path caps `page[limit]` at 100 and `page[offset]` for orders hard at 10,000. Filters and
 sorts are a fixed whitelist mapped to columns, so no client text ever becomes SQL.
 """
@@ -10,8 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
+
+from services.order.domain.events import ORDER_EVENTS, OrderPlaced
+from services.order.domain.view import OrderView, checkout_of
 from services.order.projections.orders import OrdersProjection
 from shared.domain.errors import DomainError
+from shared.ep.orders import OrderState
 from shared.eventstore.database import Executor
 
 MAX_LIMIT = 100
@@ -58,7 +67,7 @@ class OrderQuery:
 
 @dataclass(frozen=True)
 class OrderPage:
-    orders: list[dict[str, Any]]  # Elastic Path order documents
+    orders: list[OrderView]
     total: int  # every order matching the filters (`meta.results.total`)
     limit: int
     offset: int
@@ -83,6 +92,23 @@ def _order_by(sort: str) -> str:
     return f" ORDER BY {column} {direction}, created_at {direction}, id {direction}"
 
 
+_LISTED = "id, status, payment, shipping, authorized, paid, updated_at, placed_version, placed"
+
+
+def _view(row: asyncpg.Record) -> OrderView:
+    placed = ORDER_EVENTS.load("OrderPlaced", row["placed_version"], row["placed"])
+    assert isinstance(placed, OrderPlaced)
+    state = OrderState(
+        status=row["status"],
+        payment=row["payment"],
+        shipping=row["shipping"],
+        authorized=row["authorized"],
+        paid=row["paid"],
+        updated_at=row["updated_at"],
+    )
+    return OrderView(checkout_of(row["id"], placed), state)
+
+
 async def list_orders(db: Executor, query: OrderQuery) -> OrderPage:
     if not 1 <= query.limit <= MAX_LIMIT:
         raise InvalidListQuery(f"page[limit] must be between 1 and {MAX_LIMIT}", source="page[limit]")
@@ -92,23 +118,10 @@ async def list_orders(db: Executor, query: OrderQuery) -> OrderPage:
     total = await db.fetchval(f'SELECT count(*) FROM "{SCHEMA}".orders{where}', *args)  # noqa: S608
     n = len(args)
     rows = await db.fetch(
-        f'SELECT document FROM "{SCHEMA}".orders{where}{_order_by(query.sort)}'  # noqa: S608
+        f'SELECT {_LISTED} FROM "{SCHEMA}".orders{where}{_order_by(query.sort)}'  # noqa: S608
         f" LIMIT ${n + 1} OFFSET ${n + 2}",
         *args,
         query.limit,
         query.offset,
     )
-    return OrderPage([r["document"] for r in rows], int(total), query.limit, query.offset)
-
-
-async def items_of_orders(db: Executor, order_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-    """Order item documents per order (for `include=items` on a list), in checkout order."""
-    rows = await db.fetch(
-        f'SELECT order_id, document FROM "{SCHEMA}".order_items'  # noqa: S608
-        " WHERE order_id = ANY($1::text[]) ORDER BY order_id, position",
-        list(order_ids),
-    )
-    items: dict[str, list[dict[str, Any]]] = {order_id: [] for order_id in order_ids}
-    for row in rows:
-        items[row["order_id"]].append(row["document"])
-    return items
+    return OrderPage([_view(row) for row in rows], int(total), query.limit, query.offset)

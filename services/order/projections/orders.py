@@ -1,13 +1,17 @@
-"""The order list behind `GET /v2/orders`: one row per order and one per order item.
+"""The order list behind `GET /v2/orders`: one row per order, with the columns it is filtered and
+sorted by and the facts its Elastic Path document is built from.
 
-Each event re-derives its order from the stream up to that event's version with the aggregate's
-own fold, so the list shows exactly what `GET /v2/orders/:id` shows (statuses are derived from
-facts, never folded twice in two places), and a rebuild gives the same rows. A row depends only on
-its order's latest state, so a batch folds each order once, at its last event in the batch: one read
-of the batch's streams and two multi-row writes, instead of a stream read and a write per event
-(a rebuild went from about a thousand events per second to tens of thousands). Orders folded by an
-earlier batch are continued from memory (`folded_orders.py`), so only streams it does not continue
-are read.
+A row stores the order's statuses and money received (derived by the aggregate's own fold, so the
+list agrees with `GET /v2/orders/:id`) and the `OrderPlaced` facts as the event store holds them;
+the documents are built when the list is read (`listing.py`), with the same code as a single read.
+Storing built documents made them the bulk of a rebuild's work and of its writes (an order and an
+item document of over a kilobyte each, for rows mostly never read), and left them stale whenever
+the way documents look changed.
+
+A row depends only on its order's latest state, so a batch folds each order once, at its last event
+in the batch: orders placed in the batch are inserted with their facts, the others have only their
+statuses updated, in two multi-row statements. Orders folded by an earlier batch are continued from
+memory (`folded_orders.py`), so only streams it does not continue are read.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from typing import Any, ClassVar
 from services.order.domain.events import ORDER_EVENTS
 from services.order.domain.order import Order
 from services.order.projections.folded_orders import FoldedOrders, order_id_of
-from shared.ep.orders import order_document, order_items
 from shared.eventstore.database import DbConnection
 from shared.eventstore.store import EventStore, RecordedEvent
 from shared.projections.projection import Projection
@@ -26,17 +29,17 @@ from shared.projections.projection import Projection
 _STORE = EventStore()
 
 
-_UPSERT_ORDER = (
+_INSERT_ORDER = (
     'INSERT INTO "{schema}".orders AS o VALUES'
-    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
     " ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, payment = EXCLUDED.payment,"
     " shipping = EXCLUDED.shipping, authorized = EXCLUDED.authorized, paid = EXCLUDED.paid,"
-    " updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, document = EXCLUDED.document"
+    " updated_at = EXCLUDED.updated_at, version = EXCLUDED.version"
     " WHERE o.version < EXCLUDED.version"
 )
-_INSERT_ITEMS = (
-    'INSERT INTO "{schema}".order_items VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)'
-    " ON CONFLICT (order_id, id) DO NOTHING"
+_UPDATE_ORDER = (
+    'UPDATE "{schema}".orders SET status = $2, payment = $3, shipping = $4, authorized = $5, paid = $6,'
+    " updated_at = $7, version = $8 WHERE id = $1 AND version < $8"
 )
 
 
@@ -50,8 +53,10 @@ def _order_upto(records: Sequence[RecordedEvent], event: RecordedEvent) -> Order
     return Order.rehydrate(order_id_of(event.stream_id), history)
 
 
-def _order_row(order: Order, version: int) -> tuple[Any, ...]:
-    snapshot, state = order.snapshot(), order.state
+def _new_row(order: Order, version: int, placed: RecordedEvent) -> tuple[Any, ...]:
+    state = order.state  # raises OrderNotFound for a stream with no OrderPlaced
+    snapshot = order.placed
+    assert snapshot is not None
     totals, customer = snapshot.totals, snapshot.customer
     return (
         order.id,
@@ -73,16 +78,25 @@ def _order_row(order: Order, version: int) -> tuple[Any, ...]:
         snapshot.checked_out_at,
         state.updated_at or snapshot.checked_out_at,
         version,
-        order_document(snapshot, state),
+        placed.schema_version,
+        placed.data,
     )
 
 
-def _item_rows(order: Order) -> list[tuple[Any, ...]]:
-    snapshot = order.snapshot()
-    return [
-        (order.id, doc["id"], n, line.type, line.product_id, line.sku, line.name, line.quantity, doc)
-        for n, (line, doc) in enumerate(zip(snapshot.items, order_items(snapshot), strict=True))
-    ]
+def _changed_row(order: Order, version: int) -> tuple[Any, ...]:
+    state = order.state
+    assert order.placed is not None
+    updated_at = state.updated_at or order.placed.checked_out_at
+    return (
+        order.id,
+        state.status,
+        state.payment,
+        state.shipping,
+        state.authorized,
+        state.paid,
+        updated_at,
+        version,
+    )
 
 
 class OrdersProjection(Projection):
@@ -101,17 +115,11 @@ class OrdersProjection(Projection):
             " tax bigint NOT NULL, discount bigint NOT NULL, authorized bigint NOT NULL,"
             " paid bigint NOT NULL, order_number text, external_ref text,"
             " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,"
-            " version integer NOT NULL, document jsonb NOT NULL)",
+            " version integer NOT NULL, placed_version integer NOT NULL, placed json NOT NULL)",
             f'CREATE INDEX IF NOT EXISTS orders_created ON "{schema}".orders (created_at, id)',
             f'CREATE INDEX IF NOT EXISTS orders_customer ON "{schema}".orders (customer_id, created_at)',
             f'CREATE INDEX IF NOT EXISTS orders_email ON "{schema}".orders (customer_email)',
             f'CREATE INDEX IF NOT EXISTS orders_statuses ON "{schema}".orders (status, payment, shipping)',
-            f'CREATE TABLE IF NOT EXISTS "{schema}".order_items ('
-            " order_id text NOT NULL, id text NOT NULL, position integer NOT NULL, type text NOT NULL,"
-            " product_id text, sku text NOT NULL, name text NOT NULL, quantity integer NOT NULL,"
-            " document jsonb NOT NULL, PRIMARY KEY (order_id, id))",
-            f'CREATE INDEX IF NOT EXISTS order_items_product ON "{schema}".order_items (product_id)',
-            f'CREATE INDEX IF NOT EXISTS order_items_sku ON "{schema}".order_items (sku)',
         ]
 
     async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
@@ -119,12 +127,12 @@ class OrdersProjection(Projection):
 
     async def apply_batch(self, conn: DbConnection, schema: str, events: Sequence[RecordedEvent]) -> None:
         batch: dict[str, list[RecordedEvent]] = {}
-        placed: set[str] = set()
+        placed: dict[str, RecordedEvent] = {}
         for event in events:
             if self.wants(event):
                 batch.setdefault(event.stream_id, []).append(event)
                 if event.event_type == "OrderPlaced":
-                    placed.add(event.stream_id)
+                    placed[event.stream_id] = event
         if not batch:
             return
         folded = {stream_id: self._folded.advance(stream_id, evs) for stream_id, evs in batch.items()}
@@ -134,13 +142,15 @@ class OrdersProjection(Projection):
             for stream_id in unknown:
                 orders[stream_id] = _order_upto(streams[stream_id], batch[stream_id][-1])
                 self._folded.remember(stream_id, orders[stream_id])
-        rows: list[tuple[Any, ...]] = []
-        items: list[tuple[Any, ...]] = []
-        for stream_id in batch:
-            order = orders[stream_id]
-            rows.append(_order_row(order, batch[stream_id][-1].version))
+        new: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
+        for stream_id, events_of_order in batch.items():
+            order, version = orders[stream_id], events_of_order[-1].version
             if stream_id in placed:
-                items += _item_rows(order)
-        await conn.executemany(_UPSERT_ORDER.format(schema=schema), rows)
-        if items:
-            await conn.executemany(_INSERT_ITEMS.format(schema=schema), items)
+                new.append(_new_row(order, version, placed[stream_id]))
+            else:
+                changed.append(_changed_row(order, version))
+        if new:
+            await conn.executemany(_INSERT_ORDER.format(schema=schema), new)
+        if changed:
+            await conn.executemany(_UPDATE_ORDER.format(schema=schema), changed)

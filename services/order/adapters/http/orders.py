@@ -14,10 +14,11 @@ from fastapi import APIRouter, Request
 from services.order.adapters.http.filters import parse_filter
 from services.order.adapters.http.requests import OrderUpdate
 from services.order.application.cancelling import CancelOrder, cancel_order
-from services.order.application.reading import OrderView, get_order_soon, view_of
+from services.order.application.reading import get_order_soon, view_of
 from services.order.application.shipping import request_fulfilment
 from services.order.domain.errors import OrderNotFound
-from services.order.projections.listing import OrderQuery, items_of_orders, list_orders
+from services.order.domain.view import OrderView
+from services.order.projections.listing import OrderQuery, list_orders
 from shared.auth import AdminToken, AnyToken, Principal, may_access_order, optional_customer
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
@@ -75,10 +76,10 @@ async def list_all(request: Request, principal: AnyToken) -> dict[str, Any]:
         filters = (*[f for f in filters if f[0] != "customer_id"], ("customer_id", customer.customer_id))
     sort = request.query_params.get("sort") or "-created_at"
     page = await list_orders(database_of(request).pool, OrderQuery(filters, limit, offset, sort))
-    answer: dict[str, Any] = {"data": page.orders, **page_meta(request, limit, offset, page.total)}
+    documents = [view.document() for view in page.orders]
+    answer: dict[str, Any] = {"data": documents, **page_meta(request, limit, offset, page.total)}
     if _wants_items(request):
-        items = await items_of_orders(database_of(request).pool, [o["id"] for o in page.orders])
-        answer["included"] = {"items": [item for order_items in items.values() for item in order_items]}
+        answer["included"] = {"items": [item for view in page.orders for item in view.items()]}
     return answer
 
 

@@ -1,0 +1,42 @@
+"""What Elastic Path's order documents are built from: the checkout snapshot and the statuses since.
+
+Both a single read (folded from the event store) and the order list (from the read model's
+columns and the stored `OrderPlaced` facts) make one of these, so every answer builds its documents
+with the same code and no stored document can lag a change to how documents look.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from services.order.domain.events import OrderPlaced
+from shared.contracts.events import CartCheckedOut
+from shared.ep.orders import OrderState, order_document, order_items
+
+
+class OrderView(NamedTuple):
+    snapshot: CartCheckedOut
+    state: OrderState
+
+    def document(self) -> dict[str, Any]:
+        return order_document(self.snapshot, self.state)
+
+    def items(self) -> list[dict[str, Any]]:
+        return order_items(self.snapshot)
+
+
+def checkout_of(order_id: str, placed: OrderPlaced) -> CartCheckedOut:
+    """The checkout an order was placed from, as the shared document builder reads it."""
+    return CartCheckedOut(
+        cart_id=placed.cart_id,
+        order_id=order_id,
+        customer=placed.customer,
+        billing_address=placed.billing_address,
+        shipping_address=placed.shipping_address,
+        items=placed.items,
+        totals=placed.totals,
+        promotion_codes=placed.promotion_codes,
+        order_number=placed.order_number,
+        external_ref=placed.external_ref,
+        checked_out_at=placed.checked_out_at,
+    )
