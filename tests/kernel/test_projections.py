@@ -14,6 +14,7 @@ from shared.projections.projection import Projection
 from shared.projections.rebuild import rebuild_projection
 from shared.projections.runner import ProjectionRunner
 from tests.kernel.apps.ledger_service import Account
+from tests.support.polling import poll_until
 
 
 class Balances(Projection):
@@ -116,8 +117,10 @@ async def test_a_rebuilt_projection_equals_the_live_one_row_for_row_while_reads_
         await rebuild_projection(database.pool, Balances(), batch_size=50)
         await writing
         assert await runner.wait_until(await last_written(database), timeout=30)
-        await asyncio.sleep(0.2)
-        assert await rows(database) == await expected_rows(database)
+        # The rebuild swapped the table under the live runner: give it a deadline, not 0.2 s, to
+        # show every write once.
+        expected = await expected_rows(database)
+        assert await poll_until(lambda: rows(database), lambda seen: seen == expected, timeout=30) == expected
     finally:
         live.cancel()
 
@@ -131,7 +134,7 @@ async def test_wait_until_gives_read_your_writes(database: Database):
             async with database.unit_of_work() as uow:
                 account = await uow.load(Account, f"ryw{i}")
                 account.credit(i + 1, "c")
-            assert await runner.wait_until(await last_written(database), timeout=5)
+            assert await runner.wait_until(await last_written(database), timeout=30)  # busy machine
             balance = await database.pool.fetchval(
                 "SELECT balance FROM proj_balances.balances WHERE account = $1", f"account-ryw{i}"
             )
