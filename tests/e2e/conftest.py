@@ -64,6 +64,9 @@ payment_service = service_fixture(
     STRIPE_API_KEY="sk_test_12345",
     STRIPE_API_BASE="@localstripe",
     STRIPE_WEBHOOK_SECRET="whsec_e2e",
+    # A payment asked for right after checkout waits for the order to be consumed; on a busy
+    # machine that can take longer than the 5 s default, and these tests are not about the wait.
+    PAYMENT_ORDER_WAIT_SECONDS="30",
 )
 
 

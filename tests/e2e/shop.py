@@ -3,10 +3,10 @@ for each service, a managed product with stock, a checkout, and polling until a 
 
 from __future__ import annotations
 
-import asyncio
 from uuid import uuid4
 
 from tests.cart.conftest import ADDRESS, create_product
+from tests.support.polling import DEADLINE_SECONDS, poll_until
 from tests.support.services import authenticated_client
 
 
@@ -23,14 +23,12 @@ async def api_clients(cart_service, order_service, payment_service, inventory_se
     }
 
 
-async def eventually(read, check, what: str, tries: int = 150):
-    value = None
-    for _ in range(tries):
-        value = await read()
-        if check(value):
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{what}: last seen {value}")
+async def eventually(read, check, what: str, timeout: float = DEADLINE_SECONDS):
+    """`read()` until `check` holds; a deadline, not a count of tries, because each try is slow on a
+    busy machine and the effect crosses Kafka (see `tests.support.polling`)."""
+    value = await poll_until(read, check, timeout=timeout)
+    assert check(value), f"{what}: last seen {value}"
+    return value
 
 
 async def stock(api, product_id: str) -> tuple[int, int, int]:
@@ -38,8 +36,21 @@ async def stock(api, product_id: str) -> tuple[int, int, int]:
     return body["total"], body["allocated"], body["available"]
 
 
+ABSENT = ("absent", "absent", "absent")
+
+
+async def placed_state(api, order_id: str) -> tuple[str, str, str]:
+    """The order's statuses once the order service has it."""
+    return await eventually(lambda: order_state(api, order_id), lambda s: s != ABSENT, f"order {order_id}")
+
+
 async def order_state(api, order_id: str) -> tuple[str, str, str]:
-    body = (await api["orders"].get(f"/v2/orders/{order_id}")).json()["data"]
+    """The order's three statuses; ABSENT while the order service has not consumed the
+    checkout yet (a read waits only a few seconds for it, less than the consumer may lag here)."""
+    response = await api["orders"].get(f"/v2/orders/{order_id}")
+    if response.status_code == 404:
+        return ABSENT
+    body = response.json()["data"]
     return body["status"], body["payment"], body["shipping"]
 
 

@@ -4,7 +4,7 @@ a payment the stock cannot cover is refused and charges nothing; cancelling rele
 
 from __future__ import annotations
 
-from tests.e2e.shop import checkout, eventually, managed_product, order_state, stock
+from tests.e2e.shop import checkout, eventually, managed_product, order_state, placed_state, stock
 
 
 async def test_the_documented_flow_on_a_stock_of_ten(api):
@@ -72,7 +72,7 @@ async def test_a_slower_shopper_loses_the_last_unit_and_is_not_charged(api):
     await eventually(
         lambda: order_state(api, first["id"]), lambda s: s[:2] == ("complete", "paid"), "complete"
     )
-    assert (await order_state(api, second["id"]))[:2] == ("incomplete", "unpaid")
+    assert (await placed_state(api, second["id"]))[:2] == ("incomplete", "unpaid")
     assert await stock(api, product["id"]) == (1, 1, 0)
 
 
@@ -109,7 +109,7 @@ async def test_a_declined_card_fails_cleanly_and_releases_the_allocation(api):
     assert declined.status_code == 400, declined.text
     assert declined.json()["errors"][0]["title"] == "Payment gateway processing failed"
     await eventually(lambda: stock(api, product["id"]), lambda s: s == (2, 0, 2), "allocation released")
-    assert (await order_state(api, order["id"]))[:2] == ("incomplete", "unpaid")
+    assert (await placed_state(api, order["id"]))[:2] == ("incomplete", "unpaid")
     retry = await api["pay_shopper"].post(
         f"/v2/orders/{order['id']}/payments",
         json={"data": {"gateway": "stripe_payment_intents", "method": "purchase", "payment": "pm_card_visa"}},
