@@ -10,6 +10,7 @@ from uuid import uuid4
 import asyncpg
 
 from tests.e2e.shop import checkout, eventually, managed_product, order_state
+from tests.support.polling import poll_until
 from tests.support.services import RunningService
 
 
@@ -64,6 +65,7 @@ async def test_a_payment_requests_correlation_id_reaches_every_event_and_log_it_
     assert {"TransactionCaptured", "OrderCompleted"} <= set(caused["order"]), caused
 
     for service in (payment_service, inventory_service, order_service):
-        lines = log_lines_with(service, correlation_id)
+        # A service logs a message it handled after its transaction commits: the line may follow.
+        lines = await poll_until(lambda service=service: log_lines_with(service, correlation_id), bool)
         assert lines, f"{service.name} logged nothing with {correlation_id}"
         assert all(line.get("service") for line in lines)
