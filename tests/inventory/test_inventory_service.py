@@ -3,7 +3,6 @@ driven over real Kafka (the test plays the cart, payment, order and fulfilment s
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -14,12 +13,13 @@ from shared.contracts import events as contracts
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.values import Address, Customer, Money, OrderLine, StockLine, Totals
 from tests.support.kafka import publish_event, wait_for_envelope
+from tests.support.polling import poll_until
 from tests.support.services import authenticated_client, start_service
 
 ADDRESS = Address(first_name="A", last_name="B", line_1="1", postcode="P", country="GB")
 
 
-async def inventory(postgres, kafka, prefix, work: Path, policy: str):
+async def inventory(postgres, kafka, prefix, work: Path, policy: str, reservation_ttl: float = 1):
     name = f"inventory_{uuid4().hex[:8]}"
     await postgres.create_database(name)
     env = {
@@ -27,7 +27,7 @@ async def inventory(postgres, kafka, prefix, work: Path, policy: str):
         "KAFKA_BOOTSTRAP_SERVERS": kafka,
         "TOPIC_PREFIX": prefix,
         "INVENTORY_POLICY": policy,
-        "INVENTORY_RESERVATION_TTL_SECONDS": "1",
+        "INVENTORY_RESERVATION_TTL_SECONDS": str(reservation_ttl),
         "INVENTORY_SWEEP_SECONDS": "0.5",
     }
     return await start_service("services.inventory", env, work)
@@ -38,12 +38,15 @@ async def send(kafka: str, prefix: str, event: IntegrationEvent, key: str, produ
 
 
 async def level(admin, product: str, expected: tuple[int, int, int]) -> None:
-    for _ in range(100):
+    """Wait for the product's stock to read `expected`: it moves when the service consumes what the
+    test published, which on a busy machine takes longer than the 5 s of tries this used to allow."""
+
+    async def read() -> tuple[int, int, int]:
         body = (await admin.get(f"/v2/inventories/{product}")).json()["data"]
-        if (body["total"], body["allocated"], body["available"]) == expected:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{product}: {body} is not {expected}")
+        return body["total"], body["allocated"], body["available"]
+
+    seen = await poll_until(read, lambda levels: levels == expected)
+    assert seen == expected, f"{product}: {seen} is not {expected}"
 
 
 @pytest.fixture(scope="module")
@@ -154,8 +157,15 @@ async def test_unknown_products_are_404(on_payment):
 
 async def test_the_reserve_at_checkout_policy(postgres, kafka_bootstrap_servers, tmp_path_factory):
     prefix = f"rsv{uuid4().hex[:8]}."
+    # The paid order's payment must reach the service before its reservation's deadline: with a 1 s
+    # TTL one slow Kafka hop let the sweep release it first. The abandoned checkout still expires.
     service = await inventory(
-        postgres, kafka_bootstrap_servers, prefix, tmp_path_factory.mktemp("rsv"), "reserve_on_checkout"
+        postgres,
+        kafka_bootstrap_servers,
+        prefix,
+        tmp_path_factory.mktemp("rsv"),
+        "reserve_on_checkout",
+        reservation_ttl=15,
     )
     admin = await authenticated_client(service.url, admin=True)
     try:
@@ -208,7 +218,10 @@ async def test_the_reserve_at_checkout_policy(postgres, kafka_bootstrap_servers,
 
         await send(kafka_bootstrap_servers, prefix, checkout("abandoned", 1), "abandoned", "cart")
         released = await wait_for_envelope(
-            kafka_bootstrap_servers, f"{prefix}StockReleased", lambda e: e.data["order_id"] == "abandoned"
+            kafka_bootstrap_servers,
+            f"{prefix}StockReleased",
+            lambda e: e.data["order_id"] == "abandoned",
+            timeout=90,
         )
         assert released.data["reason"] == "reservation expired"  # not paid within the TTL
         await level(admin, product, (4, 3, 1))  # the paid order keeps its reservation
