@@ -9,10 +9,10 @@ from uuid import uuid4
 
 import pytest
 
-from shared.contracts.envelope import Envelope
 from shared.contracts.events import PaymentCaptured
 from tests.cart.conftest import ADDRESS, create_product
-from tests.support.kafka import publish_event, wait_for_envelope
+from tests.support.kafka import envelopes_up_to_now, publish_event, wait_for_envelope
+from tests.support.polling import poll_until
 from tests.support.services import authenticated_client
 
 
@@ -61,12 +61,15 @@ async def pay_in_full(order: dict, kafka: str, prefix: str) -> None:
 
 
 async def wait_for_payment(order_admin, order_id: str, payment: str) -> dict:
-    for _ in range(200):
-        order = (await order_admin.get(f"/v2/orders/{order_id}")).json()["data"]
-        if order["payment"] == payment:
-            return order
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"order {order_id} never became {payment}")
+    """The order once the order service has consumed its payment (a 60 s deadline: it crosses Kafka)."""
+    response = await poll_until(
+        lambda: order_admin.get(f"/v2/orders/{order_id}"),
+        lambda r: r.status_code == 200 and r.json()["data"]["payment"] == payment,
+    )
+    assert response.status_code == 200 and response.json()["data"]["payment"] == payment, (
+        f"order {order_id} never became {payment}: {response.text}"
+    )
+    return response.json()["data"]
 
 
 FULFIL = {"data": {"type": "order", "shipping": "fulfilled"}}
@@ -77,6 +80,7 @@ async def test_a_paid_order_is_flagged_fulfilled_and_shipped_once(
 ):
     cart_admin, cart_shopper, order_admin, order_shopper = clients
     order = await placed_order(cart_admin, cart_shopper)
+    await wait_for_payment(order_admin, order["id"], "unpaid")  # consumed: a PUT waits only 3 s for it
 
     unpaid = await order_admin.put(f"/v2/orders/{order['id']}", json=FULFIL)
     assert unpaid.status_code == 422 and "paid" in unpaid.json()["errors"][0]["detail"]
@@ -103,31 +107,15 @@ async def test_a_paid_order_is_flagged_fulfilled_and_shipped_once(
     assert cancel.status_code == 422 and cancel.json()["errors"][0]["title"] == "Order cannot be cancelled"
 
     await asyncio.sleep(1.0)  # a second OrderShipped would have been published by now
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(
-        f"{topic_prefix}OrderShipped",
-        bootstrap_servers=kafka_bootstrap_servers,
-        auto_offset_reset="earliest",
-        group_id=None,
-    )
-    await consumer.start()
-    try:
-        batch = await consumer.getmany(timeout_ms=2000)
-    finally:
-        await consumer.stop()
-    ours = [
-        r
-        for records in batch.values()
-        for r in records
-        if Envelope.from_json(r.value).data["order_id"] == order["id"]
-    ]
+    everything = await envelopes_up_to_now(kafka_bootstrap_servers, f"{topic_prefix}OrderShipped")
+    ours = [e for e in everything if e.data["order_id"] == order["id"]]
     assert len(ours) == 1
 
 
 async def test_a_cancelled_order_cannot_be_fulfilled(clients):
     cart_admin, cart_shopper, order_admin, _ = clients
     order = await placed_order(cart_admin, cart_shopper)
+    await wait_for_payment(order_admin, order["id"], "unpaid")  # consumed: a PUT waits only 3 s for it
     cancelled = await order_admin.put(
         f"/v2/orders/{order['id']}", json={"data": {"type": "order", "status": "cancelled"}}
     )

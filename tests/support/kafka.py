@@ -37,6 +37,37 @@ async def wait_for_envelope(
         await consumer.stop()
 
 
+async def envelopes_up_to_now(bootstrap_servers: str, topic: str, timeout: float = 60) -> list[Envelope]:
+    """Every envelope on `topic` from its beginning up to its end as of now.
+
+    One `getmany` of a fresh reader returns what happened to be fetched in time, perhaps nothing or
+    only some partitions on a busy machine; counting messages needs all of them, up to the end.
+    """
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=None,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not consumer.assignment():
+            assert loop.time() < deadline, f"{topic} got no partitions within {timeout}s"
+            await asyncio.sleep(0.1)
+        ends = await consumer.end_offsets(list(consumer.assignment()))
+        envelopes: list[Envelope] = []
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            assert loop.time() < deadline, f"{topic} not read to its end within {timeout}s"
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                envelopes += [Envelope.from_json(record.value) for record in records]
+        return envelopes
+    finally:
+        await consumer.stop()
+
+
 async def publish(bootstrap_servers: str, topic: str, envelope: Envelope, key: str) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True)
     await producer.start()
