@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from uuid import uuid4
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -16,6 +17,7 @@ from tests.cart.conftest import create_product
 from tests.e2e.operator import admin_environment, run_admin
 from tests.security.fuzz_messages import LARGEST_ACCEPTED_VALUE
 from tests.support.kafka import publish_event
+from tests.support.polling import poll_until
 from tests.support.services import authenticated_client
 
 
@@ -36,6 +38,14 @@ def admin_env(cart_service, kafka_bootstrap_servers, topic_prefix):
 
 
 admin = run_admin
+
+
+async def imported(cart_shopper, product_id: str) -> httpx.Response:
+    """The product's page once the cart has consumed the retried import (or the last answer after
+    a minute): the retry only republishes it, the cart applies it later."""
+    return await poll_until(
+        lambda: cart_shopper.get(f"/v2/products/{product_id}"), lambda r: r.status_code == 200
+    )
 
 
 async def test_a_dead_letter_is_listed_with_its_reason_and_retried_once_the_cause_is_fixed(
@@ -67,11 +77,7 @@ async def test_a_dead_letter_is_listed_with_its_reason_and_retried_once_the_caus
     # Fix the cause: the sku is freed, then the import is retried and applies once.
     assert (await cart_admin.delete(f"/v2/products/{taken['id']}")).status_code == 204
     assert ref in (await admin(admin_env, "dlq", "retry", ref))
-    for _ in range(100):
-        response = await cart_shopper.get(f"/v2/products/{product_id}")
-        if response.status_code == 200:
-            break
-        await asyncio.sleep(0.1)
+    response = await imported(cart_shopper, product_id)
     assert response.status_code == 200 and response.json()["data"]["name"] == "Clashing import"
     assert ref not in (await admin(admin_env, "dlq", "list"))
 
@@ -149,10 +155,6 @@ async def test_a_letter_too_large_to_carry_its_value_is_retried_from_the_origina
 
     assert (await cart_admin.delete(f"/v2/products/{taken['id']}")).status_code == 204
     assert ref in await admin(admin_env, "dlq", "retry", ref)
-    for _ in range(100):
-        response = await cart_shopper.get(f"/v2/products/{product_id}")
-        if response.status_code == 200:
-            break
-        await asyncio.sleep(0.1)
+    response = await imported(cart_shopper, product_id)
     assert response.status_code == 200, response.text
     assert len(response.json()["data"]["description"]) == room
