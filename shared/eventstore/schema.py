@@ -8,6 +8,7 @@
 - `outbox`: integration events waiting for the relay, written in the same transaction.
 - `inbox`: `(consumer, event_id)` of every message a consumer has applied.
 - `parked_messages`: messages that arrived before what they depend on.
+- `snapshots`: the latest snapshot of each snapshotting aggregate (shared/domain/snapshots.py).
 - `projection_checkpoints`: how far each projection has read the event store.
 
 Committing an insert into `events` or `outbox` NOTIFYs `events` or `outbox` (statement triggers), so
@@ -67,6 +68,14 @@ CREATE TABLE IF NOT EXISTS parked_messages (
     UNIQUE (consumer, event_id)
 );
 CREATE INDEX IF NOT EXISTS parked_by_key ON parked_messages (consumer, key, id);
+
+CREATE TABLE IF NOT EXISTS snapshots (
+    stream_id         text PRIMARY KEY,
+    version           integer NOT NULL,
+    snapshot_version  integer NOT NULL,
+    state             jsonb NOT NULL,
+    taken_at          timestamptz NOT NULL DEFAULT now()
+);
 
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
     projection      text PRIMARY KEY,

@@ -21,14 +21,17 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.registry import VersionedEvent
 from shared.domain.aggregate import Aggregate
+from shared.domain.snapshots import SnapshottingAggregate
 from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.snapshots import read_snapshot, save_snapshot
 from shared.eventstore.store import EventStore, NewEvent
 from shared.metrics import EVENTS_APPENDED
 from shared.outbox.writer import write_outbox
 from shared.tracing import current_causation_id, current_correlation_id
 
 A = TypeVar("A", bound=Aggregate)
+S = TypeVar("S", bound=SnapshottingAggregate)
 T = TypeVar("T")
 
 EVENTS_CHANNEL = "events"
@@ -67,8 +70,24 @@ class UnitOfWork:
         if tracked is not None:
             assert isinstance(tracked, cls)
             return tracked
-        aggregate = cls.rehydrate(aggregate_id, await self.history(cls, aggregate_id))
+        if issubclass(cls, SnapshottingAggregate):
+            aggregate: A = await self._load_from_snapshot(cls, aggregate_id)
+        else:
+            aggregate = cls.rehydrate(aggregate_id, await self.history(cls, aggregate_id))
         self._tracked[stream_id] = aggregate
+        return aggregate
+
+    async def _load_from_snapshot(self, cls: type[S], aggregate_id: str) -> S:
+        """The latest snapshot (if any of this shape) and the events after it."""
+        stream_id = f"{cls.stream_type}-{aggregate_id}"
+        snapshot = await read_snapshot(self.connection, stream_id, cls.snapshot_version)
+        if snapshot is None:
+            aggregate = cls(aggregate_id)
+        else:
+            aggregate = cls.from_snapshot(aggregate_id, snapshot.version, snapshot.state)
+        for record in await self._store.read_stream(self.connection, stream_id, aggregate.version):
+            aggregate.apply(cls.registry.load(record.event_type, record.schema_version, record.data))
+            aggregate.version += 1
         return aggregate
 
     def add(self, aggregate: Aggregate) -> None:
@@ -111,10 +130,21 @@ class UnitOfWork:
             new = [
                 NewEvent(e.event_type, e.schema_version, e.model_dump(mode="json"), metadata) for e in pending
             ]
+            loaded = aggregate.version
             aggregate.version = await self._store.append(
-                self.connection, stream_id, aggregate.stream_type, aggregate.version, new
+                self.connection, stream_id, aggregate.stream_type, loaded, new
             )
             EVENTS_APPENDED.inc(len(new))
+            if isinstance(aggregate, SnapshottingAggregate) and aggregate.passes_snapshot_point(
+                loaded, aggregate.version
+            ):
+                await save_snapshot(
+                    self.connection,
+                    stream_id,
+                    aggregate.version,
+                    aggregate.snapshot_version,
+                    aggregate.snapshot_state(),
+                )
         # Readers are woken by the tables' NOTIFY triggers (schema.py) when this commits.
         await write_outbox(self.connection, self._outgoing, self._topic_prefix)
         self._outgoing = []
