@@ -91,7 +91,7 @@ async def test_admin_transactions_follow_elastic_paths_rules(database: Database)
     await database.run(lambda uow: stock_admin.transact(uow, product, "deallocate", 4))
     await database.run(lambda uow: stock_admin.transact(uow, product, "decrement", 5))
     async with database.unit_of_work() as uow:
-        history = (await reading.get_stock(uow, product)).transactions
+        history = await reading.get_transactions(uow, product)
         one = await reading.get_transaction(uow, product, history[2].id)
     assert [(t.action, t.quantity) for t in history] == [
         ("set", 3),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from services.inventory.domain.errors import StockNotFound
-from services.inventory.domain.stock import Stock, Transaction
+from services.inventory.domain.stock import Stock, Transaction, stock_transactions
 from services.inventory.projections.stock import StockProjection
 from shared.eventstore.unit_of_work import Database, UnitOfWork
 from shared.projections.listing import page_of_ids
@@ -32,9 +32,16 @@ async def get_many(uow: UnitOfWork, product_ids: Iterable[str]) -> list[Stock]:
     return found
 
 
+async def get_transactions(uow: UnitOfWork, product_id: str) -> list[Transaction]:
+    """The product's stock transactions, oldest first, from its whole stream; StockNotFound (404)
+    when its stock is not managed."""
+    await get_stock(uow, product_id)
+    return stock_transactions(await uow.history(Stock, product_id))
+
+
 async def get_transaction(uow: UnitOfWork, product_id: str, transaction_id: str) -> Transaction:
     """One transaction of the product's history; StockNotFound (404) when there is none such."""
-    for transaction in (await get_stock(uow, product_id)).transactions:
+    for transaction in await get_transactions(uow, product_id):
         if transaction.id == transaction_id:
             return transaction
     raise StockNotFound(product_id)

@@ -1,5 +1,9 @@
 """A product's stock: total, allocated, available (= total - allocated), and its transactions.
 
+The stream gains an event with every sale, so the aggregate snapshots its counters every
+`snapshot_every` events (shared/domain/snapshots.py) and loads in constant time however long the
+product has sold; its transaction history is read from the stream only by the endpoints that list it.
+
 Every change is one `StockMovement` on the product's own stream, so concurrent allocations of one
 product serialise on that stream's version (optimistic concurrency): two writers that read the
 same level cannot both append, the loser re-reads and decides again. That, and the rule
@@ -12,9 +16,10 @@ must not get stuck on a fact it cannot change; they clamp instead, keeping the i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import uuid4
 
 from services.inventory.domain.errors import InsufficientStock, InvalidQuantity, StockNotFound
@@ -25,7 +30,7 @@ from services.inventory.domain.events import (
     StockUntracked,
 )
 from shared.contracts.registry import EventRegistry, VersionedEvent
-from shared.domain.aggregate import Aggregate
+from shared.domain.snapshots import SnapshottingAggregate
 
 MAX_QUANTITY = 1_000_000_000
 AdminAction = Literal["increment", "decrement", "allocate", "deallocate"]
@@ -43,7 +48,21 @@ class Transaction:
     at: datetime
 
 
-class Stock(Aggregate):
+def _transaction(movement: StockMovement) -> Transaction:
+    m = movement
+    return Transaction(m.transaction_id, m.action, m.quantity, m.order_id, m.at)
+
+
+def stock_transactions(history: Iterable[VersionedEvent]) -> list[Transaction]:
+    """The product's transactions, oldest first, from its stream's events."""
+    return [_transaction(event) for event in history if isinstance(event, StockMovement)]
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+class Stock(SnapshottingAggregate):
     stream_type = "stock"
     registry: ClassVar[EventRegistry] = INVENTORY_EVENTS
 
@@ -55,7 +74,21 @@ class Stock(Aggregate):
         self.managed: bool | None = None  # the catalogue's `manage_stock`; None: not heard yet
         self.created_at: datetime | None = None
         self.updated_at: datetime | None = None
-        self.transactions: list[Transaction] = []
+
+    def snapshot_state(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "allocated": self.allocated,
+            "tracked": self.tracked,
+            "managed": self.managed,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        self.total, self.allocated = state["total"], state["allocated"]
+        self.tracked, self.managed = state["tracked"], state["managed"]
+        self.created_at, self.updated_at = _time(state["created_at"]), _time(state["updated_at"])
 
     @property
     def available(self) -> int:
@@ -147,18 +180,17 @@ class Stock(Aggregate):
         self, action: str, quantity: int, total: int, allocated: int, order_id: str | None, at: datetime
     ) -> Transaction:
         assert 0 <= allocated <= total, "allocated stock can never exceed the total"
-        self._record(
-            StockMovement(
-                transaction_id=str(uuid4()),
-                action=action,
-                quantity=quantity,
-                total_after=total,
-                allocated_after=allocated,
-                order_id=order_id,
-                at=at,
-            )
+        movement = StockMovement(
+            transaction_id=str(uuid4()),
+            action=action,
+            quantity=quantity,
+            total_after=total,
+            allocated_after=allocated,
+            order_id=order_id,
+            at=at,
         )
-        return self.transactions[-1]
+        self._record(movement)
+        return _transaction(movement)
 
     def apply(self, event: VersionedEvent) -> None:
         match event:
@@ -167,9 +199,6 @@ class Stock(Aggregate):
                 self.tracked = True
                 self.created_at = self.created_at or event.at
                 self.updated_at = event.at
-                self.transactions.append(
-                    Transaction(event.transaction_id, event.action, event.quantity, event.order_id, event.at)
-                )
             case StockUntracked(at=at):
                 self.tracked, self.total, self.allocated = False, 0, 0
                 self.updated_at = at

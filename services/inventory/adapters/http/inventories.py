@@ -177,9 +177,10 @@ async def create_transaction(product_id: str, request: Request, _: AdminToken) -
     **documented(answers="The product's stock transactions", not_found=NO_STOCK),
 )
 async def list_transactions(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+    pid = _product_id(product_id)
     async with database_of(request).unit_of_work() as uow:
-        stock = await reading.get_stock(uow, _product_id(product_id))
-    return {"data": [transaction_document(stock.id, t) for t in stock.transactions]}
+        transactions = await reading.get_transactions(uow, pid)
+    return {"data": [transaction_document(pid, t) for t in transactions]}
 
 
 @router.get(
