@@ -86,12 +86,13 @@ class Bus:
             if e.event_type == event_type and all(e.data.get(k) == v for k, v in data.items())
         ]
 
-    async def wait_for(self, event_type: str, timeout: float = 15, **data: Any) -> Envelope:
+    async def wait_for(self, event_type: str, timeout: float = 60, **data: Any) -> Envelope:
         return (await self.wait_for_all(event_type, 1, timeout, **data))[0]
 
     async def wait_for_all(
-        self, event_type: str, count: int, timeout: float = 15, **data: Any
+        self, event_type: str, count: int, timeout: float = 60, **data: Any
     ) -> list[Envelope]:
+        """Once `count` matching events were published (a minute's deadline: they cross Kafka)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             found = self.events(event_type, **data)

@@ -10,7 +10,11 @@ from uuid import uuid4
 from tests.payment.stripe_api import API_KEY, WEBHOOK_SECRET
 from tests.support.services import RunningService, start_service
 
-ALLOCATION_TIMEOUT_SECONDS = "3"
+# Both cross Kafka: a checkout published by the test must be consumed before a payment can find
+# its order, and an allocation request goes out and its answer comes back (two hops and the relay).
+# A few seconds raced a busy machine; only the test of a silent inventory waits the whole timeout.
+ALLOCATION_TIMEOUT_SECONDS = "15"
+ORDER_WAIT_SECONDS = "15"
 WEBHOOK_PATH = "/v2/webhooks/stripe"
 
 
@@ -25,6 +29,7 @@ async def payment_environment(postgres: Any, kafka: str, prefix: str, localstrip
         "STRIPE_API_BASE": localstripe_url,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "PAYMENT_ALLOCATION_TIMEOUT_SECONDS": ALLOCATION_TIMEOUT_SECONDS,
+        "PAYMENT_ORDER_WAIT_SECONDS": ORDER_WAIT_SECONDS,
     }
 
 

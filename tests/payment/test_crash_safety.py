@@ -75,7 +75,7 @@ async def test_restart_reconciles_a_purchase_cut_short_after_stripe_charged(
 
     await _restart(service, **{FAULT: "capture"})  # the reconciler runs every second now
 
-    captured = await bus.wait_for("PaymentCaptured", order_id=order.order_id, timeout=20)
+    captured = await bus.wait_for("PaymentCaptured", order_id=order.order_id)
     [intent] = await localstripe.intents_of(captured.data["transaction_id"])
     assert intent["status"] == "succeeded"
     assert len(await localstripe.charge_movements(intent["latest_charge"]["id"])) == 1

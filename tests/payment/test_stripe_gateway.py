@@ -151,7 +151,7 @@ async def test_webhooks_genuine_repeated_and_forged(
 
         # Captured outside the service (say in Stripe's dashboard): only the webhook tells us.
         await localstripe.client.v1.payment_intents.capture_async(txn["reference"])
-        await bus.wait_for("PaymentCaptured", transaction_id=txn["id"], timeout=20)
+        await bus.wait_for("PaymentCaptured", transaction_id=txn["id"])
         [current] = await transactions(admin, order.order_id)
         assert current["transaction_type"] == "capture"
 
