@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from uuid import uuid4
 
 from shared.contracts.events import ProductPublished
 from tests.cart.conftest import create_product, new_cart
 from tests.support.kafka import publish_event, wait_for_envelope
+from tests.support.polling import poll_until
 
 
 async def test_an_admin_product_is_published_for_other_services(
@@ -20,8 +20,13 @@ async def test_an_admin_product_is_published_for_other_services(
     assert envelope.data["sku"] == product["sku"] and envelope.data["manage_stock"] is True
     assert envelope.data["price"] == [{"amount": 1234, "currency": "USD", "includes_tax": False}]
     assert (await shopper.get(f"/v2/products/{product['id']}")).json()["data"]["sku"] == product["sku"]
-    listed = (await shopper.get("/v2/products?page[limit]=100")).json()
-    assert listed["meta"]["results"]["total"] >= 1
+    # The listing is a projection, applied after the write: wait for it, not for the relay.
+    listed = await poll_until(
+        lambda: shopper.get("/v2/products?page[limit]=100"),
+        lambda r: product["id"] in {p["id"] for p in r.json()["data"]},
+    )
+    assert product["id"] in {p["id"] for p in listed.json()["data"]}, listed.text
+    assert listed.json()["meta"]["results"]["total"] >= 1
 
 
 async def test_a_product_published_by_another_catalogue_can_be_added_to_a_cart(
@@ -36,13 +41,12 @@ async def test_a_product_published_by_another_catalogue_can_be_added_to_a_cart(
     )
     await publish_event(kafka_bootstrap_servers, topic_prefix, event, product_id, "pim")
     ref = new_cart()
-    for _ in range(200):
-        response = await shopper.post(
+    response = await poll_until(  # until the cart service has consumed the import (it crosses Kafka)
+        lambda: shopper.post(
             f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "sku": sku, "quantity": 1}}
-        )
-        if response.status_code == 201:
-            break
-        await asyncio.sleep(0.05)
+        ),
+        lambda r: r.status_code == 201,
+    )
     assert response.status_code == 201, response.text
     assert response.json()["data"][0]["name"] == "Imported lamp"
     assert response.json()["data"][0]["unit_price"]["amount"] == 7000

@@ -4,11 +4,10 @@ custom items (implicit tokens only), a promotion code, checkout as a guest and a
 
 from __future__ import annotations
 
-import asyncio
-
 from shared.contracts.events import StockLevelChanged
 from tests.cart.conftest import ADDRESS, create_product, create_promotion, new_cart
 from tests.support.kafka import publish_event, wait_for_envelope
+from tests.support.polling import poll_until
 
 
 async def test_adding_a_product_creates_the_cart_and_managing_it_works(shopper, admin):
@@ -264,14 +263,13 @@ async def test_stock_managed_products_are_checked_against_published_availability
 
     level = StockLevelChanged(product_id=product["id"], total=3, allocated=0, available=3, version=1)
     await publish_event(kafka_bootstrap_servers, topic_prefix, level, product["id"], "inventory")
-    for _ in range(100):
-        response = await shopper.post(
+    response = await poll_until(  # until the cart service has consumed the level (it crosses Kafka)
+        lambda: shopper.post(
             f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 3}}
-        )
-        if response.status_code == 201:
-            break
-        await asyncio.sleep(0.05)  # until the cart service has consumed the level
-    assert response.status_code == 201 and response.json()["data"][0]["quantity"] == 3
+        ),
+        lambda r: r.status_code == 201,
+    )
+    assert response.status_code == 201 and response.json()["data"][0]["quantity"] == 3, response.text
     too_many = await shopper.post(f"/v2/carts/{ref}/items", json=add)
     assert too_many.status_code == 400 and too_many.json()["errors"][0]["title"] == "Insufficient stock"
     assert (await shopper.get(f"/v2/carts/{ref}/items")).json()["data"][0]["quantity"] == 3
