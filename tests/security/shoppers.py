@@ -8,6 +8,7 @@ from uuid import uuid4
 
 from tests.cart.conftest import ADDRESS
 from tests.security.conftest import client
+from tests.support.polling import poll_until
 from tests.support.services import RunningService
 
 
@@ -78,3 +79,19 @@ async def check_out(
     assert placed.status_code == 201, placed.text
     order: dict[str, Any] = placed.json()["data"]
     return order
+
+
+async def consumed_everywhere(services: dict[str, RunningService], admin_token: str, order_id: str) -> None:
+    """Wait until the order and payment services have consumed the checkout of `order_id`.
+
+    Both learn of it over Kafka after the checkout has answered, and here the payment service waits
+    only 1 s for an order it has not seen: paying (or reading) at once raced the consumer, and a
+    shopper's 404 on someone else's order would only prove that the order had not arrived yet.
+    """
+    paths = {"order": f"/v2/orders/{order_id}", "payment": f"/v2/orders/{order_id}/transactions"}
+    for name, path in paths.items():
+        async with client(services[name], admin_token) as admin:
+            answer = await poll_until(
+                lambda admin=admin, path=path: admin.get(path), lambda r: r.status_code == 200
+            )
+        assert answer.status_code == 200, (name, answer.text)

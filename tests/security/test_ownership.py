@@ -14,7 +14,14 @@ from tests.cart.conftest import ADDRESS
 from tests.security import canaries
 from tests.security.conftest import client
 from tests.security.ep_errors import assert_ep_error
-from tests.security.shoppers import RegisteredCustomer, check_out, create_product, register_customer
+from tests.security.shoppers import (
+    RegisteredCustomer,
+    check_out,
+    consumed_everywhere,
+    create_product,
+    register_customer,
+)
+from tests.support.polling import poll_until
 
 MANUAL = {"data": {"gateway": "manual", "method": "authorize"}}
 
@@ -29,6 +36,8 @@ async def shop(services, admin_token, shopper_token) -> dict[str, Any]:
     guest_order = await check_out(
         cart, shopper_token, product["id"], {"name": "Guest", "email": "guest@example.com"}
     )
+    for order in (ann_order, guest_order):
+        await consumed_everywhere(services, admin_token, order["id"])
     return {"ann": ann, "ben": ben, "ann_order": ann_order, "guest_order": guest_order}
 
 
@@ -81,6 +90,14 @@ async def test_another_customers_order_is_not_found_for_a_shopper(services, shop
 
 async def test_listing_shows_a_shopper_only_their_own_orders(services, shopper_token, shop):
     ann, ben = shop["ann"], shop["ben"]
+    async with client(services["order"], shopper_token, **as_customer(ann)) as orders:
+        # The listing is a projection, applied after the order: until Ann's order is listed to her,
+        # an empty list for Ben would prove nothing.
+        own = await poll_until(
+            lambda: orders.get("/v2/orders"),
+            lambda r: shop["ann_order"]["id"] in {o["id"] for o in r.json()["data"]},
+        )
+    assert shop["ann_order"]["id"] in {o["id"] for o in own.json()["data"]}, own.text
     async with client(services["order"], shopper_token, **as_customer(ben)) as orders:
         listed = await orders.get("/v2/orders")
         forced = await orders.get(f"/v2/orders?filter=eq(customer_id,{ann.id})")

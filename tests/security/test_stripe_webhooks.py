@@ -20,7 +20,7 @@ import pytest
 from tests.security import canaries
 from tests.security.conftest import client
 from tests.security.ep_errors import assert_ep_error
-from tests.security.shoppers import check_out, create_product
+from tests.security.shoppers import check_out, consumed_everywhere, create_product
 
 WEBHOOK = "/v2/webhooks/stripe"
 TOLERANCE_SECONDS = 300
@@ -38,6 +38,7 @@ async def authorized(services, admin_token, shopper_token) -> dict[str, Any]:
     order = await check_out(
         services["cart"], shopper_token, product["id"], {"name": "Ann", "email": "ann@example.com"}
     )
+    await consumed_everywhere(services, admin_token, order["id"])
     async with client(services["payment"], shopper_token) as payments:
         paid = await payments.post(
             f"/v2/orders/{order['id']}/payments",
