@@ -16,6 +16,7 @@ from devstack.errors import ServerStartError
 from devstack.ports import free_port, free_ports
 from devstack.processes import ManagedProcess, ProcessSpec, running_processes, stop_records
 from devstack.readiness import tcp_probe
+from tests.support.polling import poll_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,11 +51,14 @@ async def test_start_waits_for_port_and_stop_ends_it(tmp_path: Path):
     await proc.start(tcp_probe("127.0.0.1", port))
     assert proc.is_running()
     assert proc in running_processes()
+    # The listener prints after listen(): the probe can get in first, and a stop right away could
+    # end it before it printed. Its output still has to reach the log.
+    log = await poll_until(lambda: (tmp_path / "listener.log").read_text(), lambda text: "listening" in text)
+    assert "listening" in log
     proc.stop()
     assert not proc.is_running()
     assert proc.returncode == -signal.SIGTERM
     assert proc not in running_processes()
-    assert "listening" in (tmp_path / "listener.log").read_text()
 
 
 async def test_failure_names_server_log_and_tail(tmp_path: Path):
