@@ -72,7 +72,7 @@ def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the table
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the metrics scraper's lines would drown the table
     settings = BenchSettings.from_environ()
     try:
         with stack_for_bench() as state:

@@ -12,7 +12,7 @@ import time
 from typing import Any
 from uuid import uuid4
 
-import httpx
+import aiohttp
 
 from bench.api import Api, UnexpectedResponse
 from bench.recorder import Recorder
@@ -42,7 +42,7 @@ async def run_hot_product(api: Api, settings: BenchSettings, admin: str) -> dict
     async def order() -> str | None:
         try:
             return await check_out(api, tokens, await add_to_new_cart(api, shopper, product_id))
-        except (UnexpectedResponse, httpx.HTTPError) as exc:
+        except (UnexpectedResponse, aiohttp.ClientError, TimeoutError) as exc:
             recorder.failed(f"hot product checkout: {exc}")
             return None
 
@@ -74,7 +74,7 @@ async def run_hot_product(api: Api, settings: BenchSettings, admin: str) -> dict
     for order_id in paid:
         try:
             await wait_complete(api, admin, order_id, settings.complete_timeout)
-        except (StillWaiting, UnexpectedResponse, httpx.HTTPError) as exc:
+        except (StillWaiting, UnexpectedResponse, aiohttp.ClientError, TimeoutError) as exc:
             recorder.failed(f"hot product order: {exc}")
     stock = (
         await api.call("GET", f"/v2/inventories/{product_id}", "GET /v2/inventories/{id}", admin)

@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from uuid import uuid4
 
-import httpx
+import aiohttp
 
 from bench.api import Api, UnexpectedResponse
 from bench.profiler import Profiler
@@ -72,11 +72,18 @@ async def _shop(
             done = await whole_checkout(
                 api, shopper.tokens, shopper.product_id, shopper.stock, method, settings.complete_timeout
             )
-        except (UnexpectedResponse, StillWaiting, httpx.HTTPError, KeyError, ValueError) as exc:
+        except (
+            UnexpectedResponse,
+            StillWaiting,
+            aiohttp.ClientError,
+            TimeoutError,
+            LookupError,
+            ValueError,
+        ) as exc:
             recorder.failed(f"{type(exc).__name__}: {exc}")
             try:  # resynchronise with the real stock before the next checkout
                 shopper.stock = await stock_total(api, shopper.tokens.admin, shopper.product_id)
-            except (UnexpectedResponse, httpx.HTTPError):
+            except (UnexpectedResponse, aiohttp.ClientError, TimeoutError):
                 await asyncio.sleep(1.0)
             continue
         shopper.stock -= 1

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
-import httpx
-
-from bench.api import Api
+from bench.api import Api, Reply
 from demo.sample import ADDRESS, CUSTOMER
 
 POLL_FIRST_S, POLL_MAX_S = 0.01, 0.1
@@ -128,7 +126,7 @@ async def check_out(api: Api, tokens: Tokens, ref: str) -> str:
 
 async def pay(
     api: Api, shopper: str, order_id: str, method: str, expect: tuple[int, ...] = (200, 201)
-) -> httpx.Response:
+) -> Reply:
     """`POST /v2/orders/{id}/payments` with the manual gateway (`purchase` or `authorize`)."""
     return await api.call(
         "POST",
