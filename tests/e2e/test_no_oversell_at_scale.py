@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from tests.cart.conftest import ADDRESS, create_product
+from tests.support.polling import poll_until
 from tests.support.services import RunningService, authenticated_client, start_service
 
 STOCK, SHOPPERS = 50, 200
@@ -40,7 +41,12 @@ async def stack(request, postgres, kafka_bootstrap_servers, tmp_path_factory):
     work = Path(tmp_path_factory.mktemp("scale"))
     kafka, prefix = kafka_bootstrap_servers, f"scale{uuid4().hex[:8]}."
     policy = {"INVENTORY_POLICY": request.param, "INVENTORY_RESERVATION_TTL_SECONDS": "600"}
-    slow = {"PAYMENT_ALLOCATION_TIMEOUT_SECONDS": "90", "PAYMENT_SESSION_POOL_SIZE": "40"}
+    # The storm pays 200 orders at once: allocations and the last checkouts' consumption lag.
+    slow = {
+        "PAYMENT_ALLOCATION_TIMEOUT_SECONDS": "90",
+        "PAYMENT_ORDER_WAIT_SECONDS": "90",
+        "PAYMENT_SESSION_POOL_SIZE": "40",
+    }
     cart = await _spawn("services.cart", postgres, kafka, prefix, work)
     order = await _spawn("services.order", postgres, kafka, prefix, work)
     inventory_db = f"inventory_{uuid4().hex[:8]}"
@@ -79,10 +85,10 @@ async def test_exactly_fifty_of_two_hundred_pay_even_when_inventory_is_killed_mi
             await stock_admin.post(f"/v2/inventories/{product['id']}", json={"data": {"quantity": STOCK}})
         ).status_code == 201
         add = {"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
-        for _ in range(100):  # until the availability reached the cart
-            if (await shopper.post(f"/v2/carts/{uuid4().hex}/items", json=add)).status_code == 201:
-                break
-            await asyncio.sleep(0.1)
+        available = await poll_until(  # until the availability reached the cart (over Kafka)
+            lambda: shopper.post(f"/v2/carts/{uuid4().hex}/items", json=add), lambda r: r.status_code == 201
+        )
+        assert available.status_code == 201, available.text
 
         async def check_out() -> str | None:
             """The order id; None when the cart already refuses the stock (reserve policy: the
