@@ -13,15 +13,19 @@ const admin = gateway({ ...common, client_secret: process.env.CLIENT_SECRET, sto
 const shopper = gateway({ ...common, storage: new MemoryStorageFactory() })
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function eventually(read, check, what) {
-  let last
-  for (let i = 0; i < 100; i++) {
-    last = await read()
+// What crosses Kafka lands after the answer, and on a busy machine many seconds later: a deadline,
+// not a count of tries (each try is slow then too).
+async function eventually(read, check, what, seconds = 60) {
+  const deadline = Date.now() + seconds * 1000
+  for (;;) {
+    const last = await read()
     if (check(last)) return last
+    if (Date.now() > deadline) throw new Error(`${what}: last seen ${JSON.stringify(last)}`)
     await sleep(100)
   }
-  throw new Error(`${what}: last seen ${JSON.stringify(last)}`)
 }
+
+const orFailure = (call) => async () => { try { return await call() } catch (e) { return e } }
 
 async function state(orderId, productId) {
   const order = orderId ? (await admin.Orders.Get(orderId)).data : null
@@ -54,9 +58,8 @@ async function main() {
   report('1. admin created a stock-managed product with stock 10, and a promotion code', s)
 
   const cart = shopper.Cart()
-  await eventually(async () => {
-    try { return await cart.AddProduct(product.id, 3) } catch (e) { return e }
-  }, (r) => r && r.data, 'product added (availability reached the cart)')
+  await eventually(orFailure(() => cart.AddProduct(product.id, 3)), (r) => r && r.data,
+    'product added (availability reached the cart)')
   await cart.AddCustomItem({ type: 'custom_item', name: 'Shipping', sku: 'ship-std', quantity: 1,
     price: { amount: 500, includes_tax: true } })
   const withCode = await cart.AddPromotion(code)
@@ -68,7 +71,11 @@ async function main() {
   const order = (await cart.Checkout({ name: 'Ron Swanson', email: 'ron@example.com' }, address)).data
   assert.deepEqual([order.status, order.payment, order.shipping], ['incomplete', 'unpaid', 'unfulfilled'])
   assert.equal(order.meta.display_price.with_tax.amount, 15000 + 500 - 1000)
-  s = await state(order.id, product.id)
+  // The order and payment services consume the checkout after it answered; each read waits only a
+  // few seconds for an order it has not seen, so wait for both here instead of racing them.
+  s = await eventually(orFailure(() => state(order.id, product.id)), (x) => x && x.order, 'order consumed')
+  await eventually(orFailure(() => admin.Transactions.All({ order: order.id })), (r) => r && r.data,
+    'order consumed by payments')
   assert.deepEqual(s.stock, { total: 10, allocated: 0, available: 10 }) // checkout allocates nothing
   report('3. checked out as a guest: incomplete, unpaid, unfulfilled; stock untouched', s)
 
