@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from uuid import uuid4
 
@@ -12,6 +11,7 @@ from tests.payment.bus import Bus
 from tests.payment.calls import error, pay, transaction_action, transactions
 from tests.payment.checkouts import cancel_order, check_out
 from tests.support.openapi import validate_response
+from tests.support.polling import poll_until
 from tests.support.services import RunningService
 
 
@@ -61,12 +61,16 @@ async def test_unknown_and_cancelled_orders(
 
     order = await check_out(bus)
     await cancel_order(bus, order.order_id)
-    for _ in range(100):  # the cancellation comes on its own topic: until it is consumed, void and retry
+
+    async def pay_or_void() -> httpx.Response:
+        """The cancellation comes on its own topic: until it is consumed, a payment goes through,
+        and is voided so the next try starts clean."""
         response = await pay(shopper, order.order_id, gateway="manual", method="authorize")
-        if response.status_code != 200:
-            break
-        await transaction_action(admin, order.order_id, response.json()["data"]["id"], "cancel", {})
-        await asyncio.sleep(0.1)
+        if response.status_code == 200:
+            await transaction_action(admin, order.order_id, response.json()["data"]["id"], "cancel", {})
+        return response
+
+    response = await poll_until(pay_or_void, lambda r: r.status_code != 200)
     assert response.status_code == 422 and error(response)["title"] == "Order cancelled", response.text
 
 
