@@ -47,6 +47,7 @@ async def test_the_documented_flow_on_a_stock_of_ten(api):
     )
     assert paid.status_code in (200, 201)
     assert await stock(api, product["id"]) == (7, 2, 5)
+    await placed_state(api, other["id"])  # a PUT waits only 3 s for a checkout not consumed yet
     cancelled = await api["orders"].put(
         f"/v2/orders/{other['id']}", json={"data": {"type": "order", "status": "cancelled"}}
     )
