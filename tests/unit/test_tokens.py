@@ -94,8 +94,9 @@ def test_unsigned_and_foreign_issuer_tokens_are_refused(settings: ServiceSetting
 
 
 def test_customer_tokens_last_a_day_and_are_not_access_tokens(settings: ServiceSettings) -> None:
+    before = int(time.time())
     token, expires = issue_customer_token("cust-1", settings)
-    assert abs(expires - (time.time() + 86_400)) < 5
+    assert before + 86_400 <= expires <= int(time.time()) + 86_400  # brackets the call, however slow
     customer = verify_customer_token(token, settings)
     assert (customer.customer_id, customer.expires_at) == ("cust-1", expires)
     assert _claims(token)["role"] == "customer" and _claims(token)["customer_id"] == "cust-1"
