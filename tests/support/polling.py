@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 T = TypeVar("T")
 
@@ -30,9 +30,8 @@ async def poll_until(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        value = read()
-        if inspect.isawaitable(value):
-            value = await value
+        produced = read()
+        value = cast(T, await produced if inspect.isawaitable(produced) else produced)
         if done(value) or loop.time() > deadline:
-            return value  # type: ignore[return-value]
+            return value
         await asyncio.sleep(interval)
