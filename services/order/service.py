@@ -5,6 +5,8 @@ The HTTP app is added on top by the lead; this builds everything that runs witho
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from services.order.adapters.consumers import build_order_consumer
 from services.order.projections.orders import OrdersProjection
 from shared.runtime import ServiceRuntime
@@ -19,6 +21,9 @@ class OrderSettings(ServiceSettings):
 
     service_name: str = SERVICE_NAME
     http_port: int = 8002
+    # How long a read or update of an order waits for a checkout this service has not consumed yet
+    # (the cart answers a checkout before the order service has seen it).
+    order_checkout_wait_seconds: float = Field(default=3.0, ge=0)
 
 
 def build_runtime(settings: OrderSettings | None = None) -> ServiceRuntime:

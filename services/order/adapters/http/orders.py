@@ -41,12 +41,17 @@ def _check_owner(view: OrderView, principal: Principal, request: Request) -> Non
         raise OrderNotFound(view.snapshot.order_id)  # do not reveal that someone else's order exists
 
 
+def _checkout_wait(request: Request) -> float:
+    """ORDER_CHECKOUT_WAIT_SECONDS: how long to wait for a checkout not consumed yet."""
+    return float(request.app.state.settings.order_checkout_wait_seconds)
+
+
 def _wants_items(request: Request) -> bool:
     return "items" in {part.strip().lower() for part in request.query_params.get("include", "").split(",")}
 
 
 async def _read(request: Request, order_id: str, principal: Principal) -> OrderView:
-    view = await get_order_soon(database_of(request), order_id, timeout=3.0)
+    view = await get_order_soon(database_of(request), order_id, timeout=_checkout_wait(request))
     _check_owner(view, principal, request)
     return view
 
@@ -117,7 +122,7 @@ async def get_items(order_id: str, request: Request, principal: AnyToken) -> dic
 )
 async def update(order_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
     body = validate(OrderUpdate, await read_data(request))
-    await get_order_soon(database_of(request), order_id, timeout=3.0)
+    await get_order_soon(database_of(request), order_id, timeout=_checkout_wait(request))
     if body.shipping is None and body.status is None:
         raise ApiError(
             400, "Bad Request", "Set shipping to 'fulfilled' or status to 'cancelled'", source="data"
