@@ -19,7 +19,7 @@ from devstack.readiness import tcp_probe
 EP_ERROR_KEYS = {"status", "title", "detail"}
 
 
-async def access_logged(access_log: Path, text: str, timeout: float = 5.0) -> bool:
+async def access_logged(access_log: Path, text: str, timeout: float = 30.0) -> bool:
     """Wait for `text` in nginx's access log: nginx writes the line after the response has gone."""
     deadline = asyncio.get_running_loop().time() + timeout
     while text not in await asyncio.to_thread(access_log.read_text):

@@ -11,17 +11,22 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
 
 
-async def wait_for_envelope(
-    bootstrap_servers: str, topic: str, matches: Callable[[Envelope], bool], timeout: float = 30
-) -> Envelope:
-    """The first envelope on `topic` (from its beginning) that `matches`."""
-    consumer = AIOKafkaConsumer(
+def _reader(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
+    """A reader of the whole topic from its beginning, in no group and committing nothing."""
+    return AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap_servers,
         auto_offset_reset="earliest",
         group_id=None,
         enable_auto_commit=False,
     )
+
+
+async def wait_for_envelope(
+    bootstrap_servers: str, topic: str, matches: Callable[[Envelope], bool], timeout: float = 30
+) -> Envelope:
+    """The first envelope on `topic` (from its beginning) that `matches`."""
+    consumer = _reader(bootstrap_servers, topic)
     await consumer.start()
     try:
         deadline = asyncio.get_running_loop().time() + timeout
@@ -43,13 +48,7 @@ async def envelopes_up_to_now(bootstrap_servers: str, topic: str, timeout: float
     One `getmany` of a fresh reader returns what happened to be fetched in time, perhaps nothing or
     only some partitions on a busy machine; counting messages needs all of them, up to the end.
     """
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap_servers,
-        auto_offset_reset="earliest",
-        group_id=None,
-        enable_auto_commit=False,
-    )
+    consumer = _reader(bootstrap_servers, topic)
     await consumer.start()
     try:
         loop = asyncio.get_running_loop()
