@@ -35,6 +35,7 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("shared/projections/rebuild.py", "live"): "the projection's table names from its definition",
     ("shared/projections/rebuild.py", "statement"): "the projection's DDL, constants in its definition",
     ("shared/projections/runner.py", "schema"): _SCHEMA,
+    ("shared/projections/runner.py", "projection.schema"): _SCHEMA,
     ("shared/projections/runner.py", "statement"): "the projection's DDL, constants in its definition",
     ("services/cart/projections/catalogue.py", "schema"): _SCHEMA,
     ("services/cart/projections/customers.py", "schema"): _SCHEMA,
