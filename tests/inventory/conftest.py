@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
@@ -14,28 +13,14 @@ from services.inventory.domain.policy import AllocationPolicy
 from shared.contracts.envelope import Envelope
 from shared.eventstore.unit_of_work import Database
 from shared.messaging.consumer import EventConsumer
-from shared.messaging.dead_letters import FailedMessage
 from tests.inventory.builders import TTL
-
-
-class RecordedDeadLetters:
-    """Stands in for the dead-letter topic where a test needs no Kafka; keeps what it was given."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[FailedMessage, str]] = []
-
-    async def publish(self, message: FailedMessage, reason: str, error: BaseException | None = None) -> None:
-        self.messages.append((message, reason))
+from tests.support.databases import RecordedDeadLetters, fresh_database
 
 
 @pytest.fixture
 async def database(postgres) -> AsyncIterator[Database]:
-    name = f"inventory_{uuid4().hex[:10]}"
-    await postgres.create_database(name)
-    db = Database(postgres.dsn(name), producer="inventory")
-    await db.open(max_size=20)
-    yield db
-    await db.close()
+    async with fresh_database(postgres, "inventory", max_size=20) as db:
+        yield db
 
 
 @pytest.fixture

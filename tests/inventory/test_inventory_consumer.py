@@ -22,7 +22,8 @@ from shared.contracts.values import Money
 from shared.eventstore.unit_of_work import Database
 from shared.messaging.consumer import EventConsumer
 from tests.inventory.builders import checkout, envelope, line, message
-from tests.inventory.conftest import RecordedDeadLetters, outbox
+from tests.inventory.conftest import outbox
+from tests.support.databases import RecordedDeadLetters
 
 ConsumerFor = Callable[[AllocationPolicy], EventConsumer]
 PAYMENT, RESERVE = AllocationPolicy.ALLOCATE_ON_PAYMENT, AllocationPolicy.RESERVE_ON_CHECKOUT

@@ -8,16 +8,13 @@ from uuid import uuid4
 import pytest
 
 from shared.eventstore.unit_of_work import Database
+from tests.support.databases import fresh_database
 
 
 @pytest.fixture
 async def database(postgres) -> AsyncIterator[Database]:
-    name = f"kernel_{uuid4().hex[:10]}"
-    await postgres.create_database(name)
-    db = Database(postgres.dsn(name), producer="kernel-test", topic_prefix="")
-    await db.open(max_size=12)
-    yield db
-    await db.close()
+    async with fresh_database(postgres, "kernel-test", max_size=12) as db:
+        yield db
 
 
 @pytest.fixture

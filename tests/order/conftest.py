@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from uuid import uuid4
 
 import pytest
 
@@ -12,28 +11,14 @@ from services.order.adapters.consumers import build_order_consumer
 from services.order.projections.orders import OrdersProjection
 from shared.eventstore.unit_of_work import Database
 from shared.messaging.consumer import EventConsumer
-from shared.messaging.dead_letters import FailedMessage
 from shared.projections.runner import ProjectionRunner
-
-
-class RecordedDeadLetters:
-    """Stands in for the dead-letter topic where a test needs no Kafka; keeps what it was given."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[FailedMessage, str]] = []
-
-    async def publish(self, message: FailedMessage, reason: str, error: BaseException | None = None) -> None:
-        self.messages.append((message, reason))
+from tests.support.databases import RecordedDeadLetters, fresh_database
 
 
 @pytest.fixture
 async def database(postgres) -> AsyncIterator[Database]:
-    name = f"order_{uuid4().hex[:10]}"
-    await postgres.create_database(name)
-    db = Database(postgres.dsn(name), producer="order", topic_prefix="")
-    await db.open(max_size=6)
-    yield db
-    await db.close()
+    async with fresh_database(postgres, "order", max_size=6) as db:
+        yield db
 
 
 @pytest.fixture

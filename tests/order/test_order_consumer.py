@@ -16,8 +16,8 @@ from shared.contracts.values import Money
 from shared.eventstore.unit_of_work import Database
 from shared.messaging.consumer import EventConsumer
 from tests.order.builders import TOTAL, authorized, captured, checkout, envelope, message, refunded, shipped
-from tests.order.conftest import RecordedDeadLetters
 from tests.order.reads import parked, published, published_data, statuses, stream_version, view
+from tests.support.databases import RecordedDeadLetters
 
 
 async def test_a_checkout_becomes_exactly_one_order_announced_once(

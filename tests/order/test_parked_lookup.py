@@ -9,8 +9,8 @@ from services.order.adapters.consumers import build_order_consumer
 from shared.eventstore.unit_of_work import Database
 from shared.messaging.consumer import EventConsumer
 from tests.order.builders import authorized, checkout, envelope, message, shipped
-from tests.order.conftest import RecordedDeadLetters
 from tests.order.reads import parked, statuses
+from tests.support.databases import RecordedDeadLetters
 
 
 def _instance(database: Database, dead_letters: RecordedDeadLetters) -> EventConsumer:

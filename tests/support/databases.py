@@ -1,0 +1,34 @@
+"""A fresh database per test, opened as a service opens its own, and a stand-in dead-letter topic."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import uuid4
+
+from shared.eventstore.unit_of_work import Database
+from shared.messaging.dead_letters import FailedMessage
+
+
+@asynccontextmanager
+async def fresh_database(postgres: Any, producer: str, *, max_size: int) -> AsyncIterator[Database]:
+    """A new database named after `producer` on the session's PostgreSQL, with the kernel's tables."""
+    name = f"{producer.replace('-', '_')}_{uuid4().hex[:10]}"
+    await postgres.create_database(name)
+    db = Database(postgres.dsn(name), producer=producer, topic_prefix="")
+    await db.open(max_size=max_size)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+class RecordedDeadLetters:
+    """Stands in for the dead-letter topic where a test needs no Kafka; keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[FailedMessage, str]] = []
+
+    async def publish(self, message: FailedMessage, reason: str, error: BaseException | None = None) -> None:
+        self.messages.append((message, reason))
