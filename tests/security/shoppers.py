@@ -7,6 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 from tests.cart.conftest import ADDRESS
+from tests.cart.conftest import create_product as create_product_through
 from tests.security.conftest import client
 from tests.support.polling import poll_until
 from tests.support.services import RunningService
@@ -37,22 +38,8 @@ async def register_customer(cart: RunningService, shopper_token: str) -> Registe
 
 
 async def create_product(cart: RunningService, admin_token: str, amount: int = 2500) -> dict[str, Any]:
-    sku = f"sec-{uuid4().hex[:10]}"
     async with client(cart, admin_token) as http:
-        response = await http.post(
-            "/v2/products",
-            json={
-                "data": {
-                    "type": "product",
-                    "name": f"Product {sku}",
-                    "sku": sku,
-                    "price": [{"amount": amount, "currency": "USD", "includes_tax": False}],
-                }
-            },
-        )
-    assert response.status_code == 201, response.text
-    product: dict[str, Any] = response.json()["data"]
-    return product
+        return await create_product_through(http, amount=amount)
 
 
 async def check_out(
