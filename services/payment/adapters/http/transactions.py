@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 
 from services.payment.adapters.http.context import payments_of
 from services.payment.adapters.http.documents import transaction_document
@@ -26,6 +27,20 @@ BASE = "/v2/orders/{order_id}/transactions"
 NO_TRANSACTION = "No such order or transaction"
 NOT_NOW = "The transaction is not in a state that allows this"
 BUSY = "Another request is talking to the gateway about this transaction"
+
+
+def _admin_action(body: type[BaseModel], description: str | None = None) -> dict[str, Any]:
+    """What the admin's actions on a transaction (capture, refund, cancel) document alike."""
+    return documented(
+        body=body,
+        body_required=False,
+        body_description=description,
+        auth="admin",
+        answers="The transaction",
+        not_found=NO_TRANSACTION,
+        conflict=BUSY,
+        unprocessable=NOT_NOW,
+    )
 
 
 @router.get(BASE, **documented(answers="The order's transactions", not_found="No such order"))
@@ -65,16 +80,7 @@ async def confirm_transaction(
 
 @router.post(
     BASE + "/{transaction_id}/capture",
-    **documented(
-        body=CaptureBody,
-        body_required=False,
-        body_description="Nothing (capture it all), or an `amount` to capture part",
-        auth="admin",
-        answers="The transaction",
-        not_found=NO_TRANSACTION,
-        conflict=BUSY,
-        unprocessable=NOT_NOW,
-    ),
+    **_admin_action(CaptureBody, "Nothing (capture it all), or an `amount` to capture part"),
 )
 async def capture_transaction(
     order_id: str, transaction_id: str, request: Request, _: AdminToken
@@ -86,16 +92,7 @@ async def capture_transaction(
 
 @router.post(
     BASE + "/{transaction_id}/refund",
-    **documented(
-        body=RefundBody,
-        body_required=False,
-        body_description="No `amount`: mark the rest of the capture refunded, with no gateway call",
-        auth="admin",
-        answers="The transaction",
-        not_found=NO_TRANSACTION,
-        conflict=BUSY,
-        unprocessable=NOT_NOW,
-    ),
+    **_admin_action(RefundBody, "No `amount`: mark the rest of the capture refunded, with no gateway call"),
 )
 async def refund_transaction(
     order_id: str, transaction_id: str, request: Request, _: AdminToken
@@ -107,15 +104,7 @@ async def refund_transaction(
 
 @router.post(
     BASE + "/{transaction_id}/cancel",
-    **documented(
-        body=CancelBody,
-        body_required=False,
-        auth="admin",
-        answers="The transaction",
-        not_found=NO_TRANSACTION,
-        conflict=BUSY,
-        unprocessable=NOT_NOW,
-    ),
+    **_admin_action(CancelBody),
 )
 async def cancel_transaction(
     order_id: str, transaction_id: str, request: Request, _: AdminToken
