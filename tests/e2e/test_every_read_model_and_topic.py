@@ -207,6 +207,7 @@ class Reader:
         self.service, self.path, self.projection = service, path, projection
         self.statuses: list[int] = []
         self.table_reads = 0
+        self.reading = asyncio.Event()  # set after the first round of reads
         self._stop = asyncio.Event()
 
     async def run(self, token_client: httpx.AsyncClient) -> None:
@@ -222,6 +223,7 @@ class Reader:
                     for t in tables:
                         await conn.fetch(f'SELECT * FROM "proj_{self.projection}"."{t[0]}"')  # noqa: S608
                         self.table_reads += 1
+                    self.reading.set()
                     await asyncio.sleep(0.02)
         finally:
             await conn.close()
@@ -247,6 +249,8 @@ async def test_every_projection_of_every_service_rebuilds_to_the_same_rows_while
             reader = Reader(service, READS[(service_name, projection.name)], projection.name)
             reading = asyncio.create_task(reader.run(api["orders"]))
             try:
+                # The rebuild starts once the reader reads, so its reads overlap the rebuild.
+                await asyncio.wait_for(reader.reading.wait(), timeout=60)
                 out = await run_admin(admin_env, "projections", "rebuild", service_name, projection.name)
             finally:
                 reader.stop()
