@@ -31,10 +31,14 @@ class Aggregate(ABC):
     @classmethod
     def rehydrate(cls, aggregate_id: str, history: Iterable[VersionedEvent]) -> Self:
         aggregate = cls(aggregate_id)
-        for event in history:
-            aggregate.apply(event)
-            aggregate.version += 1
+        aggregate.catch_up(history)
         return aggregate
+
+    def catch_up(self, history: Iterable[VersionedEvent]) -> None:
+        """Fold committed events that follow the version this instance is at."""
+        for event in history:
+            self.apply(event)
+            self.version += 1
 
     def _record(self, event: VersionedEvent) -> None:
         self.apply(event)

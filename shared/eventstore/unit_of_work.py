@@ -58,9 +58,12 @@ class UnitOfWork:
         for callback in self._after_commit:
             callback()
 
-    async def history(self, cls: type[Aggregate], aggregate_id: str) -> list[VersionedEvent]:
-        """The committed events of one aggregate, upcast and decoded."""
-        records = await self._store.read_stream(self.connection, f"{cls.stream_type}-{aggregate_id}")
+    async def history(
+        self, cls: type[Aggregate], aggregate_id: str, after_version: int = 0
+    ) -> list[VersionedEvent]:
+        """The committed events of one aggregate (those after `after_version`), upcast and decoded."""
+        stream_id = f"{cls.stream_type}-{aggregate_id}"
+        records = await self._store.read_stream(self.connection, stream_id, after_version)
         return [cls.registry.load(r.event_type, r.schema_version, r.data) for r in records]
 
     async def load(self, cls: type[A], aggregate_id: str) -> A:
@@ -85,9 +88,7 @@ class UnitOfWork:
             aggregate = cls(aggregate_id)
         else:
             aggregate = cls.from_snapshot(aggregate_id, snapshot.version, snapshot.state)
-        for record in await self._store.read_stream(self.connection, stream_id, aggregate.version):
-            aggregate.apply(cls.registry.load(record.event_type, record.schema_version, record.data))
-            aggregate.version += 1
+        aggregate.catch_up(await self.history(cls, aggregate_id, aggregate.version))
         return aggregate
 
     def add(self, aggregate: Aggregate) -> None:

@@ -35,8 +35,10 @@ async def get_many(uow: UnitOfWork, product_ids: Iterable[str]) -> list[Stock]:
 async def get_transactions(uow: UnitOfWork, product_id: str) -> list[Transaction]:
     """The product's stock transactions, oldest first, from its whole stream; StockNotFound (404)
     when its stock is not managed."""
-    await get_stock(uow, product_id)
-    return stock_transactions(await uow.history(Stock, product_id))
+    history = await uow.history(Stock, product_id)
+    if not Stock.rehydrate(product_id, history).tracked:
+        raise StockNotFound(product_id)
+    return stock_transactions(history)
 
 
 async def get_transaction(uow: UnitOfWork, product_id: str, transaction_id: str) -> Transaction:

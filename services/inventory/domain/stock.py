@@ -48,8 +48,7 @@ class Transaction:
     at: datetime
 
 
-def _transaction(movement: StockMovement) -> Transaction:
-    m = movement
+def _transaction(m: StockMovement) -> Transaction:
     return Transaction(m.transaction_id, m.action, m.quantity, m.order_id, m.at)
 
 
