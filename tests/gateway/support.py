@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -93,6 +94,22 @@ async def start_gateway(work_dir: Path, upstreams: Mapping[str, str]) -> tuple[M
     process = ManagedProcess(app.spec)
     await process.start(tcp_probe(LOOPBACK, settings.gateway_port))
     return process, settings.gateway_url
+
+
+@asynccontextmanager
+async def gateway_before_echoes(
+    work_dir: Path, names: Iterable[str]
+) -> AsyncIterator[tuple[str, dict[str, EchoUpstream], ManagedProcess]]:
+    """A lone gateway in front of an echoing upstream per service in ``names`` (the others do not
+    run); yields its URL, the upstreams and its process, and stops them all after."""
+    upstreams = {name: EchoUpstream(name) for name in names}
+    process, url = await start_gateway(work_dir, {name: u.address for name, u in upstreams.items()})
+    try:
+        yield url, upstreams, process
+    finally:
+        process.stop()
+        for upstream in upstreams.values():
+            upstream.close()
 
 
 def assert_ep_error(body: Any, status: int, title: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import pytest
 
 from devstack.ports import LOOPBACK
 from devstack.processes import ManagedProcess
-from tests.gateway.support import EchoUpstream, assert_ep_error, start_gateway
+from tests.gateway.support import EchoUpstream, assert_ep_error, gateway_before_echoes
 
 KB = 1024
 
@@ -36,15 +36,10 @@ class Gateway:
 
 @pytest.fixture(scope="module")
 async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    upstreams = {name: EchoUpstream(name) for name in ("cart", "order", "payment", "inventory")}
     work = Path(tmp_path_factory.mktemp("gateway-limits"))
-    process, url = await start_gateway(work, {name: u.address for name, u in upstreams.items()})
-    try:
+    names = ("cart", "order", "payment", "inventory")
+    async with gateway_before_echoes(work, names) as (url, upstreams, process):
         yield Gateway(url, int(url.rsplit(":", 1)[1]), upstreams, process)
-    finally:
-        process.stop()
-        for upstream in upstreams.values():
-            upstream.close()
 
 
 @pytest.fixture

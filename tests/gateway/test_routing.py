@@ -15,7 +15,13 @@ import pytest
 
 from devstack.ports import LOOPBACK, free_port
 from devstack.processes import ManagedProcess
-from tests.gateway.support import EchoUpstream, access_logged, assert_ep_error, start_gateway
+from tests.gateway.support import (
+    EchoUpstream,
+    access_logged,
+    assert_ep_error,
+    gateway_before_echoes,
+    start_gateway,
+)
 
 
 @dataclass
@@ -29,15 +35,9 @@ class FakeStack:
 @pytest.fixture(scope="module")
 async def fake_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FakeStack]:
     """cart, order and payment answer; inventory does not run (its paths must answer 503)."""
-    upstreams = {name: EchoUpstream(name) for name in ("cart", "order", "payment")}
     work = Path(tmp_path_factory.mktemp("gateway"))
-    process, url = await start_gateway(work, {name: u.address for name, u in upstreams.items()})
-    try:
+    async with gateway_before_echoes(work, ("cart", "order", "payment")) as (url, upstreams, process):
         yield FakeStack(url, upstreams, work, process)
-    finally:
-        process.stop()
-        for upstream in upstreams.values():
-            upstream.close()
 
 
 @pytest.fixture
