@@ -18,11 +18,12 @@ None of them starts the services or the gateway: tests start the services they e
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from uuid import uuid4
 
@@ -34,6 +35,7 @@ from devstack.containers import ContainerBackend, use_testcontainers
 from devstack.databases import PostgresHandle
 from devstack.kafka import KafkaCluster
 from devstack.ports import free_port
+from devstack.postgres import FAST_SETTINGS
 from devstack.stack import Stack
 
 log = logging.getLogger("devstack")
@@ -67,11 +69,19 @@ def devstack_work_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_postgres_settings() -> Mapping[str, str] | None:
+    """The suite's PostgreSQL: fast (its data is thrown away and no test here kills it) unless
+    ``DEVSTACK_DURABLE_TESTS=1``; tests that kill PostgreSQL start their own durable server."""
+    return None if os.environ.get("DEVSTACK_DURABLE_TESTS", "") not in ("", "0") else FAST_SETTINGS
+
+
 @pytest.fixture(scope="session")
 def lazy_stack(devstack_work_dir: Path) -> Iterator[Stack]:
     """The session's stack, nothing started yet; every server it started is stopped at the end."""
     containers = ContainerBackend() if use_testcontainers() else None
-    stack = Stack(devstack_work_dir / "stack", containers=containers)
+    stack = Stack(
+        devstack_work_dir / "stack", containers=containers, postgres_settings=test_postgres_settings()
+    )
     try:
         yield stack
     finally:

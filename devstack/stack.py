@@ -71,8 +71,11 @@ class Stack:
         environ: Mapping[str, str] | None = None,
         containers: ContainerBackend | None = None,
         apps: AppSettings | None = None,
+        postgres_settings: Mapping[str, str] | None = None,
     ) -> None:
         self.work_dir = work_dir
+        self._postgres_settings = postgres_settings
+        """Server settings over the durable defaults (the test suites pass FAST_SETTINGS)."""
         self.app_settings = apps
         """The settings of the services and the gateway, once asked for (here or by :meth:`start_apps`)."""
         self._start_with_apps = apps is not None
@@ -211,7 +214,7 @@ class Stack:
                     url = await self._timed("postgres container", self._containers.postgres)
                     self._postgres = ExternalPostgres(url)
                 else:
-                    server = PostgresServer(self.work_dir / "postgres")
+                    server = PostgresServer(self.work_dir / "postgres", settings=self._postgres_settings)
                     self.postgres_server = server
                     await self._timed_start("postgres", server.start, lambda: f"{server.host}:{server.port}")
                     self._postgres = server

@@ -11,7 +11,7 @@ from uuid import uuid4
 
 import pytest
 
-from devstack.postgres import CRASH_SAFE_SETTINGS, PostgresServer
+from devstack.postgres import DURABLE_SETTINGS, PostgresServer
 from tests.cart.conftest import create_product
 from tests.chaos.platform import Platform
 from tests.chaos.storefront import Storefront
@@ -20,8 +20,8 @@ from tests.chaos.workload import Shop
 
 @pytest.fixture(scope="module")
 async def chaos_postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[PostgresServer]:
-    """Commits survive a kill (CRASH_SAFE_SETTINGS): a lost commit would look like a lost event."""
-    server = PostgresServer(Path(tmp_path_factory.mktemp("chaos-pg")), settings=CRASH_SAFE_SETTINGS)
+    """Commits survive a kill (DURABLE_SETTINGS): a lost commit would look like a lost event."""
+    server = PostgresServer(Path(tmp_path_factory.mktemp("chaos-pg")), settings=DURABLE_SETTINGS)
     try:
         await server.start()
         yield server

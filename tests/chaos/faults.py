@@ -59,7 +59,7 @@ def restart_postgres(server: PostgresServer) -> Fault:
 
 def crash_postgres(server: PostgresServer, down: float = 1.0) -> Fault:
     """SIGKILL PostgreSQL (a crash: it recovers from its WAL on the next start; with
-    CRASH_SAFE_SETTINGS every acknowledged commit survives)."""
+    DURABLE_SETTINGS every acknowledged commit survives)."""
 
     async def fault() -> str:
         server.kill()

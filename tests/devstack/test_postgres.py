@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from devstack.databases import PostgresHandle
-from devstack.postgres import CRASH_SAFE_SETTINGS, PostgresServer
+from devstack.postgres import DURABLE_SETTINGS, PostgresServer
 
 
 async def test_session_server_creates_databases(postgres: PostgresHandle):
@@ -20,8 +20,8 @@ async def test_session_server_creates_databases(postgres: PostgresHandle):
 
 
 async def test_restart_and_crash_keep_committed_data(tmp_path):
-    # With the default synchronous_commit=off a kill -9 may lose the last commits; see CRASH_SAFE_SETTINGS.
-    server = PostgresServer(tmp_path / "pg", settings=CRASH_SAFE_SETTINGS)
+    # With the default synchronous_commit=off a kill -9 may lose the last commits; see DURABLE_SETTINGS.
+    server = PostgresServer(tmp_path / "pg", settings=DURABLE_SETTINGS)
     try:
         await server.start()
         assert server.dsn("orders") == f"postgresql://postgres@127.0.0.1:{server.port}/orders"
