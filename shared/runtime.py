@@ -67,10 +67,11 @@ class ServiceRuntime:
         pool = self.database.pool
         self.producer = reliable_producer(self.kafka_bootstrap_servers, client_id=f"{self.name}-relay")
         await self.producer.start()
-        self.relay = OutboxRelay(self.database.dsn, pool, self.producer)
+        signals = self.database.signals
+        self.relay = OutboxRelay(self.database.dsn, pool, self.producer, signals=signals)
         self.spawn(self.relay.run(), "outbox relay")
         for definition in self.projection_definitions:
-            runner = ProjectionRunner(self.database.dsn, pool, definition)
+            runner = ProjectionRunner(self.database.dsn, pool, definition, signals=signals)
             await runner.setup()
             self.projections[definition.name] = runner
             self.spawn(runner.run(), f"projection {definition.name}")

@@ -23,6 +23,11 @@ def sign(claims: Mapping[str, Any], settings: ServiceSettings) -> str:
     return jwt.encode({"iss": ISSUER, **claims}, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
 
 
+def expired(what: str = "access token") -> Unauthorized:
+    """The 401 for a token past its `exp`: one wording, whether pyjwt or the verified-token cache noticed."""
+    return Unauthorized(f"The {what} has expired")
+
+
 def decode(token: str, settings: ServiceSettings, *, what: str = "access token") -> dict[str, Any]:
     """The verified claims, or a 401 that says expired or invalid, and nothing an attacker could use."""
     try:
@@ -34,7 +39,7 @@ def decode(token: str, settings: ServiceSettings, *, what: str = "access token")
             options={"require": list(REQUIRED_CLAIMS)},
         )
     except jwt.ExpiredSignatureError:
-        raise Unauthorized(f"The {what} has expired") from None
+        raise expired(what) from None
     except jwt.InvalidTokenError:
         raise Unauthorized(f"The {what} is not valid") from None
     return claims

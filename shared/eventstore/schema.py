@@ -11,8 +11,9 @@
 - `snapshots`: the latest snapshot of each snapshotting aggregate (shared/domain/snapshots.py).
 - `projection_checkpoints`: how far each projection has read the event store.
 
-Committing an insert into `events` or `outbox` NOTIFYs `events` or `outbox` (statement triggers), so
-projection runners and the relay wake without each unit of work spending a round trip on it.
+No NOTIFY: a NOTIFYing commit holds a server-wide lock through its WAL flush, a wall once commits
+are durable. Readers in the writing process are woken after commit (`commit_signals.py`); the
+triggers older versions created are dropped.
 """
 
 KERNEL_SCHEMA = """
@@ -86,21 +87,7 @@ CREATE TABLE IF NOT EXISTS projection_checkpoints (
 -- The shape of the tables the checkpoint's rows were written in (Projection.shape); '' before it existed.
 ALTER TABLE projection_checkpoints ADD COLUMN IF NOT EXISTS shape text NOT NULL DEFAULT '';
 
-CREATE OR REPLACE FUNCTION notify_channel() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify(TG_ARGV[0], '');
-    RETURN NULL;
-END $$;
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'events_notify' AND tgrelid = 'events'::regclass)
-    THEN
-        CREATE TRIGGER events_notify AFTER INSERT ON events
-            FOR EACH STATEMENT EXECUTE FUNCTION notify_channel('events');
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'outbox_notify' AND tgrelid = 'outbox'::regclass)
-    THEN
-        CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
-            FOR EACH STATEMENT EXECUTE FUNCTION notify_channel('outbox');
-    END IF;
-END $$;
+DROP TRIGGER IF EXISTS events_notify ON events;
+DROP TRIGGER IF EXISTS outbox_notify ON outbox;
+DROP FUNCTION IF EXISTS notify_channel();
 """

@@ -70,7 +70,7 @@ SELECT $1, $2, $3 + e.ord::int, e.event_id, e.event_type, e.schema_version, e.da
 FROM unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[], $10::timestamptz[])
      WITH ORDINALITY AS e(event_id, event_type, schema_version, data, metadata, occurred_at, ord)
 WHERE EXISTS (SELECT 1 FROM bump)
-RETURNING position
+RETURNING transaction_id, position
 """
 
 _READ_STREAM = f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version"  # noqa: S608
@@ -112,8 +112,21 @@ class EventStore:
         Raises ConcurrencyError when the stream moved on since it was read (or a new stream
         already exists), in which case nothing was written.
         """
+        version, _ = await self.append_at(conn, stream_id, stream_type, expected_version, events)
+        return version
+
+    async def append_at(
+        self,
+        conn: DbConnection,
+        stream_id: str,
+        stream_type: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+    ) -> tuple[int, LogPosition | None]:
+        """`append`, also returning the log position of the last event written (None for no events):
+        what in-process log readers are woken up to reach once the transaction commits."""
         if not events:
-            return expected_version
+            return expected_version, None
         try:
             rows = await conn.fetch(
                 _APPEND,
@@ -132,7 +145,8 @@ class EventStore:
             raise ConcurrencyError(stream_id, expected_version) from exc
         if len(rows) != len(events):
             raise ConcurrencyError(stream_id, expected_version)
-        return expected_version + len(events)
+        last = max(LogPosition(row["transaction_id"], row["position"]) for row in rows)
+        return expected_version + len(events), last
 
     async def read_stream(self, db: Executor, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         rows = await db.fetch(_READ_STREAM, stream_id, after_version)

@@ -2,8 +2,9 @@
 
 Everything a command (or a consumed message) changes commits atomically: the new events of every
 aggregate it touched (each with its expected version), the integration events for other services,
-and, for consumers, the inbox row. Readers are woken with NOTIFY (by triggers on `events` and
-`outbox`, see schema.py) when the transaction commits.
+and, for consumers, the inbox row. Once it has committed, the unit of work tells this process's
+readers what it wrote (`CommitSignals`): the relay gets the outbox rows, projection runners the
+event types and log position, waiting requests the streams. No NOTIFY: see commit_signals.py.
 """
 
 from __future__ import annotations
@@ -22,39 +23,62 @@ from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.registry import VersionedEvent
 from shared.domain.aggregate import Aggregate
 from shared.domain.snapshots import SnapshottingAggregate
+from shared.eventstore.aggregate_reader import AggregateReader, stream_id_of
+from shared.eventstore.commit_signals import Commit, CommitSignals, OutboxRow
 from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.snapshots import read_snapshot, save_snapshot
+from shared.eventstore.positions import LogPosition
+from shared.eventstore.snapshots import save_snapshot
 from shared.eventstore.store import EventStore, NewEvent
 from shared.metrics import EVENTS_APPENDED
 from shared.outbox.writer import write_outbox
 from shared.tracing import current_causation_id, current_correlation_id
 
 A = TypeVar("A", bound=Aggregate)
-S = TypeVar("S", bound=SnapshottingAggregate)
 T = TypeVar("T")
 
-EVENTS_CHANNEL = "events"
 log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
     """Tracks aggregates and outgoing messages of one transaction; `Database.unit_of_work` commits it."""
 
-    def __init__(self, conn: DbConnection, store: EventStore, producer: str, topic_prefix: str) -> None:
+    def __init__(
+        self,
+        conn: DbConnection,
+        store: EventStore,
+        producer: str,
+        topic_prefix: str,
+        signals: CommitSignals | None = None,
+    ) -> None:
         self.connection = conn
         self._store = store
+        self._reader = AggregateReader(conn, store)
         self._producer = producer
         self._topic_prefix = topic_prefix
+        self._signals = signals
         self._tracked: dict[str, Aggregate] = {}
         self._outgoing: list[tuple[str, Envelope]] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._written_streams: set[str] = set()
+        self._written_types: set[str] = set()
+        self._last_position: LogPosition | None = None
+        self._outbox_rows: list[OutboxRow] = []
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the transaction has committed (not if it rolls back)."""
         self._after_commit.append(callback)
 
     def _committed(self) -> None:
+        if self._signals is not None and (self._written_streams or self._outbox_rows):
+            self._signals.committed(
+                Commit(
+                    streams=frozenset(self._written_streams),
+                    event_types=frozenset(self._written_types),
+                    last_position=self._last_position,
+                    outbox=tuple(self._outbox_rows),
+                )
+            )
         for callback in self._after_commit:
             callback()
 
@@ -62,33 +86,17 @@ class UnitOfWork:
         self, cls: type[Aggregate], aggregate_id: str, after_version: int = 0
     ) -> list[VersionedEvent]:
         """The committed events of one aggregate (those after `after_version`), upcast and decoded."""
-        stream_id = f"{cls.stream_type}-{aggregate_id}"
-        records = await self._store.read_stream(self.connection, stream_id, after_version)
-        return [cls.registry.load(r.event_type, r.schema_version, r.data) for r in records]
+        return await self._reader.history(cls, aggregate_id, after_version)
 
     async def load(self, cls: type[A], aggregate_id: str) -> A:
         """The aggregate rebuilt from its stream (a new, empty one if the stream does not exist)."""
-        stream_id = f"{cls.stream_type}-{aggregate_id}"
+        stream_id = stream_id_of(cls, aggregate_id)
         tracked = self._tracked.get(stream_id)
         if tracked is not None:
             assert isinstance(tracked, cls)
             return tracked
-        if issubclass(cls, SnapshottingAggregate):
-            aggregate: A = await self._load_from_snapshot(cls, aggregate_id)
-        else:
-            aggregate = cls.rehydrate(aggregate_id, await self.history(cls, aggregate_id))
+        aggregate = await self._reader.load(cls, aggregate_id)
         self._tracked[stream_id] = aggregate
-        return aggregate
-
-    async def _load_from_snapshot(self, cls: type[S], aggregate_id: str) -> S:
-        """The latest snapshot (if any of this shape) and the events after it."""
-        stream_id = f"{cls.stream_type}-{aggregate_id}"
-        snapshot = await read_snapshot(self.connection, stream_id, cls.snapshot_version)
-        if snapshot is None:
-            aggregate = cls(aggregate_id)
-        else:
-            aggregate = cls.from_snapshot(aggregate_id, snapshot.version, snapshot.state)
-        aggregate.catch_up(await self.history(cls, aggregate_id, aggregate.version))
         return aggregate
 
     def add(self, aggregate: Aggregate) -> None:
@@ -132,10 +140,14 @@ class UnitOfWork:
                 NewEvent(e.event_type, e.schema_version, e.model_dump(mode="json"), metadata) for e in pending
             ]
             loaded = aggregate.version
-            aggregate.version = await self._store.append(
+            aggregate.version, last = await self._store.append_at(
                 self.connection, stream_id, aggregate.stream_type, loaded, new
             )
             EVENTS_APPENDED.inc(len(new))
+            self._written_streams.add(stream_id)
+            self._written_types.update(e.event_type for e in new)
+            if last is not None and (self._last_position is None or last > self._last_position):
+                self._last_position = last
             if isinstance(aggregate, SnapshottingAggregate) and aggregate.passes_snapshot_point(
                 loaded, aggregate.version
             ):
@@ -146,8 +158,7 @@ class UnitOfWork:
                     aggregate.snapshot_version,
                     aggregate.snapshot_state(),
                 )
-        # Readers are woken by the tables' NOTIFY triggers (schema.py) when this commits.
-        await write_outbox(self.connection, self._outgoing, self._topic_prefix)
+        self._outbox_rows += await write_outbox(self.connection, self._outgoing, self._topic_prefix)
         self._outgoing = []
 
 
@@ -159,6 +170,8 @@ class Database:
         self.store = EventStore()
         self.producer = producer
         self.topic_prefix = topic_prefix
+        self.signals = CommitSignals()
+        """What this process's units of work commit, for its relay, runners and waiting requests."""
         self._pool: asyncpg.Pool | None = None
 
     async def open(self, ddl: Iterable[str] = (), *, min_size: int = 2, max_size: int = 10) -> None:
@@ -177,6 +190,12 @@ class Database:
             raise RuntimeError("database is not open")
         return self._pool
 
+    async def read(self, cls: type[A], aggregate_id: str) -> A:
+        """An aggregate as committed, for a read-only request: its statements run straight on the
+        pool, without a transaction (a stream read is one statement; a snapshot and its tail, two,
+        and the tail is read after the snapshot, so they fit together)."""
+        return await AggregateReader(self.pool, self.store).load(cls, aggregate_id)
+
     @asynccontextmanager
     async def unit_of_work(self, conn: DbConnection | None = None) -> AsyncIterator[UnitOfWork]:
         """A transaction that commits the unit of work on normal exit and rolls back on error.
@@ -186,14 +205,14 @@ class Database:
         """
         if conn is not None:
             async with conn.transaction():
-                uow = UnitOfWork(conn, self.store, self.producer, self.topic_prefix)
+                uow = UnitOfWork(conn, self.store, self.producer, self.topic_prefix, self.signals)
                 yield uow
                 await uow.flush()
             uow._committed()
             return
         async with self.pool.acquire() as acquired:
             async with acquired.transaction():
-                uow = UnitOfWork(acquired, self.store, self.producer, self.topic_prefix)
+                uow = UnitOfWork(acquired, self.store, self.producer, self.topic_prefix, self.signals)
                 yield uow
                 await uow.flush()
             uow._committed()

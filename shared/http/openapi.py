@@ -7,8 +7,8 @@ declare, from the same pydantic models the handler validates with: the request b
 token, the query and header parameters the handler reads, and the main responses, with Elastic
 Path's error document for every 4xx. It changes nothing about how a request is handled: the body
 schema goes into `openapi_extra` (inlined, so the document needs no extra components), and the
-bearer scheme is a dependency that never raises (`auto_error=False`); the token is still checked by
-`shared.auth`.
+bearer scheme is a dependency that reads nothing and never raises (`BearerScheme`); the token is
+checked by `shared.auth`.
 
     @router.post("/v2/carts", status_code=201, **documented(body=CartRequest, answers="The new cart"))
 """
@@ -20,16 +20,34 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from fastapi import Depends
-from fastapi.security import HTTPBearer
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 from pydantic import BaseModel, Field, TypeAdapter
 
-BEARER = HTTPBearer(
+
+class BearerScheme(SecurityBase):
+    """Declares the `bearerToken` scheme on a route, as `HTTPBearer` would, without reading anything.
+
+    FastAPI documents a route's security from the `SecurityBase` dependencies it has, and also runs
+    them: `HTTPBearer` parsed the Authorization header on every request and built a pydantic model
+    nobody read, since `shared.auth` checks the token. This one returns None at once, and is async,
+    so FastAPI awaits it on the event loop instead of sending it to the thread pool.
+    """
+
+    def __init__(self, *, scheme_name: str, description: str) -> None:
+        self.model = HTTPBearerModel(description=description)
+        self.scheme_name = scheme_name
+
+    async def __call__(self) -> None:
+        return None
+
+
+BEARER = BearerScheme(
     scheme_name="bearerToken",
     description="An access token from `POST /oauth/access_token`: `implicit` for shoppers, "
     "`client_credentials` for admins.",
-    auto_error=False,
 )
-"""Declares the scheme in the document; returns None instead of raising, so it never answers for us."""
+"""Declares the scheme in the document; it never answers for us (the token is checked by `shared.auth`)."""
 
 Auth = Literal["any", "admin", "none"]
 

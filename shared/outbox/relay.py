@@ -1,29 +1,40 @@
 """The outbox relay: publishes committed outbox rows to Kafka, then deletes them.
 
 At-least-once: a row is deleted only after Kafka acknowledged it (acks=all, idempotent producer),
-so a crash in between republishes it and consumers deduplicate by `event_id`. Rows go out in
-insertion order, so one key's messages keep their order within its partition. One relay per
+so a crash in between republishes it and consumers deduplicate by `event_id`. One relay per
 database is active at a time (a session advisory lock); other instances wait as standbys.
-It is woken by NOTIFY from committing transactions and also polls, in case a notification is lost.
+
+The leading relay is handed the rows its own process commits, right after each commit
+(`CommitSignals`), and publishes them without reading them back. It also reads the table every
+`poll_interval`, at start and while busy too, for rows committed by other instances of the service
+or written while it was not leading. Rows of one commit go out in their order, commits in the order
+they were handed, so one key's messages keep their order within its partition.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from shared.eventstore.notified_loop import follow_notifications
+from shared.eventstore.commit_signals import Commit, CommitSignals, OutboxRow
+from shared.eventstore.database import Executor
+from shared.eventstore.leader_loop import lead_and_follow
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
-from shared.outbox.writer import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
 
 _RELAY_LOCK = 7_351_002
 _SELECT = "SELECT id, topic, key, payload, headers FROM outbox ORDER BY id LIMIT $1"
 _DELETE = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
+_REMEMBERED = 50_000
+"""How many published ids are remembered, so that a row both handed over and read from the table
+(committed while a table read ran) goes out once."""
 
 
 class OutboxRelay:
@@ -35,37 +46,56 @@ class OutboxRelay:
         pool: asyncpg.Pool,
         producer: AIOKafkaProducer,
         *,
+        signals: CommitSignals | None = None,
         batch_size: int = 500,
-        poll_interval: float = 1.0,
+        poll_interval: float = 0.5,
     ) -> None:
         self._dsn = dsn
         self._pool = pool
         self._producer = producer
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._handed: list[OutboxRow] = []
+        self._leading = False
+        self._last_table_read = 0.0
+        self._published_ids: OrderedDict[int, None] = OrderedDict()
         self.published = 0
+        if signals is not None:
+            signals.listen(self._on_commit)
 
-    async def publish_batch(self) -> int:
-        """Publish up to one batch of pending rows; returns how many went out."""
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(_SELECT, self._batch_size)
+    def _on_commit(self, commit: Commit) -> None:
+        if commit.outbox and self._leading:
+            self._handed.extend(commit.outbox)
+            self._wake.set()
+
+    async def _publish(self, rows: Sequence[OutboxRow], db: Executor) -> int:
+        rows = [row for row in rows if row.id not in self._published_ids]
         if not rows:
-            OUTBOX_BACKLOG.set(0)
             return 0
         acks = []
         for row in rows:
-            headers = [(str(name), str(value).encode()) for name, value in row["headers"].items()]
+            headers = [(name, value.encode()) for name, value in row.headers.items()]
             acks.append(
-                await self._producer.send(
-                    row["topic"], value=row["payload"], key=row["key"].encode(), headers=headers
-                )
+                await self._producer.send(row.topic, value=row.payload, key=row.key.encode(), headers=headers)
             )
         await asyncio.gather(*acks)
-        async with self._pool.acquire() as conn:
-            await conn.execute(_DELETE, [row["id"] for row in rows])
+        await db.execute(_DELETE, [row.id for row in rows])
+        for row in rows:
+            self._published_ids[row.id] = None
+        while len(self._published_ids) > _REMEMBERED:
+            self._published_ids.popitem(last=False)
         self.published += len(rows)
         OUTBOX_PUBLISHED.inc(len(rows))
-        OUTBOX_BACKLOG.set(len(rows))
+        return len(rows)
+
+    async def publish_batch(self, db: Executor | None = None) -> int:
+        """Publish up to one batch of rows read from the table; returns how many went out."""
+        self._last_table_read = time.monotonic()
+        records = await (db or self._pool).fetch(_SELECT, self._batch_size)
+        OUTBOX_BACKLOG.set(len(records))
+        rows = [OutboxRow(r["id"], r["topic"], r["key"], r["payload"], r["headers"]) for r in records]
+        await self._publish(rows, db or self._pool)
         return len(rows)
 
     async def publish_pending(self) -> int:
@@ -74,22 +104,35 @@ class OutboxRelay:
             total += count
         return total
 
-    async def _lead(self, listener: asyncpg.Connection) -> None:
-        """Wait until this instance holds the relay lock (held as long as the listener lives)."""
-        while not await listener.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+    async def _lead(self, conn: asyncpg.Connection) -> None:
+        """Wait until this instance holds the relay lock (held as long as the connection lives)."""
+        self._leading = False
+        self._handed = []  # still in the table: the first step reads it
+        while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
             await asyncio.sleep(self._poll_interval)
+        self._leading = True
+        self._last_table_read = 0.0
         log.info("outbox relay leading")
 
-    async def _step(self) -> bool:
-        return await self.publish_batch() >= self._batch_size
+    async def _step(self, conn: asyncpg.Connection) -> bool:
+        if time.monotonic() - self._last_table_read >= self._poll_interval:
+            if await self.publish_batch(conn) >= self._batch_size:
+                return True
+        if self._handed:
+            rows, self._handed = self._handed, []
+            await self._publish(rows, conn)
+        return bool(self._handed)
 
     async def run(self) -> None:
         """Lead (or wait to lead) and relay until cancelled, surviving database and broker outages."""
-        await follow_notifications(
-            self._dsn,
-            NOTIFY_CHANNEL,
-            self._step,
-            name="outbox relay",
-            poll_interval=self._poll_interval,
-            prepare=self._lead,
-        )
+        try:
+            await lead_and_follow(
+                self._dsn,
+                self._step,
+                name="outbox relay",
+                poll_interval=self._poll_interval,
+                wake=self._wake,
+                prepare=self._lead,
+            )
+        finally:
+            self._leading = False

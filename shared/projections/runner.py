@@ -1,8 +1,15 @@
 """Keeps a projection up to date by following the service's event log from its checkpoint.
 
-Each batch (events applied + checkpoint moved) is one transaction under the projection's
-advisory lock, so several instances of a service can run the same runner without applying an
-event twice, and a rebuild can take the lock to swap the model in atomically.
+One instance of a service runs a projection at a time (a session advisory lock on the runner's own
+connection); the others wait as standbys. The leader keeps its checkpoint in memory: a batch is one
+read of the log and, when it holds events the projection folds, one transaction with the model's
+writes and the checkpoint's move. The move is conditional on the stored checkpoint being the one
+the runner last wrote, so a rebuild that swapped the model in meanwhile (or any other writer) makes
+the batch roll back and the runner carry on from the checkpoint it finds. Projection rows and
+checkpoints are derived data: they commit without waiting for the disk (see `leader_loop.py`).
+
+The runner is woken in process by commits of the event types it folds (`CommitSignals`), and reads
+the log every `poll_interval` for other processes' writes.
 
 The checkpoint also records the shape the model was written in (`Projection.shape`). A runner
 finding another shape (its code changed the tables, e.g. after an upgrade) drops the model and
@@ -17,24 +24,25 @@ import logging
 
 import asyncpg
 
+from shared.eventstore.commit_signals import Commit, CommitSignals
 from shared.eventstore.database import DbConnection, Executor
-from shared.eventstore.notified_loop import follow_notifications
+from shared.eventstore.leader_loop import lead_and_follow
 from shared.eventstore.positions import LOG_START, SNAPSHOT_XMIN, LogPosition
 from shared.eventstore.store import EventStore
-from shared.eventstore.unit_of_work import EVENTS_CHANNEL
 from shared.projections.projection import Projection
 
 log = logging.getLogger(__name__)
 
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('projection:' || $1))"
+_LEAD = "SELECT pg_try_advisory_lock(hashtext('projection runner:' || $1))"
 _VISIBLE = f"SELECT $1::bigint < {SNAPSHOT_XMIN}"
 _HELD_BACK_POLLS = 200  # x 5 ms: then a full step again, whatever happened
 _READ_CHECKPOINT = "SELECT transaction_id, position FROM projection_checkpoints WHERE projection = $1"
 _READ_SHAPE = "SELECT shape FROM projection_checkpoints WHERE projection = $1"
-_WRITE_CHECKPOINT = """
-INSERT INTO projection_checkpoints (projection, transaction_id, position) VALUES ($1, $2, $3)
-ON CONFLICT (projection) DO UPDATE
-    SET transaction_id = EXCLUDED.transaction_id, position = EXCLUDED.position, updated_at = now()
+_MOVE_CHECKPOINT = """
+UPDATE projection_checkpoints SET transaction_id = $4, position = $5, updated_at = now()
+WHERE projection = $1 AND transaction_id = $2 AND position = $3
+RETURNING true
 """
 _RESET_CHECKPOINT = """
 INSERT INTO projection_checkpoints (projection, transaction_id, position, shape) VALUES ($1, $2, $3, $4)
@@ -42,6 +50,10 @@ ON CONFLICT (projection) DO UPDATE
     SET transaction_id = EXCLUDED.transaction_id, position = EXCLUDED.position, shape = EXCLUDED.shape,
         updated_at = now()
 """
+
+
+class CheckpointMoved(Exception):
+    """The stored checkpoint is not the one this runner wrote last: someone else moved it."""
 
 
 async def create_schema(conn: DbConnection, projection: Projection, schema: str) -> None:
@@ -53,10 +65,6 @@ async def create_schema(conn: DbConnection, projection: Projection, schema: str)
 async def read_checkpoint(db: Executor, name: str) -> LogPosition:
     row = await db.fetchrow(_READ_CHECKPOINT, name)
     return LOG_START if row is None else LogPosition(row["transaction_id"], row["position"])
-
-
-async def write_checkpoint(conn: DbConnection, name: str, position: LogPosition) -> None:
-    await conn.execute(_WRITE_CHECKPOINT, name, position.transaction_id, position.position)
 
 
 async def reset_checkpoint(conn: DbConnection, projection: Projection, position: LogPosition) -> None:
@@ -75,8 +83,10 @@ class ProjectionRunner:
         pool: asyncpg.Pool,
         projection: Projection,
         *,
+        signals: CommitSignals | None = None,
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        coalesce: float = 0.005,
     ) -> None:
         self._dsn = dsn
         self._pool = pool
@@ -84,9 +94,25 @@ class ProjectionRunner:
         self._store = EventStore()
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._coalesce = coalesce
         self._wake = asyncio.Event()
         self._advanced = asyncio.Condition()
         self.position = LOG_START
+        """How far this runner has read the log (ahead of the stored checkpoint by unwanted events)."""
+        self._stored = LOG_START
+        """The checkpoint as this runner last read or wrote it."""
+        self._target = LOG_START
+        """The furthest committed event of a folded type this process knows of."""
+        if signals is not None:
+            signals.listen(self._on_commit)
+
+    def _on_commit(self, commit: Commit) -> None:
+        if commit.last_position is None:
+            return
+        wanted = self.projection.event_types
+        if wanted is None or not wanted.isdisjoint(commit.event_types):
+            self._target = max(self._target, commit.last_position)
+            self._wake.set()
 
     async def setup(self) -> None:
         projection = self.projection
@@ -101,39 +127,55 @@ class ProjectionRunner:
                     projection.shape,
                 )
                 await conn.execute(f'DROP SCHEMA IF EXISTS "{projection.schema}" CASCADE')
-                self.position, stored = LOG_START, None
+                stored = None
             await create_schema(conn, projection, projection.schema)
             if stored is None:
                 await reset_checkpoint(conn, projection, LOG_START)
-            # Start from the stored checkpoint, not the log's beginning (see `apply_batch`).
-            self.position = max(self.position, await read_checkpoint(conn, projection.name))
+            self._stored = self.position = await read_checkpoint(conn, projection.name)
 
-    async def apply_batch(self) -> int:
-        """Apply the next batch after the checkpoint; returns how many events were read.
+    async def apply_batch(self, conn: DbConnection | None = None) -> int:
+        """Apply the next batch after the position read so far; returns how many events were read.
 
         A batch with nothing this projection wants (a cart event, for the catalogue) is stepped over
-        without a transaction, a lock or a checkpoint write: one query instead of six, and no
-        write transaction holding back every other log reader. The stored checkpoint may then lag
-        behind :attr:`position` by such events only, which any reader would skip anyway, so the
-        next batch starts from whichever of the two is further.
+        in memory: no transaction and no checkpoint write. The stored checkpoint may then lag behind
+        :attr:`position` by such events only, which a runner starting from it would skip again.
         """
-        name = self.projection.name
-        ahead = await self._store.read_log(self._pool, self.position, self._batch_size)
-        if not ahead:
+        if conn is None:
+            async with self._pool.acquire() as acquired:
+                return await self.apply_batch(acquired)
+        events = await self._store.read_log(conn, self.position, self._batch_size)
+        if not events:
             return 0
-        if not any(self.projection.wants(event) for event in ahead):
-            await self._advance(ahead[-1].log_position)
-            return len(ahead)
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(LOCK, name)
-            position = max(await read_checkpoint(conn, name), self.position)
-            events = await self._store.read_log(conn, position, self._batch_size)
-            await self.projection.apply_batch(conn, self.projection.schema, events)
-            if events:
-                position = events[-1].log_position
-                await write_checkpoint(conn, name, position)
+        position = events[-1].log_position
+        if any(self.projection.wants(event) for event in events):
+            try:
+                async with conn.transaction():
+                    await self.projection.apply_batch(conn, self.projection.schema, events)
+                    moved = await conn.fetchval(
+                        _MOVE_CHECKPOINT,
+                        self.projection.name,
+                        self._stored.transaction_id,
+                        self._stored.position,
+                        position.transaction_id,
+                        position.position,
+                    )
+                    if not moved:
+                        raise CheckpointMoved(self.projection.name)
+            except CheckpointMoved:
+                await self._resync(conn)
+                return len(events)
+            self._stored = position
         await self._advance(position)
         return len(events)
+
+    async def _resync(self, conn: DbConnection) -> None:
+        """Go on from the stored checkpoint, which someone else moved (a rebuild swapped the model in)."""
+        self._stored = self.position = await read_checkpoint(conn, self.projection.name)
+        log.info(
+            "projection %s: checkpoint moved elsewhere; going on from %s", self.projection.name, self.position
+        )
+        async with self._advanced:
+            self._advanced.notify_all()
 
     async def _advance(self, position: LogPosition) -> None:
         self.position = max(self.position, position)
@@ -153,6 +195,7 @@ class ProjectionRunner:
             async with self._advanced:
                 await self._advanced.wait_for(lambda: self.position >= position)
 
+        self._target = max(self._target, position)
         self._wake.set()
         try:
             await asyncio.wait_for(reached(), timeout)
@@ -160,48 +203,41 @@ class ProjectionRunner:
         except TimeoutError:
             return False
 
-    async def _held_back(self) -> int | None:
-        """The transaction of the first committed event past the checkpoint that an older, still
-        running transaction hides from the log (None when there is none)."""
-        held = await self._pool.fetchval(
-            "SELECT transaction_id FROM events WHERE (transaction_id, position) > ($1, $2)"
-            " ORDER BY transaction_id, position LIMIT 1",
-            self.position.transaction_id,
-            self.position.position,
-        )
-        return None if held is None else int(held)
-
-    async def _until_visible(self, transaction_id: int) -> None:
+    async def _until_visible(self, conn: DbConnection, transaction_id: int) -> None:
         """Wait (briefly) until every transaction older than ``transaction_id`` has finished.
 
-        One cheap query every 5 ms, rather than a whole batch transaction and a log probe: under
-        load some older transaction is nearly always running, and that spin showed as a quarter of
-        a service's busy time in the benchmark's profile.
+        One cheap query every 5 ms, rather than a whole step: under load some older transaction is
+        nearly always running, and that spin showed as a quarter of a service's busy time in the
+        benchmark's profile.
         """
         for _ in range(_HELD_BACK_POLLS):
             await asyncio.sleep(0.005)
-            if await self._pool.fetchval(_VISIBLE, transaction_id):
+            if await conn.fetchval(_VISIBLE, transaction_id):
                 return
 
-    async def _step(self) -> bool:
-        if await self.apply_batch() >= self._batch_size:
+    async def _step(self, conn: asyncpg.Connection) -> bool:
+        if await self.apply_batch(conn) >= self._batch_size:
             return True
-        held = await self._held_back()
-        if held is not None:
-            await self._until_visible(held)
+        if self.position < self._target:
+            # A commit this process made is not readable yet: an older transaction still runs.
+            await self._until_visible(conn, self._target.transaction_id)
             return True
         return False
 
-    async def _prepare(self, _: asyncpg.Connection) -> None:
-        await self.setup()
+    async def _lead(self, conn: asyncpg.Connection) -> None:
+        """Wait until this instance runs the projection (a lock held as long as `conn` lives), then
+        start from the stored checkpoint."""
+        while not await conn.fetchval(_LEAD, self.projection.name):
+            await asyncio.sleep(self._poll_interval)
+        self._stored = self.position = await read_checkpoint(conn, self.projection.name)
 
     async def run(self) -> None:
-        await follow_notifications(
+        await lead_and_follow(
             self._dsn,
-            EVENTS_CHANNEL,
             self._step,
             name=f"projection {self.projection.name}",
             poll_interval=self._poll_interval,
-            prepare=self._prepare,
             wake=self._wake,
+            prepare=self._lead,
+            coalesce=self._coalesce,
         )
