@@ -153,5 +153,10 @@ def _document_subscribed_payloads(document: dict[str, Any], registry: EventRegis
             message = messages[_message_key(reference["$ref"])]
             message["payload"] = {"$ref": _add_schema(schemas, envelope_model(event_type, registry))}
     used = {_message_key(m["payload"]["$ref"]) for m in messages.values() if "$ref" in m.get("payload", {})}
-    for name in [n for n, s in schemas.items() if s.get("format") == "binary" and n not in used]:
-        del schemas[name]  # the raw-bytes payload FastStream inferred from the consumer's signature
+    inferred = [
+        n
+        for n, s in schemas.items()
+        if n not in used and (s.get("format") == "binary" or set(s) <= {"title"})
+    ]
+    for name in inferred:
+        del schemas[name]  # the untyped payload FastStream inferred from the consumer's signature
