@@ -1,5 +1,5 @@
-"""`python -m bench` (`make bench`): the ramp, then the hot product; prints a table, writes
-bench/results.json and bench/results.png. Settings: see :class:`bench.settings.BenchSettings`."""
+"""`python -m bench` (`make bench`): the ramp, the open-loop run, then the hot product; prints a table,
+writes bench/results.json and bench/results.png. Settings: see :class:`bench.settings.BenchSettings`."""
 
 from __future__ import annotations
 
@@ -12,14 +12,20 @@ from typing import Any
 
 from bench.api import Api
 from bench.chart import draw
+from bench.completions import CompletionWatcher
+from bench.costs import CostMeter
 from bench.hot_product import run_hot_product
+from bench.kafka_offsets import KafkaOffsets
 from bench.machine import machine
 from bench.monitor import Monitor
+from bench.open_loop import prepare_customers, run_open_loop
+from bench.pg_counters import PgCounters
 from bench.profiler import Profiler
 from bench.ramp import StepWindow, prepare_shoppers, run_ramp
 from bench.recorder import Recorder
-from bench.report import build_results, table
-from bench.service_metrics import service_urls
+from bench.report import build_results, open_loop_results, table
+from bench.service_env import service_databases, service_urls, topic_prefix
+from bench.service_metrics import MetricsSampler
 from bench.settings import BenchSettings
 from bench.stack import stack_for_bench
 from devstack.state import StackState
@@ -27,19 +33,40 @@ from devstack.state import StackState
 log = logging.getLogger("bench")
 
 
+def cost_meter(state: StackState, urls: dict[str, str]) -> CostMeter:
+    """The servers' own counters for the per-checkout costs (PostgreSQL, Kafka, the services')."""
+    database = state.env.get("DATABASE_URL")
+    bootstrap = state.env.get("KAFKA_BOOTSTRAP_SERVERS")
+    return CostMeter(
+        PgCounters(database, service_databases(state)) if database else None,
+        KafkaOffsets(bootstrap, topic_prefix(state)) if bootstrap else None,
+        MetricsSampler(urls),
+    )
+
+
 async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
     recorder = Recorder()
     about = machine()
     top = max(settings.steps)
-    api = Api(state.env["EP_URL"], recorder, connections=top * 2 + 20, timeout=settings.request_timeout)
+    connections = max(top * 2, int(settings.open_rate * 4)) + 20
+    api = Api(state.env["EP_URL"], recorder, connections=connections, timeout=settings.request_timeout)
     urls = service_urls(state)
     monitor = Monitor(state, urls, recorder)
+    meter = cost_meter(state, urls)
+    completions = CompletionWatcher(state.env["KAFKA_BOOTSTRAP_SERVERS"], topic_prefix(state))
     windows: list[StepWindow] = []
     hot: dict[str, Any] | None = None
+    open_loop: dict[str, Any] | None = None
     try:
+        await meter.start()
+        await completions.start()
         admin = await api.token(settings.client_id, settings.client_secret)
-        log.info("preparing %d virtual shoppers (a stocked product each)…", top)
-        shoppers = await prepare_shoppers(api, settings, admin, top)
+        log.info("preparing %d virtual shoppers (a stocked product each per step)…", top)
+        shoppers = await prepare_shoppers(api, settings, admin)
+        customers = []
+        if settings.open_loop_checkouts > 0:
+            log.info("preparing %d stocked products for the open loop…", settings.open_loop_product_count)
+            customers = await prepare_customers(api, settings, admin)
         recorder.latencies.clear()  # setup calls are not the workload
         await monitor.start()
         log.info(
@@ -51,17 +78,37 @@ async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
         if settings.profile:
             pids = {r.name: r.pid for r in state.apps if r.name in urls}
             profiler = Profiler(pids, settings.output_dir / "profiles")
-        windows = await run_ramp(api, settings, shoppers, profiler)
+        windows = await run_ramp(api, settings, shoppers, completions, meter, profiler)
         if profiler is not None:
             await profiler.wait()
+        if customers:
+            log.info(
+                "open loop: %g checkouts/s for %g s (BENCH_RATE, BENCH_OPEN_SECONDS)…",
+                settings.open_rate,
+                settings.open_seconds,
+            )
+            window = await run_open_loop(api, settings, customers, completions, meter)
+            open_loop = open_loop_results(recorder, monitor.series, window, settings.open_loop_phase)
         if settings.hot_shoppers > 0:
             log.info("hot product: %d shoppers for %d units…", settings.hot_shoppers, settings.hot_stock)
-            recorder.step = len(settings.steps) + 1
-            hot = await run_hot_product(api, settings, admin)
+            recorder.step = settings.hot_phase
+            hot = await run_hot_product(api, settings, admin, completions)
     finally:
         await monitor.stop()
+        await completions.aclose()
+        await meter.aclose()
         await api.aclose()
-    results = build_results(recorder, windows, monitor.series, hot, about, list(urls))
+    results = build_results(
+        recorder,
+        windows,
+        monitor.series,
+        hot,
+        about,
+        list(urls),
+        open_loop=open_loop,
+        postgres_settings=meter.postgres_settings,
+        durable=meter.durable,
+    )
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     (settings.output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     draw(settings.output_dir / "results.png", recorder, windows, monitor.series, results)
@@ -73,6 +120,7 @@ def main() -> int:
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the metrics scraper's lines would drown the table
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)  # the watchers' metadata news, likewise
     settings = BenchSettings.from_environ()
     try:
         with stack_for_bench() as state:

@@ -96,9 +96,14 @@ class Api:
         *,
         body: dict[str, Any] | None = None,
         expect: Collection[int] = (200, 201),
+        since: float | None = None,
     ) -> Reply:
-        """Send, time and record one request; :class:`UnexpectedResponse` unless the status is expected."""
-        started = time.perf_counter()
+        """Send, time and record one request; :class:`UnexpectedResponse` unless the status is expected.
+
+        ``since`` (a ``time.perf_counter()``) is when the request was meant to go: the open-loop run
+        passes its schedule, so a late start counts in the latency (no coordinated omission).
+        """
+        started = time.perf_counter() if since is None else since
         response = await self._send(method, path, headers={"Authorization": f"Bearer {token}"}, json=body)
         self.recorder.http(endpoint, (time.perf_counter() - started) * 1000)
         if response.status_code not in expect:

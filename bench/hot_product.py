@@ -2,7 +2,8 @@
 
 The expected outcome is exactly ``stock`` payments taken and every other one refused with Elastic
 Path's stock error (422 "Cannot complete request", or the cart's 400 "Insufficient stock"), charging
-nothing. Those refusals are the correct answer, not errors; anything else is.
+nothing. Those refusals are the correct answer, not errors; anything else is. Every paid order must
+then complete (its `OrderCompleted` read from Kafka), and the stock, read once, be all allocated.
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ from uuid import uuid4
 import aiohttp
 
 from bench.api import Api, UnexpectedResponse
+from bench.completions import CompletionWatcher, NotCompleted
 from bench.recorder import Recorder
 from bench.settings import BenchSettings
 from bench.workflow import (
-    StillWaiting,
     Tokens,
     add_to_new_cart,
     check_out,
     create_stocked_product,
     pay,
-    wait_complete,
     wait_until_sellable,
 )
 
@@ -32,7 +32,9 @@ STOCK_ERRORS = ("Cannot complete request", "Insufficient stock")
 BATCH = 20
 
 
-async def run_hot_product(api: Api, settings: BenchSettings, admin: str) -> dict[str, Any]:
+async def run_hot_product(
+    api: Api, settings: BenchSettings, admin: str, completions: CompletionWatcher
+) -> dict[str, Any]:
     recorder: Recorder = api.recorder
     shopper = await api.token(settings.client_id)
     tokens = Tokens(admin, shopper)
@@ -51,6 +53,8 @@ async def run_hot_product(api: Api, settings: BenchSettings, admin: str) -> dict
         batch = await asyncio.gather(*(order() for _ in range(min(BATCH, settings.hot_shoppers - start))))
         orders += [o for o in batch if o is not None]
 
+    for order_id in orders:
+        completions.expect(order_id)
     storm_started = time.perf_counter()
     answers = await asyncio.gather(
         *(pay(api, shopper, o, "purchase", expect=(200, 201, 400, 422)) for o in orders),
@@ -64,18 +68,22 @@ async def run_hot_product(api: Api, settings: BenchSettings, admin: str) -> dict
             recorder.failed(f"hot product payment: {type(answer).__name__}: {answer}")
         elif answer.status_code in (200, 201):
             paid.append(order_id)
+            continue
         elif answer.json()["errors"][0]["title"] in STOCK_ERRORS:
             refused += 1
         else:
             recorder.failed(f"hot product payment refused for another reason: {answer.text[:300]}")
+        completions.forget(order_id)
     if len(paid) != settings.hot_stock:
         recorder.failed(f"hot product: {len(paid)} payments taken for a stock of {settings.hot_stock}")
 
-    for order_id in paid:
+    async def complete(order_id: str) -> None:
         try:
-            await wait_complete(api, admin, order_id, settings.complete_timeout)
-        except (StillWaiting, UnexpectedResponse, aiohttp.ClientError, TimeoutError) as exc:
+            await completions.wait(order_id, settings.complete_timeout)
+        except NotCompleted as exc:
             recorder.failed(f"hot product order: {exc}")
+
+    await asyncio.gather(*(complete(order_id) for order_id in paid))
     stock = (
         await api.call("GET", f"/v2/inventories/{product_id}", "GET /v2/inventories/{id}", admin)
     ).json()["data"]

@@ -1,30 +1,44 @@
-"""The sustained scenario: virtual shoppers, each with its own stocked product, run whole checkouts in a
-loop; the number of active shoppers rises step by step without draining in between."""
+"""The sustained scenario: virtual shoppers run whole checkouts in a loop; the number of active
+shoppers rises step by step without draining in between.
+
+Each shopper has a stocked product of its own *per step*: when a step ends, its products see no new
+checkout, so once their last ones are over each reads exactly ``initial - shipped`` and is verified
+then (while the next step runs), with one stock read per product instead of polls per checkout.
+The servers' counters are read at every step's edges, so each step reports what a checkout cost.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import uuid4
 
 import aiohttp
 
 from bench.api import Api, UnexpectedResponse
+from bench.completions import CompletionWatcher, NotCompleted
+from bench.costs import CostMeter, CostSnapshot, per_checkout
 from bench.profiler import Profiler
 from bench.progress import ProgressBar
 from bench.settings import BenchSettings
-from bench.workflow import (
-    StillWaiting,
-    Tokens,
-    create_stocked_product,
-    stock_total,
-    wait_until_sellable,
-    whole_checkout,
-)
+from bench.stock_ledger import Ledger, stocked_product, verify
+from bench.workflow import StillWaiting, Tokens, whole_checkout
 
-STOCK_PER_SHOPPER = 1_000_000
+STOCK_PER_PRODUCT = 1_000_000
 METHODS = ("purchase", "authorize")
 """Shoppers alternate: manual `purchase`, and `authorize` followed by the admin's capture."""
+PAUSE_AFTER_ERROR_S = 0.5
+"""A shopper whose checkout failed waits this long: a stack that refuses fast is not hammered."""
+CHECKOUT_ERRORS = (
+    UnexpectedResponse,
+    StillWaiting,
+    NotCompleted,
+    aiohttp.ClientError,
+    TimeoutError,
+    LookupError,
+    ValueError,
+)
 
 
 @dataclass(frozen=True)
@@ -32,83 +46,110 @@ class StepWindow:
     concurrency: int
     start: float
     end: float
+    costs: dict[str, Any] = field(default_factory=dict)
+    """What the servers counted over the window, per checkout completed in it (:mod:`bench.costs`)."""
 
 
 @dataclass
 class Shopper:
     index: int
     tokens: Tokens
-    product_id: str
-    stock: int = STOCK_PER_SHOPPER
+    ledgers: dict[int, Ledger]
+    """The shopper's product in each step it runs in, by step index."""
     iteration: int = 0
 
 
-async def prepare_shoppers(api: Api, settings: BenchSettings, admin: str, count: int) -> list[Shopper]:
-    """One implicit token and one stocked product per virtual shopper, sellable before the clock starts."""
+async def prepare_shoppers(api: Api, settings: BenchSettings, admin: str) -> list[Shopper]:
+    """One implicit token per virtual shopper, and a sellable stocked product for each step it runs in,
+    all made before the clock starts."""
+    gate = asyncio.Semaphore(16)
+
+    async def product(shopper: str) -> Ledger:
+        async with gate:
+            return await stocked_product(
+                api, admin, shopper, f"bench-{uuid4().hex[:10]}", STOCK_PER_PRODUCT, settings.complete_timeout
+            )
 
     async def one(index: int) -> Shopper:
-        shopper_token = await api.token(settings.client_id)
-        product_id = await create_stocked_product(api, admin, f"bench-{uuid4().hex[:10]}", STOCK_PER_SHOPPER)
-        await wait_until_sellable(api, shopper_token, product_id, settings.complete_timeout)
-        return Shopper(index, Tokens(admin, shopper_token), product_id)
+        token = await api.token(settings.client_id)
+        steps = [k for k in range(len(settings.steps)) if index < settings.active_in(k)]
+        ledgers = await asyncio.gather(*(product(token) for _ in steps))
+        return Shopper(index, Tokens(admin, token), dict(zip(steps, ledgers, strict=True)))
 
-    return list(await asyncio.gather(*(one(i) for i in range(count))))
+    return list(await asyncio.gather(*(one(i) for i in range(max(settings.steps)))))
 
 
 async def _shop(
-    api: Api, settings: BenchSettings, shopper: Shopper, active: asyncio.Event, stop: asyncio.Event
+    api: Api,
+    settings: BenchSettings,
+    completions: CompletionWatcher,
+    shopper: Shopper,
+    active: asyncio.Event,
+    stop: asyncio.Event,
 ) -> None:
     recorder = api.recorder
     while not stop.is_set():
         if not active.is_set():
-            await asyncio.wait(
-                [asyncio.ensure_future(active.wait()), asyncio.ensure_future(stop.wait())],
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            waits = [asyncio.ensure_future(active.wait()), asyncio.ensure_future(stop.wait())]
+            _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for waiting in pending:
+                waiting.cancel()
+            continue
+        ledger = shopper.ledgers.get(recorder.step)
+        if ledger is None:  # between the ramp's end and the stop: nothing to buy any more
+            await asyncio.sleep(0.05)
             continue
         method = METHODS[shopper.iteration % len(METHODS)]
         shopper.iteration += 1
+        ledger.begin()
+        shipped = False
         try:
             done = await whole_checkout(
-                api, shopper.tokens, shopper.product_id, shopper.stock, method, settings.complete_timeout
+                api, shopper.tokens, ledger.product_id, method, completions, settings.complete_timeout
             )
-        except (
-            UnexpectedResponse,
-            StillWaiting,
-            aiohttp.ClientError,
-            TimeoutError,
-            LookupError,
-            ValueError,
-        ) as exc:
+            shipped = True
+        except CHECKOUT_ERRORS as exc:
             recorder.failed(f"{type(exc).__name__}: {exc}")
-            try:  # resynchronise with the real stock before the next checkout
-                shopper.stock = await stock_total(api, shopper.tokens.admin, shopper.product_id)
-            except (UnexpectedResponse, aiohttp.ClientError, TimeoutError):
-                await asyncio.sleep(1.0)
+            await asyncio.sleep(PAUSE_AFTER_ERROR_S)
             continue
-        shopper.stock -= 1
-        recorder.completed(done.checkout_to_complete_ms, done.capture_to_complete_ms, done.method)
+        finally:
+            ledger.end(shipped=shipped)
+        recorder.completed(
+            done.checkout_to_complete_ms, done.capture_to_complete_ms, done.method, done.start_to_complete_ms
+        )
 
 
 async def run_ramp(
-    api: Api, settings: BenchSettings, shoppers: list[Shopper], profiler: Profiler | None = None
+    api: Api,
+    settings: BenchSettings,
+    shoppers: list[Shopper],
+    completions: CompletionWatcher,
+    meter: CostMeter,
+    profiler: Profiler | None = None,
 ) -> list[StepWindow]:
-    """Run every step (profiling the last one if asked); return each step's window (recorder's clock)."""
+    """Run every step (profiling the last one if asked), verify every step's stock; return each step's
+    window (recorder's clock) with what its checkouts cost."""
     recorder = api.recorder
+    admin = shoppers[0].tokens.admin
     stop = asyncio.Event()
     switches = [asyncio.Event() for _ in shoppers]
-    tasks = [asyncio.create_task(_shop(api, settings, s, switches[s.index], stop)) for s in shoppers]
+    tasks = [
+        asyncio.create_task(_shop(api, settings, completions, s, switches[s.index], stop)) for s in shoppers
+    ]
     bar = ProgressBar(sum(settings.step_duration(i) for i in range(len(settings.steps))))
     windows: list[StepWindow] = []
+    verifications: list[asyncio.Task[int]] = []
     ramp_started = recorder.now()
+    last = len(settings.steps) - 1
     try:
+        before: CostSnapshot = await meter.snapshot()
+        start = recorder.now()
         for index, concurrency in enumerate(settings.steps):
             recorder.step = index
             for switch in switches[:concurrency]:
                 switch.set()
-            start = recorder.now()
             end = start + settings.step_duration(index)
-            if profiler is not None and index == len(settings.steps) - 1:
+            if profiler is not None and index == last:
                 await profiler.start(settings.step_duration(index))
             while recorder.now() < end:
                 done = sum(1 for c in recorder.completions if c.at >= start)
@@ -119,11 +160,25 @@ async def run_ramp(
                     f" {done / elapsed_step:6.1f} checkouts/s, {len(recorder.completions)} done,"
                     f" {len(recorder.failures)} errors",
                 )
-                await asyncio.sleep(0.5)
-            windows.append(StepWindow(concurrency, start, recorder.now()))
+                await asyncio.sleep(min(0.5, max(0.0, end - recorder.now())))
+            ended = recorder.now()
+            if index == last:
+                recorder.step = settings.draining_phase  # what finishes now belongs to no step
+                stop.set()
+            else:
+                recorder.step = index + 1  # new checkouts take the next step's products from now on
+            after = await meter.snapshot()
+            completed = sum(1 for c in recorder.completions if start <= c.at < ended)
+            windows.append(StepWindow(concurrency, start, ended, per_checkout(before, after, completed)))
+            ledgers = [s.ledgers[index] for s in shoppers if index in s.ledgers]
+            verifications.append(
+                asyncio.create_task(verify(api, admin, ledgers, settings.complete_timeout, recorder, index))
+            )
+            before, start = after, ended
     finally:
         bar.done()
-        recorder.step = len(settings.steps)  # draining: what finishes now belongs to no step
+        recorder.step = settings.draining_phase
         stop.set()
         await asyncio.gather(*tasks)
+        await asyncio.gather(*verifications)
     return windows

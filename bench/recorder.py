@@ -19,13 +19,16 @@ class Latency:
 
 @dataclass(frozen=True)
 class Completion:
-    """One checkout that ended with the order complete and its stock deducted."""
+    """One checkout that ended with the order complete (its `OrderCompleted` read from Kafka) and
+    shipped; its stock deduction is verified at the end of its step, per product."""
 
     at: float
     step: int
     checkout_to_complete_ms: float
     capture_to_complete_ms: float
     method: str
+    start_to_complete_ms: float
+    """From the checkout's (scheduled) start, adding to the cart included, to `complete`."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ class Failure:
 
 @dataclass
 class Recorder:
-    """The observations of one run; ``step`` is the ramp step currently running (-1: setup)."""
+    """The observations of one run; ``step`` is the phase currently running: -1 setup, then the ramp's
+    steps from 0, then draining, the open-loop run and the hot product (see
+    :class:`bench.settings.BenchSettings`)."""
 
     started: float = field(default_factory=time.monotonic)
     step: int = -1
@@ -54,13 +59,27 @@ class Recorder:
     def http(self, endpoint: str, ms: float) -> None:
         self.latencies.append(Latency(endpoint, self.now(), ms, self.step))
 
-    def completed(self, checkout_to_complete_ms: float, capture_to_complete_ms: float, method: str) -> None:
+    def completed(
+        self,
+        checkout_to_complete_ms: float,
+        capture_to_complete_ms: float,
+        method: str,
+        start_to_complete_ms: float,
+    ) -> None:
         self.completions.append(
-            Completion(self.now(), self.step, checkout_to_complete_ms, capture_to_complete_ms, method)
+            Completion(
+                self.now(),
+                self.step,
+                checkout_to_complete_ms,
+                capture_to_complete_ms,
+                method,
+                start_to_complete_ms,
+            )
         )
 
-    def failed(self, what: str) -> None:
-        self.failures.append(Failure(self.now(), self.step, what))
+    def failed(self, what: str, step: int | None = None) -> None:
+        """Count an error in the current step, or in ``step`` (a stock verified after its step ended)."""
+        self.failures.append(Failure(self.now(), self.step if step is None else step, what))
 
     def failure_kinds(self) -> dict[str, int]:
         """Failures grouped by their first line, most frequent first (the report shows them)."""

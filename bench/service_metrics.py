@@ -1,37 +1,14 @@
-"""Events appended and messages relayed per second, scraped from each service's Prometheus `/metrics`.
-
-A service's port is not in devstack's state file, but its process environment says it (`HTTP_PORT`,
-the variable devstack starts it with), and /proc shows it to the same user.
-"""
+"""Events appended and messages relayed, scraped from each service's Prometheus `/metrics`: rates for
+the chart, and totals for the per-checkout counts (:mod:`bench.costs`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import httpx
-import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
-from devstack.apps import SERVICES
-from devstack.state import StackState
-
 COUNTERS = ("events_appended_total", "outbox_published_total")
-
-
-def service_urls(state: StackState) -> dict[str, str]:
-    """Each running service's own base URL (behind the gateway), from its process environment."""
-    urls: dict[str, str] = {}
-    for record in state.apps:
-        if record.name not in SERVICES:
-            continue
-        try:
-            environ = psutil.Process(record.pid).environ()
-        except psutil.Error:
-            continue
-        host, port = environ.get("HTTP_HOST", "127.0.0.1"), environ.get("HTTP_PORT")
-        if port:
-            urls[record.name] = f"http://{host}:{port}"
-    return urls
 
 
 def counters(text: str) -> dict[str, float]:
@@ -64,7 +41,8 @@ class MetricsSampler:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def sample(self, at: float) -> MetricsSample | None:
+    async def scrape(self) -> dict[str, dict[str, float]]:
+        """Each answering service's counters now (a service that does not answer is left out)."""
         now: dict[str, dict[str, float]] = {}
         for name, url in self.urls.items():
             try:
@@ -72,6 +50,11 @@ class MetricsSampler:
                 now[name] = counters(response.text)
             except httpx.HTTPError:
                 continue
+        return now
+
+    async def sample(self, at: float) -> MetricsSample | None:
+        """Rates since the previous sample (None on the first call)."""
+        now = await self.scrape()
         previous, previous_at = self._last, self._last_at
         self._last, self._last_at = now, at
         self.totals = now

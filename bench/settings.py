@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,12 +42,21 @@ class BenchSettings:
     """BENCH_PROFILE=1: py-spy flame graphs of every service during the sustained step."""
     request_timeout: float = 30.0
     complete_timeout: float = 30.0
-    """How long an order may take to become complete (or its stock to be deducted) before it is an error."""
+    """How long an order may take to become complete (or a product's stock, once its checkouts are over,
+    to read as shipped) before it is an error."""
+    open_rate: float = 50.0
+    """Checkouts started per second by the open-loop run, whatever the stack's answers (0: no run)."""
+    open_seconds: float = 30.0
+    """How long the open-loop run starts checkouts."""
+    open_products: int = 0
+    """Stocked products the open-loop checkouts take turns on (0: two seconds' worth of checkouts,
+    so a product is rarely in two checkouts at once)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> BenchSettings:
         """``BENCH_STEPS`` (e.g. ``4,8,16,32``), ``BENCH_STEP_SECONDS``, ``BENCH_SECONDS`` (the top step),
-        ``BENCH_HOT_SHOPPERS``, ``BENCH_HOT_STOCK``, ``BENCH_OUTPUT_DIR``, ``BENCH_PROFILE``, ``CLIENT_ID``,
+        ``BENCH_HOT_SHOPPERS``, ``BENCH_HOT_STOCK``, ``BENCH_RATE`` and ``BENCH_OPEN_SECONDS`` (the open-loop
+        run), ``BENCH_OPEN_PRODUCTS``, ``BENCH_OUTPUT_DIR``, ``BENCH_PROFILE``, ``CLIENT_ID``,
         ``CLIENT_SECRET``."""
         env = os.environ if environ is None else environ
         defaults = cls()
@@ -61,6 +71,9 @@ class BenchSettings:
             sustain_seconds=_float(env, "BENCH_SECONDS", defaults.sustain_seconds),
             hot_shoppers=_int(env, "BENCH_HOT_SHOPPERS", defaults.hot_shoppers),
             hot_stock=_int(env, "BENCH_HOT_STOCK", defaults.hot_stock),
+            open_rate=_float(env, "BENCH_RATE", defaults.open_rate),
+            open_seconds=_float(env, "BENCH_OPEN_SECONDS", defaults.open_seconds),
+            open_products=_int(env, "BENCH_OPEN_PRODUCTS", defaults.open_products),
             client_id=env.get("CLIENT_ID") or DEV_CLIENT_ID,
             client_secret=env.get("CLIENT_SECRET") or DEV_CLIENT_SECRET,
             output_dir=Path(output) if output else BENCH_DIR,
@@ -70,3 +83,30 @@ class BenchSettings:
     def step_duration(self, index: int) -> float:
         """The top step is sustained for BENCH_SECONDS; the others are warm-up steps."""
         return self.sustain_seconds if index == len(self.steps) - 1 else self.step_seconds
+
+    def active_in(self, index: int) -> int:
+        """Shoppers running in step ``index``: a shopper, once started, runs until the ramp ends."""
+        return max(self.steps[: index + 1])
+
+    @property
+    def open_loop_checkouts(self) -> int:
+        return int(self.open_rate * self.open_seconds) if self.open_rate > 0 else 0
+
+    @property
+    def open_loop_product_count(self) -> int:
+        if self.open_products > 0:
+            return self.open_products
+        return max(1, min(self.open_loop_checkouts, math.ceil(self.open_rate * 2)))
+
+    @property
+    def draining_phase(self) -> int:
+        """The recorder's step while the ramp's last checkouts finish: part of no step."""
+        return len(self.steps)
+
+    @property
+    def open_loop_phase(self) -> int:
+        return len(self.steps) + 1
+
+    @property
+    def hot_phase(self) -> int:
+        return len(self.steps) + 2

@@ -1,7 +1,8 @@
 """`make bench`'s harness end to end, at tiny load for a few seconds: from no running stack it starts
 one (as `make start` does), drives the whole checkout and the hot product through the gateway, writes
 the results and the chart, and stops the stack it started. No timing is asserted: only that the
-harness measures real completed checkouts without errors and reports what the issue asks for."""
+harness measures real completed checkouts without errors (the ramp's and a small open-loop run's) and
+reports what the issue asks for, the per-checkout counts from the servers included."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ pytest.importorskip("matplotlib", reason="the bench extras: pip install -e '.[be
 pytest.importorskip("psutil", reason="the bench extras: pip install -e '.[bench]' (make bench does)")
 
 REQUIRED = {"checkouts_per_second", "p99_http_ms", "p99_capture_to_complete_ms", "errors", "machine"}
+PER_CHECKOUT = (
+    "sql_round_trips_per_checkout",
+    "commits_per_checkout",
+    "kafka_messages_per_checkout",
+    "events_appended_per_checkout",
+    "stack_cpu_ms_per_checkout",
+)
+"""Counted by the servers over the sustained step; a checkout needs some of each."""
 
 
 @pytest.mark.slow
@@ -37,6 +46,8 @@ def test_bench_starts_a_stack_measures_a_small_load_and_stops_it(tmp_path: Path)
         BENCH_SECONDS="4",
         BENCH_HOT_SHOPPERS="12",
         BENCH_HOT_STOCK="5",
+        BENCH_RATE="2",
+        BENCH_OPEN_SECONDS="3",
         BENCH_OUTPUT_DIR=str(tmp_path / "out"),
     )
     run = subprocess.run(
@@ -51,6 +62,25 @@ def test_bench_starts_a_stack_measures_a_small_load_and_stops_it(tmp_path: Path)
     assert results["checkouts_per_second"] > 0
     assert [s["concurrency"] for s in results["steps"]] == [1, 2]
     assert {"cpu_model", "cores", "ram_gb", "python"} <= results["machine"].keys()
+    for key in PER_CHECKOUT:
+        assert isinstance(results[key], int | float) and results[key] > 0, (key, results[key])
+    for step in results["steps"]:
+        assert all(step[key] is None or step[key] >= 0 for key in PER_CHECKOUT), step
+    assert isinstance(results["durable"], bool)
+    settings = results["postgres_settings"]
+    assert {"fsync", "synchronous_commit"} <= settings.keys()
+    assert results["durable"] == (
+        settings["fsync"] == "on"
+        and settings["synchronous_commit"] != "off"
+        and settings["full_page_writes"] == "on"
+    )
+    assert "GET /v2/orders/{id}" not in results["endpoints_ms"], "complete is read from Kafka, not polled"
+    open_loop = results["open_loop"]
+    assert (open_loop["rate"], open_loop["scheduled"], open_loop["errors"]) == (2, 6, 0)
+    assert open_loop["completed"] == 6
+    assert 0 < open_loop["p50_http_ms"] <= open_loop["p99_http_ms"]
+    assert open_loop["p99_capture_to_complete_ms"] >= 0
+    assert {"POST /v2/carts/{ref}/checkout", "PUT /v2/orders/{id}"} <= open_loop["endpoints_ms"].keys()
     assert {"cart", "order", "payment", "inventory", "fulfillment"} <= results["processes"].keys()
     assert all(p["rss_mb_max"] > 0 for name, p in results["processes"].items() if name != "rest of machine")
     hot = results["hot_product"]
@@ -58,6 +88,8 @@ def test_bench_starts_a_stack_measures_a_small_load_and_stops_it(tmp_path: Path)
     assert hot["stock_after"] == {"total": 5, "allocated": 5, "available": 0}
     assert (tmp_path / "out" / "results.png").stat().st_size > 10_000
     assert "checkouts/s" in run.stdout
+    assert "per completed checkout, counted by the servers" in run.stdout
+    assert "open loop:" in run.stdout
 
     state = read_state(tmp_path / "devstack")
     assert state is None or not any(r.is_alive() for r in state.records()), "the bench left its stack running"

@@ -1,0 +1,143 @@
+"""What a checkout costs the servers, counted by the servers: SQL statements and commits (PostgreSQL),
+messages (Kafka's end offsets) and events appended (the services' counters), read at both edges of a
+measured window and divided by the checkouts completed in it.
+
+Counting at the servers rather than from the code keeps the numbers honest as the code changes, and
+counts everything the stack does in the window (projections, relays, consumers, retries), which is
+what a shop pays for a checkout. The load generator's own reads are not in them: its SQL runs in the
+``postgres`` database (left out) and it produces no Kafka message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bench.kafka_offsets import KafkaOffsets
+from bench.pg_counters import PgCounters, PgCounts, durable
+from bench.service_metrics import MetricsSampler
+
+log = logging.getLogger("bench")
+PER_CHECKOUT_KEYS = (
+    "sql_round_trips_per_checkout",
+    "sql_nested_statements_per_checkout",
+    "commits_per_checkout",
+    "rollbacks_per_checkout",
+    "kafka_messages_per_checkout",
+    "events_appended_per_checkout",
+)
+
+
+@dataclass(frozen=True)
+class CostSnapshot:
+    """The servers' counters at one instant (None where a source could not be read)."""
+
+    pg: PgCounts | None
+    kafka_messages: int | None
+    events_appended: dict[str, float]
+    """``events_appended_total`` of each service that answered."""
+
+
+class CostMeter:
+    """PostgreSQL, Kafka and the services' counters, read together by :meth:`snapshot`."""
+
+    def __init__(self, pg: PgCounters | None, kafka: KafkaOffsets | None, metrics: MetricsSampler) -> None:
+        self._pg = pg
+        self._kafka = kafka
+        self._metrics = metrics
+        self.postgres_settings: dict[str, str] = {}
+
+    async def start(self) -> None:
+        """Connect; a source that cannot be reached leaves its numbers out (the run is still worth it)."""
+        if self._pg is not None:
+            try:
+                await self._pg.start()
+                self.postgres_settings = await self._pg.settings()
+            except Exception as exc:  # any failure: measure without it
+                log.warning("PostgreSQL counters unavailable: %s", exc)
+                self._pg = None
+        if self._kafka is not None:
+            try:
+                await self._kafka.start()
+            except Exception as exc:
+                log.warning("Kafka offsets unavailable: %s", exc)
+                self._kafka = None
+
+    async def aclose(self) -> None:
+        if self._pg is not None:
+            await self._pg.aclose()
+        if self._kafka is not None:
+            await self._kafka.aclose()
+        await self._metrics.aclose()
+
+    @property
+    def durable(self) -> bool:
+        return durable(self.postgres_settings)
+
+    async def _pg_counts(self) -> PgCounts | None:
+        if self._pg is None:
+            return None
+        try:
+            return await self._pg.counts()
+        except Exception as exc:
+            log.warning("PostgreSQL counters not read: %s", exc)
+            return None
+
+    async def _kafka_total(self) -> int | None:
+        if self._kafka is None:
+            return None
+        try:
+            return await self._kafka.total()
+        except Exception as exc:
+            log.warning("Kafka offsets not read: %s", exc)
+            return None
+
+    async def snapshot(self) -> CostSnapshot:
+        pg, kafka, metrics = await asyncio.gather(
+            self._pg_counts(), self._kafka_total(), self._metrics.scrape()
+        )
+        return CostSnapshot(
+            pg, kafka, {name: values["events_appended_total"] for name, values in metrics.items()}
+        )
+
+
+def _ratio(delta: float | None, completed: int) -> float | None:
+    return None if delta is None or completed <= 0 else round(delta / completed, 1)
+
+
+def _events(before: dict[str, float], after: dict[str, float]) -> float | None:
+    common = before.keys() & after.keys()
+    if not common:
+        return None
+    # a counter that went down belongs to a service that restarted: count from zero
+    return sum(after[n] - before[n] if after[n] >= before[n] else after[n] for n in common)
+
+
+def per_checkout(before: CostSnapshot, after: CostSnapshot, completed: int) -> dict[str, Any]:
+    """The counters' growth over a window, per checkout completed in it (None where not measured)."""
+    pg_before, pg_after = before.pg, after.pg
+    statements = nested = commits = rollbacks = None
+    if pg_before is not None and pg_after is not None:
+        commits = pg_after.commits - pg_before.commits
+        rollbacks = pg_after.rollbacks - pg_before.rollbacks
+        if pg_before.statements is not None and pg_after.statements is not None:
+            statements = pg_after.statements - pg_before.statements
+        if pg_before.nested_statements is not None and pg_after.nested_statements is not None:
+            nested = pg_after.nested_statements - pg_before.nested_statements
+    kafka = (
+        after.kafka_messages - before.kafka_messages
+        if before.kafka_messages is not None and after.kafka_messages is not None
+        else None
+    )
+    return {
+        "sql_round_trips_per_checkout": _ratio(statements, completed),
+        "sql_nested_statements_per_checkout": _ratio(nested, completed),
+        "commits_per_checkout": _ratio(commits, completed),
+        "rollbacks_per_checkout": _ratio(rollbacks, completed),
+        "kafka_messages_per_checkout": _ratio(kafka, completed),
+        "events_appended_per_checkout": _ratio(
+            _events(before.events_appended, after.events_appended), completed
+        ),
+    }
