@@ -140,15 +140,18 @@ async def add_items(ref: str, request: Request, principal: AnyToken) -> JsonResp
     async def command(uow: UnitOfWork) -> dict[str, Any]:
         cart = await uow.load(Cart, cart_id)
         failures: list[dict[str, Any]] = []
+        customer_id = customer.customer_id if customer else None
+        if len(parsed) == 1 or all_or_nothing:  # any failure fails the whole unit of work
+            for item in parsed:
+                await _add(uow, cart_id, item, currency, customer_id)
+            return await items_answer(uow, cart, request)
         for item in parsed:
             try:
                 async with uow.connection.transaction():  # a failed item leaves no trace (savepoint)
-                    await _add(uow, cart_id, item, currency, customer.customer_id if customer else None)
+                    await _add(uow, cart_id, item, currency, customer_id)
             except ApiError:
                 raise
             except Exception as exc:
-                if all_or_nothing or len(parsed) == 1:
-                    raise
                 failures.append(
                     {
                         "status": getattr(exc, "status", 400),
