@@ -127,6 +127,14 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         """Append pending events and outbox rows; called once, just before commit."""
+        await self.flush_events()
+        self._outbox_rows += await write_outbox(self.connection, self._outgoing, self._topic_prefix)
+        self._outgoing = []
+
+    async def flush_events(self) -> None:
+        """Append the pending events of every tracked aggregate, with the current correlation and
+        causation: a consumer applying a batch calls it after each message's handler, and leaves the
+        outbox rows (their envelopes carry their own correlation) to one insert at commit."""
         metadata = {
             "correlation_id": current_correlation_id(),
             "causation_id": current_causation_id(),
@@ -158,8 +166,6 @@ class UnitOfWork:
                     aggregate.snapshot_version,
                     aggregate.snapshot_state(),
                 )
-        self._outbox_rows += await write_outbox(self.connection, self._outgoing, self._topic_prefix)
-        self._outgoing = []
 
 
 class Database:

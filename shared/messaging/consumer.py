@@ -280,7 +280,7 @@ class EventConsumer:
                     fresh.discard(item.envelope.event_id)  # the same message twice in one batch
                     with traced(item.envelope.correlation_id, str(item.envelope.event_id)):
                         await item.handler(item.event, item.envelope, uow)
-                        await uow.flush()  # under this message's correlation and causation
+                        await uow.flush_events()  # under this message's correlation and causation
                     applied += 1
         except Exception as exc:
             log.debug("%s: batch of %d falls back to one at a time (%r)", self.name, len(batch), exc)
