@@ -14,8 +14,15 @@ from shared.settings import ServiceSettings
 
 
 class FulfillmentSettings(ServiceSettings):
+    """The common settings plus FULFILLMENT_SHIPMENTS_PROJECTION (off by default): `1` runs the
+    `shipments` read model, one row per shipment with its status and dates, for operators and
+    reports to query. No request of the platform reads it, so by default it costs nothing; turned
+    on later, it catches up from the event log. `checkout-admin projections` lists and rebuilds it
+    only when run with the same setting."""
+
     service_name: str = "fulfillment"
     http_port: int = 8005
+    fulfillment_shipments_projection: bool = False
 
 
 def build_runtime(settings: FulfillmentSettings) -> ServiceRuntime:
@@ -24,7 +31,7 @@ def build_runtime(settings: FulfillmentSettings) -> ServiceRuntime:
         database_url=settings.database_url,
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
         topic_prefix=settings.topic_prefix,
-        projections=[ShipmentsProjection()],
+        projections=[ShipmentsProjection()] if settings.fulfillment_shipments_projection else [],
         consumers=[fulfillment_consumer],
         publishes=[OrderShipped.event_type],
         pool_size=settings.db_pool_size,

@@ -18,6 +18,7 @@ from services.inventory.projections.stock import StockProjection
 from shared.auth.routes import router as token_router
 from shared.contracts import events as contracts
 from shared.http.app import create_app
+from shared.projections.projection import Projection
 from shared.runtime import ServiceRuntime
 from shared.service import runtime_lifespan
 from shared.settings import ServiceSettings
@@ -34,7 +35,10 @@ PUBLISHES = [
 class InventorySettings(ServiceSettings):
     """The common settings plus INVENTORY_POLICY, INVENTORY_RESERVATION_TTL_SECONDS (how long an
     unpaid checkout reservation holds stock) and INVENTORY_SWEEP_SECONDS (how often expired
-    reservations are looked for)."""
+    reservations are looked for). The two last, and the `reservations` read model the sweep reads,
+    matter only under `reserve_on_checkout`: allocating at payment, nothing is reserved at checkout,
+    so that model does not run (nor exist for `checkout-admin projections`, which reads the same
+    INVENTORY_POLICY)."""
 
     service_name: str = "inventory"
     http_port: int = 8004
@@ -47,6 +51,14 @@ class InventorySettings(ServiceSettings):
         return timedelta(seconds=self.inventory_reservation_ttl_seconds)
 
 
+def projections_for(policy: AllocationPolicy) -> list[Projection]:
+    """The read models something reads under `policy`: `stock` (the listings), and `reservations`
+    only where the expiry sweep runs. A model turned on later catches up from where it stopped."""
+    if policy.reserves_at_checkout:
+        return [StockProjection(), ReservationsProjection()]
+    return [StockProjection()]
+
+
 def build_runtime(settings: InventorySettings) -> ServiceRuntime:
     """The inventory runtime: its database, the `inventory` consumer for the policy, projections."""
     return ServiceRuntime(
@@ -54,7 +66,7 @@ def build_runtime(settings: InventorySettings) -> ServiceRuntime:
         database_url=settings.database_url,
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
         topic_prefix=settings.topic_prefix,
-        projections=[StockProjection(), ReservationsProjection()],
+        projections=projections_for(settings.inventory_policy),
         consumers=[build_inventory_consumer(settings.inventory_policy, settings.reservation_ttl)],
         publishes=PUBLISHES,
         pool_size=settings.db_pool_size,

@@ -90,9 +90,8 @@ async def test_admin_transactions_follow_elastic_paths_rules(database: Database)
 
     await database.run(lambda uow: stock_admin.transact(uow, product, "deallocate", 4))
     await database.run(lambda uow: stock_admin.transact(uow, product, "decrement", 5))
-    async with database.unit_of_work() as uow:
-        history = await reading.get_transactions(uow, product)
-        one = await reading.get_transaction(uow, product, history[2].id)
+    history = await reading.get_transactions(database, product)
+    one = await reading.get_transaction(database, product, history[2].id)
     assert [(t.action, t.quantity) for t in history] == [
         ("set", 3),
         ("increment", 2),
@@ -128,8 +127,7 @@ async def test_the_read_models_list_managed_stock_and_every_transaction(database
     )
     assert [tuple(r) for r in actions] == [("set", 8, None), ("allocate", 3, "o1")]
     assert await reading.list_stock(database, 10, 0) == ([tracked], 1)
-    async with database.unit_of_work() as uow:
-        many = await reading.get_many(uow, [catalogue_only, tracked, tracked])
+    many = await reading.get_many(database, [catalogue_only, tracked, tracked])
     assert [s.id for s in many] == [tracked]
     announced = (await outbox(database, "StockLevelChanged"))[-1]
     assert (announced["product_id"], announced["managed"], announced["available"]) == (

@@ -79,8 +79,7 @@ async def test_the_history_still_lists_every_transaction(database: Database):
     product = str(uuid4())
     sales = Stock.snapshot_every + 3
     await sell(database, product, sales)
-    async with database.unit_of_work() as uow:
-        history = await reading.get_transactions(uow, product)
-        first = await reading.get_transaction(uow, product, history[0].id)
+    history = await reading.get_transactions(database, product)
+    first = await reading.get_transaction(database, product, history[0].id)
     assert [t.action for t in history] == ["set"] + ["allocate"] * sales
     assert first.action == "set" and first.quantity == 10 * sales

@@ -6,13 +6,12 @@ from typing import Any
 
 import orjson
 
-from services.order.application.reading import OrderView, get_order
+from services.order.application.reading import OrderView, read_order
 from shared.eventstore.unit_of_work import Database
 
 
 async def view(database: Database, order_id: str) -> OrderView:
-    async with database.unit_of_work() as uow:
-        return await get_order(uow, order_id)
+    return await read_order(database, order_id)
 
 
 async def statuses(database: Database, order_id: str) -> tuple[str, str, str]:

@@ -8,9 +8,11 @@ import asyncio
 
 import pytest
 
+from services.order.application import reading
 from services.order.application.placing import place_order
 from services.order.application.reading import get_order_soon
 from services.order.domain.errors import OrderNotFound
+from services.order.domain.view import OrderView
 from shared.contracts.events import PaymentCaptured
 from shared.contracts.values import Money
 from shared.eventstore.unit_of_work import Database
@@ -134,3 +136,47 @@ async def test_a_read_right_after_checkout_waits_for_the_order_instead_of_answer
     assert (await reading).state.status == "incomplete"
     with pytest.raises(OrderNotFound):
         await get_order_soon(database, "never-checked-out", timeout=0.2)
+
+
+async def test_a_waiting_read_wakes_on_the_commit_of_its_order_not_on_a_poll(
+    database: Database, consumer: EventConsumer, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(reading, "FALLBACK_READ_SECONDS", 60.0)  # only the signal can wake it in time
+    reads = 0
+    read_order = reading.read_order
+
+    async def counted(db: Database, order_id: str) -> OrderView:
+        nonlocal reads
+        reads += 1
+        return await read_order(db, order_id)
+
+    monkeypatch.setattr(reading, "read_order", counted)
+    waiting = asyncio.create_task(get_order_soon(database, "o-1", timeout=30))
+    await asyncio.sleep(0.2)
+    assert not waiting.done() and reads == 1  # one look, then it sleeps on the order's stream
+
+    async with database.unit_of_work() as uow:  # another order's commit does not wake it
+        await place_order(uow, checkout("o-2"))
+    await asyncio.sleep(0.05)
+    assert not waiting.done() and reads == 1
+
+    await consumer.process(message(envelope(checkout("o-1"), producer="cart", minutes=0)))
+    view = await asyncio.wait_for(waiting, 5)
+    assert view.snapshot.order_id == "o-1" and reads == 2
+
+
+async def test_a_waiting_read_finds_an_order_another_instance_consumed(database: Database):
+    """In scale-out the other instance of the group may consume the checkout: no signal reaches this
+    process, and the slow fallback read finds the order all the same."""
+    other = Database(database.dsn, producer="order")
+    await other.open(max_size=2)
+    try:
+        waiting = asyncio.create_task(get_order_soon(database, "o-1", timeout=10))
+        await asyncio.sleep(0.1)
+        async with other.unit_of_work() as uow:
+            await place_order(uow, checkout("o-1"))
+        started = asyncio.get_running_loop().time()
+        assert (await waiting).snapshot.order_id == "o-1"
+        assert asyncio.get_running_loop().time() - started < reading.FALLBACK_READ_SECONDS + 2
+    finally:
+        await other.close()

@@ -1,4 +1,5 @@
-"""One row per shipment: its status and when it was opened and dispatched."""
+"""One row per shipment: its status and when it was opened and dispatched. Optional: no request
+reads it, so it runs only with FULFILLMENT_SHIPMENTS_PROJECTION=1 (see `FulfillmentSettings`)."""
 
 from __future__ import annotations
 

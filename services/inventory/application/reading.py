@@ -1,5 +1,6 @@
 """Reads for `/v2/inventories`: one product's stock and history from its stream (read your
-writes), lists from the `stock` projection."""
+writes), lists from the `stock` projection. Every read runs straight on the pool, without a
+transaction: a stock is its snapshot and the events after it (two statements), a history one."""
 
 from __future__ import annotations
 
@@ -8,42 +9,43 @@ from collections.abc import Iterable
 from services.inventory.domain.errors import StockNotFound
 from services.inventory.domain.stock import Stock, Transaction, stock_transactions
 from services.inventory.projections.stock import StockProjection
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.aggregate_reader import AggregateReader
+from shared.eventstore.unit_of_work import Database
 from shared.projections.listing import page_of_ids
 
 _LISTING = StockProjection().schema
 
 
-async def get_stock(uow: UnitOfWork, product_id: str) -> Stock:
+async def get_stock(database: Database, product_id: str) -> Stock:
     """The product's stock; StockNotFound (404) when its stock is not managed."""
-    stock = await uow.load(Stock, product_id)
+    stock = await database.read(Stock, product_id)
     if not stock.tracked:
         raise StockNotFound(product_id)
     return stock
 
 
-async def get_many(uow: UnitOfWork, product_ids: Iterable[str]) -> list[Stock]:
+async def get_many(database: Database, product_ids: Iterable[str]) -> list[Stock]:
     """The stock of each managed product among `product_ids`, in the order asked; others left out."""
     found: list[Stock] = []
     for product_id in dict.fromkeys(product_ids):
-        stock = await uow.load(Stock, product_id)
+        stock = await database.read(Stock, product_id)
         if stock.tracked:
             found.append(stock)
     return found
 
 
-async def get_transactions(uow: UnitOfWork, product_id: str) -> list[Transaction]:
+async def get_transactions(database: Database, product_id: str) -> list[Transaction]:
     """The product's stock transactions, oldest first, from its whole stream; StockNotFound (404)
     when its stock is not managed."""
-    history = await uow.history(Stock, product_id)
+    history = await AggregateReader(database.pool, database.store).history(Stock, product_id)
     if not Stock.rehydrate(product_id, history).tracked:
         raise StockNotFound(product_id)
     return stock_transactions(history)
 
 
-async def get_transaction(uow: UnitOfWork, product_id: str, transaction_id: str) -> Transaction:
+async def get_transaction(database: Database, product_id: str, transaction_id: str) -> Transaction:
     """One transaction of the product's history; StockNotFound (404) when there is none such."""
-    for transaction in await get_transactions(uow, product_id):
+    for transaction in await get_transactions(database, product_id):
         if transaction.id == transaction_id:
             return transaction
     raise StockNotFound(product_id)

@@ -89,8 +89,7 @@ async def list_stock(request: Request, _: AnyToken) -> dict[str, Any]:
     limit, offset = paging(request)
     database = database_of(request)
     product_ids, total = await reading.list_stock(database, limit, offset)
-    async with database.unit_of_work() as uow:
-        documents = [stock_document(s) for s in await reading.get_many(uow, product_ids)]
+    documents = [stock_document(s) for s in await reading.get_many(database, product_ids)]
     return {"data": documents, **page_meta(request, limit, offset, total)}
 
 
@@ -110,14 +109,12 @@ async def multiple(request: Request, _: AnyToken) -> dict[str, Any]:
     if len(data) > 100:
         raise ApiError(400, "Bad Request", "At most 100 products at once", source="data")
     product_ids = [pid for pid in (_uuid(d["id"]) for d in data) if pid is not None]
-    async with database_of(request).unit_of_work() as uow:
-        return {"data": [stock_document(s) for s in await reading.get_many(uow, product_ids)]}
+    return {"data": [stock_document(s) for s in await reading.get_many(database_of(request), product_ids)]}
 
 
 @router.get("/v2/inventories/{product_id}", **documented(answers="The stock", not_found=NO_STOCK))
 async def get_stock(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
-    async with database_of(request).unit_of_work() as uow:
-        return {"data": stock_document(await reading.get_stock(uow, _product_id(product_id)))}
+    return {"data": stock_document(await reading.get_stock(database_of(request), _product_id(product_id)))}
 
 
 @router.post(
@@ -178,8 +175,7 @@ async def create_transaction(product_id: str, request: Request, _: AdminToken) -
 )
 async def list_transactions(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
     pid = _product_id(product_id)
-    async with database_of(request).unit_of_work() as uow:
-        transactions = await reading.get_transactions(uow, pid)
+    transactions = await reading.get_transactions(database_of(request), pid)
     return {"data": [transaction_document(pid, t) for t in transactions]}
 
 
@@ -191,6 +187,5 @@ async def get_transaction(
     product_id: str, transaction_id: str, request: Request, _: AnyToken
 ) -> dict[str, Any]:
     pid = _product_id(product_id)
-    async with database_of(request).unit_of_work() as uow:
-        transaction = await reading.get_transaction(uow, pid, transaction_id)
+    transaction = await reading.get_transaction(database_of(request), pid, transaction_id)
     return {"data": transaction_document(pid, transaction)}

@@ -122,12 +122,13 @@ async def get_items(order_id: str, request: Request, principal: AnyToken) -> dic
 )
 async def update(order_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
     body = validate(OrderUpdate, await read_data(request))
-    await get_order_soon(database_of(request), order_id, timeout=_checkout_wait(request))
-    if body.shipping is None and body.status is None:
-        raise ApiError(
-            400, "Bad Request", "Set shipping to 'fulfilled' or status to 'cancelled'", source="data"
-        )
-    if body.shipping is not None and body.status is not None:
+    database = database_of(request)
+    if (body.shipping is None) == (body.status is None):
+        await get_order_soon(database, order_id, timeout=_checkout_wait(request))  # a 404 comes first
+        if body.shipping is None:
+            raise ApiError(
+                400, "Bad Request", "Set shipping to 'fulfilled' or status to 'cancelled'", source="data"
+            )
         raise ApiError(400, "Bad Request", "Change shipping or status, not both at once", source="data")
 
     async def command(uow: UnitOfWork) -> OrderView:
@@ -135,5 +136,10 @@ async def update(order_id: str, request: Request, _: AdminToken) -> dict[str, An
             return view_of(await request_fulfilment(uow, order_id))
         return view_of(await cancel_order(uow, CancelOrder(order_id, body.reason or "")))
 
-    view: OrderView = await database_of(request).run(command)
+    try:
+        view: OrderView = await database.run(command)
+    except OrderNotFound:
+        # Not consumed yet (the command wrote nothing): wait for the checkout, then change it.
+        await get_order_soon(database, order_id, timeout=_checkout_wait(request))
+        view = await database.run(command)
     return {"data": view.document()}

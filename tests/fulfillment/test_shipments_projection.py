@@ -1,0 +1,74 @@
+"""The optional `shipments` read model: off unless FULFILLMENT_SHIPMENTS_PROJECTION asks for it, and
+when on, one row per shipment with its status."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from services.fulfillment.app import FulfillmentSettings, build_runtime
+from services.fulfillment.application.shipping import dispatch, open_shipment
+from services.fulfillment.projections.shipments import ShipmentsProjection
+from shared.contracts import events as contracts
+from shared.contracts.values import Address, Customer, Money, OrderLine, StockLine, Totals
+from shared.eventstore.unit_of_work import Database
+from shared.projections.runner import ProjectionRunner
+from tests.support.databases import fresh_database
+
+UNUSED = {"database_url": "postgresql://unused/x", "kafka_bootstrap_servers": "unused:9092"}
+ADDRESS = Address(first_name="A", last_name="B", line_1="1", postcode="P", country="GB")
+LINES = [StockLine(product_id="p1", quantity=2)]
+
+
+def projections() -> list[str]:
+    runtime = build_runtime(FulfillmentSettings(**UNUSED))
+    return [projection.name for projection in runtime.projection_definitions]
+
+
+def test_the_shipments_model_runs_only_when_asked_for(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("FULFILLMENT_SHIPMENTS_PROJECTION", raising=False)
+    assert projections() == []  # no request reads it
+    monkeypatch.setenv("FULFILLMENT_SHIPMENTS_PROJECTION", "1")
+    assert projections() == ["shipments"]
+    monkeypatch.setenv("FULFILLMENT_SHIPMENTS_PROJECTION", "0")
+    assert projections() == []
+
+
+@pytest.fixture
+async def database(postgres) -> AsyncIterator[Database]:
+    async with fresh_database(postgres, "fulfillment", max_size=4) as db:
+        yield db
+
+
+def created(order_id: str) -> contracts.OrderCreated:
+    price = Money(amount=1000, currency="USD")
+    line = OrderLine(id="l1", product_id="p1", quantity=2, unit_price=price, value=price)
+    return contracts.OrderCreated(
+        order_id=order_id,
+        cart_id=f"cart-{order_id}",
+        customer=Customer(name="A", email="a@example.com"),
+        items=[line],
+        totals=Totals(currency="USD", with_tax=1000, without_tax=1000),
+        created_at=datetime(2026, 12, 2, tzinfo=UTC),
+    )
+
+
+async def test_when_on_it_shows_each_shipment_and_its_status(database: Database):
+    await database.run(lambda uow: open_shipment(uow, created("o1")))
+    await database.run(lambda uow: open_shipment(uow, created("o2")))
+    requested = contracts.OrderFulfilmentRequested(order_id="o2", shipping_address=ADDRESS, lines=LINES)
+    await database.run(lambda uow: dispatch(uow, requested))
+
+    runner = ProjectionRunner(database.dsn, database.pool, ShipmentsProjection(), signals=database.signals)
+    await runner.setup()
+    await runner.catch_up()
+    rows = await database.pool.fetch(
+        "SELECT order_id, status, opened_at IS NOT NULL AS opened FROM proj_shipments.shipments"
+        " ORDER BY order_id"
+    )
+    assert [(r["order_id"], r["status"], r["opened"]) for r in rows] == [
+        ("o1", "unfulfilled", True),
+        ("o2", "fulfilled", True),
+    ]
