@@ -19,7 +19,6 @@ from services.payment.adapters.tables import PAYMENT_DDL
 from services.payment.application.context import Payments
 from services.payment.application.ports import Gateway
 from services.payment.application.reconciler import reconcile_forever
-from services.payment.application.replies import AllocationReplies
 from services.payment.settings import PaymentSettings
 from shared.auth.routes import router as token_router
 from shared.contracts import events as contracts
@@ -40,15 +39,15 @@ PUBLISHES = [
 ]
 
 
-def build_runtime(settings: PaymentSettings, replies: AllocationReplies | None = None) -> ServiceRuntime:
-    """The service's runtime; `replies` is where allocation answers reach the waiting payments."""
+def build_runtime(settings: PaymentSettings) -> ServiceRuntime:
+    """The service's runtime (its consumer's commits wake the payments waiting in this process)."""
     return ServiceRuntime(
         "payment",
         database_url=settings.database_url,
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
         topic_prefix=settings.topic_prefix,
         ddl=PAYMENT_DDL,
-        consumers=[build_payment_consumer(replies or AllocationReplies())],
+        consumers=[build_payment_consumer()],
         publishes=PUBLISHES,
         pool_size=settings.db_pool_size,
     )
@@ -70,14 +69,12 @@ def build_gateways(settings: PaymentSettings, kill_after: KillAfter) -> dict[str
 
 def create_payment_app(settings: PaymentSettings | None = None) -> FastAPI:
     settings = settings or PaymentSettings()
-    replies = AllocationReplies()
-    runtime = build_runtime(settings, replies)
+    runtime = build_runtime(settings)
     kill_after = KillAfter.from_environment()
     gateways = build_gateways(settings, kill_after)
     context = Payments(
         database=runtime.database,
         gateways=gateways,
-        replies=replies,
         allocation_timeout=settings.payment_allocation_timeout_seconds,
         order_wait=settings.payment_order_wait_seconds,
         lock_wait=settings.payment_lock_wait_seconds,

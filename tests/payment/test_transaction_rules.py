@@ -100,3 +100,28 @@ def test_an_order_is_never_paid_twice() -> None:
     order.note_cancelled("customer asked", AT)
     with pytest.raises(OrderCancelled):
         order.reserve("t-4", None, AT)
+
+
+def test_unfinished_business_as_saved_and_as_it_is_now() -> None:
+    """What `open_transactions` follows: written only when a unit of work changes it."""
+    txn = Transaction("t-2")
+    assert (txn.unfinished, txn.was_unfinished) == (False, False)
+    txn.request(
+        PaymentDetails(order_id="o-2", gateway="manual", method="authorize", amount=1, currency="USD"), AT
+    )
+    assert (txn.unfinished, txn.was_unfinished) == (True, False)  # opened by this unit of work
+    _saved(txn)
+    txn.record_reference("manual", None, AT)
+    assert (txn.unfinished, txn.was_unfinished) == (True, True)  # still open: nothing to write
+    txn.merge(GatewayState("authorized", "manual", authorized=1), AT)
+    assert (txn.unfinished, txn.was_unfinished) == (False, True)  # settled by this unit of work
+    _saved(txn)
+    txn.start_call("capture", txn.next_key("capture"), 1, AT)
+    assert (txn.unfinished, txn.was_unfinished) == (True, False)  # a call in flight opens it again
+
+
+def _saved(txn: Transaction) -> None:
+    """As the unit of work's flush leaves it: pending events appended, at their version."""
+    version = txn.current_version
+    txn.take_pending()
+    txn.version = version

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from services.payment.application.allocation import record_reply
 from services.payment.application.orders import note_cancelled, open_order
-from services.payment.application.replies import AllocationReplies
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import CartCheckedOut, OrderCancelled, StockAllocated, StockAllocationFailed
 from shared.eventstore.unit_of_work import UnitOfWork
@@ -19,8 +18,8 @@ from shared.messaging.consumer import EventConsumer
 CONSUMER_NAME = "payment"
 
 
-def build_payment_consumer(replies: AllocationReplies) -> EventConsumer:
-    """A fresh consumer group `payment`, waking this instance's waiting requests on replies."""
+def build_payment_consumer() -> EventConsumer:
+    """A fresh consumer group `payment` (its commits wake this instance's waiting requests)."""
     consumer = EventConsumer(CONSUMER_NAME)
 
     @consumer.handles(CartCheckedOut)
@@ -33,12 +32,12 @@ def build_payment_consumer(replies: AllocationReplies) -> EventConsumer:
 
     @consumer.handles(StockAllocated)
     async def on_allocated(event: StockAllocated, envelope: Envelope, uow: UnitOfWork) -> None:
-        await record_reply(uow, replies, event.request_id, allocated=True)
+        await record_reply(uow, event.request_id, allocated=True)
 
     @consumer.handles(StockAllocationFailed)
     async def on_refused(event: StockAllocationFailed, envelope: Envelope, uow: UnitOfWork) -> None:
         await record_reply(
-            uow, replies, event.request_id, allocated=False, reason=event.reason, short=list(event.short)
+            uow, event.request_id, allocated=False, reason=event.reason, short=list(event.short)
         )
 
     return consumer

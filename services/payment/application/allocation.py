@@ -2,26 +2,30 @@
 
 The request (`StockAllocationRequested`, request id = transaction id, as inventory expects to
 match a later `PaymentFailed`) is published with the transaction that needs it. The reply is
-recorded on the transaction by the consumer; the waiting HTTP request is woken in-process or
-finds it by polling, and gives up after PAYMENT_ALLOCATION_TIMEOUT_SECONDS.
+recorded on the transaction by the consumer; the waiting HTTP request wakes when this process
+commits to the transaction's stream (`Database.signals`), reads it once, and gives up after
+PAYMENT_ALLOCATION_TIMEOUT_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from services.payment.application.follow_up import follow_up
-from services.payment.application.replies import AllocationReplies
 from services.payment.application.units import run_on
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
 from shared.contracts.events import StockAllocationRequested
 from shared.contracts.values import StockLine
+from shared.eventstore.aggregate_reader import stream_id_of
+from shared.eventstore.commit_signals import wait_for
 from shared.eventstore.database import DbConnection
 from shared.eventstore.unit_of_work import Database, UnitOfWork
 
-POLL_SECONDS = 0.25
+FALLBACK_READ_SECONDS = 0.25
+"""How often the waiting request reads the transaction without a signal: the reply may be consumed
+by another instance of the service (they share the consumer group), whose commits signal nothing
+here."""
 ALLOCATION_TIMED_OUT = "allocation_timeout"
 
 
@@ -33,7 +37,6 @@ def request_allocation(uow: UnitOfWork, txn: Transaction) -> None:
 
 async def record_reply(
     uow: UnitOfWork,
-    replies: AllocationReplies,
     request_id: str,
     *,
     allocated: bool,
@@ -41,7 +44,8 @@ async def record_reply(
     short: list[StockLine] | None = None,
 ) -> None:
     """`StockAllocated` / `StockAllocationFailed`: replies to requests that are not ours (another
-    service's, or inventory's checkout reservations) and late replies change nothing."""
+    service's, or inventory's checkout reservations) and late replies change nothing. Its commit
+    wakes the request waiting in this process (`await_allocation`)."""
     txn = await uow.load(Transaction, request_id)
     if not txn.exists:
         return
@@ -51,28 +55,25 @@ async def record_reply(
     else:
         txn.allocation_refused(reason, list(short or []), at)
     await follow_up(uow, txn, at)
-    uow.after_commit(lambda: replies.arrived(request_id))
 
 
-async def await_allocation(
-    database: Database, conn: DbConnection, replies: AllocationReplies, transaction_id: str, timeout: float
-) -> Transaction:
-    """The transaction once inventory answered, or as it is after `timeout` seconds (still waiting)."""
-    woken = replies.expect(transaction_id)
+async def await_allocation(database: Database, txn: Transaction, timeout: float) -> Transaction:
+    """The transaction once inventory answered, or as it is after `timeout` seconds (still waiting).
+
+    `txn` is the transaction as the request committed it, with the allocation request: no reply can
+    precede it (the request leaves the outbox only after that commit), so the first look is a wait.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    try:
-        while True:
-            async with database.unit_of_work(conn) as uow:
-                txn = await uow.load(Transaction, transaction_id)
+    with database.signals.watching(stream_id_of(Transaction, txn.id)) as changed:
+        while txn.awaiting_allocation:
             remaining = deadline - loop.time()
-            if not txn.awaiting_allocation or remaining <= 0:
-                return txn
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), min(remaining, POLL_SECONDS))
-            woken.clear()
-    finally:
-        replies.forget(transaction_id)
+            if remaining <= 0:
+                break
+            await wait_for(changed, min(remaining, FALLBACK_READ_SECONDS))
+            changed.clear()  # before the read: a commit after it is seen by it or sets it again
+            txn = await database.read(Transaction, txn.id)
+    return txn
 
 
 async def give_up_allocation(database: Database, conn: DbConnection, transaction_id: str) -> Transaction:

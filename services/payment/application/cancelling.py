@@ -20,7 +20,7 @@ from shared.eventstore.unit_of_work import UnitOfWork
 async def cancel(payments: Payments, order_id: str, transaction_id: str, reason: str) -> Transaction:
     database = payments.database
     async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
-        txn = await load_transaction(database, order_id, transaction_id, conn)
+        txn = await load_transaction(database, order_id, transaction_id)
         if txn.in_flight is not None:
             interrupted = txn.in_flight.operation
             txn = await reconcile(payments, conn, txn)
@@ -38,7 +38,7 @@ async def cancel(payments: Payments, order_id: str, transaction_id: str, reason:
                     current.merge(state, at)
 
             return await call_gateway(
-                payments, conn, txn.id, "cancel", None, lambda key: gateway.cancel(reference, key), voided
+                payments, conn, txn, "cancel", None, lambda key: gateway.cancel(reference, key), voided
             )
 
         async def void(uow: UnitOfWork) -> Transaction:
@@ -49,4 +49,4 @@ async def cancel(payments: Payments, order_id: str, transaction_id: str, reason:
             await follow_up(uow, current, at)
             return current
 
-        return await run_on(database, conn, void)
+        return await run_on(database, conn, void, known=(txn,))

@@ -20,7 +20,7 @@ from services.payment.domain.transaction import Transaction
 async def capture(payments: Payments, order_id: str, transaction_id: str, amount: int | None) -> Transaction:
     database = payments.database
     async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
-        txn = await load_transaction(database, order_id, transaction_id, conn)
+        txn = await load_transaction(database, order_id, transaction_id)
         if txn.in_flight is not None:
             interrupted = txn.in_flight.operation
             txn = await reconcile(payments, conn, txn)
@@ -32,7 +32,7 @@ async def capture(payments: Payments, order_id: str, transaction_id: str, amount
         return await call_gateway(
             payments,
             conn,
-            txn.id,
+            txn,
             "capture",
             to_capture,
             lambda key: gateway.capture(reference, to_capture, key),

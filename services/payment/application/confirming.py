@@ -19,7 +19,7 @@ from shared.eventstore.unit_of_work import UnitOfWork
 async def confirm(payments: Payments, order_id: str, transaction_id: str) -> Transaction:
     database = payments.database
     async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
-        txn = await load_transaction(database, order_id, transaction_id, conn)
+        txn = await load_transaction(database, order_id, transaction_id)
         txn = await reconcile(payments, conn, txn)
         gateway = payments.gateway(txn.gateway)
         if txn.status != "pending" or txn.reference is None or not gateway.records_calls:
@@ -38,4 +38,4 @@ async def confirm(payments: Payments, order_id: str, transaction_id: str) -> Tra
             await follow_up(uow, current, at)
             return current
 
-        return await run_on(database, conn, sync)
+        return await run_on(database, conn, sync, known=(txn,))

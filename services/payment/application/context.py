@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from services.payment.application.ports import Gateway
-from services.payment.application.replies import AllocationReplies
 from services.payment.domain.errors import GatewayNotEnabled
 from shared.eventstore.database import create_pool
 from shared.eventstore.unit_of_work import Database
@@ -18,11 +17,12 @@ from shared.eventstore.unit_of_work import Database
 class Payments:
     """`sessions` is a pool of its own for the connections that hold a transaction's lock for a
     whole operation (up to the allocation timeout): were they taken from the service's pool,
-    enough waiting payments could starve the consumer that records the replies they wait for."""
+    enough waiting payments could starve the consumer that records the replies they wait for.
+    Its connections are not reset on release: `locking` unlocks before handing one back, and
+    closes it when it cannot (the only session state its users keep is that lock)."""
 
     database: Database
     gateways: Mapping[str, Gateway]
-    replies: AllocationReplies = field(default_factory=lambda: AllocationReplies())
     allocation_timeout: float = 10.0  # PAYMENT_ALLOCATION_TIMEOUT_SECONDS
     order_wait: float = 5.0  # how long a request waits for a checkout not consumed yet
     lock_wait: float = 2.0  # how long a request waits for another one on the same transaction
@@ -31,7 +31,7 @@ class Payments:
 
     async def open(self) -> None:
         self._sessions = await create_pool(
-            self.database.dsn, min_size=1, max_size=self.session_pool_size, session_state=True
+            self.database.dsn, min_size=1, max_size=self.session_pool_size, session_state=False
         )
 
     async def close(self) -> None:

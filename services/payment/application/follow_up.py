@@ -37,24 +37,28 @@ _REFERENCE = (
 )
 
 
-async def follow_up(uow: UnitOfWork, txn: Transaction, at: datetime) -> None:
-    """Publish and book-keep what `txn`'s pending events say (call once per unit of work)."""
+async def follow_up(uow: UnitOfWork, txn: Transaction, at: datetime, *, index_reference: bool = True) -> None:
+    """Publish and book-keep what `txn`'s pending events say (call once per unit of work).
+
+    The order is read only when its reservations change. `index_reference=False` for a gateway that
+    does not leave the process: it sends no webhook that would need its reference looked up.
+    """
     pending = txn.peek_pending()
     if not pending:
         return
-    order = await uow.load(PayableOrder, txn.order_id)
     for event in pending:
         match event:
             case TransactionAuthorized(amount=amount):
                 _publish(uow, txn, contracts.PaymentAuthorized(**_fact(txn, amount)))
             case TransactionCaptured(amount=amount):
                 _publish(uow, txn, contracts.PaymentCaptured(**_fact(txn, amount)))
-                order.settle(txn.id, amount, at)
+                if amount != txn.amount:  # the reservation holds the amount asked until a capture settles it
+                    (await _order(uow, txn)).settle(txn.id, amount, at)
             case TransactionFailed(reason=reason, code=code):
                 _publish(uow, txn, contracts.PaymentFailed(**_fact(txn, txn.amount), reason=reason or code))
-                order.release(txn.id, at)
+                (await _order(uow, txn)).release(txn.id, at)
             case StockAllocationRefused():
-                order.release(txn.id, at)  # nothing was allocated, so nothing to announce
+                (await _order(uow, txn)).release(txn.id, at)  # nothing was allocated, so nothing to announce
             case TransactionRefunded(amount=amount, refunded_total=total):
                 fully = total >= txn.captured
                 refunded = contracts.PaymentRefunded(
@@ -63,10 +67,14 @@ async def follow_up(uow: UnitOfWork, txn: Transaction, at: datetime) -> None:
                 _publish(uow, txn, refunded)
             case TransactionCancelled():
                 _publish(uow, txn, contracts.PaymentCancelled(**_fact(txn, txn.authorized or txn.amount)))
-                order.release(txn.id, at)
-            case GatewayReferenceRecorded(reference=reference):
+                (await _order(uow, txn)).release(txn.id, at)
+            case GatewayReferenceRecorded(reference=reference) if index_reference:
                 await uow.connection.execute(_REFERENCE, reference, txn.id)
     await _index(uow, txn, at)
+
+
+async def _order(uow: UnitOfWork, txn: Transaction) -> PayableOrder:
+    return await uow.load(PayableOrder, txn.order_id)  # read once: the unit of work tracks it
 
 
 class _Fact(TypedDict):
@@ -90,8 +98,9 @@ def _publish(uow: UnitOfWork, txn: Transaction, event: IntegrationEvent) -> None
 
 
 async def _index(uow: UnitOfWork, txn: Transaction, at: datetime) -> None:
-    """Keep `open_transactions` to the transactions the reconciler may have to finish."""
-    if txn.status == "pending" or txn.in_flight is not None:
+    """Keep `open_transactions` to the transactions the reconciler may have to finish: a row from
+    the unit of work that opens one (`since`) to the one that settles it."""
+    if txn.unfinished and not txn.was_unfinished:
         await uow.connection.execute(_OPEN, txn.id, txn.order_id, txn.gateway, at)
-    else:
+    elif txn.was_unfinished and not txn.unfinished:
         await uow.connection.execute("DELETE FROM open_transactions WHERE transaction_id = $1", txn.id)

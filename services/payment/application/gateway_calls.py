@@ -44,7 +44,7 @@ def charge_request(txn: Transaction) -> ChargeRequest:
 async def call_gateway(
     payments: Payments,
     conn: DbConnection,
-    transaction_id: str,
+    txn: Transaction,
     operation: str,
     amount: int | None,
     perform: Callable[[str], Awaitable[T]],
@@ -53,48 +53,54 @@ async def call_gateway(
 ) -> Transaction:
     """Record the intent, make the call with its idempotency key, record the outcome.
 
+    `txn` is the transaction as the caller (holding its lock) last read or wrote it: each unit of
+    work starts from it (`run_on`'s `known`), and reads it again only if another writer (a webhook,
+    the consumer) appended meanwhile. A gateway that stays in the process records no intent: there
+    is no crash between its call and its outcome that would leave money moved and unrecorded.
     A refusal is recorded (`on_refused`, e.g. the payment fails) and answered 400; no answer at
     all leaves the call in flight for reconciliation and answers 503.
     """
     database = payments.database
+    transaction_id = txn.id
+    key = txn.next_key(operation)
+    if payments.gateway(txn.gateway).records_calls:
 
-    async def start(uow: UnitOfWork) -> str:
-        txn = await uow.load(Transaction, transaction_id)
-        key = txn.next_key(operation)
-        if payments.gateway(txn.gateway).records_calls:
+        async def start(uow: UnitOfWork) -> tuple[Transaction, str]:
+            current = await uow.load(Transaction, transaction_id)
             at = utc_now()
-            txn.start_call(operation, key, amount, at)
-            await follow_up(uow, txn, at)
-        return key
+            started = current.next_key(operation)
+            current.start_call(operation, started, amount, at)
+            await follow_up(uow, current, at)
+            return current, started
 
-    key = await run_on(database, conn, start)
+        txn, key = await run_on(database, conn, start, known=(txn,))
     try:
         result = await perform(key)
     except GatewayRefused as refusal:
         caught = refusal
 
         async def refused(uow: UnitOfWork) -> None:
-            txn = await uow.load(Transaction, transaction_id)
+            current = await uow.load(Transaction, transaction_id)
             at = utc_now()
             if on_refused is not None:
-                on_refused(txn, caught, at)
-            txn.finish_call(operation, "rejected", at)
-            await follow_up(uow, txn, at)
+                on_refused(current, caught, at)
+            current.finish_call(operation, "rejected", at)
+            await follow_up(uow, current, at)
 
-        await run_on(database, conn, refused)
+        await run_on(database, conn, refused, known=(txn,))
         raise GatewayDeclined(refusal.message, transaction_id=transaction_id, error=refusal.error) from None
     except GatewayUnreachable as exc:
         raise GatewayUnavailable(transaction_id) from exc
 
     async def done(uow: UnitOfWork) -> Transaction:
-        txn = await uow.load(Transaction, transaction_id)
+        current = await uow.load(Transaction, transaction_id)
         at = utc_now()
-        record(txn, result, at)
-        txn.finish_call(operation, "done", at)
-        await follow_up(uow, txn, at)
-        return txn
+        record(current, result, at)
+        current.finish_call(operation, "done", at)
+        await follow_up(uow, current, at)
+        return current
 
-    return await run_on(database, conn, done)
+    return await run_on(database, conn, done, known=(txn,))
 
 
 async def reconcile(payments: Payments, conn: DbConnection, txn: Transaction) -> Transaction:
@@ -127,7 +133,7 @@ async def reconcile(payments: Payments, conn: DbConnection, txn: Transaction) ->
             await follow_up(uow, current, at)
         return current
 
-    return await run_on(payments.database, conn, settle)
+    return await run_on(payments.database, conn, settle, known=(txn,))
 
 
 Apply = Callable[[Transaction, datetime], None]

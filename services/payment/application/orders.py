@@ -9,7 +9,14 @@ from services.payment.domain.payable_order import PayableOrder
 from shared.contracts.envelope import utc_now
 from shared.contracts.events import CartCheckedOut
 from shared.contracts.values import StockLine
+from shared.eventstore.aggregate_reader import stream_id_of
+from shared.eventstore.commit_signals import wait_for
 from shared.eventstore.unit_of_work import Database, UnitOfWork
+
+FALLBACK_READ_SECONDS = 0.25
+"""How often a waiting read looks again without a signal: the message it waits for may be consumed
+by another instance of this service (they share the consumer group), whose commits signal nothing
+here."""
 
 
 def stock_lines(checkout: CartCheckedOut) -> list[StockLine]:
@@ -43,18 +50,20 @@ async def wait_for_order(database: Database, order_id: str, *, timeout: float) -
     """The order once its checkout is consumed, waiting up to `timeout` seconds for it.
 
     The cart service answers a checkout before this service has consumed `CartCheckedOut`, so a
-    shopper paying at once must not get a 404 from that lag (read your writes).
+    shopper paying at once must not get a 404 from that lag (read your writes). A read is one
+    statement, with no transaction around it. The wait ends when this process commits to the
+    order's stream (its consumer opening the order), or at the next fallback read, for a checkout
+    consumed by another instance of the service.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    delay = 0.01
-    while True:
-        async with database.unit_of_work() as uow:
-            order = await uow.load(PayableOrder, order_id)
-        if order.opened:
-            return order
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise OrderNotFound(order_id)
-        await asyncio.sleep(min(delay, remaining))
-        delay = min(delay * 2, 0.2)
+    with database.signals.watching(stream_id_of(PayableOrder, order_id)) as changed:
+        while True:
+            order = await database.read(PayableOrder, order_id)
+            if order.opened:
+                return order
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise OrderNotFound(order_id)
+            await wait_for(changed, min(remaining, FALLBACK_READ_SECONDS))
+            changed.clear()  # before the read: a commit after it is seen by it or sets it again

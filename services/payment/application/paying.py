@@ -9,7 +9,10 @@
    releases the allocation).
 
 The transaction's lock is held throughout, so the reconciler never mistakes a live payment for
-an abandoned one.
+an abandoned one. A gateway that stays in the process (`manual`) is created and confirmed in one
+unit of work: nothing leaves the process, so no crash can fall between moving money and
+recording it. When there is no stock to allocate either, the whole payment is that one unit of
+work, and needs no lock: nothing of it is visible before it is complete.
 """
 
 from __future__ import annotations
@@ -24,13 +27,19 @@ from services.payment.application.follow_up import follow_up
 from services.payment.application.gateway_calls import call_gateway, charge_request
 from services.payment.application.locking import transaction_lock
 from services.payment.application.orders import wait_for_order
-from services.payment.application.ports import GatewayRefused
+from services.payment.application.ports import Gateway, GatewayRefused, GatewayUnreachable
 from services.payment.application.units import run_on
-from services.payment.domain.errors import AllocationTimedOut, InsufficientStock
+from services.payment.domain.errors import (
+    AllocationTimedOut,
+    GatewayDeclined,
+    GatewayUnavailable,
+    InsufficientStock,
+)
 from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.payable_order import PayableOrder
 from services.payment.domain.transaction import PaymentDetails, Transaction
 from shared.contracts.envelope import utc_now
+from shared.domain.errors import DomainError
 from shared.eventstore.database import DbConnection
 from shared.eventstore.unit_of_work import UnitOfWork
 
@@ -46,21 +55,36 @@ class Pay:
     custom_reference: str = ""
 
 
-async def pay(payments: Payments, command: Pay) -> Transaction:
-    """The transaction as the gateway left it (complete, or pending a shopper's action)."""
-    payments.gateway(command.gateway)
-    await wait_for_order(payments.database, command.order_id, timeout=payments.order_wait)
+async def pay(payments: Payments, command: Pay, order: PayableOrder | None = None) -> Transaction:
+    """The transaction as the gateway left it (complete, or pending a shopper's action).
+
+    `order`: the payable order if the caller has just read it (opened), else it is waited for.
+    """
+    gateway = payments.gateway(command.gateway)
+    if order is None or not order.opened:
+        order = await wait_for_order(payments.database, command.order_id, timeout=payments.order_wait)
     transaction_id = str(uuid4())
+    if not gateway.records_calls and not order.stock_lines:
+        return await _pay_at_once(payments, gateway, transaction_id, command, order)
     async with transaction_lock(payments.sessions, transaction_id, wait=0) as conn:
-        txn = await run_on(payments.database, conn, lambda uow: _start(uow, transaction_id, command))
+        txn = await run_on(
+            payments.database, conn, lambda uow: _request(uow, transaction_id, command), known=(order,)
+        )
         if txn.awaiting_allocation:
             txn = await _allocate(payments, conn, txn)
         return await charge(payments, conn, txn)
 
 
-async def _start(uow: UnitOfWork, transaction_id: str, command: Pay) -> Transaction:
-    order = await uow.load(PayableOrder, command.order_id)
+async def _request(uow: UnitOfWork, transaction_id: str, command: Pay) -> Transaction:
     at = utc_now()
+    txn = await _start(uow, transaction_id, command, at)
+    await follow_up(uow, txn, at)
+    return txn
+
+
+async def _start(uow: UnitOfWork, transaction_id: str, command: Pay, at: datetime) -> Transaction:
+    """Reserve the amount and record the request (and the allocation request, if stock is managed)."""
+    order = await uow.load(PayableOrder, command.order_id)
     amount = order.reserve(transaction_id, command.amount, at)
     txn = Transaction(transaction_id)
     txn.request(
@@ -80,13 +104,34 @@ async def _start(uow: UnitOfWork, transaction_id: str, command: Pay) -> Transact
     uow.add(txn)
     if txn.awaiting_allocation:
         request_allocation(uow, txn)
-    await follow_up(uow, txn, at)
+    return txn
+
+
+async def _pay_at_once(
+    payments: Payments, gateway: Gateway, transaction_id: str, command: Pay, order: PayableOrder
+) -> Transaction:
+    """Request, create and confirm in one unit of work (an in-process gateway, no stock to allocate).
+
+    A retry after a conflict (another payment of the order won) calls the gateway again: harmless,
+    since an in-process gateway only answers.
+    """
+
+    async def pay_now(uow: UnitOfWork) -> tuple[Transaction, DomainError | None]:
+        at = utc_now()
+        txn = await _start(uow, transaction_id, command, at)
+        problem = await _create_and_confirm(gateway, txn, at)
+        await follow_up(uow, txn, at, index_reference=False)
+        return txn, problem
+
+    txn, problem = await run_on(payments.database, None, pay_now, known=(order,))
+    if problem is not None:
+        raise problem
     return txn
 
 
 async def _allocate(payments: Payments, conn: DbConnection, txn: Transaction) -> Transaction:
     database = payments.database
-    txn = await await_allocation(database, conn, payments.replies, txn.id, payments.allocation_timeout)
+    txn = await await_allocation(database, txn, payments.allocation_timeout)
     if txn.awaiting_allocation:
         await give_up_allocation(database, conn, txn.id)
         raise AllocationTimedOut(txn.id)
@@ -98,12 +143,14 @@ async def _allocate(payments: Payments, conn: DbConnection, txn: Transaction) ->
 async def charge(payments: Payments, conn: DbConnection, txn: Transaction) -> Transaction:
     """Create the payment at the gateway (unless it exists) and confirm it (unless settled)."""
     gateway = payments.gateway(txn.gateway)
+    if not gateway.records_calls:
+        return await _charge_in_process(payments, conn, gateway, txn)
     request = charge_request(txn)
     if txn.reference is None:
         txn = await call_gateway(
             payments,
             conn,
-            txn.id,
+            txn,
             "create",
             None,
             lambda key: gateway.prepare(request, key),
@@ -115,7 +162,7 @@ async def charge(payments: Payments, conn: DbConnection, txn: Transaction) -> Tr
         txn = await call_gateway(
             payments,
             conn,
-            txn.id,
+            txn,
             "confirm",
             None,
             lambda key: gateway.confirm(reference, request, key),
@@ -123,6 +170,45 @@ async def charge(payments: Payments, conn: DbConnection, txn: Transaction) -> Tr
             _fail,
         )
     return txn
+
+
+async def _charge_in_process(
+    payments: Payments, conn: DbConnection, gateway: Gateway, txn: Transaction
+) -> Transaction:
+    """Create and confirm in one unit of work, for a gateway that does not leave the process."""
+    transaction_id = txn.id
+
+    async def create_and_confirm(uow: UnitOfWork) -> tuple[Transaction, DomainError | None]:
+        current = await uow.load(Transaction, transaction_id)
+        at = utc_now()
+        problem = await _create_and_confirm(gateway, current, at)
+        await follow_up(uow, current, at, index_reference=False)
+        return current, problem
+
+    txn, problem = await run_on(payments.database, conn, create_and_confirm, known=(txn,))
+    if problem is not None:
+        raise problem
+    return txn
+
+
+async def _create_and_confirm(gateway: Gateway, txn: Transaction, at: datetime) -> DomainError | None:
+    """Ask an in-process gateway to create and confirm `txn`'s payment, recording its answers.
+
+    Returns the error to answer once they are saved: a refusal fails the transaction (400); no
+    answer leaves it pending, for the reconciler to finish (503).
+    """
+    request = charge_request(txn)
+    try:
+        if txn.reference is None:
+            _record_reference(txn, await gateway.prepare(request, txn.next_key("create")), at)
+        if txn.ready_to_charge and txn.reference is not None:
+            _merge(txn, await gateway.confirm(txn.reference, request, txn.next_key("confirm")), at)
+    except GatewayRefused as refusal:
+        _fail(txn, refusal, at)
+        return GatewayDeclined(refusal.message, transaction_id=txn.id, error=refusal.error)
+    except GatewayUnreachable:
+        return GatewayUnavailable(txn.id)
+    return None
 
 
 def _record_reference(txn: Transaction, state: GatewayState, at: datetime) -> None:

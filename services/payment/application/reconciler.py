@@ -66,8 +66,7 @@ async def reconcile_open_transactions(payments: Payments) -> int:
 
 async def _finish(payments: Payments, conn: DbConnection, transaction_id: str) -> None:
     database = payments.database
-    async with database.unit_of_work(conn) as uow:
-        txn = await uow.load(Transaction, transaction_id)
+    txn = await database.read(Transaction, transaction_id)
     if not txn.exists:
         await conn.execute("DELETE FROM open_transactions WHERE transaction_id = $1", transaction_id)
         return
@@ -78,11 +77,11 @@ async def _finish(payments: Payments, conn: DbConnection, transaction_id: str) -
     if txn.reference is not None and gateway.records_calls:
         state = await gateway.retrieve(txn.reference)
         if state.stage != "created":
-            await run_on(database, conn, lambda uow: _merge(uow, transaction_id, state))
+            await run_on(database, conn, lambda uow: _merge(uow, transaction_id, state), known=(txn,))
             return
         with contextlib.suppress(GatewayRefused, GatewayUnreachable):
             await gateway.cancel(txn.reference, f"{transaction_id}:abandon")
-    await run_on(database, conn, lambda uow: _abandon(uow, transaction_id))
+    await run_on(database, conn, lambda uow: _abandon(uow, transaction_id), known=(txn,))
 
 
 async def _merge(uow: UnitOfWork, transaction_id: str, state: GatewayState) -> None:

@@ -25,7 +25,7 @@ from shared.eventstore.unit_of_work import UnitOfWork
 async def refund(payments: Payments, order_id: str, transaction_id: str, amount: int | None) -> Transaction:
     database = payments.database
     async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
-        txn = await load_transaction(database, order_id, transaction_id, conn)
+        txn = await load_transaction(database, order_id, transaction_id)
         if txn.in_flight is not None:
             interrupted = txn.in_flight
             before = txn.refunded_total
@@ -48,12 +48,12 @@ async def refund(payments: Payments, order_id: str, transaction_id: str, amount:
                 await follow_up(uow, current, at)
                 return current
 
-            return await run_on(database, conn, mark)
+            return await run_on(database, conn, mark, known=(txn,))
         reference = txn.reference or ""
         return await call_gateway(
             payments,
             conn,
-            txn.id,
+            txn,
             "refund",
             to_refund,
             lambda key: gateway.refund(reference, to_refund, key, transaction_id),

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from shared.domain.aggregate import Aggregate
 from shared.eventstore.database import DbConnection
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.unit_of_work import Database, UnitOfWork
@@ -18,13 +19,26 @@ async def run_on(
     conn: DbConnection | None,
     command: Callable[[UnitOfWork], Awaitable[T]],
     *,
+    known: tuple[Aggregate, ...] = (),
     attempts: int = 8,
 ) -> T:
     """Like `Database.run`, but on `conn` when given: re-run from a fresh read on a conflict
-    (a webhook or the consumer may write the same transaction concurrently)."""
+    (a webhook or the consumer may write the same transaction concurrently).
+
+    `known`: aggregates this request has just read or written, as committed (no pending events).
+    The first attempt works on them instead of reading them again (its `uow.load` returns them);
+    their appends still state the version they were read at, so if another writer got there first
+    the append conflicts and the next attempt reads them afresh. No weaker than reading them in the
+    transaction: at READ COMMITTED that read, too, shows what was committed when it ran, and only
+    the versioned appends make a decision stick.
+    """
     for attempt in range(1, attempts + 1):
         try:
             async with database.unit_of_work(conn) as uow:
+                if attempt == 1:
+                    for aggregate in known:
+                        assert not aggregate.peek_pending(), "a known aggregate is as committed"
+                        uow.add(aggregate)
                 return await command(uow)
         except ConcurrencyError:
             if attempt == attempts:

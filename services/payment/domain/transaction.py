@@ -101,6 +101,7 @@ class Transaction(Aggregate):
         self.in_flight: InFlightCall | None = None
         self.created_at: datetime | None = None
         self.updated_at: datetime | None = None
+        self._unfinished_as_saved = False  # `unfinished` before the pending events, once there are some
 
     # -- the request and its stock --------------------------------------------------------
 
@@ -328,6 +329,23 @@ class Transaction(Aggregate):
             return False
         self._record(TransactionCancelled(reason=reason, at=at))
         return True
+
+    # -- unfinished business ----------------------------------------------------------------
+
+    @property
+    def unfinished(self) -> bool:
+        """Pending, or a gateway call started and not recorded: what the reconciler may finish."""
+        return self.exists and (self.status == "pending" or self.in_flight is not None)
+
+    @property
+    def was_unfinished(self) -> bool:
+        """`unfinished` as last saved, before the events recorded since (none yet: as it is now)."""
+        return self._unfinished_as_saved if self._pending else self.unfinished
+
+    def _record(self, event: VersionedEvent) -> None:
+        if not self._pending:
+            self._unfinished_as_saved = self.unfinished
+        super()._record(event)
 
     # -- presentation ---------------------------------------------------------------------
 

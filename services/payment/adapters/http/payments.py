@@ -41,7 +41,7 @@ async def create_payment(order_id: str, request: Request, principal: AnyToken) -
         raise BadRequest(
             "payment (the Stripe PaymentMethod id) is required", title="required", source="data.payment"
         )
-    await accessible_order(request, order_id, principal)
+    order = await accessible_order(request, order_id, principal)
     meta = body.paymentmethod_meta
     command = Pay(
         order_id=order_id,
@@ -52,5 +52,5 @@ async def create_payment(order_id: str, request: Request, principal: AnyToken) -
         name=meta.name if meta else "",
         custom_reference=meta.custom_reference if meta else "",
     )
-    txn = await pay(payments_of(request), command)
+    txn = await pay(payments_of(request), command, order)
     return {"data": transaction_document(txn)}

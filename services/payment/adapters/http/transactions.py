@@ -16,7 +16,7 @@ from services.payment.adapters.http.requests import CancelBody, CaptureBody, Ref
 from services.payment.application.cancelling import cancel
 from services.payment.application.capturing import capture
 from services.payment.application.confirming import confirm
-from services.payment.application.reading import order_transaction, order_transactions
+from services.payment.application.reading import load_transaction, order_transactions
 from services.payment.application.refunding import refund
 from shared.auth import AdminToken, AnyToken
 from shared.http.body import read_data, validate
@@ -45,9 +45,8 @@ def _admin_action(body: type[BaseModel], description: str | None = None) -> dict
 
 @router.get(BASE, **documented(answers="The order's transactions", not_found="No such order"))
 async def list_transactions(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
-    await accessible_order(request, order_id, principal)
-    payments = payments_of(request)
-    found = await order_transactions(payments.database, order_id, wait=payments.order_wait)
+    order = await accessible_order(request, order_id, principal)
+    found = await order_transactions(payments_of(request).database, order)
     return {"data": [transaction_document(txn) for txn in found]}
 
 
@@ -56,8 +55,7 @@ async def get_transaction(
     order_id: str, transaction_id: str, request: Request, principal: AnyToken
 ) -> dict[str, Any]:
     await accessible_order(request, order_id, principal)
-    payments = payments_of(request)
-    txn = await order_transaction(payments.database, order_id, transaction_id, wait=payments.order_wait)
+    txn = await load_transaction(payments_of(request).database, order_id, transaction_id)
     return {"data": transaction_document(txn)}
 
 
