@@ -70,27 +70,31 @@ class OutboxRelay:
             self._wake.set()
 
     async def _publish(self, rows: Sequence[OutboxRow], db: Executor) -> int:
-        rows = [row for row in rows if row.id not in self._published_ids]
-        if not rows:
-            return 0
+        """Publish the rows not published yet, then delete all of them.
+
+        A row read from the table may already be out: handed over and published while the read ran,
+        or published before a crash undid its delete (deletes commit asynchronously). It is deleted
+        again, not republished."""
+        fresh = [row for row in rows if row.id not in self._published_ids]
         acks = []
-        for row in rows:
+        for row in fresh:
             headers = [(name, value.encode()) for name, value in row.headers.items()]
             acks.append(
                 await self._producer.send(row.topic, value=row.payload, key=row.key.encode(), headers=headers)
             )
         await asyncio.gather(*acks)
-        await db.execute(_DELETE, [row.id for row in rows])
-        for row in rows:
+        if rows:
+            await db.execute(_DELETE, [row.id for row in rows])
+        for row in fresh:
             self._published_ids[row.id] = None
         while len(self._published_ids) > _REMEMBERED:
             self._published_ids.popitem(last=False)
-        self.published += len(rows)
-        OUTBOX_PUBLISHED.inc(len(rows))
-        return len(rows)
+        self.published += len(fresh)
+        OUTBOX_PUBLISHED.inc(len(fresh))
+        return len(fresh)
 
     async def publish_batch(self, db: Executor | None = None) -> int:
-        """Publish up to one batch of rows read from the table; returns how many went out."""
+        """Publish up to one batch of rows read from the table; returns how many rows it read."""
         self._last_table_read = time.monotonic()
         records = await (db or self._pool).fetch(_SELECT, self._batch_size)
         OUTBOX_BACKLOG.set(len(records))

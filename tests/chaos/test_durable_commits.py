@@ -544,6 +544,8 @@ async def test_acknowledged_commits_survive_kill_9_and_kafka_holds_nothing_the_s
     assert not missing, "acknowledged but lost:\n" + "\n".join(missing[:40])
     assert not unbacked, "on Kafka but not in the producer's store:\n" + "\n".join(unbacked[:40])
     assert not unpublished, "committed, never published:\n" + "\n".join(unpublished[:40])
+    # And the relays clear what they published even when a crash undid their delete.
+    assert not any(left.values()), f"outbox rows still there after {OUTBOX_DEADLINE:.0f} s: {left}"
     assert first.startswith("SIGKILLed") and killed_at, "both kills must strike"
     # Not vacuous: most shoppers were answered, through both kills, and every producer was read.
     carts = JOURNEYS + BURST
