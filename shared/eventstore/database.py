@@ -9,7 +9,7 @@ import asyncpg
 import orjson
 from asyncpg.pool import PoolConnectionProxy
 
-from shared.eventstore.schema import KERNEL_SCHEMA
+from shared.eventstore.schema import KERNEL_COMMIT_DDL, KERNEL_SCHEMA
 
 Pool = asyncpg.Pool
 Connection = asyncpg.Connection
@@ -70,5 +70,6 @@ async def migrate(pool: Pool, service_ddl: Iterable[str] = ()) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
         await conn.execute(KERNEL_SCHEMA)
+        await conn.execute(KERNEL_COMMIT_DDL)
         for ddl in service_ddl:
             await conn.execute(ddl)

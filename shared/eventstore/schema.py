@@ -91,3 +91,61 @@ DROP TRIGGER IF EXISTS events_notify ON events;
 DROP TRIGGER IF EXISTS outbox_notify ON outbox;
 DROP FUNCTION IF EXISTS notify_channel();
 """
+
+# One unit of work's whole write in one call (see one_statement.py).
+KERNEL_COMMIT_DDL = """
+CREATE OR REPLACE FUNCTION kernel_commit(
+    s_ids text[], s_types text[], s_expected int[], s_counts int[],
+    e_ids uuid[], e_types text[], e_versions int[], e_data jsonb[], e_meta jsonb[], e_at timestamptz[],
+    n_ids text[], n_versions int[], n_shapes int[], n_states jsonb[],
+    o_topics text[], o_keys text[], o_event_ids uuid[], o_payloads bytea[], o_headers jsonb[],
+    i_consumer text, i_ids uuid[], i_topics text[]
+) RETURNS TABLE (out_kind text, out_a bigint, out_b bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    i int;
+    offs int := 0;
+    n int;
+BEGIN
+    IF i_consumer IS NOT NULL AND coalesce(cardinality(i_ids), 0) > 0 THEN
+        INSERT INTO inbox (consumer, event_id, topic)
+        SELECT i_consumer, x.id, x.topic FROM unnest(i_ids, i_topics) AS x(id, topic)
+        ON CONFLICT DO NOTHING;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n <> cardinality(i_ids) THEN
+            RAISE EXCEPTION 'inbox: a message was applied meanwhile' USING ERRCODE = '40001';
+        END IF;
+    END IF;
+    FOR i IN 1 .. coalesce(cardinality(s_ids), 0) LOOP
+        INSERT INTO streams AS s (stream_id, stream_type, version)
+        VALUES (s_ids[i], s_types[i], s_expected[i] + s_counts[i])
+        ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version WHERE s.version = s_expected[i];
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n = 0 THEN
+            RAISE EXCEPTION 'stream % moved on from version %', s_ids[i], s_expected[i]
+                USING ERRCODE = '40001', DETAIL = s_ids[i];
+        END IF;
+        RETURN QUERY
+        INSERT INTO events (stream_id, stream_type, version, event_id, event_type, schema_version,
+                            data, metadata, occurred_at)
+        SELECT s_ids[i], s_types[i], s_expected[i] + x.ord::int, x.id, x.t, x.v, x.d, x.m, x.at
+        FROM unnest(e_ids[offs + 1 : offs + s_counts[i]], e_types[offs + 1 : offs + s_counts[i]],
+                    e_versions[offs + 1 : offs + s_counts[i]], e_data[offs + 1 : offs + s_counts[i]],
+                    e_meta[offs + 1 : offs + s_counts[i]], e_at[offs + 1 : offs + s_counts[i]])
+             WITH ORDINALITY AS x(id, t, v, d, m, at, ord)
+        RETURNING 'event'::text, events.transaction_id, events.position;
+        offs := offs + s_counts[i];
+    END LOOP;
+    INSERT INTO snapshots AS p (stream_id, version, snapshot_version, state)
+    SELECT * FROM unnest(n_ids, n_versions, n_shapes, n_states)
+    ON CONFLICT (stream_id) DO UPDATE
+        SET version = EXCLUDED.version, snapshot_version = EXCLUDED.snapshot_version,
+            state = EXCLUDED.state, taken_at = now()
+        WHERE p.version < EXCLUDED.version OR p.snapshot_version <> EXCLUDED.snapshot_version;
+    RETURN QUERY
+    INSERT INTO outbox (topic, key, event_id, payload, headers)
+    SELECT * FROM unnest(o_topics, o_keys, o_event_ids, o_payloads, o_headers)
+    RETURNING 'outbox'::text, outbox.id, 0::bigint;
+END
+$fn$;
+"""

@@ -14,7 +14,8 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
+from uuid import UUID
 
 import asyncpg
 
@@ -27,11 +28,12 @@ from shared.eventstore.aggregate_reader import AggregateReader, stream_id_of
 from shared.eventstore.commit_signals import Commit, CommitSignals, OutboxRow
 from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.one_statement import StagedSnapshot, StagedStream, kernel_commit
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.snapshots import save_snapshot
 from shared.eventstore.store import EventStore, NewEvent
 from shared.metrics import EVENTS_APPENDED
-from shared.outbox.writer import write_outbox
+from shared.outbox.writer import outbox_rows, stage_outbox, write_outbox
 from shared.tracing import current_causation_id, current_correlation_id
 
 A = TypeVar("A", bound=Aggregate)
@@ -40,8 +42,20 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+class NeedsTransaction(Exception):
+    """A one-statement unit of work was asked for its connection: its command writes more than
+    events, snapshots, outbox and inbox rows, so `Database.run` (or a consumer) runs it again in a
+    transaction, and runs that command in one from then on."""
+
+
 class UnitOfWork:
-    """Tracks aggregates and outgoing messages of one transaction; `Database.unit_of_work` commits it."""
+    """Tracks aggregates and outgoing messages of one transaction; `Database.unit_of_work` commits it.
+
+    In one-statement mode (`one_statement=True`) there is no transaction: reads run on their own,
+    and the whole write (appends to every stream, snapshots, outbox rows, the consumer's inbox rows)
+    is staged and sent as one `kernel_commit` call at the end (see one_statement.py). Such a unit
+    cannot hand out its connection for other writes: `connection` raises `NeedsTransaction`.
+    """
 
     def __init__(
         self,
@@ -50,8 +64,11 @@ class UnitOfWork:
         producer: str,
         topic_prefix: str,
         signals: CommitSignals | None = None,
+        *,
+        one_statement: bool = False,
     ) -> None:
-        self.connection = conn
+        self._conn = conn
+        self._one_statement = one_statement
         self._store = store
         self._reader = AggregateReader(conn, store)
         self._producer = producer
@@ -64,12 +81,35 @@ class UnitOfWork:
         self._written_types: set[str] = set()
         self._last_position: LogPosition | None = None
         self._outbox_rows: list[OutboxRow] = []
+        self._staged: dict[str, StagedStream] = {}
+        self._snapshots: dict[str, StagedSnapshot] = {}
+        self._inbox: tuple[str, list[UUID], list[str]] | None = None
+        self._staged_count = 0
+
+    @property
+    def connection(self) -> DbConnection:
+        """The transaction's connection, for writes beyond events and outbox rows (index tables)."""
+        if self._one_statement:
+            raise NeedsTransaction("this unit of work commits in one statement")
+        return self._conn
+
+    @property
+    def reads(self) -> DbConnection:
+        """A connection for read-only statements, in either mode."""
+        return self._conn
+
+    def record_inbox(self, consumer: str, event_ids: list[UUID], topics: list[str]) -> None:
+        """One-statement mode: the consumer's inbox rows, written with everything else (a row already
+        there, written meanwhile by another instance, fails the write as a conflict)."""
+        self._inbox = (consumer, event_ids, topics)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the transaction has committed (not if it rolls back)."""
         self._after_commit.append(callback)
 
     def _committed(self) -> None:
+        if self._staged_count:
+            EVENTS_APPENDED.inc(self._staged_count)
         if self._signals is not None and (self._written_streams or self._outbox_rows):
             self._signals.committed(
                 Commit(
@@ -126,9 +166,19 @@ class UnitOfWork:
         return envelope
 
     async def flush(self) -> None:
-        """Append pending events and outbox rows; called once, just before commit."""
+        """Append pending events and outbox rows; called once, just before commit (in one-statement
+        mode this is the commit)."""
         await self.flush_events()
-        self._outbox_rows += await write_outbox(self.connection, self._outgoing, self._topic_prefix)
+        if not self._one_statement:
+            self._outbox_rows += await write_outbox(self._conn, self._outgoing, self._topic_prefix)
+            self._outgoing = []
+            return
+        outbox = stage_outbox(self._outgoing, self._topic_prefix)
+        if not (self._staged or outbox.topics or self._inbox):
+            return  # it only read
+        committed = await kernel_commit(self._conn, self._staged, self._snapshots, outbox, self._inbox)
+        self._last_position = committed.last_position
+        self._outbox_rows = outbox_rows(outbox, committed.outbox_ids)
         self._outgoing = []
 
     async def flush_events(self) -> None:
@@ -148,24 +198,31 @@ class UnitOfWork:
                 NewEvent(e.event_type, e.schema_version, e.model_dump(mode="json"), metadata) for e in pending
             ]
             loaded = aggregate.version
-            aggregate.version, last = await self._store.append_at(
-                self.connection, stream_id, aggregate.stream_type, loaded, new
-            )
-            EVENTS_APPENDED.inc(len(new))
+            if self._one_statement:
+                staged = self._staged.setdefault(stream_id, StagedStream(aggregate.stream_type, loaded))
+                staged.events += new
+                aggregate.version = loaded + len(new)
+                self._staged_count += len(new)
+            else:
+                aggregate.version, last = await self._store.append_at(
+                    self._conn, stream_id, aggregate.stream_type, loaded, new
+                )
+                EVENTS_APPENDED.inc(len(new))
+                if last is not None and (self._last_position is None or last > self._last_position):
+                    self._last_position = last
             self._written_streams.add(stream_id)
             self._written_types.update(e.event_type for e in new)
-            if last is not None and (self._last_position is None or last > self._last_position):
-                self._last_position = last
             if isinstance(aggregate, SnapshottingAggregate) and aggregate.passes_snapshot_point(
                 loaded, aggregate.version
             ):
-                await save_snapshot(
-                    self.connection,
-                    stream_id,
-                    aggregate.version,
-                    aggregate.snapshot_version,
-                    aggregate.snapshot_state(),
-                )
+                await self._snapshot(stream_id, aggregate)
+
+    async def _snapshot(self, stream_id: str, aggregate: SnapshottingAggregate) -> None:
+        state: dict[str, Any] = aggregate.snapshot_state()
+        if self._one_statement:
+            self._snapshots[stream_id] = StagedSnapshot(aggregate.version, aggregate.snapshot_version, state)
+        else:
+            await save_snapshot(self._conn, stream_id, aggregate.version, aggregate.snapshot_version, state)
 
 
 class Database:
@@ -178,6 +235,8 @@ class Database:
         self.topic_prefix = topic_prefix
         self.signals = CommitSignals()
         """What this process's units of work commit, for its relay, runners and waiting requests."""
+        self._transactional: set[object] = set()
+        """Commands that asked for their unit's connection: they run in a transaction."""
         self._pool: asyncpg.Pool | None = None
 
     async def open(self, ddl: Iterable[str] = (), *, min_size: int = 2, max_size: int = 10) -> None:
@@ -203,40 +262,69 @@ class Database:
         return await AggregateReader(self.pool, self.store).load(cls, aggregate_id)
 
     @asynccontextmanager
-    async def unit_of_work(self, conn: DbConnection | None = None) -> AsyncIterator[UnitOfWork]:
-        """A transaction that commits the unit of work on normal exit and rolls back on error.
+    async def unit_of_work(
+        self, conn: DbConnection | None = None, *, one_statement: bool = False
+    ) -> AsyncIterator[UnitOfWork]:
+        """A unit of work that commits on normal exit and writes nothing on error.
 
-        Given `conn`, runs inside the caller's connection (the consumer passes its own, so the
-        inbox row joins the same transaction); otherwise takes one from the pool.
+        Given `conn`, runs on the caller's connection (the consumer passes its own, so the inbox row
+        joins the same transaction); otherwise takes one from the pool. `one_statement`: no
+        transaction, the whole write in one statement at the end (see `UnitOfWork`).
         """
         if conn is not None:
-            async with conn.transaction():
-                uow = UnitOfWork(conn, self.store, self.producer, self.topic_prefix, self.signals)
+            async with self._unit(conn, one_statement) as uow:
                 yield uow
-                await uow.flush()
-            uow._committed()
             return
-        async with self.pool.acquire() as acquired:
-            async with acquired.transaction():
-                uow = UnitOfWork(acquired, self.store, self.producer, self.topic_prefix, self.signals)
+        async with self.pool.acquire() as acquired, self._unit(acquired, one_statement) as uow:
+            yield uow
+
+    @asynccontextmanager
+    async def _unit(self, conn: DbConnection, one_statement: bool) -> AsyncIterator[UnitOfWork]:
+        uow = UnitOfWork(
+            conn, self.store, self.producer, self.topic_prefix, self.signals, one_statement=one_statement
+        )
+        if one_statement:
+            yield uow
+            await uow.flush()
+        else:
+            async with conn.transaction():
                 yield uow
                 await uow.flush()
-            uow._committed()
+        uow._committed()
+
+    def in_one_statement(self, command: object) -> bool:
+        """Whether `command` (a function: its code object identifies it) has not yet needed a
+        transaction (`NeedsTransaction`)."""
+        return _identity(command) not in self._transactional
+
+    def needs_transaction(self, command: object) -> None:
+        self._transactional.add(_identity(command))
 
     async def run(self, command: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 40) -> T:
         """Run `command` in a unit of work, retrying from a fresh read on a concurrency conflict.
 
-        Each conflict means another writer of the same stream won; with N writers racing, the last
-        needs N tries, so the budget is generous and the backoff jittered (capped at 50 ms) to let
-        the winners' transactions finish. Only when it runs out does the caller see a 409.
+        The unit is written in one statement unless the command asks for the connection (it then
+        runs again in a transaction, and always will). Each conflict means another writer of the
+        same stream won; with N writers racing, the last needs N tries, so the budget is generous
+        and the backoff jittered (capped at 50 ms) to let the winners' transactions finish. Only
+        when it runs out does the caller see a 409.
         """
-        for attempt in range(1, attempts + 1):
+        attempt = 1
+        while True:
+            one_statement = self.in_one_statement(command)
             try:
-                async with self.unit_of_work() as uow:
+                async with self.unit_of_work(one_statement=one_statement) as uow:
                     return await command(uow)
+            except NeedsTransaction:
+                self.needs_transaction(command)
             except ConcurrencyError:
-                if attempt == attempts:
+                if attempt >= attempts:
                     raise
                 log.debug("concurrency conflict, retrying (attempt %d)", attempt)
                 await asyncio.sleep(random.uniform(0, min(0.05, 0.002 * 2 ** min(attempt, 5))))
-        raise AssertionError("unreachable")
+                attempt += 1
+
+
+def _identity(command: object) -> object:
+    """A closure's code object is the same for every call of the function defining it."""
+    return getattr(command, "__code__", None) or getattr(command, "__func__", None) or command

@@ -39,7 +39,7 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import CONTRACTS, IntegrationEvent, topic_for
 from shared.contracts.registry import EventRegistry, UnknownEventType, UnsupportedSchemaVersion
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.unit_of_work import Database, NeedsTransaction, UnitOfWork
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage
 from shared.messaging.errors import NotReady, PoisonMessage
 from shared.messaging.offset_commits import OffsetCommitter
@@ -75,6 +75,8 @@ _UNDECODABLE: tuple[type[BaseException], ...] = (
 _INBOX = (
     "INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true"
 )
+_SEEN = "SELECT true FROM inbox WHERE consumer = $1 AND event_id = $2"
+_SEEN_MANY = "SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])"
 _INBOX_MANY = """
 INSERT INTO inbox (consumer, event_id, topic)
 SELECT $1, e.event_id, e.topic FROM unnest($2::uuid[], $3::text[]) AS e(event_id, topic)
@@ -129,6 +131,9 @@ class EventConsumer:
         self._retry_delay = retry_delay
         self._sweep_interval = sweep_interval
         self._handlers: dict[str, Handler] = {}
+        self._transactional: set[Handler] = set()
+        """Handlers that asked for their unit's connection (`NeedsTransaction`): they run in a
+        transaction; the others' units are written in one statement."""
         self._max_batch = max_batch
         self._batch_wait_ms = batch_wait_ms
         self.applied = 0
@@ -258,28 +263,37 @@ class EventConsumer:
         return _Decoded(message, envelope, event, handler)
 
     async def _apply_all(self, batch: Sequence[_Decoded]) -> None:
-        """Inbox rows and every new message's effects in one transaction; raises _BatchFailed (having
-        rolled back) if any handler failed or the database did."""
+        """Inbox rows and every new message's effects in one unit of work (one statement, unless a
+        handler needs a transaction); raises _BatchFailed (nothing written) if any handler failed or
+        the database did."""
         if not batch:
             return
+        one_statement = not any(item.handler in self._transactional for item in batch)
         try:
-            async with self._db.pool.acquire() as conn, self._db.unit_of_work(conn) as uow:
+            async with (
+                self._db.pool.acquire() as conn,
+                self._db.unit_of_work(conn, one_statement=one_statement) as uow,
+            ):
+                ids = [item.envelope.event_id for item in batch]
+                topics = [item.message.topic for item in batch]
+                if one_statement:
+                    seen = {row["event_id"] for row in await conn.fetch(_SEEN_MANY, self.name, ids)}
+                    unseen = {i: t for i, t in zip(ids, topics, strict=True) if i not in seen}
+                    uow.record_inbox(self.name, list(unseen), list(unseen.values()))
+                    fresh = set(unseen)
+                else:
+                    fresh = {row["event_id"] for row in await conn.fetch(_INBOX_MANY, self.name, ids, topics)}
                 applied = 0
-                fresh = {
-                    row["event_id"]
-                    for row in await conn.fetch(
-                        _INBOX_MANY,
-                        self.name,
-                        [item.envelope.event_id for item in batch],
-                        [item.message.topic for item in batch],
-                    )
-                }
                 for item in batch:
                     if item.envelope.event_id not in fresh:
                         continue
                     fresh.discard(item.envelope.event_id)  # the same message twice in one batch
                     with traced(item.envelope.correlation_id, str(item.envelope.event_id)):
-                        await item.handler(item.event, item.envelope, uow)
+                        try:
+                            await item.handler(item.event, item.envelope, uow)
+                        except NeedsTransaction:
+                            self._transactional.add(item.handler)
+                            raise
                         await uow.flush_events()  # under this message's correlation and causation
                     applied += 1
         except Exception as exc:
@@ -337,13 +351,22 @@ class EventConsumer:
             await self.retry_parked(key)
 
     async def _apply(self, envelope: Envelope, event: Any, handler: Handler, topic: str) -> bool:
-        """Inbox row and handler effects in one transaction; False if already applied."""
-        async with self._db.pool.acquire() as conn, self._db.unit_of_work(conn) as uow:
-            if not await conn.fetchval(_INBOX, self.name, envelope.event_id, topic):
-                self.duplicates += 1
-                CONSUMED.labels(self.name, "duplicate").inc()
-                return False
-            await handler(event, envelope, uow)
+        """Inbox row and handler effects in one unit of work; False if already applied."""
+        applied = None
+        if handler not in self._transactional:
+            try:
+                applied = await self._apply_in_one_statement(envelope, event, handler, topic)
+            except NeedsTransaction:
+                self._transactional.add(handler)
+        if applied is None:
+            async with self._db.pool.acquire() as conn, self._db.unit_of_work(conn) as uow:
+                applied = bool(await conn.fetchval(_INBOX, self.name, envelope.event_id, topic))
+                if applied:
+                    await handler(event, envelope, uow)
+        if not applied:
+            self.duplicates += 1
+            CONSUMED.labels(self.name, "duplicate").inc()
+            return False
         self.applied += 1
         CONSUMED.labels(self.name, "applied").inc()
         log.info(
@@ -353,6 +376,17 @@ class EventConsumer:
             envelope.event_id,
             extra={"event_type": envelope.event_type, "event_id": str(envelope.event_id), "topic": topic},
         )
+        return True
+
+    async def _apply_in_one_statement(
+        self, envelope: Envelope, event: Any, handler: Handler, topic: str
+    ) -> bool:
+        async with self._db.pool.acquire() as conn:
+            if await conn.fetchval(_SEEN, self.name, envelope.event_id):
+                return False
+            async with self._db.unit_of_work(conn, one_statement=True) as uow:
+                await handler(event, envelope, uow)
+                uow.record_inbox(self.name, [envelope.event_id], [topic])
         return True
 
     async def _dead_letter(self, message: FailedMessage, reason: str, error: BaseException | None) -> None:

@@ -32,7 +32,7 @@ async def register_customer(
 
 async def authenticate(uow: UnitOfWork, email: str, password: str) -> Customer:
     """The customer with this email and password, or a 401 that does not say which was wrong."""
-    customer_id = await uow.connection.fetchval(
+    customer_id = await uow.reads.fetchval(
         "SELECT customer_id FROM customer_emails WHERE email = $1", email.lower()
     )
     if customer_id is not None:

@@ -1,4 +1,5 @@
-"""Reads the command handlers need inside their transaction: products by sku, stock, promotions."""
+"""Reads the command handlers need (`uow.reads`: no transaction of their own): products by sku, stock,
+promotions."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ async def product_by_id_or_sku(
     uow: UnitOfWork, *, product_id: str | None, sku: str | None
 ) -> ProductSnapshot:
     if not product_id and sku:
-        product_id = await uow.connection.fetchval("SELECT product_id FROM product_skus WHERE sku = $1", sku)
+        product_id = await uow.reads.fetchval("SELECT product_id FROM product_skus WHERE sku = $1", sku)
     if not product_id:
         raise ProductNotFound(sku or "")
     product = await uow.load(Product, product_id)
@@ -26,7 +27,7 @@ async def available_stock(uow: UnitOfWork, product: ProductSnapshot) -> int | No
     """What inventory last said is available; None for products whose stock is not managed."""
     if not product.manage_stock:
         return None
-    row = await uow.connection.fetchrow(
+    row = await uow.reads.fetchrow(
         "SELECT available, managed FROM stock_levels WHERE product_id = $1", product.id
     )
     if row is None:
@@ -35,7 +36,7 @@ async def available_stock(uow: UnitOfWork, product: ProductSnapshot) -> int | No
 
 
 async def promotion_for_code(uow: UnitOfWork, code: str) -> Promotion:
-    promotion_id = await uow.connection.fetchval(
+    promotion_id = await uow.reads.fetchval(
         "SELECT promotion_id FROM promotion_codes WHERE code = $1", code.lower()
     )
     if promotion_id is None:

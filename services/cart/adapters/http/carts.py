@@ -145,9 +145,10 @@ async def add_items(ref: str, request: Request, principal: AnyToken) -> JsonResp
             for item in parsed:
                 await _add(uow, cart_id, item, currency, customer_id)
             return await items_answer(uow, cart, request)
+        connection = uow.connection  # outside the try: a one-statement unit must run again in a transaction
         for item in parsed:
             try:
-                async with uow.connection.transaction():  # a failed item leaves no trace (savepoint)
+                async with connection.transaction():  # a failed item leaves no trace (savepoint)
                     await _add(uow, cart_id, item, currency, customer_id)
             except ApiError:
                 raise
