@@ -37,6 +37,7 @@ SELECT coalesce(sum(xact_commit), 0)::bigint AS commits, coalesce(sum(xact_rollb
 FROM pg_stat_database
 WHERE datname = ANY($1::text[])
 """
+_WAL_SYNCS = "SELECT wal_sync FROM pg_stat_wal"
 SETTINGS = ("fsync", "synchronous_commit", "full_page_writes", "wal_compression", "commit_delay")
 
 
@@ -47,7 +48,11 @@ class PgCounts:
     nested_statements: int | None
     """Statements run inside others (trigger and function bodies, e.g. the NOTIFY triggers)."""
     commits: int
+    """Every transaction, a lone read in autocommit included (each is one in PostgreSQL's count)."""
     rollbacks: int
+    wal_syncs: int | None = None
+    """WAL flushes to disk (``pg_stat_wal.wal_sync``, PostgreSQL 14+): what durable commits cost,
+    several commits sharing one flush under group commit."""
 
 
 def durable(settings: dict[str, str]) -> bool:
@@ -108,4 +113,8 @@ class PgCounters:
             statements, nested = int(row["top"]), int(row["nested"])
         row = await self.conn.fetchrow(_COMMITS, self.databases)
         assert row is not None
-        return PgCounts(statements, nested, int(row["commits"]), int(row["rollbacks"]))
+        try:
+            wal_syncs: int | None = int(await self.conn.fetchval(_WAL_SYNCS))
+        except asyncpg.PostgresError:  # before PostgreSQL 14
+            wal_syncs = None
+        return PgCounts(statements, nested, int(row["commits"]), int(row["rollbacks"]), wal_syncs)

@@ -136,16 +136,20 @@ BEGIN
         RETURNING 'event'::text, events.transaction_id, events.position;
         offs := offs + s_counts[i];
     END LOOP;
-    INSERT INTO snapshots AS p (stream_id, version, snapshot_version, state)
-    SELECT * FROM unnest(n_ids, n_versions, n_shapes, n_states)
-    ON CONFLICT (stream_id) DO UPDATE
-        SET version = EXCLUDED.version, snapshot_version = EXCLUDED.snapshot_version,
-            state = EXCLUDED.state, taken_at = now()
-        WHERE p.version < EXCLUDED.version OR p.snapshot_version <> EXCLUDED.snapshot_version;
-    RETURN QUERY
-    INSERT INTO outbox (topic, key, event_id, payload, headers)
-    SELECT * FROM unnest(o_topics, o_keys, o_event_ids, o_payloads, o_headers)
-    RETURNING 'outbox'::text, outbox.id, 0::bigint;
+    IF coalesce(cardinality(n_ids), 0) > 0 THEN
+        INSERT INTO snapshots AS p (stream_id, version, snapshot_version, state)
+        SELECT * FROM unnest(n_ids, n_versions, n_shapes, n_states)
+        ON CONFLICT (stream_id) DO UPDATE
+            SET version = EXCLUDED.version, snapshot_version = EXCLUDED.snapshot_version,
+                state = EXCLUDED.state, taken_at = now()
+            WHERE p.version < EXCLUDED.version OR p.snapshot_version <> EXCLUDED.snapshot_version;
+    END IF;
+    IF coalesce(cardinality(o_topics), 0) > 0 THEN
+        RETURN QUERY
+        INSERT INTO outbox (topic, key, event_id, payload, headers)
+        SELECT * FROM unnest(o_topics, o_keys, o_event_ids, o_payloads, o_headers)
+        RETURNING 'outbox'::text, outbox.id, 0::bigint;
+    END IF;
 END
 $fn$;
 """
