@@ -21,7 +21,7 @@ import asyncpg
 from shared.eventstore.database import DbConnection
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.positions import LogPosition
-from shared.eventstore.store import NewEvent
+from shared.eventstore.store import NewEvent, event_columns
 
 
 @dataclass
@@ -73,12 +73,7 @@ async def kernel_commit(
             [s.stream_type for _, s in staged],
             [s.expected_version for _, s in staged],
             [len(s.events) for _, s in staged],
-            [e.event_id for e in events],
-            [e.event_type for e in events],
-            [e.schema_version for e in events],
-            [e.data for e in events],
-            [e.metadata for e in events],
-            [e.occurred_at for e in events],
+            *event_columns(events),
             list(snapshots),
             [s.version for s in snapshots.values()],
             [s.snapshot_version for s in snapshots.values()],

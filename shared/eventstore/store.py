@@ -90,6 +90,19 @@ ORDER BY transaction_id DESC, position DESC LIMIT 1
 """  # noqa: S608
 
 
+def event_columns(events: Sequence[NewEvent]) -> tuple[list[Any], ...]:
+    """The events as the columns an `unnest` insert takes: ids, types, schema versions, data,
+    metadata, times."""
+    return (
+        [e.event_id for e in events],
+        [e.event_type for e in events],
+        [e.schema_version for e in events],
+        [e.data for e in events],
+        [e.metadata for e in events],
+        [e.occurred_at for e in events],
+    )
+
+
 def _recorded(row: asyncpg.Record) -> RecordedEvent:
     """Positional: the query selects `_COLUMNS` in the dataclass's field order (4x faster than by name,
     which mattered in the bench profile of a projection rebuild)."""
@@ -134,12 +147,7 @@ class EventStore:
                 stream_type,
                 expected_version,
                 len(events),
-                [e.event_id for e in events],
-                [e.event_type for e in events],
-                [e.schema_version for e in events],
-                [e.data for e in events],
-                [e.metadata for e in events],
-                [e.occurred_at for e in events],
+                *event_columns(events),
             )
         except asyncpg.UniqueViolationError as exc:
             raise ConcurrencyError(stream_id, expected_version) from exc

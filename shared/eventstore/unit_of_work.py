@@ -39,6 +39,15 @@ from shared.tracing import current_causation_id, current_correlation_id
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
+BROKEN_CONNECTION: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,  # the server is shutting down or recovering from a crash
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+)
+"""Failures that leave a connection unusable (as opposed to a statement's error)."""
+
 log = logging.getLogger(__name__)
 
 
@@ -259,7 +268,8 @@ class Database:
         """An aggregate as committed, for a read-only request: its statements run straight on the
         pool, without a transaction (a stream read is one statement; a snapshot and its tail, two,
         and the tail is read after the snapshot, so they fit together)."""
-        return await AggregateReader(self.pool, self.store).load(cls, aggregate_id)
+        async with self.connection() as conn:
+            return await AggregateReader(conn, self.store).load(cls, aggregate_id)
 
     @asynccontextmanager
     async def unit_of_work(
@@ -275,8 +285,22 @@ class Database:
             async with self._unit(conn, one_statement) as uow:
                 yield uow
             return
-        async with self.pool.acquire() as acquired, self._unit(acquired, one_statement) as uow:
+        async with self.connection() as acquired, self._unit(acquired, one_statement) as uow:
             yield uow
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[DbConnection]:
+        """A pooled connection, closed instead of reused when it fails at the connection level.
+
+        The pool's connections skip asyncpg's reset query (`create_pool`), so nothing else would
+        notice one whose server went away mid-statement (PostgreSQL killed): it would go back to the
+        pool and fail the next request that took it."""
+        async with self.pool.acquire() as conn:
+            try:
+                yield conn
+            except BROKEN_CONNECTION:
+                conn.terminate()
+                raise
 
     @asynccontextmanager
     async def _unit(self, conn: DbConnection, one_statement: bool) -> AsyncIterator[UnitOfWork]:

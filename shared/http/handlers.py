@@ -34,6 +34,7 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a connection left mid-statement by a server that went away
     ConnectionError,
 )
 RETRY_AFTER_SECONDS = 1

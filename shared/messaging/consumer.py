@@ -57,6 +57,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     asyncpg.TooManyConnectionsError,
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
@@ -271,7 +272,7 @@ class EventConsumer:
         one_statement = not any(item.handler in self._transactional for item in batch)
         try:
             async with (
-                self._db.pool.acquire() as conn,
+                self._db.connection() as conn,
                 self._db.unit_of_work(conn, one_statement=one_statement) as uow,
             ):
                 ids = [item.envelope.event_id for item in batch]
@@ -359,7 +360,7 @@ class EventConsumer:
             except NeedsTransaction:
                 self._transactional.add(handler)
         if applied is None:
-            async with self._db.pool.acquire() as conn, self._db.unit_of_work(conn) as uow:
+            async with self._db.connection() as conn, self._db.unit_of_work(conn) as uow:
                 applied = bool(await conn.fetchval(_INBOX, self.name, envelope.event_id, topic))
                 if applied:
                     await handler(event, envelope, uow)
@@ -381,7 +382,7 @@ class EventConsumer:
     async def _apply_in_one_statement(
         self, envelope: Envelope, event: Any, handler: Handler, topic: str
     ) -> bool:
-        async with self._db.pool.acquire() as conn:
+        async with self._db.connection() as conn:
             if await conn.fetchval(_SEEN, self.name, envelope.event_id):
                 return False
             async with self._db.unit_of_work(conn, one_statement=True) as uow:
@@ -417,7 +418,7 @@ class EventConsumer:
         try:
             while True:
                 try:
-                    async with self._db.pool.acquire() as conn:
+                    async with self._db.connection() as conn:
                         await conn.execute(
                             _PARK, self.name, key, envelope.event_id, message.topic, message.value, reason
                         )
@@ -438,7 +439,7 @@ class EventConsumer:
             query += " AND key = $2"
             args.append(key)
         parks_before, none_in_flight = self._parks_begun, self._parks_begun == self._parks_done
-        async with self._db.pool.acquire() as conn:
+        async with self._db.connection() as conn:
             rows = await conn.fetch(query + " ORDER BY id", *args)
         if rows:
             self._maybe_parked = True  # perhaps parked by another instance before a rebalance
@@ -459,7 +460,7 @@ class EventConsumer:
             except Exception as exc:
                 unparked = FailedMessage(row["topic"], -1, -1, row["key"].encode(), row["payload"], ())
                 await self._dead_letter(unparked, f"parked message failed: {exc!r}", exc)
-            async with self._db.pool.acquire() as conn:
+            async with self._db.connection() as conn:
                 await conn.execute("DELETE FROM parked_messages WHERE id = $1", row["id"])
             done += 1
         return done

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import pytest
 
+from devstack.kafka import KafkaCluster
 from devstack.postgres import DURABLE_SETTINGS, PostgresServer
 from tests.cart.conftest import create_product
 from tests.chaos.platform import Platform
@@ -27,6 +28,23 @@ async def chaos_postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
         yield server
     finally:
         server.destroy()
+
+
+@pytest.fixture(scope="module")
+async def platform(
+    request: pytest.FixtureRequest,
+    chaos_postgres: PostgresServer,
+    kafka_cluster3: KafkaCluster,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Platform]:
+    """The five services as processes on the module's PostgreSQL and three-broker cluster."""
+    work = Path(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))
+    platform = Platform(chaos_postgres, kafka_cluster3.bootstrap_servers, work)
+    try:
+        await platform.start()
+        yield platform
+    finally:
+        platform.stop()
 
 
 async def open_shop(platform: Platform) -> Shop:

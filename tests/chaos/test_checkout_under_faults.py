@@ -12,10 +12,6 @@ import asyncio
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from devstack.kafka import KafkaCluster
 from devstack.postgres import PostgresServer
@@ -43,20 +39,6 @@ PRODUCTS, UNITS, SCARCE_UNITS = 9, 160, 30
 HOT_UNITS, HOT_CARTS = 6, 12
 IN_FLIGHT = ("planned", "started", "checked_out")
 FAULT_AFTER = 25  # journeys finished before the fault strikes: it lands mid-flow
-
-
-@pytest.fixture(scope="module")
-async def platform(
-    chaos_postgres: PostgresServer, kafka_cluster3: KafkaCluster, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Platform]:
-    platform = Platform(
-        chaos_postgres, kafka_cluster3.bootstrap_servers, Path(tmp_path_factory.mktemp("chaos"))
-    )
-    try:
-        await platform.start()
-        yield platform
-    finally:
-        platform.stop()
 
 
 def say(text: str) -> None:

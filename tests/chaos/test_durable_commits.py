@@ -43,14 +43,12 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
 import httpx
-import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -114,20 +112,6 @@ class Acks:
 
     def orders(self) -> dict[str, str]:
         return self.checkouts | self.checkouts_409
-
-
-@pytest.fixture(scope="module")
-async def platform(
-    chaos_postgres: PostgresServer, kafka_cluster3: KafkaCluster, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Platform]:
-    platform = Platform(
-        chaos_postgres, kafka_cluster3.bootstrap_servers, Path(tmp_path_factory.mktemp("durable"))
-    )
-    try:
-        await platform.start()
-        yield platform
-    finally:
-        platform.stop()
 
 
 def say(text: str) -> None:

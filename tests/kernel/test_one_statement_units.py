@@ -4,13 +4,16 @@ still conflicts, and a command that needs its connection runs in a transaction i
 from __future__ import annotations
 
 import asyncio
+from uuid import uuid4
 
+import asyncpg
 import pytest
 
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.unit_of_work import Database, NeedsTransaction, UnitOfWork
 from tests.kernel.apps.ledger_service import Account
 from tests.order.builders import checkout
+from tests.support.polling import poll_until
 
 
 async def _version(database: Database, stream_id: str) -> int:
@@ -93,3 +96,28 @@ async def test_a_one_statement_unit_refuses_its_connection(database: Database):
         with pytest.raises(NeedsTransaction):
             _ = uow.connection
         assert await uow.reads.fetchval("SELECT 1") == 1  # reads are fine
+
+
+async def test_a_connection_broken_at_the_connection_level_is_closed_not_pooled(database: Database):
+    """The pool skips asyncpg's reset query, so a connection a dead server left mid-statement must be
+    closed by whoever saw it fail, or the next request to take it fails too."""
+
+    async def backends() -> set[int]:
+        rows = await database.pool.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        )
+        return {r["pid"] for r in rows}
+
+    with pytest.raises(asyncpg.InternalClientError):
+        async with database.connection() as conn:
+            broken = await conn.fetchval("SELECT pg_backend_pid()")
+            raise asyncpg.InternalClientError("cannot switch to state 12; another operation is in progress")
+    assert broken not in await poll_until(backends, lambda pids: broken not in pids, timeout=30)
+
+    with pytest.raises(asyncpg.UniqueViolationError):  # a statement's own error keeps the connection
+        async with database.connection() as conn:
+            kept = await conn.fetchval("SELECT pg_backend_pid()")
+            await conn.execute(
+                "INSERT INTO inbox (consumer, event_id, topic) VALUES ('c', $1, 't'), ('c', $1, 't')", uuid4()
+            )
+    assert kept in await backends()
