@@ -301,9 +301,16 @@ class ManagedProcess:
         _unregister(self)
 
     def kill(self) -> None:
-        """SIGKILL the server and its family at once (a crash, for fault tests)."""
+        """SIGKILL the server and its family at once (a crash, for fault tests).
+
+        The leader is stopped (SIGSTOP) first, so it forks no child between the look at its family
+        and the kill: PostgreSQL's backends lead process groups of their own, so a backend forked at
+        that moment would escape the group kill, outlive its postmaster and hold the shared memory
+        that the next start needs ("pre-existing shared memory block is still in use")."""
         if self._popen is None:
             return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(self._popen.pid, signal.SIGSTOP)
         _terminate([self._target()], None, kill=True)
         _unregister(self)
 
