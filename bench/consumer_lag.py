@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
+from bench.kafka_clients import OffsetClients
 
 
 @dataclass(frozen=True)
@@ -15,20 +14,11 @@ class LagSample:
     """Messages not yet committed, summed over each group's partitions."""
 
 
-class LagSampler:
+class LagSampler(OffsetClients):
     """One admin client and one group-less consumer (to read end offsets) for the whole run."""
 
     def __init__(self, bootstrap_servers: str) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="bench-lag")
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, client_id="bench-lag")
-
-    async def start(self) -> None:
-        await self._admin.start()
-        await self._consumer.start()
-
-    async def aclose(self) -> None:
-        await self._consumer.stop()
-        await self._admin.close()
+        super().__init__(bootstrap_servers, "bench-lag")
 
     async def sample(self, at: float) -> LagSample:
         lag: dict[str, int] = {}

@@ -8,26 +8,18 @@ never Kafka's internal ``__consumer_offsets``).
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
+
+from bench.kafka_clients import OffsetClients
 
 
-class KafkaOffsets:
+class KafkaOffsets(OffsetClients):
     """The admin API lists the partitions; a group-less consumer asks their end offsets (it never
     fetches a message)."""
 
     def __init__(self, bootstrap_servers: str, topic_prefix: str) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="bench-offsets")
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, client_id="bench-offsets")
+        super().__init__(bootstrap_servers, "bench-offsets")
         self._prefix = topic_prefix
-
-    async def start(self) -> None:
-        await self._admin.start()
-        await self._consumer.start()
-
-    async def aclose(self) -> None:
-        await self._consumer.stop()
-        await self._admin.close()
 
     async def total(self) -> int:
         """Messages ever written to the stack's topics (topics created meanwhile included)."""
