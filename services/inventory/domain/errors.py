@@ -15,6 +15,22 @@ class InsufficientStock(DomainError):
         )
 
 
+class StockLevelsBroken(DomainError):
+    """A movement would leave allocated stock below 0 or above the total: refused, never recorded.
+
+    Every command checks what it may move first, so this only fires on a bug or a corrupt stream;
+    it is the last line against overselling, and unlike an `assert` it survives `python -O`."""
+
+    status = 422
+    title = "Cannot complete request"
+
+    def __init__(self, product_id: str, total: int, allocated: int) -> None:
+        super().__init__(
+            f"Allocated stock ({allocated}) must stay between 0 and the total ({total})",
+            meta={"id": product_id, "total": total, "allocated": allocated},
+        )
+
+
 class StockNotFound(NotFound):
     def __init__(self, product_id: str) -> None:
         super().__init__("The resource could not be found", product_id)

@@ -22,7 +22,12 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import uuid4
 
-from services.inventory.domain.errors import InsufficientStock, InvalidQuantity, StockNotFound
+from services.inventory.domain.errors import (
+    InsufficientStock,
+    InvalidQuantity,
+    StockLevelsBroken,
+    StockNotFound,
+)
 from services.inventory.domain.events import (
     INVENTORY_EVENTS,
     StockManagementChanged,
@@ -181,7 +186,8 @@ class Stock(SnapshottingAggregate):
     def _move(
         self, action: str, quantity: int, total: int, allocated: int, order_id: str | None, at: datetime
     ) -> Transaction:
-        assert 0 <= allocated <= total, "allocated stock can never exceed the total"
+        if not 0 <= allocated <= total:
+            raise StockLevelsBroken(self.id, total, allocated)
         movement = StockMovement(
             transaction_id=str(uuid4()),
             action=action,
