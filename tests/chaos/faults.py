@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from devstack.kafka import KafkaCluster
 from devstack.postgres import PostgresServer
-from tests.chaos.groups import assignments, describe
+from tests.support.kafka_groups import assignments, describe
 from tests.chaos.platform import Platform
 
 Fault = Callable[[], Awaitable[str]]

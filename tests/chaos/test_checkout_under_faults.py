@@ -25,7 +25,7 @@ from tests.chaos.faults import (
     pause_consumer,
     restart_postgres,
 )
-from tests.chaos.groups import replication
+from tests.support.kafka_groups import replication
 from tests.chaos.platform import Platform
 from tests.chaos.workload import Journey, Shop, plan_journeys, run_journeys
 

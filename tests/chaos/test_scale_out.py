@@ -16,7 +16,7 @@ import pytest
 
 from tests.chaos.audit import settle
 from tests.chaos.conftest import open_shop, stocked_products
-from tests.chaos.groups import assignments, describe
+from tests.support.kafka_groups import assignments, describe
 from tests.chaos.keys import keys_that_are_not_the_order
 from tests.chaos.platform import SERVICES, Platform
 from tests.chaos.workload import plan_journeys, run_journeys

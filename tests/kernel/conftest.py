@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -20,3 +21,24 @@ async def database(postgres) -> AsyncIterator[Database]:
 @pytest.fixture
 def topic_prefix() -> str:
     return f"t{uuid4().hex[:8]}."
+
+
+@pytest.fixture
+async def ledger_dsn(postgres) -> str:
+    """The database of the ledger test service (tests/kernel/apps/ledger_service.py)."""
+    name = f"ledger_{uuid4().hex[:10]}"
+    await postgres.create_database(name)
+    return str(postgres.dsn(name))
+
+
+@pytest.fixture
+def ledger_env(
+    ledger_dsn: str, kafka_bootstrap_servers: str, topic_prefix: str, tmp_path: Path
+) -> dict[str, str]:
+    """The environment a ledger process runs with (instances of one group share it)."""
+    return {
+        "DATABASE_URL": ledger_dsn,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+        "TOPIC_PREFIX": topic_prefix,
+        "CRASH_MARKER": str(tmp_path / "crashed"),
+    }

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from uuid import uuid4
 
 import asyncpg
 import pytest
@@ -25,13 +24,6 @@ LEDGER = "tests.kernel.apps.ledger_service"
 
 
 @pytest.fixture
-async def ledger_dsn(postgres) -> str:
-    name = f"ledger_{uuid4().hex[:10]}"
-    await postgres.create_database(name)
-    return postgres.dsn(name)
-
-
-@pytest.fixture
 async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
     producer = reliable_producer(kafka_bootstrap_servers, client_id="kernel-test-a")
     await producer.start()
@@ -40,19 +32,8 @@ async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProduc
 
 
 @pytest.fixture
-async def ledger(
-    ledger_dsn, kafka_bootstrap_servers, topic_prefix, tmp_path: Path
-) -> AsyncIterator[ServiceProcess]:
-    process = ServiceProcess(
-        LEDGER,
-        {
-            "DATABASE_URL": ledger_dsn,
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
-            "TOPIC_PREFIX": topic_prefix,
-            "CRASH_MARKER": str(tmp_path / "crashed"),
-        },
-        tmp_path / "ledger.log",
-    )
+async def ledger(ledger_env: dict[str, str], tmp_path: Path) -> AsyncIterator[ServiceProcess]:
+    process = ServiceProcess(LEDGER, ledger_env, tmp_path / "ledger.log")
     await process.start()
     yield process
     await process.stop()

@@ -13,13 +13,29 @@ from shared.messaging.offset_commits import OffsetCommitter
 from tests.support.polling import poll_until
 
 
+class _Coordinator:
+    """The part of aiokafka's group coordinator the committer reads."""
+
+    def __init__(self) -> None:
+        self.generation = 1
+        self._rejoin_needed_fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+class _Subscriptions:
+    reassignment_in_progress = False
+
+
 class RecordingConsumer:
-    """Records commits; `fail` makes the next commit raise, as during a rebalance."""
+    """Records commits; `fail` makes the next commit raise, as during a rebalance; `rebalance()` and
+    `join(owned)` move it through a rebalance the way aiokafka's coordinator does."""
 
     def __init__(self, owned: set[TopicPartition]) -> None:
         self.owned = owned
         self.commits: list[dict[TopicPartition, int]] = []
         self.fail = False
+        self._coordinator = _Coordinator()
+        self._subscription = _Subscriptions()
+        self._closed = False
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         if self.fail:
@@ -29,6 +45,18 @@ class RecordingConsumer:
 
     def assignment(self) -> set[TopicPartition]:
         return self.owned
+
+    def rebalance(self) -> None:
+        """A heartbeat answered "rebalancing": a rejoin is pending."""
+        self._coordinator._rejoin_needed_fut.set_result(None)
+        self._subscription.reassignment_in_progress = True
+
+    def join(self, owned: set[TopicPartition]) -> None:
+        """The rebalance is over: a new generation, and these partitions."""
+        self._coordinator.generation += 1
+        self._coordinator._rejoin_needed_fut = asyncio.get_running_loop().create_future()
+        self._subscription.reassignment_in_progress = False
+        self.owned = owned
 
 
 async def committed(recording: RecordingConsumer, count: int) -> None:
@@ -73,3 +101,39 @@ async def test_close_commits_what_was_collected_at_once() -> None:
     committer.processed(_as_consumer(recording), "a", 0, 41)
     await committer.close()
     assert recording.commits == [{A0: 42}]
+
+
+async def test_nothing_is_committed_while_the_group_rebalances() -> None:
+    """A commit sent with the generation being replaced is refused once the next one exists, and aiokafka
+    then drops the new membership: the group would rebalance again (issue 23)."""
+    recording = RecordingConsumer({A0, A1})
+    committer = OffsetCommitter("test", interval=0.02)
+    committer.processed(_as_consumer(recording), "a", 0, 4)
+    await committed(recording, 1)
+    recording.rebalance()
+    committer.processed(_as_consumer(recording), "a", 1, 6)  # handled from a batch fetched before
+    committer.processed(_as_consumer(recording), "a", 0, 5)
+    await asyncio.sleep(0.2)  # ten intervals: ten commits would have been tried without the check
+    assert recording.commits == [{A0: 5}]
+    assert committer.dropped == 0  # kept: whether they may be committed is known when the join ends
+
+    recording.join({A0, A1})
+    committer.processed(_as_consumer(recording), "a", 0, 9)  # handled in the new generation
+    await committed(recording, 2)
+    await asyncio.sleep(0.1)
+    # a:1's offset was handled in the generation that ended: its partition may have moved meanwhile,
+    # so the member that owns it now decides where it is read from.
+    assert recording.commits == [{A0: 5}, {A0: 10}]
+    assert committer.dropped == 1
+
+
+async def test_offsets_of_a_stopped_consumer_are_dropped_not_retried_forever() -> None:
+    recording = RecordingConsumer({A0})
+    recording.fail = True
+    committer = OffsetCommitter("test", interval=0.02)
+    committer.processed(_as_consumer(recording), "a", 0, 4)
+    await poll_until(lambda: committer._pending, lambda pending: bool(pending), interval=0.01)
+    recording._closed = True
+    await poll_until(lambda: committer.dropped, lambda dropped: dropped == 1, interval=0.01)
+    assert recording.commits == []
+    assert committer.dropped == 1 and not committer._pending

@@ -3,25 +3,38 @@ topics are replicated."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
 
-async def assignments(bootstrap: str, group: str) -> dict[str, list[str]]:
-    """member id -> ["topic[partition]", ...] for every member of `group` right now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="chaos-inspector")
+async def _described(bootstrap: str, group: str) -> tuple[Any, ...]:
+    """The DescribeGroups entry of `group`: (error, group, state, protocol type, protocol, members)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="group-inspector")
     await admin.start()
     try:
         (response,) = await admin.describe_consumer_groups([group])
     finally:
         await admin.close()
+    (described,) = response.groups
+    return tuple(described)
+
+
+async def assignments(bootstrap: str, group: str) -> dict[str, list[str]]:
+    """member id -> ["topic[partition]", ...] for every member of `group` right now."""
     members: dict[str, list[str]] = {}
-    for described in response.groups:
-        for member in described[5]:
-            member_id, raw = member[0], member[4]
-            owned = ConsumerProtocolMemberAssignment.decode(raw).partitions() if raw else []
-            members[member_id] = sorted(f"{tp.topic}[{tp.partition}]" for tp in owned)
+    for member in (await _described(bootstrap, group))[5]:
+        member_id, raw = member[0], member[4]
+        owned = ConsumerProtocolMemberAssignment.decode(raw).partitions() if raw else []
+        members[member_id] = sorted(f"{tp.topic}[{tp.partition}]" for tp in owned)
     return members
+
+
+async def settled_members(bootstrap: str, group: str) -> int | None:
+    """How many members a group has once it is `Stable` (serving), or None while it rebalances."""
+    described = await _described(bootstrap, group)
+    return len(described[5]) if described[2] == "Stable" else None
 
 
 def describe(members: dict[str, list[str]], prefix: str = "") -> str:
