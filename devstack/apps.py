@@ -30,7 +30,7 @@ from devstack.processes import ProcessSpec
 from devstack.readiness import Probe, http_probe
 from devstack.system import ensure_nginx, is_root, reachable
 from gateway.config import ROUTED_SERVICES, local_config, render
-from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET
+from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SECRETS_FLAG
 
 log = logging.getLogger("devstack")
 
@@ -71,6 +71,8 @@ class AppSettings:
     client_id: str = DEV_CLIENT_ID
     client_secret: str = field(default=DEV_CLIENT_SECRET, repr=False)
     stripe_webhook_secret: str = field(default_factory=lambda: "whsec_" + secrets.token_hex(24), repr=False)
+    order_id_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    """The cart service's key for order ids (random per stack, like the JWT and webhook secrets)."""
     services: tuple[str, ...] | None = None
     """Services to run; None runs every one that exists."""
     register_stripe_webhook: bool = True
@@ -81,9 +83,11 @@ class AppSettings:
     def from_environ(cls, environ: Mapping[str, str]) -> AppSettings:
         """``GATEWAY_PORT`` (8080; 0 picks a free one), ``TOPIC_PREFIX``, ``JWT_SECRET`` (random per
         stack when unset), ``CLIENT_ID`` / ``CLIENT_SECRET`` (the development defaults),
-        ``STRIPE_WEBHOOK_SECRET`` (random) and ``DEVSTACK_SERVICES`` (comma-separated; all when unset).
+        ``STRIPE_WEBHOOK_SECRET`` and ``ORDER_ID_SECRET`` (random) and ``DEVSTACK_SERVICES``
+        (comma-separated; all when unset).
 
         The gateway stays on loopback: a development stack with default credentials is not for a network.
+        Its services run with ``ALLOW_DEV_SECRETS=1``, which lets them start with the public client secret.
         """
         raw_port = environ.get("GATEWAY_PORT") or str(DEFAULT_GATEWAY_PORT)
         try:
@@ -107,6 +111,7 @@ class AppSettings:
             client_id=environ.get("CLIENT_ID") or DEV_CLIENT_ID,
             client_secret=environ.get("CLIENT_SECRET") or DEV_CLIENT_SECRET,
             stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET") or defaults.stripe_webhook_secret,
+            order_id_secret=environ.get("ORDER_ID_SECRET") or defaults.order_id_secret,
             services=services,
         )
 
@@ -175,8 +180,12 @@ def application_processes(work_dir: Path, env: Mapping[str, str], settings: AppS
 
 
 def service_env(service: str, port: int, env: Mapping[str, str], settings: AppSettings) -> dict[str, str]:
-    """The variables ``python -m services.<service>`` reads (its settings class), for this stack."""
+    """The variables ``python -m services.<service>`` reads (its settings class), for this stack.
+
+    A development stack: the services may start with the public development client secret.
+    """
     variables = {
+        DEV_SECRETS_FLAG: "1",
         "HTTP_HOST": LOOPBACK,
         "HTTP_PORT": str(port),
         "DATABASE_URL": database_url(env["DATABASE_URL"], settings.database_name(service)),
@@ -188,6 +197,8 @@ def service_env(service: str, port: int, env: Mapping[str, str], settings: AppSe
         "PUBLIC_BASE_URL": settings.gateway_url,
         "PYTHONPATH": _pythonpath(),
     }
+    if service == "cart":
+        variables["ORDER_ID_SECRET"] = settings.order_id_secret
     if service == "payment":
         variables["STRIPE_API_BASE"] = env["STRIPE_API_BASE"]
         variables["STRIPE_API_KEY"] = env["STRIPE_API_KEY"]

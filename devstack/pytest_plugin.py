@@ -13,6 +13,9 @@ cluster per module, for fault tests).
 
 None of them starts the services or the gateway: tests start the services they exercise. The opt-in
 ``gateway_stack`` does, once per session, for end-to-end tests through the public entry point.
+
+A test session is a development machine: the plugin sets ``ALLOW_DEV_SECRETS=1`` (unless the
+environment says otherwise), so the services tests start may use the public development secrets.
 """
 
 from __future__ import annotations
@@ -37,13 +40,16 @@ from devstack.kafka import KafkaCluster
 from devstack.ports import free_port
 from devstack.postgres import FAST_SETTINGS
 from devstack.stack import Stack
+from shared.settings import DEV_SECRETS_FLAG
 
 log = logging.getLogger("devstack")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Make SIGTERM (a CI timeout) unwind like Ctrl-C, so fixtures and atexit stop the servers."""
+    """Make SIGTERM (a CI timeout) unwind like Ctrl-C, so fixtures and atexit stop the servers, and
+    let the services the tests start (they inherit this environment) use the development secrets."""
     del config
+    os.environ.setdefault(DEV_SECRETS_FLAG, "1")
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) in (
         signal.SIG_DFL,
         None,

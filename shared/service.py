@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -9,9 +10,10 @@ import uvicorn
 from fastapi import FastAPI, Request
 
 from shared.eventstore.unit_of_work import Database
+from shared.http.links import base_url as base_url  # documents' links
 from shared.logging import configure_logging
 from shared.runtime import ServiceRuntime
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, UnsafeSecrets
 
 
 def runtime_lifespan(runtime: ServiceRuntime) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -39,15 +41,14 @@ def database_of(request: Request) -> Database:
     return runtime_of(request).database
 
 
-def base_url(request: Request) -> str:
-    """Links in documents point at the public entry point when it is configured."""
-    configured = request.app.state.settings.public_base_url
-    return str(configured or str(request.base_url)).rstrip("/")
-
-
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run the service; exit at once (status 2, the reason logged) when its secrets are public."""
     configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format)
-    settings.warn_about_defaults()
+    try:
+        settings.require_safe_secrets()
+    except UnsafeSecrets as refused:
+        logging.getLogger("shared.service").critical("%s", refused)
+        raise SystemExit(2) from None
     uvicorn.run(
         app,
         host=settings.http_host,

@@ -1,14 +1,15 @@
 """Settings every service reads from the environment (no prefix); services subclass to add theirs.
 
-Development defaults let `make run` work on a fresh machine; the secrets among them are
-`SecretStr`, so neither `repr(settings)` nor a log line can leak them, and using the
-development JWT secret or client secret is logged as a warning once per settings object.
+Development defaults let `make run` work on a fresh machine. The secrets among them are `SecretStr`,
+so neither `repr(settings)` nor a log line can leak them, and they are public (they are in this
+repository): a service started with one of them refuses to run (`require_safe_secrets`) unless
+`ALLOW_DEV_SECRETS=1` says this is a development machine, where it only warns, once.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +17,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production"
 DEV_CLIENT_ID = "checkout-admin"
 DEV_CLIENT_SECRET = "checkout-admin-secret"
+COMPOSE_WEBHOOK_SECRET = "whsec_compose_development_only"
+"""The Stripe webhook secret docker-compose.yml once fell back to: published, so never safe."""
+DEV_SECRETS_FLAG = "ALLOW_DEV_SECRETS"
+"""The variable that lets a service start with public secrets; the devstack and the tests set it."""
+MIN_JWT_SECRET_BYTES = 32
+"""HS256 keys shorter than the hash (RFC 7518 §3.2) can be brute-forced offline from any token."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LogFormat = Literal["json", "text"]
@@ -44,6 +51,14 @@ class ServiceSettings(BaseSettings):
     log_level: LogLevel = "INFO"
     log_format: LogFormat = "json"
     db_pool_size: int = Field(default=10, gt=0)
+    allow_dev_secrets: bool = Field(
+        default=False, description="ALLOW_DEV_SECRETS=1: start with public development secrets (warned)"
+    )
+
+    published_secrets: ClassVar[frozenset[str]] = frozenset(
+        {DEV_JWT_SECRET, DEV_CLIENT_SECRET, COMPOSE_WEBHOOK_SECRET}
+    )
+    """Secret values anyone can read in this repository; subclasses add the defaults of their own."""
 
     _warned: bool = PrivateAttr(default=False)
 
@@ -68,13 +83,54 @@ class ServiceSettings(BaseSettings):
             self.database_url = f"postgresql://postgres@127.0.0.1:5432/{self.service_name}"
         return self
 
+    def unsafe_secrets(self) -> list[str]:
+        """What is wrong with the secrets, one sentence each: a public value, or a JWT key too short.
+
+        Every `SecretStr` field is checked, so a service's own secrets (a subclass's) are covered too.
+        An empty secret is not public: it means "off" (no Stripe key: no Stripe; no webhook secret:
+        every webhook refused), except the JWT secret, which is never off.
+        """
+        problems = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value() in self.published_secrets:
+                problems.append(f"{name.upper()} is a public development value")
+        if len(self.jwt_secret.get_secret_value().encode()) < MIN_JWT_SECRET_BYTES:
+            problems.append(f"JWT_SECRET is shorter than {MIN_JWT_SECRET_BYTES} bytes")
+        return problems
+
+    def require_safe_secrets(self) -> None:
+        """Refuse public or weak secrets, unless ALLOW_DEV_SECRETS=1 (then warn, once).
+
+        Anyone can sign an admin token with the published JWT secret, or ask for one with the
+        published client secret: a service that accepted them outside development would be open.
+        """
+        problems = self.unsafe_secrets()
+        if not problems:
+            return
+        if not self.allow_dev_secrets:
+            raise UnsafeSecrets(problems)
+        self.warn_about_defaults()
+
     def warn_about_defaults(self) -> None:
         """Development defaults are fine on a laptop and dangerous anywhere else: say so, once."""
         if self._warned:
             return
         self._warned = True
         log = logging.getLogger("shared.settings")
-        if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
-            log.warning("JWT_SECRET is the development default; set it in production")
-        if self.client_secret.get_secret_value() == DEV_CLIENT_SECRET:
-            log.warning("CLIENT_SECRET is the development default; set it in production")
+        for problem in self.unsafe_secrets():
+            log.warning("%s; set it before this runs anywhere but a development machine", problem)
+
+
+class UnsafeSecrets(Exception):
+    """A service was started with public or weak secrets and without ALLOW_DEV_SECRETS=1."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "Refusing to start: "
+            + "; ".join(problems)
+            + ". Set each to a random secret of your own (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'), or, on a development machine only, set "
+            f"{DEV_SECRETS_FLAG}=1."
+        )

@@ -30,12 +30,23 @@ PLATFORM = {
     name: spec for name, spec in CONTAINERS.items() if (spec.get("build") or {}).get("target") == "service"
 }
 NOT_SETTINGS = {"SERVICE"}  # the Dockerfile's selector: `python -m services.${SERVICE}`
-_INTERPOLATION = re.compile(r"\$\{(\w+)(:?-([^}]*))?\}")
+_INTERPOLATION = re.compile(r"\$\{(\w+)(?::?-([^}]*)|:\?([^}]*))?\}")
+REQUIRED_SECRETS = {
+    "JWT_SECRET",
+    "CLIENT_SECRET",
+    "ORDER_ID_SECRET",
+    "STRIPE_WEBHOOK_SECRET",
+    "POSTGRES_PASSWORD",
+}
 
 
 def resolved(value: object) -> str:
-    """A compose value with ``${VAR:-default}`` replaced by its default (what a bare `up` uses)."""
-    return _INTERPOLATION.sub(lambda m: m.group(3) or "", str(value))
+    """A compose value with ``${VAR:-default}`` replaced by its default (what a bare `up` uses), and
+    a required ``${SECRET:?message}`` by a stand-in for the value the operator must set."""
+    return _INTERPOLATION.sub(
+        lambda m: f"operator-set-{m.group(1).lower()}" if m.group(3) is not None else m.group(2) or "",
+        str(value),
+    )
 
 
 def environment(container: str) -> dict[str, str]:
@@ -58,10 +69,12 @@ def settings_class(service: str) -> type[ServiceSettings]:
     return found.pop()
 
 
-def test_every_variable_has_a_default_so_a_bare_up_works():
+def test_every_variable_has_a_default_except_the_secrets_which_are_required():
     text = (REPO / "docker-compose.yml").read_text()
-    bare = [m.group(0) for m in _INTERPOLATION.finditer(text) if m.group(2) is None]
+    bare = [m.group(0) for m in _INTERPOLATION.finditer(text) if m.group(2) is None and m.group(3) is None]
     assert not bare, f"interpolations without a default: {bare}"
+    required = {m.group(1) for m in _INTERPOLATION.finditer(text) if m.group(3) is not None}
+    assert required == REQUIRED_SECRETS
 
 
 def test_every_platform_service_runs_from_the_dockerfile():
