@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from services.cart.adapters.consumers import cart_consumer
 from services.cart.adapters.http import carts, checkout, customers, products, promotions
 from services.cart.adapters.tables import CART_DDL
+from services.cart.domain.order_ids import OrderIds
 from services.cart.projections.catalogue import CatalogueProjection
 from services.cart.projections.customers import CustomersProjection
 from services.cart.projections.promotions import PromotionsProjection
@@ -17,10 +21,18 @@ from shared.runtime import ServiceRuntime
 from shared.service import runtime_lifespan
 from shared.settings import ServiceSettings
 
+DEV_ORDER_ID_SECRET = "dev-only-order-id-secret-change-me-in-production"
+
 
 class CartSettings(ServiceSettings):
+    """The common settings, plus ORDER_ID_SECRET: the key order ids are derived with (every cart
+    instance must share it; changing it changes only the ids of checkouts still to come)."""
+
     service_name: str = "cart"
     http_port: int = 8001
+    order_id_secret: SecretStr = SecretStr(DEV_ORDER_ID_SECRET)
+
+    published_secrets: ClassVar[frozenset[str]] = ServiceSettings.published_secrets | {DEV_ORDER_ID_SECRET}
 
 
 def build_runtime(settings: CartSettings) -> ServiceRuntime:
@@ -47,6 +59,7 @@ def create_cart_app(settings: CartSettings | None = None) -> FastAPI:
         lifespan=runtime_lifespan(runtime),
         checks=runtime.readiness_checks(),
     )
+    app.state.order_ids = OrderIds(settings.order_id_secret.get_secret_value().encode())
     app.include_router(token_router)
     for module in (carts, checkout, products, promotions, customers):
         app.include_router(module.router)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.cart.domain.cart import Cart, ProductSnapshot, order_id_for
+from services.cart.domain.cart import Cart, ProductSnapshot
 from services.cart.domain.email import is_valid_email
 from services.cart.domain.errors import (
     CartAlreadyCheckedOut,
@@ -16,6 +16,7 @@ from services.cart.domain.errors import (
     ItemNotInCart,
 )
 from services.cart.domain.events import CartCheckedOut, CartItemAdded, CartItemQuantityChanged, TaxLine
+from services.cart.domain.order_ids import OrderIds
 from services.cart.domain.pricing import PricedLineInput, PromotionTerms, price_cart
 from shared.contracts.values import Address, Customer, ProductPrice, Totals
 
@@ -27,6 +28,7 @@ HAT = ProductSnapshot(
 ADDRESS = Address(first_name="A", last_name="B", line_1="1 St", postcode="N1", country="GB")
 GUEST = Customer(name="Ron", email="ron@example.com")
 TOTALS = Totals(currency="USD", with_tax=1, without_tax=1)
+ORDER_IDS = OrderIds(b"unit-test-order-id-key")
 
 
 def test_adding_a_product_creates_the_cart_and_fixes_its_currency() -> None:
@@ -83,6 +85,7 @@ def test_an_empty_cart_cannot_be_checked_out() -> None:
     cart = Cart("ref")
     with pytest.raises(CartRuleBroken, match="empty"):
         cart.check_out(
+            order_ids=ORDER_IDS,
             customer=GUEST,
             billing_address=ADDRESS,
             shipping_address=ADDRESS,
@@ -96,6 +99,7 @@ def test_checking_out_an_unchanged_cart_again_is_refused_and_names_the_order() -
     cart = Cart("ref")
     cart.add_product(HAT, 1, currency="USD", available=None, now=NOW)
     kwargs = dict(
+        order_ids=ORDER_IDS,
         customer=GUEST,
         billing_address=ADDRESS,
         shipping_address=ADDRESS,
@@ -104,7 +108,7 @@ def test_checking_out_an_unchanged_cart_again_is_refused_and_names_the_order() -
         now=NOW,
     )
     order = cart.check_out(**kwargs)  # type: ignore[arg-type]
-    assert order == order_id_for("ref", 2)  # created + item added
+    assert order == ORDER_IDS.for_checkout("ref", 2)  # created + item added
     with pytest.raises(CartAlreadyCheckedOut) as refused:
         cart.check_out(**kwargs)  # type: ignore[arg-type]
     assert refused.value.status == 409 and refused.value.meta == {"order_id": order}

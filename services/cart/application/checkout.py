@@ -14,6 +14,7 @@ from services.cart.domain.cart import Cart
 from services.cart.domain.customer import Customer as CustomerAggregate
 from services.cart.domain.errors import CartAlreadyCheckedOut, InsufficientStock
 from services.cart.domain.events import CartCheckedOut
+from services.cart.domain.order_ids import OrderIds
 from services.cart.domain.pricing import CartPrice
 from services.cart.domain.product import Product
 from services.cart.domain.promotion import Promotion
@@ -103,7 +104,7 @@ def snapshot(
     )
 
 
-async def check_out(uow: UnitOfWork, command: CheckOut) -> contracts.CartCheckedOut:
+async def check_out(uow: UnitOfWork, command: CheckOut, order_ids: OrderIds) -> contracts.CartCheckedOut:
     """Raises CartAlreadyCheckedOut (409, naming the order) for an unchanged, checked-out cart."""
     cart = await uow.load(Cart, command.cart_id)
     if cart.checkouts and not cart.changed_since_checkout:
@@ -113,6 +114,7 @@ async def check_out(uow: UnitOfWork, command: CheckOut) -> contracts.CartChecked
     now = utc_now()
     await _check_stock(uow, cart)
     order_id = cart.check_out(
+        order_ids=order_ids,
         customer=customer,
         billing_address=command.billing_address,
         shipping_address=command.shipping_address,

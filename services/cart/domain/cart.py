@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
-from uuid import NAMESPACE_URL, uuid4, uuid5
+from uuid import uuid4
 
 from services.cart.domain.errors import (
     CartAlreadyCheckedOut,
@@ -37,6 +37,7 @@ from services.cart.domain.events import (
     PromotionCodeRemoved,
     TaxLine,
 )
+from services.cart.domain.order_ids import OrderIds
 from services.cart.domain.pricing import PricedLineInput
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import Address, Customer, ProductPrice, Totals
@@ -45,13 +46,6 @@ from shared.domain.aggregate import Aggregate
 MAX_UNIQUE_ITEMS = 100
 MAX_QUANTITY = 1_000_000
 MAX_TAX_ITEMS_PER_LINE = 5
-ORDER_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://checkout-platform/orders")
-
-
-def order_id_for(cart_id: str, cart_version: int) -> str:
-    """The order a cart becomes is derived from its reference (and the cart's version), so a
-    retried checkout of an unchanged cart names the same order everywhere."""
-    return str(uuid5(ORDER_ID_NAMESPACE, f"{cart_id}@{cart_version}"))
 
 
 @dataclass(frozen=True)
@@ -269,6 +263,7 @@ class Cart(Aggregate):
     def check_out(
         self,
         *,
+        order_ids: OrderIds,
         customer: Customer,
         billing_address: Address,
         shipping_address: Address,
@@ -276,12 +271,13 @@ class Cart(Aggregate):
         promotion_codes: list[str],
         now: datetime,
     ) -> str:
-        """Record the checkout; returns the new order's id. An unchanged cart cannot be checked out twice."""
+        """Record the checkout; returns the new order's id, derived from the cart's reference and version
+        by `order_ids`. An unchanged cart cannot be checked out twice."""
         if self.checkouts and not self.changed_since_checkout:
             raise CartAlreadyCheckedOut(self.checkouts[-1].order_id)
         if not any(line.type in ("cart_item", "custom_item") for line in self.lines.values()):
             raise CartRuleBroken("Cart is empty", "Cannot check out an empty cart", source="data")
-        order_id = order_id_for(self.id, self.current_version)
+        order_id = order_ids.for_checkout(self.id, self.current_version)
         self._record(
             CartCheckedOut(
                 order_id=order_id,

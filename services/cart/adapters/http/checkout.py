@@ -11,6 +11,7 @@ from services.cart.adapters.http.documents import cart_reference
 from services.cart.adapters.http.requests import AddressRequest, CheckoutRequest
 from services.cart.application.checkout import CheckOut, check_out
 from services.cart.domain.email import is_valid_email
+from services.cart.domain.order_ids import OrderIds
 from shared.auth import AnyToken, Principal, may_access_order
 from shared.contracts.events import CartCheckedOut
 from shared.contracts.values import Address
@@ -97,9 +98,10 @@ async def checkout(ref: str, request: Request, principal: AnyToken) -> JsonRespo
             raise EMAIL_FORMAT_ERROR  # the seed's exact error, before any other check
     command = _command(cart_reference(ref), validate(CheckoutRequest, data))
     _check_acting_for(principal, command, request)
+    order_ids: OrderIds = request.app.state.order_ids
 
     async def run(uow: UnitOfWork) -> CartCheckedOut:
-        return await check_out(uow, command)
+        return await check_out(uow, command, order_ids)
 
     order = await database_of(request).run(run)
     document: dict[str, Any] = {"data": order_document(order), "included": {"items": order_items(order)}}
