@@ -8,11 +8,14 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shared.contracts import events as contracts
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
+from tests.support.polling import DEADLINE_SECONDS, poll_until
+from tests.support.services import RunningService
+from tests.support.settling import end_offsets, services_settled
 
 PUBLISHED = (
     "StockAllocationRequested",
@@ -34,6 +37,7 @@ class Bus:
     _producer: AIOKafkaProducer | None = None
     _task: asyncio.Task[None] | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    _read_to: dict[TopicPartition, int] = field(default_factory=dict)  # the next offset, per partition
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
@@ -107,11 +111,29 @@ class Bus:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), min(remaining, 0.5))
 
+    async def settled(self, service: RunningService) -> None:
+        """Once the payment service has processed past everything published so far (its outbox
+        relayed, its consumer group committed past the end of its topics: `tests.support.settling`)
+        and this bus has read what it published: `events()` then holds every late duplicate too."""
+        await services_settled(self.bootstrap_servers, self.prefix, [service])
+        await self.caught_up()
+
+    async def caught_up(self, timeout: float = DEADLINE_SECONDS) -> None:
+        """Once this bus has read every topic it follows up to its end as of now."""
+        ends = await end_offsets(self.bootstrap_servers, [self.prefix + t for t in PUBLISHED])
+
+        def behind() -> dict[TopicPartition, int]:
+            return {tp: end for tp, end in ends.items() if self._read_to.get(tp, 0) < end}
+
+        left = await poll_until(behind, lambda found: not found, timeout=timeout, interval=0.05)
+        assert not left, f"the bus did not read up to {left} within {timeout:.0f} s"
+
     async def _collect(self, consumer: AIOKafkaConsumer) -> None:
         try:
             async for record in consumer:
                 envelope = Envelope.from_json(record.value)
                 self.seen.append(envelope)
+                self._read_to[TopicPartition(record.topic, record.partition)] = record.offset + 1
                 self._arrived.set()
                 if envelope.event_type == "StockAllocationRequested":
                     await self._answer(contracts.StockAllocationRequested.model_validate(envelope.data))

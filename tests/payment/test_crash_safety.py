@@ -17,6 +17,7 @@ from tests.payment.calls import client_of, pay, transaction_action, transactions
 from tests.payment.checkouts import check_out
 from tests.payment.service import WEBHOOK_PATH, payment_environment, start_payment_service
 from tests.payment.stripe_api import LocalStripe
+from tests.payment.webhook_receipts import delivered
 from tests.support.services import RunningService, authenticated_client
 
 STRIPE = "stripe_payment_intents"
@@ -121,7 +122,10 @@ async def test_a_retried_capture_after_a_crash_captures_once(
         assert again.status_code == 422, again.text
 
     await bus.wait_for("PaymentCaptured", transaction_id=txn["id"])
-    await asyncio.sleep(1.5)
+    # localstripe's payment_intent.succeeded about the capture went out while the service was dead
+    # or restarting, once: deliver it again, so that it has certainly been applied, then settle.
+    await delivered(localstripe, service, txn["reference"], "payment_intent.succeeded")
+    await bus.settled(service)
     assert len(bus.events("PaymentCaptured", transaction_id=txn["id"])) == 1
     [intent] = await localstripe.intents_of(txn["id"])
     assert len(await localstripe.charge_movements(intent["latest_charge"]["id"])) == 1

@@ -11,6 +11,7 @@ from tests.payment.bus import Bus
 from tests.payment.calls import error, pay, transaction_action, transactions
 from tests.payment.checkouts import check_out
 from tests.support.openapi import validate_response
+from tests.support.services import RunningService
 
 SPEC = "carts-orders.yaml"
 TRANSACTION = "/v2/orders/{orderID}/transactions/{transactionID}"
@@ -20,7 +21,9 @@ def money(amount: int, currency: str = "USD") -> dict[str, object]:
     return {"amount": amount, "currency": currency}
 
 
-async def test_authorize_then_capture(shopper: httpx.AsyncClient, admin: httpx.AsyncClient, bus: Bus) -> None:
+async def test_authorize_then_capture(
+    shopper: httpx.AsyncClient, admin: httpx.AsyncClient, bus: Bus, payment_service: RunningService
+) -> None:
     order = await check_out(bus, tax=900)  # paid at once: the checkout is not consumed yet
 
     response = await pay(
@@ -50,6 +53,7 @@ async def test_authorize_then_capture(shopper: httpx.AsyncClient, admin: httpx.A
     assert txn["meta"]["display_price"] == {"amount": 10900, "currency": "USD", "formatted": "$109.00"}
     authorized = await bus.wait_for("PaymentAuthorized", transaction_id=txn["id"])
     assert authorized.data["amount"] == money(10900) and authorized.data["order_id"] == order.order_id
+    await bus.settled(payment_service)
     assert bus.events("StockAllocationRequested", order_id=order.order_id) == []  # nothing managed
 
     refused = await transaction_action(shopper, order.order_id, txn["id"], "capture")
@@ -74,11 +78,12 @@ async def test_authorize_then_capture(shopper: httpx.AsyncClient, admin: httpx.A
     validate_response(SPEC, TRANSACTION, "get", "200", one.json())
     assert [t["id"] for t in listed.json()["data"]] == [txn["id"]]
     assert one.json()["data"]["transaction_type"] == "capture"
+    await bus.settled(payment_service)  # the refused second capture has had every chance to publish
     assert len(bus.events("PaymentCaptured", transaction_id=txn["id"])) == 1
 
 
 async def test_purchase_then_partial_and_full_refunds(
-    shopper: httpx.AsyncClient, admin: httpx.AsyncClient, bus: Bus
+    shopper: httpx.AsyncClient, admin: httpx.AsyncClient, bus: Bus, payment_service: RunningService
 ) -> None:
     order = await check_out(bus)
     response = await pay(shopper, order.order_id, gateway="manual", method="purchase")
@@ -86,6 +91,7 @@ async def test_purchase_then_partial_and_full_refunds(
     txn = response.json()["data"]
     assert (txn["status"], txn["transaction_type"]) == ("complete", "purchase")
     await bus.wait_for("PaymentCaptured", transaction_id=txn["id"])
+    await bus.settled(payment_service)
     assert bus.events("PaymentAuthorized", transaction_id=txn["id"]) == []
 
     assert (

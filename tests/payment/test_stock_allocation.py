@@ -11,6 +11,7 @@ from tests.payment.bus import Bus
 from tests.payment.calls import error, pay, transactions
 from tests.payment.checkouts import check_out, product_line
 from tests.payment.stripe_api import LocalStripe
+from tests.support.services import RunningService
 
 STRIPE = "stripe_payment_intents"
 
@@ -32,7 +33,7 @@ async def test_managed_lines_are_allocated_before_the_payment(shopper: httpx.Asy
 
 
 async def test_refused_allocation_charges_nothing(
-    shopper: httpx.AsyncClient, bus: Bus, localstripe: LocalStripe
+    shopper: httpx.AsyncClient, bus: Bus, localstripe: LocalStripe, payment_service: RunningService
 ) -> None:
     product = str(uuid4())
     bus.out_of_stock.add(product)
@@ -46,6 +47,7 @@ async def test_refused_allocation_charges_nothing(
     [txn] = await transactions(shopper, order.order_id)
     assert (txn["status"], txn["failure_details"]["code"]) == ("failed", "insufficient_stock")
     assert await localstripe.intents_of(txn["id"]) == []  # Stripe never heard of it
+    await bus.settled(payment_service)  # the refusal consumed, and whatever followed it published
     assert bus.events("PaymentAuthorized", order_id=order.order_id) == []
     assert bus.events("PaymentCaptured", order_id=order.order_id) == []
 
@@ -54,7 +56,9 @@ async def test_refused_allocation_charges_nothing(
     assert retry.status_code == 200, retry.text
 
 
-async def test_no_answer_from_inventory_abandons_the_payment(shopper: httpx.AsyncClient, bus: Bus) -> None:
+async def test_no_answer_from_inventory_abandons_the_payment(
+    shopper: httpx.AsyncClient, bus: Bus, payment_service: RunningService
+) -> None:
     product = str(uuid4())
     bus.silent.add(product)
     order = await check_out(bus, product_line(product, 1, 2000, managed=True))
@@ -65,4 +69,5 @@ async def test_no_answer_from_inventory_abandons_the_payment(shopper: httpx.Asyn
     failed = await bus.wait_for("PaymentFailed", order_id=order.order_id)  # releases a late allocation
     [txn] = await transactions(shopper, order.order_id)
     assert (txn["id"], txn["status"]) == (failed.data["transaction_id"], "failed")
+    await bus.settled(payment_service)
     assert bus.events("PaymentCaptured", order_id=order.order_id) == []

@@ -3,7 +3,6 @@ refund; a declined card; 3-D Secure confirmed later; voids; webhooks genuine, re
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -13,6 +12,7 @@ from tests.payment.calls import error, pay, transaction_action, transactions
 from tests.payment.checkouts import check_out, product_line
 from tests.payment.signing import signed
 from tests.payment.stripe_api import DECLINED_CARD, WEBHOOK_SECRET, LocalStripe
+from tests.payment.webhook_receipts import webhooks_applied
 from tests.support.openapi import validate_response
 from tests.support.services import RunningService
 
@@ -23,7 +23,11 @@ WEBHOOK = "/v2/webhooks/stripe"
 
 
 async def test_authorize_capture_and_refund_through_stripe(
-    shopper: httpx.AsyncClient, admin: httpx.AsyncClient, bus: Bus, localstripe: LocalStripe
+    shopper: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    bus: Bus,
+    localstripe: LocalStripe,
+    payment_service: RunningService,
 ) -> None:
     order = await check_out(bus)
     response = await pay(shopper, order.order_id, gateway=STRIPE, method="authorize", payment="pm_card_visa")
@@ -57,12 +61,15 @@ async def test_authorize_capture_and_refund_through_stripe(
     refunds = await localstripe.client.v1.refunds.list_async({"payment_intent": txn["reference"]})
     assert [r.amount for r in refunds.data] == [1000]
 
-    await asyncio.sleep(2)  # localstripe's payment_intent.succeeded webhook arrives about 1 s later
+    # localstripe's payment_intent.succeeded about the capture arrives a second or so later: once
+    # it is applied and the service has settled, a second PaymentCaptured would be on the bus.
+    await webhooks_applied(localstripe, payment_service, txn["reference"], "payment_intent.succeeded")
+    await bus.settled(payment_service)
     assert len(bus.events("PaymentCaptured", transaction_id=txn["id"])) == 1
 
 
 async def test_a_declined_card_fails_the_payment_cleanly(
-    shopper: httpx.AsyncClient, bus: Bus, localstripe: LocalStripe
+    shopper: httpx.AsyncClient, bus: Bus, localstripe: LocalStripe, payment_service: RunningService
 ) -> None:
     product = "declined-product"
     order = await check_out(bus, product_line(product, 2, 5000, managed=True))
@@ -81,7 +88,10 @@ async def test_a_declined_card_fails_the_payment_cleanly(
     assert (txn["status"], txn["failure_details"]["code"]) == ("failed", "card_declined")
     [intent] = await localstripe.intents_of(txn["id"])
     assert intent["status"] == "requires_payment_method"
+    await webhooks_applied(localstripe, payment_service, intent["id"], "payment_intent.payment_failed")
+    await bus.settled(payment_service)
     assert bus.events("PaymentCaptured", order_id=order.order_id) == []
+    assert len(bus.events("PaymentFailed", transaction_id=txn["id"])) == 1  # the webhook repeated it
     retry = await pay(shopper, order.order_id, gateway=STRIPE, method="purchase", payment="pm_card_visa")
     assert retry.status_code == 200 and retry.json()["data"]["status"] == "complete"
 
@@ -165,7 +175,7 @@ async def test_webhooks_genuine_repeated_and_forged(
             assert repeated.status_code == 200 and repeated.json()["changed"] is False
     finally:
         await webhooks.aclose()
-    await asyncio.sleep(1)
+    await bus.settled(payment_service)  # what the repeated deliveries committed is on the bus now
     assert len(bus.events("PaymentCaptured", transaction_id=txn["id"])) == 1
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
 
 
-def _reader(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
-    """A reader of the whole topic from its beginning, in no group and committing nothing."""
+def _reader(bootstrap_servers: str, *topics: str) -> AIOKafkaConsumer:
+    """A reader of whole topics from their beginning, in no group and committing nothing."""
     return AIOKafkaConsumer(
-        topic,
+        *topics,
         bootstrap_servers=bootstrap_servers,
         auto_offset_reset="earliest",
         group_id=None,
@@ -43,26 +43,37 @@ async def wait_for_envelope(
 
 
 async def envelopes_up_to_now(bootstrap_servers: str, topic: str, timeout: float = 60) -> list[Envelope]:
-    """Every envelope on `topic` from its beginning up to its end as of now.
+    """Every envelope on `topic` from its beginning up to its end as of now."""
+    return [
+        Envelope.from_json(r.value)
+        for r in await records_up_to_now(bootstrap_servers, topic, timeout=timeout)
+    ]
+
+
+async def records_up_to_now(
+    bootstrap_servers: str, *topics: str, timeout: float = 60
+) -> list[ConsumerRecord]:
+    """Every record of `topics` from their beginning up to their end as of now.
 
     One `getmany` of a fresh reader returns what happened to be fetched in time, perhaps nothing or
     only some partitions on a busy machine; counting messages needs all of them, up to the end.
+    Counting that something did not happen needs the end to be past it: see `tests.support.settling`.
     """
-    consumer = _reader(bootstrap_servers, topic)
+    consumer = _reader(bootstrap_servers, *topics)
     await consumer.start()
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not consumer.assignment():
-            assert loop.time() < deadline, f"{topic} got no partitions within {timeout}s"
+            assert loop.time() < deadline, f"{topics} got no partitions within {timeout}s"
             await asyncio.sleep(0.1)
         ends = await consumer.end_offsets(list(consumer.assignment()))
-        envelopes: list[Envelope] = []
+        records: list[ConsumerRecord] = []
         while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            assert loop.time() < deadline, f"{topic} not read to its end within {timeout}s"
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                envelopes += [Envelope.from_json(record.value) for record in records]
-        return envelopes
+            assert loop.time() < deadline, f"{topics} not read to their end within {timeout}s"
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records += [r for r in batch if r.offset < ends[TopicPartition(r.topic, r.partition)]]
+        return records
     finally:
         await consumer.stop()
 
