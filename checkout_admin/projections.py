@@ -10,9 +10,10 @@ import asyncpg
 from checkout_admin.config import StackConfig
 from checkout_admin.progress import Progress
 from checkout_admin.registry import SERVICES
-from shared.eventstore.database import create_pool
+from shared.eventstore.database import Executor, create_pool
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.store import EventStore
+from shared.projections.projection import Projection
 from shared.projections.rebuild import RebuildReport, rebuild_projection
 from shared.projections.runner import read_checkpoint
 
@@ -24,6 +25,22 @@ class ProjectionStatus:
     checkpoint: LogPosition
     head: LogPosition
     behind: int
+
+
+async def events_to_fold(db: Executor, projection: Projection, checkpoint: LogPosition) -> int:
+    """How far behind the projection is: the events after its checkpoint of the types it folds.
+
+    The runner steps over the other types without moving its checkpoint (see `runner.py`), so
+    counting every later event would report lag on an idle stack that is not there.
+    """
+    behind = await db.fetchval(
+        "SELECT count(*) FROM events WHERE (transaction_id, position) > ($1, $2)"
+        " AND ($3::text[] IS NULL OR event_type = ANY($3::text[]))",
+        checkpoint.transaction_id,
+        checkpoint.position,
+        None if projection.event_types is None else sorted(projection.event_types),
+    )
+    return int(behind)
 
 
 async def statuses(config: StackConfig, only: str | None = None) -> list[ProjectionStatus]:
@@ -41,12 +58,8 @@ async def statuses(config: StackConfig, only: str | None = None) -> list[Project
             head = await EventStore().head(pool)
             for projection in runtime.projection_definitions:
                 checkpoint = await read_checkpoint(pool, projection.name)
-                behind = await pool.fetchval(
-                    "SELECT count(*) FROM events WHERE (transaction_id, position) > ($1, $2)",
-                    checkpoint.transaction_id,
-                    checkpoint.position,
-                )
-                found.append(ProjectionStatus(name, projection.name, checkpoint, head, int(behind)))
+                behind = await events_to_fold(pool, projection, checkpoint)
+                found.append(ProjectionStatus(name, projection.name, checkpoint, head, behind))
         finally:
             await pool.close()
     return found
