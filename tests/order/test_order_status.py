@@ -32,7 +32,10 @@ from tests.order.builders import NOW, TOTAL, checkout, usd
     ],
 )
 def test_payment_status(authorized: int, paid: int, refunded: int, payment: str) -> None:
-    assert payment_status(TOTAL, authorized, paid, refunded) == payment
+    assert (
+        payment_status(TOTAL, authorized, paid, refunded, captured=paid > 0, holding=authorized > 0)
+        == payment
+    )
 
 
 @pytest.mark.parametrize(
@@ -53,7 +56,7 @@ def test_payment_status(authorized: int, paid: int, refunded: int, payment: str)
     ],
 )
 def test_order_status(payment: str, paid: int, cancelled: bool, status: str) -> None:
-    assert order_status(TOTAL, payment, paid, cancelled=cancelled) == status  # type: ignore[arg-type]
+    assert order_status(TOTAL, payment, paid, captured=paid > 0, cancelled=cancelled) == status  # type: ignore[arg-type]
 
 
 def test_shipping_is_separate_from_payment() -> None:

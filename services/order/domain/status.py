@@ -15,6 +15,13 @@ facts gives the same statuses whatever order they arrived in.
 
 A refund does not reopen a complete order, and cancelling wins over everything (it refunds
 nothing by itself). Shipping is separate: `fulfilled` once the fulfilment service shipped it.
+
+"Cover" counts completed transactions, not only money: an order whose total is 0 (a free
+product, a 100 % promotion) is covered by one completed transaction of 0. Elastic Path pays
+such an order like any other, through the manual gateway ("Configure your store to use Manual
+Gateway to process payments if the order total is zero", payments.yaml), so a manual `purchase`
+makes it `paid`/`complete`, an `authorize` makes it `authorized`/`processing` until captured. It
+is never paid automatically: until that payment it is `unpaid`, like any order just checked out.
 """
 
 from __future__ import annotations
@@ -42,14 +49,22 @@ class Statuses:
     refunded: int
 
 
-def payment_status(total: int, authorized: int, paid: int, refunded: int) -> PaymentStatus:
+def covers(total: int, amount: int, *, completed: bool) -> bool:
+    """Completed transactions for `amount` cover the order; for a total of 0, one of 0 does."""
+    return completed and amount >= total
+
+
+def payment_status(
+    total: int, authorized: int, paid: int, refunded: int, *, captured: bool, holding: bool
+) -> PaymentStatus:
+    """`captured`: some capture or purchase completed; `holding`: some authorisation still holds."""
     if paid > 0 and refunded >= paid:
         return "refunded"
     if refunded > 0:
         return "partially_refunded"
-    if paid > 0 and paid >= total:
+    if covers(total, paid, completed=captured):
         return "paid"
-    if authorized > 0 and paid + authorized >= total:
+    if covers(total, paid + authorized, completed=holding):
         return "authorized"
     if paid > 0:
         return "partially_paid"
@@ -58,10 +73,12 @@ def payment_status(total: int, authorized: int, paid: int, refunded: int) -> Pay
     return "unpaid"
 
 
-def order_status(total: int, payment: PaymentStatus, paid: int, *, cancelled: bool) -> OrderStatus:
+def order_status(
+    total: int, payment: PaymentStatus, paid: int, *, captured: bool, cancelled: bool
+) -> OrderStatus:
     if cancelled:
         return "cancelled"
-    if paid > 0 and paid >= total:
+    if covers(total, paid, completed=captured):
         return "complete"  # captures only grow: once complete, refunds leave it complete
     if payment == "authorized":
         return "processing"
@@ -76,9 +93,11 @@ def derive_statuses(
     authorized = sum(t.holding for t in facts)
     paid = sum(t.paid for t in facts)
     refunded = sum(t.refunded for t in facts)
-    payment = payment_status(total, authorized, paid, refunded)
+    captured = any(t.has_capture for t in facts)
+    holding = any(t.has_hold for t in facts)
+    payment = payment_status(total, authorized, paid, refunded, captured=captured, holding=holding)
     return Statuses(
-        status=order_status(total, payment, paid, cancelled=cancelled),
+        status=order_status(total, payment, paid, captured=captured, cancelled=cancelled),
         payment=payment,
         shipping="fulfilled" if fulfilled else "unfulfilled",
         authorized=authorized,

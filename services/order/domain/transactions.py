@@ -44,11 +44,19 @@ class TransactionFacts:
         return self.captured or 0
 
     @property
+    def has_capture(self) -> bool:
+        """A capture (or purchase) completed, even one of 0: a free order's payment."""
+        return self.captured is not None
+
+    @property
+    def has_hold(self) -> bool:
+        """A completed authorisation not captured, voided or failed yet, even one of 0."""
+        return self.authorized is not None and not (self.has_capture or self.cancelled or self.failed)
+
+    @property
     def holding(self) -> int:
-        """An authorisation still reserving money: not captured, voided or failed."""
-        if self.captured is not None or self.cancelled or self.failed:
-            return 0
-        return self.authorized or 0
+        """The money an authorisation still reserves (see `has_hold`)."""
+        return (self.authorized or 0) if self.has_hold else 0
 
     @property
     def refunded(self) -> int:
