@@ -91,15 +91,15 @@ def test_idempotency_keys_are_derived_from_the_transaction() -> None:
 def test_an_order_is_never_paid_twice() -> None:
     order = PayableOrder("o-1")
     order.open(10000, "USD", [], AT)
-    assert order.reserve("t-1", 4000, AT) == 4000
-    assert order.reserve("t-2", None, AT) == 6000
+    assert order.reserve("t-1", 4000, AT, gateway="manual") == 4000
+    assert order.reserve("t-2", None, AT, gateway="manual") == 6000
     with pytest.raises(OrderAlreadyPaid):
-        order.reserve("t-3", None, AT)
+        order.reserve("t-3", None, AT, gateway="manual")
     order.release("t-2", AT)  # failed or voided: owing again
     assert order.balance_owing == 6000
     order.note_cancelled("customer asked", AT)
     with pytest.raises(OrderCancelled):
-        order.reserve("t-4", None, AT)
+        order.reserve("t-4", None, AT, gateway="manual")
 
 
 def test_unfinished_business_as_saved_and_as_it_is_now() -> None:

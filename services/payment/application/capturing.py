@@ -24,7 +24,7 @@ async def capture(payments: Payments, order_id: str, transaction_id: str, amount
         if txn.in_flight is not None:
             interrupted = txn.in_flight.operation
             txn = await reconcile(payments, conn, txn)
-            if interrupted == "capture" and txn.captured:
+            if interrupted == "capture" and txn.has_capture:
                 return txn  # the interrupted capture had gone through: this retry is its answer
         to_capture = txn.capture_amount(amount)
         gateway = payments.gateway(txn.gateway)

@@ -85,7 +85,7 @@ async def _request(uow: UnitOfWork, transaction_id: str, command: Pay) -> Transa
 async def _start(uow: UnitOfWork, transaction_id: str, command: Pay, at: datetime) -> Transaction:
     """Reserve the amount and record the request (and the allocation request, if stock is managed)."""
     order = await uow.load(PayableOrder, command.order_id)
-    amount = order.reserve(transaction_id, command.amount, at)
+    amount = order.reserve(transaction_id, command.amount, at, gateway=command.gateway)
     txn = Transaction(transaction_id)
     txn.request(
         PaymentDetails(

@@ -54,6 +54,20 @@ class PaymentAmountInvalid(DomainError):
         )
 
 
+class ZeroValueOrderNeedsManualGateway(DomainError):
+    """Elastic Path: "use Manual Gateway to process payments if the order total is zero"."""
+
+    status = 422
+    title = "Manual gateway required"
+
+    def __init__(self, order_id: str, gateway: str) -> None:
+        super().__init__(
+            f"An order whose total is 0 is paid through the manual gateway, not {gateway}",
+            source="data.gateway",
+            meta={"id": order_id},
+        )
+
+
 class InsufficientStock(DomainError):
     """Elastic Path's answer when stock cannot be allocated for a payment: nothing was charged."""
 

@@ -5,6 +5,12 @@ attempt reserves its amount here first, so two concurrent attempts on one order 
 the balance (the second one's append conflicts, is retried, and finds nothing owing). Amount and
 currency always come from the order, never from the client: a client may only ask to pay less
 than the balance owing (Elastic Path's split payments).
+
+An order whose total is 0 (a free product, a 100 % promotion) is paid like any other, by one
+payment of 0, and only through the manual gateway: Elastic Path says "Configure your store to use
+Manual Gateway to process payments if the order total is zero" (no card gateway takes 0). That
+payment moves no money but completes the order (the order service counts a completed transaction
+of 0 as covering a total of 0) and allocates its stock like any payment.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from services.payment.domain.errors import (
     OrderCancelled,
     OrderNotFound,
     PaymentAmountInvalid,
+    ZeroValueOrderNeedsManualGateway,
 )
 from services.payment.domain.events import (
     PAYMENT_EVENTS,
@@ -29,6 +36,8 @@ from services.payment.domain.events import (
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import StockLine
 from shared.domain.aggregate import Aggregate
+
+MANUAL_GATEWAY = "manual"
 
 
 class PayableOrder(Aggregate):
@@ -74,12 +83,15 @@ class PayableOrder(Aggregate):
         self._record(OrderCancellationNoted(reason=reason, at=at))
         return True
 
-    def reserve(self, transaction_id: str, requested: int | None, at: datetime) -> int:
-        """Hold the balance owing (or `requested` of it) for a new transaction; returns the amount."""
+    def reserve(self, transaction_id: str, requested: int | None, at: datetime, *, gateway: str) -> int:
+        """Hold the balance owing (or `requested` of it) for a new transaction through `gateway`;
+        returns the amount (0, once, for a free order)."""
         if not self.opened:
             raise OrderNotFound(self.id)
         if self.cancelled:
             raise OrderCancelled(self.id)
+        if self.total == 0 and gateway != MANUAL_GATEWAY:
+            raise ZeroValueOrderNeedsManualGateway(self.id, gateway)
         owing = self.balance_owing
         free_order = self.total == 0 and not self.reservations and requested in (None, 0)
         if owing <= 0 and not free_order:

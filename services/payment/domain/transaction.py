@@ -90,6 +90,7 @@ class Transaction(Aggregate):
         self.status: Status = "pending"
         self.authorized = 0
         self.captured = 0
+        self.has_capture = False  # captured at all: a free order's capture is of 0
         self.refunded_total = 0
         self.refund_mechanism: str | None = None
         self.refund_references: set[str] = set()
@@ -229,7 +230,7 @@ class Transaction(Aggregate):
         return self.current_version != before
 
     def _merge_capture(self, state: GatewayState, at: datetime) -> None:
-        if self.captured or self.status not in ("pending", "complete"):
+        if self.has_capture or self.status not in ("pending", "complete"):
             return
         if self.method == "authorize" and self.status == "pending":
             self._record(TransactionAuthorized(amount=state.authorized or self.amount, at=at))
@@ -252,7 +253,7 @@ class Transaction(Aggregate):
             raise TransactionStateError(
                 "Transaction not capturable", "Only authorize transactions can be captured", self.id
             )
-        if self.captured:
+        if self.has_capture:
             raise TransactionStateError(
                 "Transaction already captured", "This transaction has already been captured", self.id
             )
@@ -276,7 +277,9 @@ class Transaction(Aggregate):
         if not self.captured:
             raise TransactionStateError(
                 "Transaction not refundable",
-                "Only a captured or purchased transaction can be refunded",
+                "A transaction of 0 has nothing to refund"
+                if self.has_capture
+                else "Only a captured or purchased transaction can be refunded",
                 self.id,
             )
         remaining = self.captured - self.refunded_total
@@ -313,13 +316,13 @@ class Transaction(Aggregate):
         """Pending, or an authorisation not captured yet."""
         if self.status == "pending":
             return True
-        return self.status == "complete" and self.method == "authorize" and not self.captured
+        return self.status == "complete" and self.method == "authorize" and not self.has_capture
 
     def check_cancellable(self) -> None:
         if not self.cancellable:
             detail = (
                 "A captured transaction cannot be cancelled; refund it instead"
-                if self.captured
+                if self.has_capture
                 else f"A {self.status} transaction cannot be cancelled"
             )
             raise TransactionStateError("Transaction not cancellable", detail, self.id)
@@ -354,7 +357,7 @@ class Transaction(Aggregate):
         """Elastic Path mutates one transaction: authorize -> capture -> refund (purchase -> refund)."""
         if self.refunded_total:
             return "refund"
-        if self.method == "authorize" and self.captured:
+        if self.method == "authorize" and self.has_capture:
             return "capture"
         return self.method
 
@@ -386,7 +389,7 @@ class Transaction(Aggregate):
             case TransactionAuthorized(amount=amount):
                 self.status, self.authorized = "complete", amount
             case TransactionCaptured(amount=amount):
-                self.status, self.captured = "complete", amount
+                self.status, self.captured, self.has_capture = "complete", amount, True
             case TransactionFailed(code=code, reason=reason):
                 self.status = "failed"
                 self.failure_code, self.failure_reason = code, reason

@@ -42,7 +42,7 @@ def transaction_document(txn: Transaction) -> dict[str, Any]:
         document["custom_reference"] = txn.custom_reference
     if txn.refund_mechanism:
         document["refund_mechanism"] = txn.refund_mechanism
-    if txn.method == "authorize" and txn.captured:
+    if txn.method == "authorize" and txn.has_capture:
         document["capture_mechanism"] = "automatic" if txn.gateway != "manual" else "manual"
     if txn.status == "failed":
         document["failure_details"] = {"code": txn.failure_code, "reason": txn.failure_reason}

@@ -3,7 +3,8 @@
 Shopper (implicit) and admin tokens may pay; a registered customer's order only with that
 customer's `X-Moltin-Customer-Token` (`ownership`). Answers 200 with the transaction, as Elastic Path
 documents it; a refused payment answers Elastic Path's error (422 insufficient stock, 400
-"Payment gateway processing failed") and the failed transaction stays readable.
+"Payment gateway processing failed") and the failed transaction stays readable. An order whose
+total is 0 is paid through `manual` only (422 "Manual gateway required", nothing recorded).
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ router = APIRouter(tags=["payments"])
         answers="The transaction",
         not_found="No such order",
         conflict="Another request is talking to the gateway about this payment",
-        unprocessable="The order is paid or cancelled, or stock is short (nothing was charged)",
+        unprocessable=(
+            "The order is paid or cancelled, its total of 0 asks for the manual gateway,"
+            " or stock is short (nothing was charged)"
+        ),
     ),
 )
 async def create_payment(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
