@@ -54,8 +54,8 @@ async def order_state(api, order_id: str) -> tuple[str, str, str]:
     return body["status"], body["payment"], body["shipping"]
 
 
-async def managed_product(api, quantity: int) -> dict:
-    product = await create_product(api["cart_admin"], amount=5000, manage_stock=True)
+async def managed_product(api, quantity: int, *, amount: int = 5000) -> dict:
+    product = await create_product(api["cart_admin"], amount=amount, manage_stock=True)
     created = await api["stock"].post(
         f"/v2/inventories/{product['id']}", json={"data": {"quantity": quantity}}
     )
@@ -63,7 +63,7 @@ async def managed_product(api, quantity: int) -> dict:
     return product
 
 
-async def checkout(api, product: dict, quantity: int) -> dict:
+async def checkout(api, product: dict, quantity: int, *, promotion_code: str | None = None) -> dict:
     ref = uuid4().hex
     await eventually(
         lambda: api["shopper"].post(
@@ -73,6 +73,11 @@ async def checkout(api, product: dict, quantity: int) -> dict:
         lambda r: r.status_code == 201,
         "availability reached the cart",
     )
+    if promotion_code is not None:
+        applied = await api["shopper"].post(
+            f"/v2/carts/{ref}/items", json={"data": {"type": "promotion_item", "code": promotion_code}}
+        )
+        assert applied.status_code == 201, applied.text
     response = await api["shopper"].post(
         f"/v2/carts/{ref}/checkout",
         json={"data": {"customer": {"name": "Ron", "email": "ron@example.com"}, "billing_address": ADDRESS}},
