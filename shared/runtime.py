@@ -19,6 +19,7 @@ from faststream.kafka import KafkaBroker
 from shared.contracts.integration_event import topic_for
 from shared.eventstore.unit_of_work import Database
 from shared.messaging.admin import ensure_topics
+from shared.messaging.broker_health import kafka_answers
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.dead_letters import DeadLetterPublisher, dead_letter_topic
 from shared.messaging.kafka import reliable_producer, service_broker
@@ -99,9 +100,16 @@ class ServiceRuntime:
         """Readiness: the service's database answers (raises otherwise)."""
         await self.database.pool.fetchval("SELECT 1")
 
+    async def kafka_ready(self) -> None:
+        """Readiness: a Kafka broker answers the producer the relay and dead letters go through
+        (over its own connections: see `broker_health.py`); raises otherwise."""
+        if self.producer is None:
+            raise RuntimeError("the Kafka producer has not started")
+        await kafka_answers(self.producer.client)
+
     def readiness_checks(self) -> dict[str, Callable[[], Awaitable[None]]]:
-        """What `/ready` checks for every service."""
-        return {"database": self.database_ready}
+        """What `/ready` checks for every service: its database and Kafka."""
+        return {"database": self.database_ready, "kafka": self.kafka_ready}
 
     def topics(self) -> list[str]:
         """Every topic this service reads or writes, dead letters included."""
