@@ -19,6 +19,7 @@ from checkout_admin.registry import SERVICES
 from shared.messaging.lag import sample_lag
 from tests.support.polling import poll_until
 from tests.support.services import RunningService
+from tests.support.settling import consumer_groups
 
 State = dict[str, dict[str, list[tuple[Any, ...]]]]
 
@@ -46,10 +47,8 @@ async def consumer_lags(kafka_bootstrap_servers: str, topic_prefix: str) -> dict
     """Messages written but not yet applied, per consumer group of every service, read from the
     broker now (the services' own `consumer_lag` gauge is sampled only every few seconds)."""
     groups: dict[str, list[str]] = {}
-    for entry in SERVICES.values():
-        runtime = entry.build("postgresql://unused/x", "unused:9092", topic_prefix)
-        for consumer in runtime.consumers:
-            groups[f"{topic_prefix}{consumer.name}"] = list(consumer.topics_with_prefix(topic_prefix))
+    for name in SERVICES:
+        groups |= consumer_groups(name, topic_prefix)
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
     reader = AIOKafkaConsumer(
         bootstrap_servers=kafka_bootstrap_servers, group_id=None, enable_auto_commit=False

@@ -19,6 +19,7 @@ from tests.security.fuzz_messages import LARGEST_ACCEPTED_VALUE
 from tests.support.kafka import publish_event
 from tests.support.polling import poll_until
 from tests.support.services import authenticated_client
+from tests.support.settling import services_settled
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,7 @@ async def test_a_dead_letter_is_listed_with_its_reason_and_retried_once_the_caus
 
 
 async def test_a_discarded_dead_letter_leaves_the_list_and_is_never_applied(
-    clients, admin_env, kafka_bootstrap_servers, topic_prefix
+    clients, cart_service, admin_env, kafka_bootstrap_servers, topic_prefix
 ):
     cart_admin, cart_shopper = clients
     taken = await create_product(cart_admin)
@@ -106,7 +107,9 @@ async def test_a_discarded_dead_letter_leaves_the_list_and_is_never_applied(
     assert f"discard {ref}" in await admin(admin_env, "dlq", "discard", ref)
     assert ref not in await admin(admin_env, "dlq", "list")
     assert (await cart_admin.delete(f"/v2/products/{taken['id']}")).status_code == 204
-    await asyncio.sleep(1.0)  # had anything re-sent the import, the freed sku would now let it apply
+    # Had anything re-sent the import, the freed sku would let it apply: once the cart's group has
+    # committed past the end of its topics, it would have.
+    await services_settled(kafka_bootstrap_servers, topic_prefix, [cart_service])
     assert (await cart_shopper.get(f"/v2/products/{product_id}")).status_code == 404
 
 

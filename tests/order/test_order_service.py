@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from services.order.domain.errors import OrderNotFound
 from services.order.service import OrderSettings, build_runtime
@@ -20,6 +20,9 @@ from shared.messaging.kafka import reliable_producer
 from shared.runtime import ServiceRuntime
 from tests.order.builders import TOTAL, captured, checkout, envelope
 from tests.order.reads import statuses
+from tests.support.kafka import records_up_to_now
+from tests.support.polling import poll_until
+from tests.support.settling import settled
 
 
 @pytest.fixture
@@ -63,22 +66,18 @@ async def eventually(check, timeout: float = 60.0) -> None:
 
 
 async def read_topics(
-    bootstrap: str, topics: list[str], count: int
+    runtime: ServiceRuntime, bootstrap: str, topics: list[str], count: int
 ) -> list[tuple[str, bytes, dict[str, bytes]]]:
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    seen: list[tuple[str, bytes, dict[str, bytes]]] = []
-    try:
-        async with asyncio.timeout(60):
-            while len(seen) < count:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    seen += [(r.topic, r.key, dict(r.headers)) for r in records]
-        await asyncio.sleep(1)  # anything published twice would show up now
-        for records in (await consumer.getmany(timeout_ms=500)).values():
-            seen += [(r.topic, r.key, dict(r.headers)) for r in records]
-    finally:
-        await consumer.stop()
-    return seen
+    """Every record of `topics` once `count` of them arrived and the service has settled (its outbox
+    relayed, its group past the end of its topics): anything published twice is among them."""
+    arrived = await poll_until(
+        lambda: records_up_to_now(bootstrap, *topics), lambda found: len(found) >= count
+    )
+    assert len(arrived) >= count, f"{count} records expected on {topics}, got {len(arrived)}"
+    prefix = runtime.topic_prefix
+    groups = {f"{prefix}{c.name}": c.topics_with_prefix(prefix) for c in runtime.consumers}
+    await settled(bootstrap, outboxes=[runtime.database.dsn], groups=groups)
+    return [(r.topic, r.key, dict(r.headers)) for r in await records_up_to_now(bootstrap, *topics)]
 
 
 async def test_the_service_turns_a_checkout_and_an_early_capture_into_one_complete_order(
@@ -91,7 +90,9 @@ async def test_the_service_turns_a_checkout_and_an_early_capture_into_one_comple
     await eventually(lambda: _is(runtime, ("complete", "paid", "unfulfilled")))
 
     prefix = runtime.topic_prefix
-    seen = await read_topics(kafka_bootstrap_servers, [f"{prefix}OrderCreated", f"{prefix}OrderCompleted"], 2)
+    seen = await read_topics(
+        runtime, kafka_bootstrap_servers, [f"{prefix}OrderCreated", f"{prefix}OrderCompleted"], 2
+    )
     assert sorted((topic.removeprefix(prefix), key) for topic, key, _ in seen) == [
         ("OrderCompleted", b"o-1"),
         ("OrderCreated", b"o-1"),
@@ -109,7 +110,9 @@ async def test_a_payment_that_can_never_apply_reaches_the_dead_letter_topic(
     )
     poison = envelope(euros)
     await send(producer, runtime, poison)
-    [(_, key, headers)] = await read_topics(kafka_bootstrap_servers, [f"{runtime.topic_prefix}DeadLetter"], 1)
+    [(_, key, headers)] = await read_topics(
+        runtime, kafka_bootstrap_servers, [f"{runtime.topic_prefix}DeadLetter"], 1
+    )
     assert key == b"o-1" and headers["dlq.consumer"] == b"order"
     assert headers["dlq.reason"].startswith(b"Payment not applicable")
     assert headers["event_id"] == str(poison.event_id).encode()

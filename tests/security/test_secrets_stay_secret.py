@@ -21,7 +21,9 @@ from tests.security import canaries
 from tests.security.conftest import SERVICES, client, database_url_with_password
 from tests.security.credentials import BAD
 from tests.security.shoppers import check_out, consumed_everywhere, create_product
-from tests.support.services import REPO
+from tests.support.polling import poll_until
+from tests.support.services import REPO, RunningService
+from tests.support.settling import services_settled
 
 
 def leaks(text: str) -> list[str]:
@@ -89,7 +91,23 @@ async def _drive(services, admin_token: str, shopper_token: str) -> list[httpx.R
     return seen
 
 
-async def test_no_secret_in_any_response_or_log_line(services, admin_token, shopper_token):
+async def logged_up_to_now(service: RunningService) -> str:
+    """The service's log once it holds the access line of a request sent after every earlier one:
+    a process writes its lines in order, straight to the file, so the earlier ones are there too."""
+    marker = f"/v2/log-marker-{uuid4().hex}"
+    async with client(service) as probe:
+        await probe.get(marker)  # unknown: a 404, and one access-log line naming the path
+    path = Path(service.process.log_path)
+    text = await poll_until(
+        lambda: asyncio.to_thread(path.read_text, errors="replace"), lambda t: marker in t
+    )
+    assert marker in text, f"{service.name} never logged {marker}"
+    return text
+
+
+async def test_no_secret_in_any_response_or_log_line(
+    services, admin_token, shopper_token, kafka_bootstrap_servers, topic_prefix
+):
     responses = await _drive(services, admin_token, shopper_token)
     statuses = {r.status_code for r in responses}
     assert {200, 400, 401, 404}.issubset(statuses), statuses  # successes and failures of every kind
@@ -98,9 +116,11 @@ async def test_no_secret_in_any_response_or_log_line(services, admin_token, shop
     for response in responses:
         found = leaks(_rendered(response))
         assert not found, (response.request.method, str(response.request.url), found)
-    await asyncio.sleep(1.0)  # let the processes flush what these requests logged
+    # Everything these requests set going has been logged: the messages they caused are consumed
+    # and relayed everywhere, and a marker request logged after all of them by each process.
+    await services_settled(kafka_bootstrap_servers, topic_prefix, services.values())
     for name, service in services.items():
-        log = await asyncio.to_thread(Path(service.process.log_path).read_text, errors="replace")
+        log = await logged_up_to_now(service)
         assert log.strip(), f"{name} logged nothing at all: the scan would prove nothing"
         assert not leaks(log), (name, leaks(log), service.process.log_path)
 
