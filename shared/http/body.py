@@ -20,6 +20,9 @@ from shared.http.validation import validation_error
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 1_048_576
+# Deeper than any EP document (custom_inputs is the freest, a few levels): deep nesting only costs.
+# orjson refuses to write past 254 levels, and a recursive walk overflows Python's stack.
+MAX_DEPTH = 32
 
 
 def _too_large() -> ApiError:
@@ -42,9 +45,25 @@ async def read_json_body(request: Request, *, required: bool = False) -> Any:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise BadRequest("Malformed JSON") from None
+    if _deeper_than(body, MAX_DEPTH):
+        raise BadRequest(f"JSON may nest at most {MAX_DEPTH} levels of objects and arrays", title="depth")
     if b"\\u0000" in raw and _holds_nul(body):
         raise BadRequest("Text may not contain the NUL character (\\u0000)", title="format")
     return body
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than `limit` levels (walked without recursion)."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth >= limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _holds_nul(value: Any) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Request
 
 from shared.http.errors import ApiError
+from shared.http.links import base_url
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -42,8 +43,9 @@ def paging(request: Request) -> tuple[int, int]:
 
 
 def page_meta(request: Request, limit: int, offset: int, total: int) -> dict[str, Any]:
-    base = str(request.url.remove_query_params(["page[limit]", "page[offset]"]))
-    joiner = "&" if "?" in base else "?"
+    kept = request.url.remove_query_params(["page[limit]", "page[offset]"]).query
+    base = f"{base_url(request)}{request.url.path}{'?' + kept if kept else ''}"
+    joiner = "&" if kept else "?"
 
     def link(at: int) -> str:
         return f"{base}{joiner}page[offset]={at}&page[limit]={limit}"
