@@ -73,6 +73,18 @@ async def wait_for_credits(dsn: str, account: str, count: int, timeout: float = 
         await asyncio.sleep(0.05)
 
 
+async def credits_through(dsn: str, account: str, sentinel: Envelope, timeout: float = 30) -> list[str]:
+    """The account's credits once `sentinel`'s is among them: published after the others on the same
+    key (one partition, applied in order), it proves every message before it has been handled."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        credits = await ledger_credits(dsn, account)
+        if str(sentinel.event_id) in credits:
+            return credits
+        assert asyncio.get_running_loop().time() < deadline, f"{sentinel.event_id} not applied: {credits}"
+        await asyncio.sleep(0.05)
+
+
 def credit(amount: int, **flags: bool) -> ProbeCredited:
     return ProbeCredited(account_id="acc", amount=amount, **flags)
 
@@ -96,9 +108,8 @@ async def test_the_same_message_delivered_twice_applies_once(
     for _ in range(2):  # a redelivery of the very same message, twice
         await producer.send_and_wait(topic, value=first.to_json(), key=b"acc", headers=first.kafka_headers())
     [sentinel] = await publish_credits(database, producer, "acc", credit(1), prefix=topic_prefix)
-    credits = await wait_for_credits(ledger_dsn, "acc", 2)
-    await asyncio.sleep(0.5)  # give any wrongly applied duplicate time to show up
-    assert await ledger_credits(ledger_dsn, "acc") == [str(first.event_id), str(sentinel.event_id)] == credits
+    credits = await credits_through(ledger_dsn, "acc", sentinel)  # the duplicates were handled before it
+    assert credits == [str(first.event_id), str(sentinel.event_id)]
 
 
 async def test_sigkill_after_commit_before_offset_commit_applies_once(
@@ -126,9 +137,8 @@ async def test_sigkill_after_commit_before_offset_commit_applies_once(
 
     await ledger.start()
     [after] = await publish_credits(database, producer, "acc", credit(4), prefix=topic_prefix)
-    credits = await wait_for_credits(ledger_dsn, "acc", 2)
-    await asyncio.sleep(0.5)
-    assert await ledger_credits(ledger_dsn, "acc") == [str(crash.event_id), str(after.event_id)] == credits
+    credits = await credits_through(ledger_dsn, "acc", after)  # the redelivered one was handled before it
+    assert credits == [str(crash.event_id), str(after.event_id)]
 
 
 async def test_malformed_and_poison_messages_go_to_the_dead_letter_topic_and_the_partition_moves_on(
