@@ -1,5 +1,6 @@
 """`dlq list | show | retry | discard`: what is on the dead-letter topic, why, and putting it back.
 
+`retry` goes to the consumer that dead-lettered the letter only (see `shared.messaging.dead_letters`).
 Kafka topics are append-only, so handling a dead letter is itself recorded: `retry` and `discard`
 publish a marker to `<prefix>DeadLetterHandled` (key: the dead letter's offset) and `list` leaves
 out the letters already handled.
@@ -14,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from checkout_admin.config import StackConfig
 from checkout_admin.offsets import behind, partitions_of
-from shared.messaging.dead_letters import dead_letter_topic
+from shared.messaging.dead_letters import dead_letter_topic, retry_headers
 
 HANDLED = "DeadLetterHandled"
 _LARGEST = 4 * 1024 * 1024  # the broker decides what fits; the client should not refuse first
@@ -77,12 +78,16 @@ async def _mark(producer: AIOKafkaProducer, config: StackConfig, letter: DeadLet
 
 
 async def retry(config: StackConfig, ref: str) -> DeadLetter:
-    """Put the original message back on its topic, unchanged; consumers apply it (once)."""
+    """Put the original message back on its topic for the consumer that dead-lettered it, only
+    (`dlq.retry_for`: the topic's other consumers step over it); that consumer applies it once."""
     letter = await find(config, ref)
     original_topic = letter.header("dlq.original_topic")
     if not original_topic:
         raise SystemExit(f"dead letter {ref} does not say which topic it came from")
-    headers = [(k, v) for k, v in letter.headers.items() if not k.startswith("dlq.")]
+    consumer = letter.header("dlq.consumer")
+    if not consumer:
+        raise SystemExit(f"dead letter {ref} does not say which consumer dead-lettered it")
+    headers = retry_headers(letter.headers.items(), consumer)
     value = letter.value
     if "dlq.value_omitted" in letter.headers:
         value = await _original_value(config, letter, original_topic)

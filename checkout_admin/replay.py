@@ -18,7 +18,7 @@ from checkout_admin.offsets import behind, partitions_of
 from checkout_admin.progress import Progress
 from checkout_admin.registry import SERVICES
 from shared.contracts.envelope import Envelope
-from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage
+from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage, is_for
 from shared.messaging.kafka import reliable_producer
 
 
@@ -86,7 +86,8 @@ async def replay(
                             tuple((k, bytes(v)) for k, v in (r.headers or ())),
                         )
                         for consumer in consumers:
-                            await consumer.process(message)
+                            if is_for(message, consumer.name):  # not another's dead-letter retry
+                                await consumer.process(message)
                     progress.update(seen)
         seconds = progress.finish()
         return ReplayReport(seen, already, 0 if dry_run else seen - already, seconds)

@@ -12,6 +12,8 @@ redelivers the messages and their inbox rows turn them into no-ops.
 
 - A message that cannot be decoded, has an unknown type or version, or keeps failing goes to the
   dead-letter topic with the reason, and the partition moves on.
+- A dead letter's retry meant for another consumer of the topic (header `dlq.retry_for`) is
+  stepped over: a retry goes only to the consumer that dead-lettered the message.
 - A handler that raises `NotReady` has its message parked and retried later: after each message of
   the same key while anything may be parked (a flag only the periodic sweep clears, on finding no
   parked row of this consumer in the database, whichever instance parked it), and by that sweep.
@@ -40,7 +42,7 @@ from shared.contracts.integration_event import CONTRACTS, IntegrationEvent, topi
 from shared.contracts.registry import EventRegistry, UnknownEventType, UnsupportedSchemaVersion
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.unit_of_work import Database, NeedsTransaction, UnitOfWork
-from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage
+from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage, is_for
 from shared.messaging.errors import NotReady, PoisonMessage
 from shared.messaging.offset_commits import OffsetCommitter
 from shared.metrics import CONSUMED, DEAD_LETTERS
@@ -141,6 +143,7 @@ class EventConsumer:
         self.duplicates = 0
         self.dead_lettered = 0
         self.parked = 0
+        self.skipped_retries = 0
         self.offsets = OffsetCommitter(name, interval=commit_interval)
         self._maybe_parked = True
         """False only once a sweep found nothing parked and nothing was parked since: then the
@@ -228,11 +231,20 @@ class EventConsumer:
             for record in records
         ]
         dead_letters_before = self.dead_lettered
-        await self.process_batch(messages)
+        await self.process_batch(self._mine(messages))
         for message in messages:
             self.offsets.processed(consumer, message.topic, message.partition, message.offset)
         if self.dead_lettered != dead_letters_before:
             await self.offsets.flush()  # a redelivery would dead-letter it twice
+
+    def _mine(self, messages: Sequence[FailedMessage]) -> list[FailedMessage]:
+        """The messages for this consumer: not a dead letter's retry meant for another consumer of
+        the topic (`dead_letters.is_for`); those are stepped over, their offsets committed."""
+        mine = [message for message in messages if is_for(message, self.name)]
+        if len(mine) != len(messages):
+            self.skipped_retries += len(messages) - len(mine)
+            CONSUMED.labels(self.name, "retry_for_another").inc(len(messages) - len(mine))
+        return mine
 
     # -- processing -----------------------------------------------------------------------------
 
