@@ -50,7 +50,8 @@ DEAD_LETTER_DESCRIPTION = (
     "Messages this service's consumers could not apply: the original key, value and headers, "
     "plus `dlq.reason`, `dlq.error`, `dlq.original_topic`, `dlq.original_partition`, "
     "`dlq.original_offset`, `dlq.consumer` and `dlq.failed_at` headers. "
-    "`checkout-admin dlq retry` puts one back on its topic."
+    "`checkout-admin dlq retry` puts one back on its topic with a `dlq.retry_for` header naming the "
+    "consumer that dead-lettered it; the topic's other consumers skip it."
 )
 
 
