@@ -21,6 +21,11 @@ Invariants the template keeps:
   few hundred bytes, so they get far less than the catalogue and cart routes' 1 MB.
 - Upstream connections are kept alive, but for less time than uvicorn's 5 s keep-alive, so nginx never
   reuses a connection the service is closing (a POST lost in that race would be a spurious 502).
+- The routes that check or set a password (customer sign-in and registration, about 40 ms of scrypt
+  each) are limited per client address (``limit_req``, :data:`PASSWORD_ROUTES_LIMIT`), answered 429
+  with ``Retry-After``. The limit per email is the cart service's: only it reads the email as sign-in
+  does (JSON-decoded, trimmed, lower-cased), where a regex here would count each spelling apart.
+  Behind a load balancer, set nginx's ``real_ip`` from it, or every client is the balancer.
 """
 
 from __future__ import annotations
@@ -51,18 +56,36 @@ ERROR_PREFIX = "/_gateway/errors/"
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """An nginx ``limit_req`` zone: ``rate`` requests per second from one key, after ``burst`` at once."""
+
+    zone: str
+    key: str
+    rate: str
+    burst: int
+
+
+PASSWORD_ROUTES_LIMIT = RateLimit(zone="password_routes", key="$password_client", rate="5r/s", burst=20)
+"""Per client address, on the POSTs that hash a password: a person signs in or registers a few times,
+a guesser thousands; 5 a second keeps one client to a fraction of a core's worth of scrypt."""
+
+
+@dataclass(frozen=True)
 class Route:
     """One nginx ``location`` (modifier and pattern) and the service that owns what it matches."""
 
     match: str
     service: str
     max_body: str = MAX_BODY
+    limit: RateLimit | None = None
 
 
 # Order matters: nginx tries exact (=) locations first, then regex locations in this order.
 ROUTES: tuple[Route, ...] = (
     # every service can issue tokens; one owner suffices
     Route("= /oauth/access_token", "cart", SMALL_BODY),
+    Route("= /v2/customers/tokens", "cart", SMALL_BODY, PASSWORD_ROUTES_LIMIT),
+    Route("= /v2/customers", "cart", SMALL_BODY, PASSWORD_ROUTES_LIMIT),
     Route("~ ^/v2/(carts|products|promotions|customers)(/|$)", "cart"),
     Route("= /v2/orders", "order", SMALL_BODY),
     Route("~ ^/v2/orders/[^/]+/payments$", "payment", SMALL_BODY),
@@ -84,6 +107,8 @@ class ErrorPage:
     status: int
     title: str
     detail: str
+    retry_after: int | None = None
+    """Seconds, for a ``Retry-After`` header (a 429)."""
 
 
 def too_large(max_body: str) -> ErrorPage:
@@ -105,6 +130,7 @@ NGINX_ERRORS: dict[int, ErrorPage] = {
     404: NOT_FOUND,  # an internal error page asked for directly
     413: TOO_LARGE,
     414: ErrorPage(414, "URI Too Long", f"The request line is limited to {HEADER_TEXT[0]}"),
+    429: ErrorPage(429, "Too Many Requests", "Too many requests from this client; retry shortly", 1),
     494: HEADERS_TOO_LARGE,  # nginx's code for a header (or all headers) too large; answered as 431
     500: ErrorPage(500, "Internal Server Error", "The gateway failed to handle the request"),
     502: ErrorPage(502, "Bad Gateway", "The service that owns this path did not answer"),
@@ -267,6 +293,18 @@ def _http_settings(config: GatewayConfig) -> list[str]:
         "proxy_connect_timeout 5s;",
         "proxy_send_timeout 30s;",
         "proxy_read_timeout 60s;",
+        "",
+        "# Rate limits (limit_req) answer 429; only the POSTs that hash a password have a key to count.",
+        "map $request_method $password_client {",
+        "    POST    $binary_remote_addr;",
+        '    default "";',
+        "}",
+        *(
+            f"limit_req_zone {limit.key} zone={limit.zone}:1m rate={limit.rate};"
+            for limit in dict.fromkeys(route.limit for route in ROUTES if route.limit)
+        ),
+        "limit_req_status 429;",
+        "limit_req_log_level warn;",
     ]
 
 
@@ -311,6 +349,8 @@ def _server(config: GatewayConfig) -> list[str]:
             body = [f"proxy_pass http://{upstream_name(route.service)};"]
         else:
             body = _answer(unavailable(route.service))
+        if route.limit is not None:
+            body = [f"limit_req zone={route.limit.zone} burst={route.limit.burst} nodelay;", *body]
         if route.max_body != MAX_BODY:
             # error_page directives are inherited only by a location that has none of its own
             body = [f"client_max_body_size {route.max_body};", *_error_page_directives(route.max_body), *body]
@@ -329,8 +369,10 @@ def _server(config: GatewayConfig) -> list[str]:
 
 
 def _answer(page: ErrorPage) -> list[str]:
+    retry = [] if page.retry_after is None else [f"add_header Retry-After {page.retry_after} always;"]
     return [
         "add_header X-Correlation-ID $correlation_id always;",
+        *retry,
         f"return {page.status} {_quoted(ep_error(page))};",
     ]
 

@@ -9,6 +9,8 @@ from pydantic import SecretStr
 
 from services.cart.adapters.consumers import cart_consumer
 from services.cart.adapters.http import carts, checkout, customers, products, promotions
+from services.cart.adapters.http.sign_in_throttle import SignInThrottle
+from services.cart.adapters.password_hasher import PasswordHasher
 from services.cart.adapters.tables import CART_DDL
 from services.cart.domain.order_ids import OrderIds
 from services.cart.projections.catalogue import CatalogueProjection
@@ -60,6 +62,8 @@ def create_cart_app(settings: CartSettings | None = None) -> FastAPI:
         checks=runtime.readiness_checks(),
     )
     app.state.order_ids = OrderIds(settings.order_id_secret.get_secret_value().encode())
+    app.state.password_hasher = PasswordHasher()
+    app.state.sign_in_throttle = SignInThrottle()
     app.include_router(token_router)
     for module in (carts, checkout, products, promotions, customers):
         app.include_router(module.router)

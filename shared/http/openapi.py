@@ -196,6 +196,7 @@ def documented(
     invalid: str = "The body or a parameter is invalid: one error per problem, with its `source`",
     conflict: str | None = None,
     unprocessable: str | None = None,
+    too_many: str | None = None,
 ) -> dict[str, Any]:
     """Route decorator keywords declaring what the handler reads and answers (see the module doc).
 
@@ -205,7 +206,8 @@ def documented(
     `data` may take (`in_data_member=False`: the body is the model itself, not `{"data": ...}`),
     `options` the model of a sibling `options` member, `media_types` how the body may be sent.
     `auth` is "any" for every token, "admin" for client-credentials only, "none" for no token;
-    `invalid`, `not_found`, `conflict` and `unprocessable` describe when those errors happen.
+    `invalid`, `not_found`, `conflict`, `unprocessable` and `too_many` (429) describe when those
+    errors happen.
     """
     responses: dict[int | str, dict[str, Any]] = {status: {"description": answers}}
     if document is not None and status != 204:
@@ -224,6 +226,8 @@ def documented(
         responses[413] = _error("The body is larger than 1 MB")
     if unprocessable:
         responses[422] = _error(unprocessable)
+    if too_many:
+        responses[429] = _error(too_many)
     responses["4XX"] = _error("Any other client error, in the same shape")
 
     extra: dict[str, Any] = {}

@@ -208,7 +208,7 @@ async def test_checkout_as_an_existing_customer(shopper, admin):
     email = f"leslie.{new_cart()[:6]}@example.com"
     created = await shopper.post(
         "/v2/customers",
-        json={"data": {"type": "customer", "name": "Leslie Knope", "email": email, "password": "waffles"}},
+        json={"data": {"type": "customer", "name": "Leslie Knope", "email": email, "password": "waffles!"}},
     )
     assert created.status_code == 201 and created.json()["data"]["password"] is True
     customer_id = created.json()["data"]["id"]
@@ -219,7 +219,7 @@ async def test_checkout_as_an_existing_customer(shopper, admin):
                 "type": "token",
                 "authentication_mechanism": "password",
                 "email": email,
-                "password": "waffles",
+                "password": "waffles!",
             }
         },
     )

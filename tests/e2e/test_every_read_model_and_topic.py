@@ -125,7 +125,7 @@ async def workload(api, inventory_policy, services, kafka_bootstrap_servers, top
     email = f"april.{uuid4().hex[:6]}@example.com"
     customer = await api["shopper"].post(
         "/v2/customers",
-        json={"data": {"type": "customer", "name": "April Ludgate", "email": email, "password": "pw"}},
+        json={"data": {"type": "customer", "name": "April Ludgate", "email": email, "password": "pa55word"}},
     )
     assert customer.status_code == 201, customer.text
 

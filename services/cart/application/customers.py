@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import asyncpg
 
-from services.cart.domain.customer import Customer, verify_password
+from services.cart.domain.customer import Customer
 from shared.contracts.envelope import utc_now
 from shared.domain.errors import DomainError
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.unit_of_work import Database, UnitOfWork
+
+PasswordCheck = Callable[[str, str | None], Awaitable[bool]]
+"""`(password, stored hash or None) -> matches`, run off the event loop; None costs the same work."""
+
+NOBODY = "00000000-0000-0000-0000-000000000000"
+"""The customer stream read for an unknown email, so that it costs the reads a known one does."""
 
 
 async def register_customer(
-    uow: UnitOfWork, customer_id: str, name: str, email: str, password: str | None, external_ref: str | None
+    uow: UnitOfWork,
+    customer_id: str,
+    name: str,
+    email: str,
+    password_hash: str | None,
+    external_ref: str | None,
 ) -> Customer:
+    """`password_hash` is hashed by the caller, off the event loop and before the unit of work."""
     customer = await uow.load(Customer, customer_id)
-    customer.register(name, email, password, external_ref, utc_now())
+    customer.register(name, email, password_hash, external_ref, utc_now())
     try:
         async with uow.connection.transaction():
             await uow.connection.execute(
@@ -30,13 +44,18 @@ async def register_customer(
     return customer
 
 
-async def authenticate(uow: UnitOfWork, email: str, password: str) -> Customer:
-    """The customer with this email and password, or a 401 that does not say which was wrong."""
-    customer_id = await uow.reads.fetchval(
-        "SELECT customer_id FROM customer_emails WHERE email = $1", email.lower()
-    )
-    if customer_id is not None:
-        customer = await uow.load(Customer, customer_id)
-        if verify_password(password, customer.password_hash):
-            return customer
+async def authenticate(database: Database, email: str, password: str, check: PasswordCheck) -> Customer:
+    """The customer with this email and password, or a 401 that does not say which was wrong.
+
+    An unknown email costs what a known one does (the same reads, a check against a hash nobody has),
+    so the answer's timing does not tell which emails are registered either. The password is checked
+    after the unit of work, so a queue of checks never holds database connections.
+    """
+    async with database.unit_of_work() as uow:
+        customer_id = await uow.reads.fetchval(
+            "SELECT customer_id FROM customer_emails WHERE email = $1", email.lower()
+        )
+        customer = await uow.load(Customer, customer_id or NOBODY)
+    if await check(password, customer.password_hash) and customer.registered:
+        return customer
     raise DomainError("Invalid email or password", status=401, title="Unauthorized")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from datetime import datetime
 from typing import ClassVar
 
@@ -12,23 +9,6 @@ from services.cart.domain.events import CART_EVENTS, CustomerRegistered, Custome
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.domain.aggregate import Aggregate
 from shared.domain.errors import DomainError, NotFound
-
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-
-
-def hash_password(password: str) -> str:
-    """scrypt with a random salt, stored as `scrypt$<salt hex>$<hash hex>`."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def verify_password(password: str, stored: str | None) -> bool:
-    if not stored or not stored.startswith("scrypt$"):
-        return False
-    _, salt_hex, digest_hex = stored.split("$")
-    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), **_SCRYPT)
-    return hmac.compare_digest(digest.hex(), digest_hex)
 
 
 class CustomerNotFound(NotFound):
@@ -54,15 +34,17 @@ class Customer(Aggregate):
         return self.created_at is not None
 
     def register(
-        self, name: str, email: str, password: str | None, external_ref: str | None, now: datetime
+        self, name: str, email: str, password_hash: str | None, external_ref: str | None, now: datetime
     ) -> None:
+        """`password_hash` from `services.cart.domain.passwords.hash_password`, computed by the caller
+        off the event loop (None: a customer who signs in some other way)."""
         if self.registered:
             raise DomainError("Customer already exists", status=409, title="Conflict")
         self._record(
             CustomerRegistered(
                 name=name,
                 email=email.lower(),
-                password_hash=hash_password(password) if password else None,
+                password_hash=password_hash,
                 external_ref=external_ref,
                 at=now,
             )

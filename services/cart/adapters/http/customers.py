@@ -1,4 +1,8 @@
-"""`/v2/customers`: registration, password tokens, and reads (admins, or the customer themself)."""
+"""`/v2/customers`: registration, password tokens, and reads (admins, or the customer themself).
+
+Passwords are hashed and checked on the app's `PasswordHasher` (off the event loop), and sign-ins
+are limited per email by its `SignInThrottle`; the gateway limits both routes per client address.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from fastapi import APIRouter, Request
 
 from services.cart.adapters.http.presenters import customer_document
 from services.cart.adapters.http.requests import CustomerRequest, CustomerTokenRequest
+from services.cart.adapters.http.sign_in_throttle import SignInThrottle
+from services.cart.adapters.password_hasher import PasswordHasher
 from services.cart.application.customers import authenticate, register_customer
 from services.cart.domain.customer import Customer, CustomerNotFound
 from services.cart.domain.email import is_valid_email
@@ -26,10 +32,24 @@ from shared.service import database_of
 router = APIRouter(tags=["customers"])
 
 
+def password_hasher_of(request: Request) -> PasswordHasher:
+    hasher: PasswordHasher = request.app.state.password_hasher
+    return hasher
+
+
+def sign_in_throttle_of(request: Request) -> SignInThrottle:
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    return throttle
+
+
 @router.post(
     "/v2/customers",
     **documented(
-        status=201, body=CustomerRequest, answers="The customer", conflict="The email is registered already"
+        status=201,
+        body=CustomerRequest,
+        answers="The customer",
+        conflict="The email is registered already",
+        too_many="Too many password checks in progress (the gateway also limits each client)",
     ),
 )
 async def create_customer(request: Request, _: AnyToken) -> JsonResponse:
@@ -37,10 +57,11 @@ async def create_customer(request: Request, _: AnyToken) -> JsonResponse:
     if not is_valid_email(body.email):
         raise ApiError(400, "format", "Does not match format 'email", source="data.email")
     customer_id = str(uuid4())
+    password_hash = await password_hasher_of(request).hash(body.password) if body.password else None
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
         customer = await register_customer(
-            uow, customer_id, body.name, body.email, body.password, body.external_ref
+            uow, customer_id, body.name, body.email, password_hash, body.external_ref
         )
         return {"data": customer_document(customer)}
 
@@ -49,12 +70,17 @@ async def create_customer(request: Request, _: AnyToken) -> JsonResponse:
 
 @router.post(
     "/v2/customers/tokens",
-    **documented(body=CustomerTokenRequest, answers="A customer token (send it as X-Moltin-Customer-Token)"),
+    **documented(
+        body=CustomerTokenRequest,
+        answers="A customer token (send it as X-Moltin-Customer-Token)",
+        too_many="Too many sign-in attempts for this email, or password checks in progress",
+    ),
 )
 async def customer_token(request: Request, _: AnyToken) -> dict[str, Any]:
     body = validate(CustomerTokenRequest, await read_data(request))
-    async with database_of(request).unit_of_work() as uow:
-        customer = await authenticate(uow, body.email, body.password)
+    sign_in_throttle_of(request).attempt(body.email)
+    check = password_hasher_of(request).verify
+    customer = await authenticate(database_of(request), body.email, body.password, check)
     token, expires = issue_customer_token(customer.id, settings_of(request))
     return {
         "data": {

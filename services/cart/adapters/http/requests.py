@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from services.cart.domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from shared.contracts.values import ProductPrice
 
 MAX_QUANTITY = 1_000_000
@@ -145,7 +146,12 @@ class CustomerRequest(Body):
     type: Literal["customer"] = "customer"
     name: str = Field(min_length=1, max_length=255)
     email: str = Field(min_length=3, max_length=254)
-    password: str | None = Field(default=None, min_length=1, max_length=1000)
+    password: str | None = Field(
+        default=None,
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description=f"At least {MIN_PASSWORD_LENGTH} characters",
+    )
     external_ref: str | None = Field(default=None, max_length=255)
 
 
@@ -153,4 +159,4 @@ class CustomerTokenRequest(Body):
     type: Literal["token"] = "token"
     authentication_mechanism: Literal["password"] = "password"
     email: str = Field(min_length=3, max_length=254)
-    password: str = Field(min_length=1, max_length=1000)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)  # older, shorter ones still sign in
