@@ -14,6 +14,7 @@ JWT_SECRET = "jwt-canary-9d2c41f7e0b84a6c93e5d17b"
 STRIPE_API_KEY = "sk_test_canary4f8a2e6c1b9d07e3"
 STRIPE_WEBHOOK_SECRET = "whsec_canary7c3e9a1f5d2b8064"
 DATABASE_PASSWORD = "dbpw-canary-2e7f9c4a1d6b83"
+ORDER_ID_SECRET = "oid-canary-6a1e4c9f2b7d50e3a8c1"
 
 ALL = {
     "CLIENT_SECRET": CLIENT_SECRET,
@@ -21,6 +22,7 @@ ALL = {
     "STRIPE_API_KEY": STRIPE_API_KEY,
     "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
     "database password": DATABASE_PASSWORD,
+    "ORDER_ID_SECRET": ORDER_ID_SECRET,
 }
 
 
@@ -32,6 +34,7 @@ def environment() -> dict[str, str]:
         "JWT_SECRET": JWT_SECRET,
         "STRIPE_API_KEY": STRIPE_API_KEY,
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "ORDER_ID_SECRET": ORDER_ID_SECRET,
     }
 
 
