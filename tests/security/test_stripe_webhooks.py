@@ -1,9 +1,10 @@
 """Stripe webhooks: only a genuine, fresh signature is believed; anything refused changes nothing.
 
-A replay is a genuine notification (our secret's signature) re-sent later: Stripe's scheme signs
-the timestamp with the body, so one older than the 300 s tolerance is refused, and moving the
-timestamp breaks the signature. The refused notification must leave the transaction as it was,
-and must not even use up its event id: the same event, freshly signed, is still applied.
+A replay is a genuine notification (our secret's signature) re-sent later: Stripe's scheme signs the
+timestamp with the body, so one older than the 300 s tolerance is refused, and moving the timestamp
+breaks the signature. One signed for a time further ahead than the tolerance is refused too (a
+notification prepared now to be replayed later). The refused notification must leave the transaction
+as it was, and must not even use up its event id: the same event, freshly signed, is still applied.
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ async def test_refused_webhooks_change_nothing_and_a_fresh_one_still_applies(
     replayed = signature(payload, secret, old)
     refused = {
         "replayed (genuine, too old)": {"Stripe-Signature": replayed},
+        "signed ahead of time (genuine, from the future)": {
+            "Stripe-Signature": signature(payload, secret, now + TOLERANCE_SECONDS + 120)
+        },
         "replayed with the timestamp moved": {"Stripe-Signature": replayed.replace(f"t={old}", f"t={now}")},
         "signed with another secret": {"Stripe-Signature": signature(payload, "whsec_someone_else", now)},
         "unsigned": {},

@@ -1,13 +1,15 @@
 """Stripe webhooks: the signature checked with STRIPE_WEBHOOK_SECRET, then the payload read.
 
-Anything unsigned, signed with another secret, or older than the tolerance is refused before a
-byte of it is trusted. Handled types: `payment_intent.succeeded`, `.amount_capturable_updated`,
-`.payment_failed`, `.canceled`, `.processing`, `.requires_action` (the PaymentIntent's status
-says what happened) and `charge.refunded`; the rest are acknowledged and ignored.
+Anything unsigned, signed with another secret, or signed at a time further than the tolerance from
+now (either way: the SDK only refuses old ones) is refused before a byte of it is trusted. Handled
+types: `payment_intent.succeeded`, `.amount_capturable_updated`, `.payment_failed`, `.canceled`,
+`.processing`, `.requires_action` (the PaymentIntent's status says what happened) and
+`charge.refunded`; the rest are acknowledged and ignored.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -42,12 +44,23 @@ def verified_event(payload: bytes, signature: str | None, secret: str) -> dict[s
         stripe.WebhookSignature.verify_header(
             payload.decode("utf-8"), signature, secret, tolerance=TOLERANCE_SECONDS
         )
+        if _signed_at(signature) > time.time() + TOLERANCE_SECONDS:
+            raise WebhookRejected("the signature's timestamp is in the future")
         event = orjson.loads(payload)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, orjson.JSONDecodeError) as exc:
         raise WebhookRejected(str(exc) or "the signature does not match") from None
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
         raise WebhookRejected("the payload is not a Stripe event")
     return event
+
+
+def _signed_at(signature: str) -> int:
+    """The `t=` timestamp of a Stripe-Signature header (verify_header has checked it is there)."""
+    for part in signature.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    raise WebhookRejected("the Stripe-Signature header has no timestamp")
 
 
 def gateway_event(event: dict[str, Any]) -> GatewayEvent | None:
