@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install install-bench test test-chaos lint typecheck check run start stop status demo clean schemas bench bench-replay
+.PHONY: install install-bench test test-chaos lint typecheck check run start stop status env demo clean schemas bench bench-replay
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ stop: $(STAMP)
 
 status: $(STAMP)
 	$(PY) -m devstack status
+
+## make env: only the running stack's `export VAR=...` lines (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, EP_URL,
+## ...), so `eval "$(make env)"` is safe; nothing on stdout (and a failure) when no stack runs. No install step,
+## whose command lines make would echo onto stdout: a stack runs only where `make start` installed it.
+env:
+	@test -x $(PY) || { echo "make env: no $(VENV); run make start first" >&2; exit 3; }
+	@$(PY) -m devstack env
 
 ## make demo: a scripted checkout through the running gateway (make start first), once the payment and
 ## fulfilment services exist.

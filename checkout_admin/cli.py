@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import asyncpg
+from aiokafka.errors import KafkaError
+
 from checkout_admin import catalogue, dead_letters, projections, replay, schemas, streams
-from checkout_admin.config import StackConfig
+from checkout_admin.config import DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, StackConfig
+from checkout_admin.connections import Unreachable
+
+_LOST: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    KafkaError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="checkout-admin",
         description="Operate a running checkout platform: projections, replay, dead letters, streams. "
-        "Reads DATABASE_URL (the PostgreSQL server), KAFKA_BOOTSTRAP_SERVERS and TOPIC_PREFIX.",
+        "Reads DATABASE_URL (the PostgreSQL server), KAFKA_BOOTSTRAP_SERVERS and TOPIC_PREFIX; those not "
+        "set come from the stack `make start` runs here (.devstack/state.json; `make env` prints them). "
+        "Exits 1 when a server does not answer, naming the variable that points at it.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -132,8 +147,11 @@ async def _run(args: argparse.Namespace, config: StackConfig) -> int:
                 f"{e.occurred_at.isoformat()[:23]}  {e.service:<12} {e.stream_id[:40]:<40} v{e.version:<3} "
                 f"{e.event_type:<28} {streams.summary(e)}"
             )
+        if not events:
+            print(f"no events of order {args.order_id} in any service's store", file=sys.stderr)
+            return 1
         print(f"{len(events)} events")
-        return 0 if events else 1
+        return 0
     return 2
 
 
@@ -148,7 +166,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "schemas":
         return _schemas(args.root, write=args.write)
-    return asyncio.run(_run(args, StackConfig.from_environment()))
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # its connection errors become ours
+    config = StackConfig.from_environment()
+    try:
+        return asyncio.run(_run(args, config))
+    except Unreachable as exc:
+        print(f"checkout-admin: {exc}", file=sys.stderr)
+    except _LOST as exc:  # a server that answered at first went away in the middle
+        print(
+            f"checkout-admin: lost a server in the middle ({type(exc).__name__}: {exc}); "
+            f"{DATABASE_URL}={config.database_server} ({config.origin(DATABASE_URL).text}), "
+            f"{KAFKA_BOOTSTRAP_SERVERS}={config.kafka} ({config.origin(KAFKA_BOOTSTRAP_SERVERS).text})",
+            file=sys.stderr,
+        )
+    return 1
 
 
 def _schemas(root: Path, *, write: bool) -> int:

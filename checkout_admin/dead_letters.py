@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from checkout_admin.config import StackConfig
+from checkout_admin.connections import start_kafka
 from checkout_admin.offsets import behind, partitions_of
 from shared.messaging.dead_letters import dead_letter_topic, retry_headers
 
@@ -39,9 +40,9 @@ class DeadLetter:
 
 async def _read_all(config: StackConfig, topic: str) -> list[DeadLetter]:
     consumer = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False)
-    await consumer.start()
+    await start_kafka(config, consumer)
     try:
-        assigned = await partitions_of(config.kafka, topic)
+        assigned = await partitions_of(config, topic)
         if not assigned:
             return []
         consumer.assign(assigned)
@@ -94,7 +95,7 @@ async def retry(config: StackConfig, ref: str) -> DeadLetter:
     producer = AIOKafkaProducer(
         bootstrap_servers=config.kafka, acks="all", enable_idempotence=True, max_request_size=_LARGEST
     )
-    await producer.start()
+    await start_kafka(config, producer)
     try:
         await producer.send_and_wait(original_topic, value=value, key=letter.key, headers=headers)
         await _mark(producer, config, letter, "retried")
@@ -112,7 +113,7 @@ async def _original_value(config: StackConfig, letter: DeadLetter, topic: str) -
     consumer = AIOKafkaConsumer(
         bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False, fetch_max_bytes=_LARGEST
     )
-    await consumer.start()
+    await start_kafka(config, consumer)
     try:
         tp = TopicPartition(topic, partition)
         consumer.assign([tp])
@@ -135,7 +136,7 @@ async def _original_value(config: StackConfig, letter: DeadLetter, topic: str) -
 async def discard(config: StackConfig, ref: str) -> DeadLetter:
     letter = await find(config, ref)
     producer = AIOKafkaProducer(bootstrap_servers=config.kafka, acks="all", enable_idempotence=True)
-    await producer.start()
+    await start_kafka(config, producer)
     try:
         await _mark(producer, config, letter, "discarded")
     finally:

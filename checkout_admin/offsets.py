@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from checkout_admin.config import StackConfig
+from checkout_admin.connections import start_kafka
+
 
 async def behind(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int]) -> bool:
     """True while some assigned partition has not reached its end offset."""
@@ -16,10 +19,10 @@ async def behind(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int])
     return False
 
 
-async def partitions_of(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
+async def partitions_of(config: StackConfig, topic: str) -> list[TopicPartition]:
     """The topic's partitions, asked of the cluster (a plain consumer only knows subscribed topics)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="checkout-admin")
-    await admin.start()
+    admin = AIOKafkaAdminClient(bootstrap_servers=config.kafka, client_id="checkout-admin")
+    await start_kafka(config, admin)
     try:
         described = await admin.describe_topics([topic])
     finally:

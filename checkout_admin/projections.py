@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import asyncpg
 
 from checkout_admin.config import StackConfig
+from checkout_admin.connections import open_pool
 from checkout_admin.progress import Progress
-from checkout_admin.registry import SERVICES
-from shared.eventstore.database import Executor, create_pool
+from checkout_admin.registry import SERVICES, ServiceEntry
+from shared.eventstore.database import Executor
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.store import EventStore
 from shared.projections.projection import Projection
@@ -44,37 +44,44 @@ async def events_to_fold(db: Executor, projection: Projection, checkpoint: LogPo
 
 
 async def statuses(config: StackConfig, only: str | None = None) -> list[ProjectionStatus]:
+    """Every projection's checkpoint and lag; raises `Unreachable` for a database that does not answer."""
+    if only is not None:
+        _available(only)
     found = []
     for name, entry in SERVICES.items():
         if (only and name != only) or not entry.available:
             continue
         runtime = entry.build(config.database_url(name), config.kafka, config.topic_prefix)
-        try:
-            pool = await create_pool(config.database_url(name), min_size=1, max_size=2)
-        except (OSError, asyncpg.PostgresError) as exc:
-            print(f"{name}: database unreachable ({exc})", file=sys.stderr)
-            continue
+        pool = await open_pool(config, name, max_size=2)
         try:
             head = await EventStore().head(pool)
             for projection in runtime.projection_definitions:
                 checkpoint = await read_checkpoint(pool, projection.name)
                 behind = await events_to_fold(pool, projection, checkpoint)
                 found.append(ProjectionStatus(name, projection.name, checkpoint, head, behind))
+        except asyncpg.UndefinedTableError:
+            raise SystemExit(
+                f"the {name} database has no event store yet: has the {name} service run against it?"
+            ) from None
         finally:
             await pool.close()
     return found
 
 
-async def rebuild(config: StackConfig, service: str, projection_name: str) -> RebuildReport:
+def _available(service: str) -> ServiceEntry:
     entry = SERVICES.get(service)
     if entry is None or not entry.available:
         raise SystemExit(f"unknown or unavailable service {service!r}; known: {', '.join(SERVICES)}")
-    runtime = entry.build(config.database_url(service), config.kafka, config.topic_prefix)
+    return entry
+
+
+async def rebuild(config: StackConfig, service: str, projection_name: str) -> RebuildReport:
+    runtime = _available(service).build(config.database_url(service), config.kafka, config.topic_prefix)
     projection = next((p for p in runtime.projection_definitions if p.name == projection_name), None)
     if projection is None:
         names = ", ".join(p.name for p in runtime.projection_definitions)
         raise SystemExit(f"{service} has no projection {projection_name!r}; it has: {names}")
-    pool = await create_pool(config.database_url(service), min_size=1, max_size=4)
+    pool = await open_pool(config, service, max_size=4)
     try:
         total = int(await pool.fetchval("SELECT count(*) FROM events"))
         progress = Progress(f"rebuilding {service}/{projection_name}", total)

@@ -7,6 +7,7 @@ the same; anything it missed is applied once. `--dry-run` only counts what would
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from checkout_admin.config import StackConfig
+from checkout_admin.connections import open_database, start_kafka
 from checkout_admin.offsets import behind, partitions_of
 from checkout_admin.progress import Progress
 from checkout_admin.registry import SERVICES
@@ -41,24 +43,27 @@ async def replay(
 ) -> ReplayReport:
     entry = SERVICES.get(service)
     if entry is None or not entry.available:
-        raise SystemExit(f"unknown or unavailable service {service!r}")
+        raise SystemExit(f"unknown or unavailable service {service!r}; known: {', '.join(SERVICES)}")
     runtime = entry.build(config.database_url(service), config.kafka, config.topic_prefix)
     full_topic = topic if topic.startswith(config.topic_prefix) else config.topic_prefix + topic
     consumers = [c for c in runtime.consumers if full_topic in c.topics_with_prefix(config.topic_prefix)]
     if not consumers:
         raise SystemExit(f"{service} does not consume {full_topic}")
-    await runtime.database.open(max_size=4)
-    producer = reliable_producer(config.kafka, client_id="checkout-admin-replay")
-    await producer.start()
-    reader = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False)
-    await reader.start()
-    try:
+    async with AsyncExitStack() as opened:
+        await open_database(config, service, runtime.database, max_size=4)
+        opened.push_async_callback(runtime.database.close)
+        producer = reliable_producer(config.kafka, client_id="checkout-admin-replay")
+        await start_kafka(config, producer)
+        opened.push_async_callback(producer.stop)
+        reader = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False)
+        await start_kafka(config, reader)
+        opened.push_async_callback(reader.stop)
         for consumer in consumers:
             publisher = DeadLetterPublisher(
                 producer, consumer=consumer.name, topic_prefix=config.topic_prefix
             )
             consumer.bind(runtime.database, publisher, topic_prefix=config.topic_prefix)
-        partitions = await partitions_of(config.kafka, full_topic)
+        partitions = await partitions_of(config, full_topic)
         if not partitions:
             raise SystemExit(f"topic {full_topic} does not exist")
         reader.assign(partitions)
@@ -91,10 +96,6 @@ async def replay(
                     progress.update(seen)
         seconds = progress.finish()
         return ReplayReport(seen, already, 0 if dry_run else seen - already, seconds)
-    finally:
-        await reader.stop()
-        await producer.stop()
-        await runtime.database.close()
 
 
 async def _seek(

@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 
 from checkout_admin.config import StackConfig
+from checkout_admin.connections import open_connection
 from checkout_admin.registry import SERVICES
-from shared.eventstore.database import connect
 
 # Streams about the order: named after it, or carrying it in their events; and for the cart, the
 # cart's own history up to its checkout into this order.
@@ -40,14 +40,11 @@ async def order_history(config: StackConfig, order_id: str) -> list[StreamEvent]
     for name, entry in SERVICES.items():
         if not entry.available:
             continue
-        try:
-            conn = await connect(config.database_url(name))
-        except (OSError, asyncpg.InvalidCatalogNameError):
-            continue  # that service has no database in this stack
+        conn = await open_connection(config, name)  # a store that does not answer is no "0 events"
         try:
             rows = await conn.fetch(_QUERY, order_id)
         except asyncpg.UndefinedTableError:
-            rows = []
+            rows = []  # the service has not run against this database yet: nothing of it to show
         finally:
             await conn.close()
         cart_stream = next((r["stream_id"] for r in rows if r["event_type"] == "CartCheckedOut"), None)

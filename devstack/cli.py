@@ -8,7 +8,9 @@
   works) and the rest on stderr.
 - ``stop``: stop everything the state file names (the gateway first, then the services, then the
   servers; SIGTERM, wait, SIGKILL), leaving nothing behind.
-- ``status``: what runs, and the endpoints.
+- ``status``: what runs (each service's URL, for ``/metrics`` and ``/ready``), and the endpoints.
+- ``env``: only the ``export VAR=...`` lines of the running stack, for ``eval "$(make env)"``
+  (nothing on stdout, and exit 3, when no stack runs).
 
 ``--servers-only`` (or ``DEVSTACK_SERVERS_ONLY=1``) starts only Kafka, PostgreSQL and localstripe, for
 running a service from an IDE. Each ``run``/``start`` is a fresh, throwaway stack under
@@ -43,6 +45,8 @@ log = logging.getLogger("devstack")
 EXIT_NOT_RUNNING = 3
 GATEWAY_URL_ENV = "EP_URL"
 """Exported with the endpoints: the demo and the SDK scripts read the gateway's URL from it."""
+TOPIC_PREFIX_ENV = "TOPIC_PREFIX"
+"""Exported when the services use one, so tools pointed at the stack (checkout-admin) find its topics."""
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -67,8 +71,10 @@ def _fresh_stack(home: Path, apps: AppSettings | None) -> Stack:
 
 
 def _exports(stack: Stack) -> dict[str, str]:
-    """The servers' endpoints, and the gateway's URL when it runs."""
+    """The servers' endpoints, the topic prefix the services use, and the gateway's URL when it runs."""
     env = stack.env()
+    if stack.app_settings is not None and stack.app_settings.topic_prefix:
+        env[TOPIC_PREFIX_ENV] = stack.app_settings.topic_prefix
     if GATEWAY in stack.app_urls:
         env[GATEWAY_URL_ENV] = stack.gateway_url
     return env
@@ -135,6 +141,7 @@ def _state_of(stack: Stack, *, mode: str, detach: bool) -> StackState:
         mode=mode,
         owner_pid=None if detach else os.getpid(),
         started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        urls=dict(stack.app_urls),
     )
 
 
@@ -234,12 +241,25 @@ def cmd_status(home: Path) -> int:
         alive = record.is_alive()
         all_alive = all_alive and alive
         status = "running" if alive else "DEAD"
-        print(f"{record.name:<14} pid {record.pid:<8} {status:<8} log {record.log_path}")
+        url = state.urls.get(record.name, "")
+        print(f"{record.name:<14} pid {record.pid:<8} {status:<8} {url:<24} log {record.log_path}")
     print(f"# {state.mode} stack started {state.started_at}")
+    if any(name != GATEWAY for name in state.urls):
+        print("# every service answers GET /metrics (Prometheus) and GET /ready at its URL")
     if GATEWAY_URL_ENV in state.env:
         print(f"# Elastic Path API at {state.env[GATEWAY_URL_ENV]}")
     _print_exports(state.env)
     return 0 if all_alive else 1
+
+
+def cmd_env(home: Path) -> int:
+    """Print only the running stack's ``export`` lines (eval-safe); exit 3 if no stack runs."""
+    state = read_state(home)
+    if state is None or not any(record.is_alive() for record in state.records()):
+        log.error("no stack is running (%s); start one with: make start", home / STATE_FILE)
+        return EXIT_NOT_RUNNING
+    _print_exports(state.env)
+    return 0
 
 
 def cmd_run(home: Path, apps: AppSettings | None) -> int:
@@ -331,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     stop_parser = commands.add_parser("stop", help="stop the detached stack")
     stop_parser.add_argument("--timeout", type=float, default=None, help="seconds before SIGKILL")
     commands.add_parser("status", help="show what runs")
+    commands.add_parser("env", help='print the running stack\'s export lines only (eval "$(make env)")')
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so half-started servers are stopped too.
@@ -345,4 +366,6 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_run(home, apps) if args.command == "run" else cmd_start(home, apps)
     if args.command == "stop":
         return cmd_stop(home, args.timeout)
+    if args.command == "env":
+        return cmd_env(home)
     return cmd_status(home)

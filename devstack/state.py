@@ -36,6 +36,8 @@ class StackState:
     mode: str = "detached"
     owner_pid: int | None = None
     started_at: str = ""
+    urls: dict[str, str] = field(default_factory=dict)
+    """Base URL of each service and of the gateway (for ``status``: ``/metrics``, ``/ready``)."""
 
     def records(self) -> list[ProcessRecord]:
         """Every process, the platform's first."""
@@ -51,6 +53,7 @@ class StackState:
             "mode": self.mode,
             "owner_pid": self.owner_pid,
             "started_at": self.started_at,
+            "urls": self.urls,
         }
 
     @classmethod
@@ -64,6 +67,7 @@ class StackState:
             mode=str(data.get("mode", "detached")),
             owner_pid=data.get("owner_pid"),
             started_at=str(data.get("started_at", "")),
+            urls={str(k): str(v) for k, v in data.get("urls", {}).items()},
         )
 
 
