@@ -6,6 +6,7 @@ the same way straight from the pool, with no BEGIN/COMMIT around its one or two 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 from shared.contracts.registry import VersionedEvent
@@ -35,6 +36,24 @@ class AggregateReader:
     ) -> list[VersionedEvent]:
         """The committed events of one aggregate (those after `after_version`), upcast and decoded."""
         records = await self._store.read_stream(self._db, stream_id_of(cls, aggregate_id), after_version)
+        return [cls.registry.load(r.event_type, r.schema_version, r.data) for r in records]
+
+    async def history_page(
+        self, cls: type[Aggregate], aggregate_id: str, event_types: Sequence[str], limit: int, offset: int
+    ) -> tuple[list[VersionedEvent], int]:
+        """A page of one aggregate's events of `event_types` (oldest first), decoded, and their count."""
+        records, total = await self._store.read_stream_page(
+            self._db, stream_id_of(cls, aggregate_id), event_types, limit, offset
+        )
+        return [cls.registry.load(r.event_type, r.schema_version, r.data) for r in records], total
+
+    async def find(
+        self, cls: type[Aggregate], aggregate_id: str, event_type: str, field: str, value: str
+    ) -> list[VersionedEvent]:
+        """One aggregate's events of `event_type` whose `field` is `value`, decoded."""
+        records = await self._store.find_in_stream(
+            self._db, stream_id_of(cls, aggregate_id), event_type, field, value
+        )
         return [cls.registry.load(r.event_type, r.schema_version, r.data) for r in records]
 
     async def load(self, cls: type[A], aggregate_id: str) -> A:

@@ -74,6 +74,17 @@ RETURNING transaction_id, position
 """
 
 _READ_STREAM = f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version"  # noqa: S608
+# A page of one stream's events of some types, and how many there are in all (one statement: the
+# window function counts the rows the filter keeps before LIMIT cuts them).
+_READ_STREAM_PAGE = f"""
+SELECT count(*) OVER () AS matching, {_COLUMNS} FROM events
+WHERE stream_id = $1 AND event_type = ANY($2::text[]) ORDER BY version LIMIT $3 OFFSET $4
+"""  # noqa: S608
+_FIND_IN_STREAM = f"""
+SELECT {_COLUMNS} FROM events
+WHERE stream_id = $1 AND event_type = $2 AND data ->> $3 = $4 ORDER BY version
+"""  # noqa: S608
+_COUNT_STREAM = "SELECT count(*) FROM events WHERE stream_id = $1 AND event_type = ANY($2::text[])"
 _READ_STREAMS = f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version"  # noqa: S608
 
 _READ_LOG = f"""
@@ -159,6 +170,23 @@ class EventStore:
     async def read_stream(self, db: Executor, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         rows = await db.fetch(_READ_STREAM, stream_id, after_version)
         return [_recorded(r) for r in rows]
+
+    async def read_stream_page(
+        self, db: Executor, stream_id: str, event_types: Sequence[str], limit: int, offset: int
+    ) -> tuple[list[RecordedEvent], int]:
+        """A page of a stream's events of `event_types`, oldest first, and how many there are in all:
+        a history listed page by page costs the page, not the whole stream."""
+        rows = await db.fetch(_READ_STREAM_PAGE, stream_id, list(event_types), limit, offset)
+        if rows:  # the count first, then the event's columns in RecordedEvent's order
+            return [RecordedEvent(*tuple(r)[1:]) for r in rows], int(rows[0]["matching"])
+        return [], int(await db.fetchval(_COUNT_STREAM, stream_id, list(event_types)) or 0)
+
+    async def find_in_stream(
+        self, db: Executor, stream_id: str, event_type: str, field: str, value: str
+    ) -> list[RecordedEvent]:
+        """A stream's events of `event_type` whose data's `field` is `value` (decoded by the server,
+        so finding one entry of a long history sends only that entry)."""
+        return [_recorded(r) for r in await db.fetch(_FIND_IN_STREAM, stream_id, event_type, field, value)]
 
     async def read_streams(self, db: Executor, stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
         """Several whole streams in one round trip (a projection folding a batch), by stream id."""

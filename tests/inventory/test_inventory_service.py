@@ -112,6 +112,9 @@ async def test_inventory_api_and_the_payment_time_flow(on_payment, kafka_bootstr
 
     history = (await admin.get(f"/v2/inventories/{product}/transactions")).json()["data"]
     assert [t["action"] for t in history] == ["set", "allocate", "ship", "allocate", "deallocate"]
+    page = (await admin.get(f"/v2/inventories/{product}/transactions?page[limit]=2&page[offset]=1")).json()
+    assert [t["action"] for t in page["data"]] == ["allocate", "ship"]  # paged from the stream
+    assert page["meta"]["results"]["total"] == 5 and page["meta"]["page"]["total"] == 3
     one = await admin.get(f"/v2/inventories/{product}/transactions/{history[0]['id']}")
     assert one.json()["data"]["quantity"] == 10
     many = await shopper.post(

@@ -90,7 +90,8 @@ async def test_admin_transactions_follow_elastic_paths_rules(database: Database)
 
     await database.run(lambda uow: stock_admin.transact(uow, product, "deallocate", 4))
     await database.run(lambda uow: stock_admin.transact(uow, product, "decrement", 5))
-    history = await reading.get_transactions(database, product)
+    history, total = await reading.get_transactions(database, product, 100, 0)
+    assert total == len(history)
     one = await reading.get_transaction(database, product, history[2].id)
     assert [(t.action, t.quantity) for t in history] == [
         ("set", 3),

@@ -79,7 +79,8 @@ async def test_the_history_still_lists_every_transaction(database: Database):
     product = str(uuid4())
     sales = Stock.snapshot_every + 3
     await sell(database, product, sales)
-    history = await reading.get_transactions(database, product)
+    history, total = await reading.get_transactions(database, product, 100, 0)
+    assert total == len(history)
     first = await reading.get_transaction(database, product, history[0].id)
     assert [t.action for t in history] == ["set"] + ["allocate"] * sales
     assert first.action == "set" and first.quantity == 10 * sales

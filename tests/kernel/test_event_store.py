@@ -29,6 +29,21 @@ async def test_append_and_read_back_a_stream(database: Database) -> None:
     assert await store.stream_version(database.pool, "cart-1") == 3
 
 
+async def test_a_page_of_one_type_of_a_streams_events_and_their_count(database: Database) -> None:
+    """A long history is listed a page at a time: the page and the count come from the server."""
+    store = EventStore()
+    async with database.pool.acquire() as conn:
+        await store.append(
+            conn, "stock-1", "stock", 0, events("Moved", "Noted", "Moved", "Moved", "Noted", "Moved")
+        )
+        page, total = await store.read_stream_page(conn, "stock-1", ["Moved"], 2, 1)
+        assert [(e.version, e.data["n"]) for e in page] == [(3, 2), (4, 3)] and total == 4
+        assert await store.read_stream_page(conn, "stock-1", ["Moved"], 2, 10) == ([], 4)
+        assert await store.read_stream_page(conn, "stock-2", ["Moved"], 2, 0) == ([], 0)
+        [found] = await store.find_in_stream(conn, "stock-1", "Moved", "n", "3")
+        assert found.version == 4
+
+
 @pytest.mark.parametrize("expected", [0, 1, 3])
 async def test_a_stale_or_future_expected_version_is_a_conflict_and_writes_nothing(
     database: Database, expected: int

@@ -1,6 +1,7 @@
 """Reads for `/v2/inventories`: one product's stock and history from its stream (read your
 writes), lists from the `stock` projection. Every read runs straight on the pool, without a
-transaction: a stock is its snapshot and the events after it (two statements), a history one."""
+transaction: a stock is its snapshot and the events after it (two statements), a page of its
+history one more."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from shared.eventstore.unit_of_work import Database
 from shared.projections.listing import page_of_ids
 
 _LISTING = StockProjection().schema
+MOVEMENT = "StockMovement"
 
 
 async def get_stock(database: Database, product_id: str) -> Stock:
@@ -34,21 +36,27 @@ async def get_many(database: Database, product_ids: Iterable[str]) -> list[Stock
     return found
 
 
-async def get_transactions(database: Database, product_id: str) -> list[Transaction]:
-    """The product's stock transactions, oldest first, from its whole stream; StockNotFound (404)
-    when its stock is not managed."""
-    history = await AggregateReader(database.pool, database.store).history(Stock, product_id)
-    if not Stock.rehydrate(product_id, history).tracked:
-        raise StockNotFound(product_id)
-    return stock_transactions(history)
+async def get_transactions(
+    database: Database, product_id: str, limit: int, offset: int
+) -> tuple[list[Transaction], int]:
+    """A page of the product's stock transactions, oldest first, and how many there are; read from
+    its stream (read your writes) a page at a time. StockNotFound (404) when it is not managed."""
+    await get_stock(database, product_id)
+    page, total = await _reader(database).history_page(Stock, product_id, [MOVEMENT], limit, offset)
+    return stock_transactions(page), total
 
 
 async def get_transaction(database: Database, product_id: str, transaction_id: str) -> Transaction:
     """One transaction of the product's history; StockNotFound (404) when there is none such."""
-    for transaction in await get_transactions(database, product_id):
-        if transaction.id == transaction_id:
-            return transaction
-    raise StockNotFound(product_id)
+    await get_stock(database, product_id)
+    found = await _reader(database).find(Stock, product_id, MOVEMENT, "transaction_id", transaction_id)
+    if not found:
+        raise StockNotFound(product_id)
+    return stock_transactions(found)[0]
+
+
+def _reader(database: Database) -> AggregateReader:
+    return AggregateReader(database.pool, database.store)
 
 
 async def list_stock(database: Database, limit: int, offset: int) -> tuple[list[str], int]:

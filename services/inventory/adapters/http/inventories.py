@@ -175,8 +175,12 @@ async def create_transaction(product_id: str, request: Request, _: AdminToken) -
 )
 async def list_transactions(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
     pid = _product_id(product_id)
-    transactions = await reading.get_transactions(database_of(request), pid)
-    return {"data": [transaction_document(pid, t) for t in transactions]}
+    limit, offset = paging(request)
+    transactions, total = await reading.get_transactions(database_of(request), pid, limit, offset)
+    return {
+        "data": [transaction_document(pid, t) for t in transactions],
+        **page_meta(request, limit, offset, total),
+    }
 
 
 @router.get(
