@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from devstack.kafka import KafkaCluster
 from devstack.postgres import PostgresServer
-from tests.support.kafka_groups import assignments, describe
 from tests.chaos.platform import Platform
+from tests.support.kafka_groups import assignments, describe
 
 Fault = Callable[[], Awaitable[str]]
 

@@ -2,7 +2,8 @@
 
 Connection errors, timeouts and the gateway's 502/503/504 mean "the service is not there right
 now": wait a little and send the same request again, for up to `patience` seconds. Every other
-answer (2xx, 4xx, a 500) is returned to the caller, who decides what it means. Retrying a POST
+answer (2xx, 4xx, a 500) is returned to the caller, who decides what it means (the workloads count
+a 500 as a failure: a service that lost something a client may retry answers 503). Retrying a POST
 whose answer was lost may repeat its effect; the workload's checks are written for that (a
 repeated checkout answers 409 with the order made the first time).
 """

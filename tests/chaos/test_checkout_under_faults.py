@@ -25,9 +25,9 @@ from tests.chaos.faults import (
     pause_consumer,
     restart_postgres,
 )
-from tests.support.kafka_groups import replication
 from tests.chaos.platform import Platform
 from tests.chaos.workload import Journey, Shop, plan_journeys, run_journeys
+from tests.support.kafka_groups import replication
 
 PER_FAULT = int(os.environ.get("CHAOS_CHECKOUTS_PER_FAULT", "130"))  # 9 faults: 1,170 carts
 CONCURRENCY = 16

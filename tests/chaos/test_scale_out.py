@@ -16,10 +16,10 @@ import pytest
 
 from tests.chaos.audit import settle
 from tests.chaos.conftest import open_shop, stocked_products
-from tests.support.kafka_groups import assignments, describe
 from tests.chaos.keys import keys_that_are_not_the_order
 from tests.chaos.platform import SERVICES, Platform
 from tests.chaos.workload import plan_journeys, run_journeys
+from tests.support.kafka_groups import assignments, describe
 
 CHECKOUTS, CONCURRENCY = 150, 12
 

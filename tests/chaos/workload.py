@@ -5,7 +5,10 @@ checking out: `purchase`, `authorize` then capture, `refund` (purchase, then a f
 `ship` (purchase, then flagged fulfilled), `unpaid` or `cancel` (the admin cancels the unpaid
 order). Every call goes through a retrying `Storefront`; when an answer is lost the journey
 finds out what happened the way a storefront would (a repeated checkout answers 409 with the
-order; the order's transactions say whether a payment went through) instead of guessing.
+order; the order's transactions say whether a payment went through) instead of guessing. A 5xx
+the storefront hands back (it retries 502, 503 and 504: a 500) is never one of those answers: the
+services promise 503 for what a client may retry, so every step notes it as a problem, and the
+suite fails on it.
 """
 
 from __future__ import annotations
@@ -120,6 +123,14 @@ async def walk(shop: Shop, journey: Journey) -> None:
         await _ship(shop, journey)
 
 
+def _server_error(journey: Journey, step: str, response: Any) -> bool:
+    """Note a 5xx answer (the storefront retried the 502/503/504 ones) as a problem of the journey."""
+    if response.status_code < 500:
+        return False
+    journey.problems.append(f"{step}: {response.status_code} {response.text[:200]}")
+    return True
+
+
 def _insufficient(response: Any) -> bool:
     if response.status_code != 400:
         return False
@@ -162,7 +173,8 @@ async def _pay(shop: Shop, journey: Journey, method: str) -> dict[str, Any] | No
         response = await shop.pay.post(
             path, json={"data": {"gateway": "manual", "method": method}}, timeout=120
         )
-        if response.status_code in (200, 201) and response.json()["data"]["status"] == "complete":
+        _server_error(journey, "pay", response)
+        if response.status_code == 200 and response.json()["data"]["status"] == "complete":
             return dict(response.json()["data"])
         if response.status_code == 422 and response.json()["errors"][0]["title"] == "Cannot complete request":
             journey.outcome = "refused"
@@ -186,6 +198,7 @@ async def _settled_transactions(shop: Shop, journey: Journey) -> list[dict[str, 
     deadline = time.monotonic() + 120
     while True:
         response = await shop.pay_admin.get(f"/v2/orders/{journey.order_id}/transactions")
+        _server_error(journey, "transactions", response)
         found = list(response.json()["data"]) if response.status_code == 200 else []
         if response.status_code == 200 and all(t["status"] in SETTLED for t in found):
             return found
@@ -205,6 +218,7 @@ async def _transaction(shop: Shop, journey: Journey) -> dict[str, Any]:
 async def _capture(shop: Shop, journey: Journey) -> None:
     path = f"/v2/orders/{journey.order_id}/transactions/{journey.transaction_id}/capture"
     response = await shop.pay_admin.post(path)
+    _server_error(journey, "capture", response)
     if response.status_code != 200:  # a retried capture whose first answer was lost is refused
         if (await _transaction(shop, journey)).get("capture_mechanism") is None:
             journey.problems.append(f"capture: {response.status_code} {response.text[:200]}")
@@ -215,6 +229,7 @@ async def _capture(shop: Shop, journey: Journey) -> None:
 async def _refund(shop: Shop, journey: Journey, amount: int) -> None:
     path = f"/v2/orders/{journey.order_id}/transactions/{journey.transaction_id}/refund"
     response = await shop.pay_admin.post(path, json={"data": {"amount": amount}})
+    _server_error(journey, "refund", response)
     if response.status_code != 200 and (await _transaction(shop, journey))["refunded_amount"] != amount:
         journey.problems.append(f"refund: {response.status_code} {response.text[:200]}")
         return
@@ -226,6 +241,7 @@ async def _ship(shop: Shop, journey: Journey) -> None:
     deadline = time.monotonic() + 120
     while True:  # the order learns of the payment asynchronously: shipping waits until it is paid
         response = await shop.order_admin.put(f"/v2/orders/{journey.order_id}", json=body)
+        _server_error(journey, "ship", response)
         if response.status_code == 200:
             journey.outcome = "shipped"
             return
@@ -240,6 +256,7 @@ async def _cancel(shop: Shop, journey: Journey) -> None:
     deadline = time.monotonic() + 120
     while True:  # the order may not have reached the order service yet
         response = await shop.order_admin.put(f"/v2/orders/{journey.order_id}", json=body)
+        _server_error(journey, "cancel", response)
         if response.status_code == 200:
             journey.outcome = "cancelled"
             return
