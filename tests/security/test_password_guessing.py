@@ -1,0 +1,166 @@
+"""Password guessing (issue 22, point 3): it neither stalls the cart service nor tells which emails exist,
+and it is limited per email (the service) and per client address (the gateway).
+
+scrypt takes about 40 ms. It ran on the event loop: 40 wrong passwords held every other request of
+the cart service for 1.4 s, an unknown email answered in 2 ms and a known one in 39 ms, nothing
+limited the guesses, and a one-character password was accepted at registration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from uuid import uuid4
+
+import httpx
+
+from gateway.config import PASSWORD_ROUTES_LIMIT
+from services.cart.domain.passwords import MIN_PASSWORD_LENGTH
+from tests.gateway.support import start_gateway
+from tests.security.conftest import client
+from tests.security.ep_errors import assert_ep_error
+from tests.support.services import RunningService
+
+PASSWORD = "correct horse battery staple"
+ATTEMPTS_PER_EMAIL = 5
+"""What the cart service lets one email try at once (services/cart/adapters/http/sign_in_throttle.py)."""
+SLOWDOWN_ALLOWED = 20
+"""How many times its usual median an unrelated read may take, median to median, while guesses run:
+a generous factor, compared on the same machine in the same minute, never with milliseconds (on the
+event loop, 40 guesses made it about 180 times slower)."""
+
+
+def random_email() -> str:
+    return f"guess.{uuid4().hex[:12]}@example.com"
+
+
+async def register(http: httpx.AsyncClient) -> str:
+    email = random_email()
+    body = {"type": "customer", "name": "Ann Perkins", "email": email, "password": PASSWORD}
+    created = await http.post("/v2/customers", json={"data": body})
+    assert created.status_code == 201, created.text
+    return email
+
+
+async def sign_in(http: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    body = {"type": "token", "authentication_mechanism": "password", "email": email, "password": password}
+    return await http.post("/v2/customers/tokens", json={"data": body})
+
+
+async def test_wrong_passwords_do_not_stall_an_unrelated_read(
+    services: dict[str, RunningService], shopper_token
+):
+    async with client(services["cart"], shopper_token) as http:
+        emails = [await register(http) for _ in range(8)]
+
+        async def read_products() -> float:
+            started = time.perf_counter()
+            assert (await http.get("/v2/products")).status_code == 200
+            return time.perf_counter() - started
+
+        await read_products()  # warm-up
+        usual = statistics.median([await read_products() for _ in range(15)])
+        guesses = [sign_in(http, email, f"wrong-{n}") for email in emails for n in range(ATTEMPTS_PER_EMAIL)]
+        attack = asyncio.ensure_future(asyncio.gather(*guesses))
+        await asyncio.sleep(0)  # the guesses are sent first
+        during = [await read_products()]  # then reads, one after another, while guesses are in flight
+        while not attack.done():
+            during.append(await read_products())
+        answers = await attack
+    for answer in answers:
+        assert answer.status_code in (401, 429), answer.text
+        assert_ep_error(answer)
+    checked = sum(answer.status_code == 401 for answer in answers)
+    assert checked >= len(emails), f"only {checked} of 40 passwords were checked: the attack did not run"
+    typical = statistics.median(during)
+    assert typical <= SLOWDOWN_ALLOWED * usual, (
+        f"GET /v2/products took {typical * 1000:.1f} ms (median of {len(during)}) while passwords were "
+        f"guessed, {typical / usual:.0f} times its usual {usual * 1000:.1f} ms"
+    )
+
+
+async def test_an_unknown_email_answers_as_slowly_as_a_known_one(
+    services: dict[str, RunningService], shopper_token
+):
+    """Timed against each other, taking turns, so that the machine's load weighs on both alike."""
+    async with client(services["cart"], shopper_token) as http:
+        known = [await register(http) for _ in range(3)]
+        await sign_in(http, random_email(), "warm-up")
+        known_times: list[float] = []
+        unknown_times: list[float] = []
+        for email in known * 2:  # 2 guesses per email, within what the per-email limit allows
+            for target, times in ((email, known_times), (random_email(), unknown_times)):
+                started = time.perf_counter()
+                answer = await sign_in(http, target, "not-the-password")
+                times.append(time.perf_counter() - started)
+                assert_ep_error(answer, 401)
+    known_median, unknown_median = statistics.median(known_times), statistics.median(unknown_times)
+    assert unknown_median >= known_median / 2, (
+        f"an unknown email answers in {unknown_median * 1000:.1f} ms, a known one in "
+        f"{known_median * 1000:.1f} ms: the timing tells which emails are registered"
+    )
+
+
+async def test_sign_in_attempts_for_one_email_are_limited(services: dict[str, RunningService], shopper_token):
+    async with client(services["cart"], shopper_token) as http:
+        email = await register(http)
+        for n in range(ATTEMPTS_PER_EMAIL):
+            assert_ep_error(await sign_in(http, email, f"guess-{n}"), 401)
+        # the right password now, with the email spelled another way: the same account, still limited
+        refused = await sign_in(http, f"  {email.upper()} ", PASSWORD)
+        unknown = await sign_in(http, random_email(), "guess")  # another email is not held up
+    error = assert_ep_error(refused, 429)
+    assert error["title"] == "Too Many Requests" and error["source"] == "data.email", error
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert_ep_error(unknown, 401)
+
+
+async def test_a_short_password_is_refused_at_registration(
+    services: dict[str, RunningService], shopper_token
+):
+    async with client(services["cart"], shopper_token) as http:
+        for short in ("a", "x" * (MIN_PASSWORD_LENGTH - 1)):
+            body = {"type": "customer", "name": "Jerry Gergich", "email": random_email(), "password": short}
+            error = assert_ep_error(await http.post("/v2/customers", json={"data": body}), 400)
+            assert (error["title"], error["source"]) == ("minLength", "data.password"), error
+        email = random_email()
+        long_enough = "y" * MIN_PASSWORD_LENGTH
+        body = {"type": "customer", "name": "Jerry Gergich", "email": email, "password": long_enough}
+        assert (await http.post("/v2/customers", json={"data": body})).status_code == 201
+        assert (await sign_in(http, email, long_enough)).status_code == 200
+
+
+async def test_the_gateway_limits_password_guesses_per_client(
+    services: dict[str, RunningService], shopper_token, tmp_path
+):
+    """Each guess names another email, so only the gateway's limit per client address can refuse it."""
+    cart = services["cart"]
+    process, url = await start_gateway(tmp_path, {"cart": cart.url.removeprefix("http://")})
+    try:
+        headers = {"Authorization": f"Bearer {shopper_token}"}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+            guesses = 2 * PASSWORD_ROUTES_LIMIT.burst
+            answers = await asyncio.gather(*(sign_in(http, random_email(), "guess") for _ in range(guesses)))
+            # registration hashes a password too (these bodies are refused before any hashing)
+            short = {"type": "customer", "name": "Tom Haverford", "password": "short"}
+            registrations = await asyncio.gather(
+                *(
+                    http.post("/v2/customers", json={"data": {**short, "email": random_email()}})
+                    for _ in range(guesses)
+                )
+            )
+            products = await http.get("/v2/products")
+    finally:
+        process.stop()
+    checked = [a for a in answers if a.status_code == 401]
+    assert len(checked) <= PASSWORD_ROUTES_LIMIT.burst + 1, (
+        f"{len(checked)} of {guesses} guesses were checked"
+    )
+    for flood in (answers, registrations):
+        by_gateway = [a for a in flood if a.status_code == 429 and "from this client" in a.text]
+        assert by_gateway, [a.status_code for a in flood]
+        for answer in by_gateway:
+            assert assert_ep_error(answer, 429)["title"] == "Too Many Requests"
+            assert answer.headers["Retry-After"] == "1"
+    assert products.status_code == 200, products.text  # other routes are not limited
