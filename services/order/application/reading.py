@@ -12,6 +12,7 @@ import asyncio
 from services.order.domain.errors import OrderNotFound
 from services.order.domain.order import Order
 from services.order.domain.view import OrderView
+from shared.domain.order_ids import could_be_an_order
 from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.commit_signals import wait_for
 from shared.eventstore.unit_of_work import Database
@@ -40,6 +41,8 @@ async def get_order_soon(database: Database, order_id: str, *, timeout: float = 
     `CartCheckedOut`, so a client asking at once must not get a 404 from that lag. The wait ends as
     soon as this process commits to the order's stream, or at the next fallback read.
     """
+    if not could_be_an_order(order_id):
+        raise OrderNotFound(order_id)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     with database.signals.watching(stream_id_of(Order, order_id)) as changed:

@@ -9,6 +9,7 @@ from services.payment.domain.payable_order import PayableOrder
 from shared.contracts.envelope import utc_now
 from shared.contracts.events import CartCheckedOut
 from shared.contracts.values import StockLine
+from shared.domain.order_ids import could_be_an_order
 from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.commit_signals import wait_for
 from shared.eventstore.unit_of_work import Database, UnitOfWork
@@ -55,6 +56,8 @@ async def wait_for_order(database: Database, order_id: str, *, timeout: float) -
     order's stream (its consumer opening the order), or at the next fallback read, for a checkout
     consumed by another instance of the service.
     """
+    if not could_be_an_order(order_id):
+        raise OrderNotFound(order_id)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     with database.signals.watching(stream_id_of(PayableOrder, order_id)) as changed:

@@ -1,0 +1,37 @@
+"""An order id no checkout can have made is a 404 at once (issue 22, point 7, L4).
+
+Reads and payments wait a little for an order that is not consumed yet (read your writes); any
+string was waited for, so `GET /v2/orders/<4,000 characters>` held a request for the whole wait and
+looked the string up. Only a canonical UUID, the form checkout makes, is waited for now: the bogus
+id answers before the wait an unknown UUID must sit out (both are 404s in EP's shape)."""
+
+from __future__ import annotations
+
+import time
+from uuid import uuid4
+
+import pytest
+
+from tests.security.conftest import client
+from tests.security.ep_errors import assert_ep_error
+
+BOGUS = ["x" * 4000, "not-an-order", str(uuid4()).upper()]
+
+
+async def _timed_404(http, path: str) -> float:
+    started = time.monotonic()
+    answer = await http.get(path)
+    elapsed = time.monotonic() - started
+    assert_ep_error(answer, 404)
+    return elapsed
+
+
+@pytest.mark.parametrize(
+    ("service", "path"), [("order", "/v2/orders/{}"), ("payment", "/v2/orders/{}/transactions")]
+)
+async def test_an_id_checkout_cannot_make_is_not_waited_for(services, admin_token, service: str, path: str):
+    async with client(services[service], admin_token) as http:
+        waited = await _timed_404(http, path.format(uuid4()))  # unknown, but could be a fresh checkout
+        for bogus in BOGUS:
+            at_once = await _timed_404(http, path.format(bogus))
+            assert at_once < waited / 2, (bogus[:40], at_once, waited)
