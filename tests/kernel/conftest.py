@@ -7,8 +7,10 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from shared.eventstore.unit_of_work import Database
+from shared.messaging.kafka import reliable_producer
 from tests.support.databases import fresh_database
 
 
@@ -42,3 +44,12 @@ def ledger_env(
         "TOPIC_PREFIX": topic_prefix,
         "CRASH_MARKER": str(tmp_path / "crashed"),
     }
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
+    """An idempotent producer, as a service's relay publishes ("service A" of the kernel tests)."""
+    producer = reliable_producer(kafka_bootstrap_servers, client_id="kernel-test-a")
+    await producer.start()
+    yield producer
+    await producer.stop()

@@ -15,20 +15,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from shared.contracts.envelope import Envelope
 from shared.eventstore.unit_of_work import Database
 from shared.messaging.dead_letters import dead_letter_topic
-from shared.messaging.kafka import reliable_producer
 from shared.outbox.relay import OutboxRelay
 from tests.kernel.apps.contracts import ProbeCredited
 from tests.kernel.processes import ServiceProcess
 
 LEDGER = "tests.kernel.apps.ledger_service"
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = reliable_producer(kafka_bootstrap_servers, client_id="kernel-test-a")
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 @pytest.fixture

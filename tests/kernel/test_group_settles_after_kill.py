@@ -25,7 +25,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from shared.contracts.envelope import Envelope
-from shared.messaging.kafka import reliable_producer
 from tests.kernel.apps.contracts import ProbeCredited
 from tests.kernel.processes import ServiceProcess
 from tests.support.kafka_groups import settled_members
@@ -91,14 +90,6 @@ async def applied_credits(dsn: str) -> list[str]:
     finally:
         await conn.close()
     return [r["credit"] for r in rows]
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = reliable_producer(kafka_bootstrap_servers, client_id="group-settle-test")
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 @pytest.fixture
