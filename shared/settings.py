@@ -43,6 +43,11 @@ class ServiceSettings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     client_id: str = DEV_CLIENT_ID
     client_secret: SecretStr = SecretStr(DEV_CLIENT_SECRET)
+    token_audience: str = Field(
+        default="",
+        description="TOKEN_AUDIENCE: the `aud` of this deployment's tokens (defaults to CLIENT_ID), so a "
+        "token of staging is not one of production even where they share a JWT secret",
+    )
     token_ttl_seconds: int = Field(default=3600, gt=0)
     customer_token_ttl_seconds: int = Field(default=86_400, gt=0)
     http_host: str = "127.0.0.1"

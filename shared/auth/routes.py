@@ -21,8 +21,8 @@ from shared.http.responses import JsonResponse
 from shared.settings import ServiceSettings
 
 TOKEN_PATH = "/oauth/access_token"
-# RFC 6749 §5.1: token responses must not be cached.
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# RFC 6749 §5.1: token responses must not be cached (access tokens here, customer tokens in the cart).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class TokenRequest(BaseModel):
@@ -104,7 +104,7 @@ def token_router(settings: ServiceSettings | None = None) -> APIRouter:
         effective = settings or settings_of(request)
         fields = await _fields(request)
         grant = _grant(fields, effective)
-        return JsonResponse(issue_token(grant, fields["client_id"], effective), headers=_NO_STORE)
+        return JsonResponse(issue_token(grant, fields["client_id"], effective), headers=NO_STORE)
 
     return router
 

@@ -1,7 +1,9 @@
 """Signing and checking our JWTs (HS256 with JWT_SECRET), shared by access and customer tokens.
 
 Every service holds the secret and verifies tokens locally: no call to an auth service on the
-request path. Only HS256 is accepted, so a token cannot pick a weaker algorithm (or "none").
+request path. Only HS256 is accepted, so a token cannot pick a weaker algorithm (or "none"). Every
+token names its deployment as its audience (TOKEN_AUDIENCE, by default the CLIENT_ID), so where two
+deployments share a secret, or after the client id is rotated, one's tokens are not the other's.
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ from shared.settings import ServiceSettings
 
 ISSUER = "checkout-platform"
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ("iss", "sub", "role", "iat", "exp")
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "role", "iat", "exp")
+
+
+def audience(settings: ServiceSettings) -> str:
+    return settings.token_audience or settings.client_id
 
 
 def sign(claims: Mapping[str, Any], settings: ServiceSettings) -> str:
-    return jwt.encode({"iss": ISSUER, **claims}, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+    signed = {"iss": ISSUER, "aud": audience(settings), **claims}
+    return jwt.encode(signed, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
 
 
 def expired(what: str = "access token") -> Unauthorized:
@@ -36,6 +43,7 @@ def decode(token: str, settings: ServiceSettings, *, what: str = "access token")
             settings.jwt_secret.get_secret_value(),
             algorithms=[ALGORITHM],
             issuer=ISSUER,
+            audience=audience(settings),
             options={"require": list(REQUIRED_CLAIMS)},
         )
     except jwt.ExpiredSignatureError:

@@ -1,7 +1,8 @@
 """Access tokens: Elastic Path's `implicit` (shopper) and `client_credentials` (admin) grants.
 
 A token is a signed JWT (see `signing`) with `sub`/`client_id`, `role` (the grant type), `iat`,
-`exp`, `jti` and `iss`; `verify_token` turns one back into the `Principal` that routes check.
+`exp`, `jti`, `iss` and `aud`; `verify_token` turns one of this deployment's client back into the
+`Principal` that routes check.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def verify_token(token: str, settings: ServiceSettings) -> Principal:
     """The caller behind a Bearer token; 401 for expired, tampered, foreign or non-access tokens."""
     claims = decode(token, settings)
     role = claims.get("role")
+    if claims["sub"] != settings.client_id:  # issued to another client (or before CLIENT_ID rotated)
+        raise Unauthorized("The access token is not valid")
     if role == "implicit" or role == "client_credentials":
         return Principal(client_id=str(claims["sub"]), grant_type=role, expires_at=int(claims["exp"]))
     raise Unauthorized("The access token is not valid")

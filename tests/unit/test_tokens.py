@@ -84,7 +84,15 @@ def test_garbage_is_refused(settings: ServiceSettings, garbage: str) -> None:
 
 def test_unsigned_and_foreign_issuer_tokens_are_refused(settings: ServiceSettings) -> None:
     now = int(time.time())
-    claims = {"iss": ISSUER, "sub": CLIENT_ID, "role": "client_credentials", "iat": now, "exp": now + 60}
+    claims = {
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "sub": CLIENT_ID,
+        "role": "client_credentials",
+        "iat": now,
+        "exp": now + 60,
+    }
+    assert verify_token(jwt.encode(claims, settings.jwt_secret.get_secret_value()), settings).is_admin
     _refused(jwt.encode(claims, None, algorithm="none"), settings)
     secret = settings.jwt_secret.get_secret_value()
     _refused(jwt.encode({**claims, "iss": "someone-else"}, secret, algorithm="HS256"), settings)
@@ -110,3 +118,27 @@ def test_an_expired_customer_token_is_refused(settings: ServiceSettings) -> None
     token, _ = issue_customer_token("cust-1", settings, now=int(time.time()) - 86_401)
     with pytest.raises(Unauthorized, match="customer token has expired"):
         verify_customer_token(token, settings)
+
+
+def test_a_token_is_bound_to_its_deployment_and_its_client(settings: ServiceSettings) -> None:
+    """Same secret, another deployment (TOKEN_AUDIENCE) or another client id: not our token (issue 22, L7)."""
+    token = issue_token("client_credentials", CLIENT_ID, settings)["access_token"]
+    assert _claims(token)["aud"] == CLIENT_ID  # the audience defaults to the client id
+    staging = make_settings(token_audience="staging")
+    assert "not valid" in _refused(
+        issue_token("client_credentials", CLIENT_ID, staging)["access_token"], settings
+    )
+    assert "not valid" in _refused(token, staging)
+    rotated = make_settings(client_id="rotated-client-id")
+    assert "not valid" in _refused(token, rotated)  # issued before CLIENT_ID changed
+    customer, _ = issue_customer_token("cust-1", staging)
+    with pytest.raises(Unauthorized):
+        verify_customer_token(customer, settings)
+
+
+def test_an_access_token_for_another_client_is_refused_even_with_our_audience(
+    settings: ServiceSettings,
+) -> None:
+    token = issue_token("client_credentials", "another-client", settings)["access_token"]
+    assert _claims(token)["aud"] == CLIENT_ID
+    assert "not valid" in _refused(token, settings)

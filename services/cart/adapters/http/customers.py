@@ -20,6 +20,7 @@ from services.cart.domain.customer import Customer, CustomerNotFound
 from services.cart.domain.email import is_valid_email
 from shared.auth import AdminToken, AnyToken, issue_customer_token, optional_customer
 from shared.auth.dependencies import settings_of
+from shared.auth.routes import NO_STORE
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
@@ -76,13 +77,13 @@ async def create_customer(request: Request, _: AnyToken) -> JsonResponse:
         too_many="Too many sign-in attempts for this email, or password checks in progress",
     ),
 )
-async def customer_token(request: Request, _: AnyToken) -> dict[str, Any]:
+async def customer_token(request: Request, _: AnyToken) -> JsonResponse:
     body = validate(CustomerTokenRequest, await read_data(request))
     sign_in_throttle_of(request).attempt(body.email)
     check = password_hasher_of(request).verify
     customer = await authenticate(database_of(request), body.email, body.password, check)
     token, expires = issue_customer_token(customer.id, settings_of(request))
-    return {
+    document = {
         "data": {
             "type": "token",
             "id": str(uuid4()),
@@ -91,6 +92,7 @@ async def customer_token(request: Request, _: AnyToken) -> dict[str, Any]:
             "expires": expires,
         }
     }
+    return JsonResponse(document, headers=NO_STORE)  # a credential: never kept by a cache
 
 
 @router.get(
