@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from services.cart.adapters.http.documents import cart_answer, cart_reference, items_answer, request_currency
+from services.cart.adapters.http.limits import MAX_ITEMS_PER_REQUEST
 from services.cart.adapters.http.requests import (
     CartItemRequest,
     CartRequest,
@@ -49,7 +50,7 @@ class AddItemsOptions(BaseModel):
 class DoubleWrappedItems(BaseModel):
     """The SDK's bulk add sends `{"data": {"data": [...]}}`."""
 
-    data: Annotated[list[NewItem], Field(min_length=1, max_length=100)]
+    data: Annotated[list[NewItem], Field(min_length=1, max_length=MAX_ITEMS_PER_REQUEST)]
 
 
 @router.post("/v2/carts", **documented(status=201, body=CartRequest, answers="The new cart"))
@@ -110,8 +111,13 @@ def _items_payload(body: Any) -> tuple[list[Any], bool]:
     if isinstance(data, dict):
         return [data], True
     if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
-        if len(data) > 100:
-            raise ApiError(400, "Bad Request", "At most 100 items can be added at once", source="data")
+        if len(data) > MAX_ITEMS_PER_REQUEST:
+            raise ApiError(
+                400,
+                "Bad Request",
+                f"At most {MAX_ITEMS_PER_REQUEST} items can be added at once",
+                source="data",
+            )
         return data, all_or_nothing
     raise ApiError(400, "type", "data must be an item object or a non-empty list of them", source="data")
 
@@ -121,7 +127,10 @@ def _items_payload(body: Any) -> tuple[list[Any], bool]:
     **documented(
         status=201,
         body=NewItem,
-        body_alternatives=[Annotated[list[NewItem], Field(min_length=1, max_length=100)], DoubleWrappedItems],
+        body_alternatives=[
+            Annotated[list[NewItem], Field(min_length=1, max_length=MAX_ITEMS_PER_REQUEST)],
+            DoubleWrappedItems,
+        ],
         options=AddItemsOptions,
         body_description="One item, or up to 100 (bulk; failures listed in `errors` unless all or nothing)",
         parameters=[CURRENCY],
@@ -246,8 +255,10 @@ async def update_item(ref: str, item_id: str, request: Request, _: AnyToken) -> 
 @router.put(
     "/v2/carts/{ref}/items",
     **documented(
-        body=Annotated[list[UpdateItemRequest], Field(min_length=1)],
-        body_description="Every item with its `id` and new `quantity`",
+        body=Annotated[list[UpdateItemRequest], Field(min_length=1, max_length=MAX_ITEMS_PER_REQUEST)],
+        body_description=(
+            f"Every item with its `id` and new `quantity` (at most {MAX_ITEMS_PER_REQUEST}, each once)"
+        ),
         answers="The cart's items",
         not_found=NO_CART,
         unprocessable="Not enough stock",
@@ -257,9 +268,20 @@ async def update_items(ref: str, request: Request, _: AnyToken) -> dict[str, Any
     data = await read_data(request)
     if not isinstance(data, list) or not data:
         raise ApiError(400, "type", "data must be a non-empty list of items", source="data")
+    if len(data) > MAX_ITEMS_PER_REQUEST:  # before anything else: a cart never holds more items
+        raise ApiError(
+            400, "Bad Request", f"At most {MAX_ITEMS_PER_REQUEST} items can be updated at once", source="data"
+        )
     updates = [validate(UpdateItemRequest, item, f"data.{i}") for i, item in enumerate(data)]
     if any(u.id is None for u in updates):
         raise ApiError(400, "required", "Every item needs its id", source="data")
+    seen: set[str | None] = set()
+    for i, update in enumerate(updates):
+        if update.id in seen:
+            raise ApiError(
+                400, "Bad Request", "Each item can be updated once per request", source=f"data.{i}.id"
+            )
+        seen.add(update.id)
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
         cart = await uow.load(Cart, cart_reference(ref))

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from services.cart.adapters.http.limits import MAX_CURRENCIES
 from services.cart.adapters.http.presenters import code_document, promotion_document
 from services.cart.adapters.http.requests import PromotionCodesRequest, PromotionRequest
 from services.cart.application import promotions as commands
@@ -40,6 +41,13 @@ def _definition(body: PromotionRequest) -> PromotionDefined:
             400,
             "required",
             "schema.currencies must list the discount per currency",
+            source="data.schema.currencies",
+        )
+    if len(currencies) > MAX_CURRENCIES:
+        raise ApiError(
+            400,
+            "maxItems",
+            f"schema.currencies may list at most {MAX_CURRENCIES} currencies",
             source="data.schema.currencies",
         )
     key = "amount" if body.promotion_type == "fixed_discount" else "percentage"

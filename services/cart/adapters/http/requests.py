@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from services.cart.adapters.http.limits import (
+    CURRENCY_ENTRY,
+    CUSTOM_INPUTS,
+    MAX_CURRENCIES,
+    MAX_TEXT,
+    PROMOTION_SCHEMA,
+    bounded,
+)
 from services.cart.domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from shared.contracts.values import ProductPrice
 
@@ -14,6 +22,19 @@ MAX_QUANTITY = 1_000_000
 MAX_AMOUNT = 10**12
 """The largest price in minor units: MAX_AMOUNT x MAX_QUANTITY stays inside PostgreSQL's and JSON's
 64-bit integers, so no line or total of a cart can overflow them."""
+
+CustomInputs = Annotated[
+    dict[str, Any],
+    bounded(CUSTOM_INPUTS),
+    Field(
+        description=(
+            f"Free-form inputs of the line: at most {CUSTOM_INPUTS.entries} entries in all (nested ones "
+            f"included), {CUSTOM_INPUTS.depth} levels deep, each key and text at most {MAX_TEXT} characters"
+        ),
+        json_schema_extra={"maxProperties": CUSTOM_INPUTS.entries},
+    ),
+]
+CurrencyEntry = Annotated[dict[str, Any], bounded(CURRENCY_ENTRY)]
 
 
 class Body(BaseModel):
@@ -23,7 +44,7 @@ class Body(BaseModel):
 class CartRequest(Body):
     name: str = Field(default="Cart", max_length=255)
     description: str = Field(default="", max_length=2000)
-    id: str | None = None
+    id: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
 class CartItemRequest(Body):
@@ -31,7 +52,7 @@ class CartItemRequest(Body):
     id: str | None = Field(default=None, min_length=1, max_length=255)
     sku: str | None = Field(default=None, min_length=1, max_length=255)
     quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
-    custom_inputs: dict[str, Any] = {}
+    custom_inputs: CustomInputs = {}
 
 
 class CustomItemPrice(Body):
@@ -55,8 +76,8 @@ class PromotionItemRequest(Body):
 
 class UpdateItemRequest(Body):
     quantity: StrictInt = Field(ge=0, le=MAX_QUANTITY)
-    id: str | None = None
-    type: str | None = None
+    id: str | None = Field(default=None, max_length=MAX_TEXT)
+    type: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
 class TaxItemRequest(Body):
@@ -64,7 +85,7 @@ class TaxItemRequest(Body):
     name: str = Field(default="", max_length=255)
     jurisdiction: str = Field(default="", max_length=255)
     code: str = Field(default="", max_length=255)
-    rate: float | int | str
+    rate: float | int | Annotated[str, Field(max_length=32)]
 
 
 class AddressRequest(Body):
@@ -113,7 +134,7 @@ class ProductRequest(Body):
     status: Literal["live", "draft"] = "live"
     commodity_type: Literal["physical", "digital"] = "physical"
     manage_stock: StrictBool = False
-    price: list[ProductPriceRequest] = Field(default_factory=list, max_length=50)
+    price: list[ProductPriceRequest] = Field(default_factory=list, max_length=MAX_CURRENCIES)
     id: str | None = None
 
 
@@ -124,17 +145,17 @@ class PromotionRequest(Body):
     enabled: StrictBool = False
     automatic: StrictBool = False
     promotion_type: Literal["fixed_discount", "percent_discount"]
-    schema_: dict[str, Any] = Field(alias="schema")
+    schema_: Annotated[dict[str, Any], bounded(PROMOTION_SCHEMA)] = Field(alias="schema")
     start: datetime
     end: datetime
-    min_cart_value: list[dict[str, Any]] = []
-    max_discount_value: list[dict[str, Any]] = []
+    min_cart_value: list[CurrencyEntry] = Field(default=[], max_length=MAX_CURRENCIES)
+    max_discount_value: list[CurrencyEntry] = Field(default=[], max_length=MAX_CURRENCIES)
 
 
 class PromotionCodeRequest(Body):
     code: str = Field(min_length=1, max_length=255)
     uses: StrictInt | None = Field(default=None, ge=1)
-    user: str | None = None
+    user: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
 class PromotionCodesRequest(Body):
