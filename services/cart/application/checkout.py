@@ -107,8 +107,8 @@ def snapshot(
 async def check_out(uow: UnitOfWork, command: CheckOut, order_ids: OrderIds) -> contracts.CartCheckedOut:
     """Raises CartAlreadyCheckedOut (409, naming the order) for an unchanged, checked-out cart."""
     cart = await uow.load(Cart, command.cart_id)
-    if cart.checkouts and not cart.changed_since_checkout:
-        raise CartAlreadyCheckedOut(cart.checkouts[-1].order_id)
+    if cart.last_checkout is not None and not cart.changed_since_checkout:
+        raise CartAlreadyCheckedOut(cart.last_checkout.order_id)
     customer = await _customer(uow, command)
     priced = await price(uow, cart)
     now = utc_now()

@@ -5,6 +5,11 @@ product already in the cart with the same custom inputs adds to its quantity; at
 lines; quantity 0 removes a line; a stock-managed product cannot exceed what is available; an
 empty cart cannot be checked out; checking out an unchanged cart again is refused (409) and names
 the order it already became, so a retry never makes a second order.
+
+A cart's stream grows with every change, and a cart can be changed for as long as it lives, so it
+snapshots its state every `snapshot_every` events (shared/domain/snapshots.py): loading a cart costs
+its snapshot and fewer than `snapshot_every` events after it, however long its history. What it
+keeps is bounded too: at most 100 lines, bounded inputs per line, and only its latest checkout.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from services.cart.domain.order_ids import OrderIds
 from services.cart.domain.pricing import PricedLineInput
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import Address, Customer, ProductPrice, Totals
-from shared.domain.aggregate import Aggregate
+from shared.domain.snapshots import SnapshottingAggregate
 
 MAX_UNIQUE_ITEMS = 100
 MAX_QUANTITY = 1_000_000
@@ -81,6 +86,38 @@ class CartLine:
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    def state(self) -> dict[str, Any]:
+        """The line as JSON values, for the cart's snapshot."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "quantity": self.quantity,
+            "unit_amount": self.unit_amount,
+            "currency": self.currency,
+            "includes_tax": self.includes_tax,
+            "product_id": self.product_id,
+            "sku": self.sku,
+            "slug": self.slug,
+            "name": self.name,
+            "description": self.description,
+            "manage_stock": self.manage_stock,
+            "custom_inputs": self.custom_inputs,
+            "taxes": [tax.model_dump(mode="json") for tax in self.taxes],
+            "created_at": _time_text(self.created_at),
+            "updated_at": _time_text(self.updated_at),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> CartLine:
+        return cls(
+            **{
+                **state,
+                "taxes": [TaxLine.model_validate(tax) for tax in state["taxes"]],
+                "created_at": _time(state["created_at"]),
+                "updated_at": _time(state["updated_at"]),
+            }
+        )
+
 
 @dataclass(frozen=True)
 class Checkout:
@@ -89,9 +126,21 @@ class Checkout:
     totals: Totals
 
 
-class Cart(Aggregate):
+def _time_text(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+class Cart(SnapshottingAggregate):
     stream_type = "cart"
     registry: ClassVar[EventRegistry] = CART_EVENTS
+    # Most carts never reach a snapshot (a few adds and a checkout); one changed for ever loads its
+    # snapshot and at most 49 events. Bump `snapshot_version` whenever `snapshot_state` changes.
+    snapshot_every: ClassVar[int] = 50
+    snapshot_version: ClassVar[int] = 1
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
@@ -100,10 +149,44 @@ class Cart(Aggregate):
         self.currency: str | None = None
         self.lines: dict[str, CartLine] = {}
         self.promotion_codes: dict[str, str] = {}  # code -> promotion id
-        self.checkouts: list[Checkout] = []
+        self.last_checkout: Checkout | None = None
         self.changed_since_checkout = True
         self.created_at: datetime | None = None
         self.updated_at: datetime | None = None
+
+    def snapshot_state(self) -> dict[str, Any]:
+        """Lines and codes as lists: a snapshot is stored as jsonb, which does not keep key order."""
+        checkout = self.last_checkout
+        return {
+            "name": self.name,
+            "description": self.description,
+            "currency": self.currency,
+            "lines": [line.state() for line in self.lines.values()],
+            "promotion_codes": list(self.promotion_codes.items()),
+            "last_checkout": None
+            if checkout is None
+            else {
+                "order_id": checkout.order_id,
+                "cart_version": checkout.cart_version,
+                "totals": checkout.totals.model_dump(mode="json"),
+            },
+            "changed_since_checkout": self.changed_since_checkout,
+            "created_at": _time_text(self.created_at),
+            "updated_at": _time_text(self.updated_at),
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        self.name, self.description, self.currency = state["name"], state["description"], state["currency"]
+        self.lines = {line["id"]: CartLine.from_state(line) for line in state["lines"]}
+        self.promotion_codes = {code: promotion_id for code, promotion_id in state["promotion_codes"]}
+        checkout = state["last_checkout"]
+        self.last_checkout = (
+            None
+            if checkout is None
+            else Checkout(checkout["order_id"], checkout["cart_version"], Totals(**checkout["totals"]))
+        )
+        self.changed_since_checkout = state["changed_since_checkout"]
+        self.created_at, self.updated_at = _time(state["created_at"]), _time(state["updated_at"])
 
     # -- commands -------------------------------------------------------------------------
 
@@ -273,8 +356,8 @@ class Cart(Aggregate):
     ) -> str:
         """Record the checkout; returns the new order's id, derived from the cart's reference and version
         by `order_ids`. An unchanged cart cannot be checked out twice."""
-        if self.checkouts and not self.changed_since_checkout:
-            raise CartAlreadyCheckedOut(self.checkouts[-1].order_id)
+        if self.last_checkout is not None and not self.changed_since_checkout:
+            raise CartAlreadyCheckedOut(self.last_checkout.order_id)
         if not any(line.type in ("cart_item", "custom_item") for line in self.lines.values()):
             raise CartRuleBroken("Cart is empty", "Cannot check out an empty cart", source="data")
         order_id = order_ids.for_checkout(self.id, self.current_version)
@@ -380,7 +463,7 @@ class Cart(Aggregate):
             case PromotionCodeRemoved(code=code):
                 self.promotion_codes.pop(code, None)
             case CartCheckedOut(order_id=order_id, cart_version=cart_version, totals=totals):
-                self.checkouts.append(Checkout(order_id, cart_version, totals))
+                self.last_checkout = Checkout(order_id, cart_version, totals)
             case CartDeleted():
                 self.lines.clear()
                 self.promotion_codes.clear()

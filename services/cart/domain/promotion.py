@@ -3,11 +3,15 @@ applied by code, limited by dates, an enabled flag, a minimum cart value, and us
 
 A code's use is consumed when a cart using it is checked out, in the same transaction as the
 checkout, so a code with one use left can win exactly one race.
+
+Every checkout with a code adds an event to its promotion's stream, and every cart holding the code
+loads the promotion to price itself, so a promotion snapshots its state every `snapshot_every`
+events (shared/domain/snapshots.py) and loads in bounded time however often it was used.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -24,7 +28,7 @@ from services.cart.domain.events import (
 )
 from services.cart.domain.pricing import PromotionTerms
 from shared.contracts.registry import EventRegistry, VersionedEvent
-from shared.domain.aggregate import Aggregate
+from shared.domain.snapshots import SnapshottingAggregate
 
 SUPPORTED_TYPES = ("fixed_discount", "percent_discount")
 MAX_CODES = 1000
@@ -43,9 +47,21 @@ class PromotionCode:
         return self.uses is not None and self.used >= self.uses
 
 
-class Promotion(Aggregate):
+def _time_text(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+class Promotion(SnapshottingAggregate):
     stream_type = "promotion"
     registry: ClassVar[EventRegistry] = CART_EVENTS
+    # A snapshot holds up to MAX_CODES codes, so it is taken less often than a stock's.
+    # Bump `snapshot_version` whenever `snapshot_state` changes.
+    snapshot_every: ClassVar[int] = 100
+    snapshot_version: ClassVar[int] = 1
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
@@ -54,6 +70,22 @@ class Promotion(Aggregate):
         self.created_at: datetime | None = None
         self.updated_at: datetime | None = None
         self.deleted = False
+
+    def snapshot_state(self) -> dict[str, Any]:
+        return {
+            "definition": None if self.definition is None else self.definition.model_dump(mode="json"),
+            "codes": [asdict(code) for code in self.codes.values()],
+            "created_at": _time_text(self.created_at),
+            "updated_at": _time_text(self.updated_at),
+            "deleted": self.deleted,
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        definition = state["definition"]
+        self.definition = None if definition is None else PromotionDefined.model_validate(definition)
+        self.codes = {str(code["code"]).lower(): PromotionCode(**code) for code in state["codes"]}
+        self.created_at, self.updated_at = _time(state["created_at"]), _time(state["updated_at"])
+        self.deleted = state["deleted"]
 
     @property
     def live(self) -> bool:
