@@ -1,7 +1,8 @@
 """Checkout: the cart becomes an incomplete order, announced to the other services by `CartCheckedOut`.
 
 Runs in one transaction: the final availability check, the cart's `CartCheckedOut`, the use of
-each applied promotion code, and the integration event in the outbox. It answers at once with
+each applied promotion code (refused, 422, when the code is not the checking-out customer's or has no
+use left), and the integration event in the outbox. It answers at once with
 the order as the order service will create it; it never waits on another service.
 """
 
@@ -124,7 +125,7 @@ async def check_out(uow: UnitOfWork, command: CheckOut, order_ids: OrderIds) -> 
     )
     for code in priced.applied:
         promotion = await uow.load(Promotion, cart.promotion_codes[code])
-        promotion.use_code(code, order_id, now)
+        promotion.use_code(code, order_id, now, customer.id)
     checkout = cart.peek_pending()[-1]
     assert isinstance(checkout, CartCheckedOut)
     order = snapshot(cart, priced, checkout, command)

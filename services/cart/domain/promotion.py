@@ -1,8 +1,12 @@
 """Standard promotions (Elastic Path "Promotions Standard"): cart-level fixed or percent discounts,
-applied by code, limited by dates, an enabled flag, a minimum cart value, and uses per code.
+applied by code, limited by dates, an enabled flag, a minimum cart value, uses per code, and the
+customer a code may be for (`user`).
 
 A code's use is consumed when a cart using it is checked out, in the same transaction as the
-checkout, so a code with one use left can win exactly one race.
+checkout, so a code with one use left can win exactly one race. Its limits on use (uses left, its
+customer) are checked again then, against the customer checking out: a checkout they refuse fails
+(422, as applying the code does) and writes nothing. A promotion that has expired or was disabled
+since is dropped from the checkout instead, as Elastic Path documents for expired promotions.
 
 Every checkout with a code adds an event to its promotion's stream, and every cart holding the code
 loads the promotion to price itself, so a promotion snapshots its state every `snapshot_every`
@@ -148,9 +152,11 @@ class Promotion(SnapshottingAggregate):
         if entry.user is not None and entry.user != customer_id:
             raise PromotionNotApplicable("This promotion code is for another customer", meta={"code": code})
 
-    def use_code(self, code: str, order_id: str, now: datetime) -> None:
-        """Consume one use at checkout (raises if none is left)."""
-        self.check_applicable(code, now, customer_id=self.codes[code.lower()].user)
+    def use_code(self, code: str, order_id: str, now: datetime, customer_id: str | None) -> None:
+        """Consume one use at checkout by `customer_id` (None: a guest). Raises, as applying does,
+        when the code cannot be used now or not by them: a customer's code was applied with their
+        token, but anyone holding the cart's reference may check it out, as a guest or as themselves."""
+        self.check_applicable(code, now, customer_id)
         self._record(PromotionCodeUsed(code=code, order_id=order_id, at=now))
 
     def terms(self, code: str, currency: str) -> PromotionTerms:
