@@ -13,6 +13,7 @@ import pytest
 from tests.payment.bus import Bus
 from tests.payment.service import WEBHOOK_PATH, payment_environment, start_payment_service
 from tests.payment.stripe_api import LocalStripe
+from tests.payment.stripe_front import StripeFront
 from tests.support.services import RunningService, authenticated_client
 
 
@@ -24,6 +25,15 @@ def topic_prefix() -> str:
 @pytest.fixture(scope="package")
 async def localstripe(localstripe_url: str) -> LocalStripe:
     return LocalStripe(localstripe_url)
+
+
+@pytest.fixture(scope="package")
+async def stripe_front(localstripe_url: str) -> AsyncIterator[StripeFront]:
+    """localstripe with Stripe's search added, seen from the test (`tests.payment.stripe_front`)."""
+    front = StripeFront(localstripe_url)
+    await front.start()
+    yield front
+    await front.stop()
 
 
 @pytest.fixture(scope="package")
