@@ -32,6 +32,14 @@ class Product(Aggregate):
     def live(self) -> bool:
         return self.definition is not None and not self.deleted
 
+    @property
+    def published(self) -> bool:
+        """Live with EP's `status: live`: what shoppers may see (a draft is the admins' business)."""
+        return self.live and self.definition is not None and self.definition.status == "live"
+
+    def visible_to(self, *, admin: bool) -> bool:
+        return self.live if admin else self.published
+
     def define(self, definition: ProductDefined) -> bool:
         """Create or replace the product's state; False (and no event) when nothing changed."""
         if self.definition is not None and not self.deleted:

@@ -86,10 +86,10 @@ async def update_product(product_id: str, request: Request, _: AdminToken) -> di
 
 
 @router.get("/v2/products/{product_id}", **documented(answers="The product", not_found="No such product"))
-async def get_product(product_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+async def get_product(product_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     async with database_of(request).unit_of_work() as uow:
         product = await uow.load(Product, _product_id(product_id))
-        if not product.live:
+        if not product.visible_to(admin=principal.is_admin):
             raise ProductNotFound(product_id)
         return {"data": product_document(product, base_url(request))}
 
@@ -105,13 +105,15 @@ async def remove_product(product_id: str, request: Request, _: AdminToken) -> Re
 
 
 @router.get("/v2/products", **documented(answers="A page of products", parameters=PAGE_PARAMETERS))
-async def list_products(request: Request, _: AnyToken) -> dict[str, Any]:
+async def list_products(request: Request, principal: AnyToken) -> dict[str, Any]:
     limit, offset = paging(request)
-    ids, total = await page_of_ids(database_of(request).pool, "proj_catalogue.products", "id", limit, offset)
+    shown = "true" if principal.is_admin else "status = 'live'"  # drafts are listed to admins only
+    pool = database_of(request).pool
+    ids, total = await page_of_ids(pool, "proj_catalogue.products", "id", limit, offset, where=shown)
     documents = []
     async with database_of(request).unit_of_work() as uow:
         for product_id in ids:
             product = await uow.load(Product, product_id)
-            if product.live:
+            if product.visible_to(admin=principal.is_admin):
                 documents.append(product_document(product, base_url(request)))
     return {"data": documents, **page_meta(request, limit, offset, total)}
