@@ -95,7 +95,7 @@ async def test_nothing_lost_nothing_doubled_nothing_oversold_under_faults(
             journeys, happened = await _under_fault(shop, regular, *hot, fault)
             stock |= hot
             everyone += journeys
-            result = await settle(platform.databases, everyone, stock)
+            result = await settle(platform, everyone, stock)
             problems = [f"{j.cart_id}: {p}" for j in journeys for p in j.problems]
             recovered = dict(Counter(r.split(":")[0] for j in journeys for r in j.recovered))
             unfinished = [j for j in journeys if j.outcome in IN_FLIGHT]

@@ -95,7 +95,7 @@ async def test_two_instances_share_the_partitions_and_one_takes_over_when_the_ot
             assert sorted(survivor) == everything, f"{name}: the survivor owns {survivor}, not {everything}"
             say(f"group {name}, after the kill: {describe(group, platform.prefix)}")
 
-        result = await settle(platform.databases, journeys, stock)
+        result = await settle(platform, journeys, stock)
         say(result.line())
         for name in SERVICES:
             say(f"{name} survivor's consumer outcomes: {dict(await _consumed(platform.url(name)))}")
