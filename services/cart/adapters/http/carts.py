@@ -25,9 +25,10 @@ from services.cart.domain.cart import Cart
 from services.cart.domain.events import TaxLine
 from shared.auth import AdminToken, AnyToken, Principal, optional_customer
 from shared.contracts.envelope import utc_now
+from shared.domain.errors import DomainError
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, read_json_body, validate
-from shared.http.errors import ApiError
+from shared.http.errors import ApiError, ErrorObject, error_object
 from shared.http.openapi import documented, header_parameter, query_parameter
 from shared.http.responses import JsonResponse
 from shared.service import database_of
@@ -148,7 +149,7 @@ async def add_items(ref: str, request: Request, principal: AnyToken) -> JsonResp
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
         cart = await uow.load(Cart, cart_id)
-        failures: list[dict[str, Any]] = []
+        failures: list[ErrorObject] = []
         customer_id = customer.customer_id if customer else None
         if len(parsed) == 1 or all_or_nothing:  # any failure fails the whole unit of work
             for item in parsed:
@@ -159,15 +160,9 @@ async def add_items(ref: str, request: Request, principal: AnyToken) -> JsonResp
             try:
                 async with connection.transaction():  # a failed item leaves no trace (savepoint)
                     await _add(uow, cart_id, item, currency, customer_id)
-            except ApiError:
-                raise
-            except Exception as exc:
+            except DomainError as refused:  # a rule said no to this item: say which, in EP's words
                 failures.append(
-                    {
-                        "status": getattr(exc, "status", 400),
-                        "title": getattr(exc, "title", "Bad Request"),
-                        "detail": str(exc),
-                    }
+                    error_object(refused.status, refused.title, refused.detail, refused.source, refused.meta)
                 )
         answer = await items_answer(uow, cart, request)
         if failures:
