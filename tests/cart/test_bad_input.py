@@ -64,6 +64,12 @@ BAD_ITEM_BODIES: list[tuple[Any, int, str, str | None]] = [  # body, status, tit
         "minLength",
         "data.name",
     ),
+    (  # a negative price would make an order whose total is below 0, which nobody can pay
+        {"data": {"type": "custom_item", "name": "x", "quantity": 1, "price": {"amount": -4900}}},
+        400,
+        "minimum",
+        "data.price.amount",
+    ),
     ({"data": {"type": "promotion_item"}}, 400, "required", "data.code"),
 ]
 

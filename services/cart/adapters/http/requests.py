@@ -56,7 +56,9 @@ class CartItemRequest(Body):
 
 
 class CustomItemPrice(Body):
-    amount: StrictInt = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)
+    # Never below 0: a shopper-priced line could otherwise make an order's total negative, an order
+    # nobody can pay (discounts come from promotions, which stop at the cart's value).
+    amount: StrictInt = Field(ge=0, le=MAX_AMOUNT)
     includes_tax: StrictBool = True
 
 
