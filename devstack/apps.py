@@ -15,12 +15,11 @@ import importlib.util
 import logging
 import os
 import pwd
-import secrets
 import signal
 import socket
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from devstack.databases import database_url
@@ -28,6 +27,7 @@ from devstack.errors import DevstackError
 from devstack.ports import LOOPBACK, free_port
 from devstack.processes import ProcessSpec
 from devstack.readiness import Probe, http_probe
+from devstack.stack_secrets import StackSecrets, new_jwt_secret, new_order_id_secret, new_webhook_secret
 from devstack.system import ensure_nginx, is_root, reachable
 from gateway.config import ROUTED_SERVICES, local_config, render
 from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SECRETS_FLAG
@@ -67,11 +67,11 @@ class AppSettings:
     topic_prefix: str = ""
     database_prefix: str = ""
     """Prepended to each service's database name, so a test's stack never meets another's data."""
-    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    jwt_secret: str = field(default_factory=new_jwt_secret, repr=False)
     client_id: str = DEV_CLIENT_ID
     client_secret: str = field(default=DEV_CLIENT_SECRET, repr=False)
-    stripe_webhook_secret: str = field(default_factory=lambda: "whsec_" + secrets.token_hex(24), repr=False)
-    order_id_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    stripe_webhook_secret: str = field(default_factory=new_webhook_secret, repr=False)
+    order_id_secret: str = field(default_factory=new_order_id_secret, repr=False)
     """The cart service's key for order ids (random per stack, like the JWT and webhook secrets)."""
     services: tuple[str, ...] | None = None
     """Services to run; None runs every one that exists."""
@@ -80,11 +80,14 @@ class AppSettings:
     localstripe shared by a test session sends every webhook to every registered URL)."""
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> AppSettings:
-        """``GATEWAY_PORT`` (8080; 0 picks a free one), ``TOPIC_PREFIX``, ``JWT_SECRET`` (random per
-        stack when unset), ``CLIENT_ID`` / ``CLIENT_SECRET`` (the development defaults),
-        ``STRIPE_WEBHOOK_SECRET`` and ``ORDER_ID_SECRET`` (random) and ``DEVSTACK_SERVICES``
-        (comma-separated; all when unset).
+    def from_environ(cls, environ: Mapping[str, str], stored: StackSecrets | None = None) -> AppSettings:
+        """``GATEWAY_PORT`` (8080; 0 picks a free one), ``TOPIC_PREFIX``, ``JWT_SECRET`` (``stored``'s
+        when unset, else random), ``CLIENT_ID`` / ``CLIENT_SECRET`` (the development defaults),
+        ``STRIPE_WEBHOOK_SECRET`` and ``ORDER_ID_SECRET`` (``stored``'s, else random) and
+        ``DEVSTACK_SERVICES`` (comma-separated; all when unset).
+
+        ``stored`` is what a kept stack generated on its first start (:mod:`devstack.stack_secrets`),
+        so tokens, order ids and webhook signatures stay valid across restarts.
 
         The gateway stays on loopback: a development stack with default credentials is not for a network.
         Its services run with ``ALLOW_DEV_SECRETS=1``, which lets them start with the public client secret.
@@ -103,7 +106,7 @@ class AppSettings:
             unknown = sorted(set(services) - set(SERVICES))
             if unknown:
                 raise DevstackError(f"DEVSTACK_SERVICES names unknown services {unknown}; known: {SERVICES}")
-        defaults = cls()
+        defaults = cls() if stored is None else cls(**asdict(stored))
         return cls(
             gateway_port=port or free_port(),
             topic_prefix=environ.get("TOPIC_PREFIX", ""),
@@ -161,12 +164,15 @@ def check_gateway_port(settings: AppSettings) -> None:
             ) from exc
 
 
-def application_processes(work_dir: Path, env: Mapping[str, str], settings: AppSettings) -> list[AppProcess]:
+def application_processes(
+    work_dir: Path, env: Mapping[str, str], settings: AppSettings, log_dir: Path | None = None
+) -> list[AppProcess]:
     """The services, each on a free port, then the gateway routing to them (see the module doc).
 
     ``env`` holds the servers' endpoints (:meth:`devstack.stack.Stack.env`): ``KAFKA_BOOTSTRAP_SERVERS``,
     ``DATABASE_URL`` (the server; each service gets its own database on it), ``STRIPE_API_BASE`` and
-    ``STRIPE_API_KEY``. The databases must exist already (the stack creates them).
+    ``STRIPE_API_KEY``. The databases must exist already (the stack creates them). Logs go to
+    ``log_dir`` (``<service>.log``, ``gateway*.log``) when given, else under ``work_dir``.
     """
     processes: list[AppProcess] = []
     upstreams: dict[str, str] = {}
@@ -174,8 +180,8 @@ def application_processes(work_dir: Path, env: Mapping[str, str], settings: AppS
         port = free_port()
         if service in ROUTED_SERVICES:
             upstreams[service] = f"{LOOPBACK}:{port}"
-        processes.append(service_process(service, port, work_dir, env, settings))
-    processes.append(gateway_process(work_dir / GATEWAY, settings, upstreams))
+        processes.append(service_process(service, port, work_dir, env, settings, log_dir))
+    processes.append(gateway_process(work_dir / GATEWAY, settings, upstreams, log_dir))
     return processes
 
 
@@ -207,14 +213,19 @@ def service_env(service: str, port: int, env: Mapping[str, str], settings: AppSe
 
 
 def service_process(
-    service: str, port: int, work_dir: Path, env: Mapping[str, str], settings: AppSettings
+    service: str,
+    port: int,
+    work_dir: Path,
+    env: Mapping[str, str],
+    settings: AppSettings,
+    log_dir: Path | None = None,
 ) -> AppProcess:
     """``python -m services.<service>`` on ``port``, ready once ``/health`` answers."""
     url = f"http://{LOOPBACK}:{port}"
     spec = ProcessSpec(
         name=service,
         argv=[sys.executable, "-m", f"services.{service}"],
-        log_path=work_dir / f"{service}.log",
+        log_path=(log_dir or work_dir) / f"{service}.log",
         cwd=REPO,
         env=service_env(service, port, env, settings),
         start_timeout=90.0,  # five services importing at once on two cores
@@ -223,8 +234,11 @@ def service_process(
     return AppProcess(spec, http_probe(f"{url}/health"), stage=0, url=url)
 
 
-def gateway_process(work_dir: Path, settings: AppSettings, upstreams: Mapping[str, str]) -> AppProcess:
-    """nginx in the foreground with a config rendered for ``upstreams``; files under ``work_dir``.
+def gateway_process(
+    work_dir: Path, settings: AppSettings, upstreams: Mapping[str, str], log_dir: Path | None = None
+) -> AppProcess:
+    """nginx in the foreground with a config rendered for ``upstreams``; files under ``work_dir``, its
+    logs there too or, given ``log_dir``, as ``gateway.log``, ``gateway-access.log``, ``gateway-error.log``.
 
     Ready once ``GET /v2/products`` answers 200 or 401: nginx listens *and* reaches the cart service.
     Stopped with SIGQUIT (graceful: requests in flight finish, at most ``worker_shutdown_timeout``).
@@ -238,13 +252,20 @@ def gateway_process(work_dir: Path, settings: AppSettings, upstreams: Mapping[st
         upstreams=upstreams,
         user=_worker_user(work_dir / "tmp"),
     )
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        config = replace(
+            config,
+            error_log=str(log_dir / f"{GATEWAY}-error.log"),
+            access_log=str(log_dir / f"{GATEWAY}-access.log"),
+        )
     conf = work_dir / "nginx.conf"
     conf.write_text(render(config))
     spec = ProcessSpec(
         name=GATEWAY,
         # -e stderr: start-up errors land in the process log, whose tail a failed start shows.
         argv=[nginx, "-p", str(work_dir), "-e", "stderr", "-c", str(conf), "-g", "daemon off;"],
-        log_path=work_dir / "nginx.log",
+        log_path=work_dir / "nginx.log" if log_dir is None else log_dir / f"{GATEWAY}.log",
         cwd=work_dir,
         stop_signal=signal.SIGQUIT,
         signal_group=False,  # the master stops its workers

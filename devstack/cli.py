@@ -1,4 +1,5 @@
-"""``python -m devstack run|start|stop|status``: the stack for ``make run``, ``make start`` and ``make stop``.
+"""``python -m devstack run|start|stop|status|env|clean``: the stack for ``make run``, ``make start``,
+``make stop`` and ``make clean``.
 
 - ``run``: start everything in the foreground (the servers, every service, the gateway on
   ``http://127.0.0.1:8080``), print the endpoints and the admin credentials, stop it all on
@@ -11,10 +12,17 @@
 - ``status``: what runs (each service's URL, for ``/metrics`` and ``/ready``), and the endpoints.
 - ``env``: only the ``export VAR=...`` lines of the running stack, for ``eval "$(make env)"``
   (nothing on stdout, and exit 3, when no stack runs).
+- ``clean``: delete the stopped stack's data, logs and scratch files, saying what each is
+  (``--dry-run``: only say it).
 
-``--servers-only`` (or ``DEVSTACK_SERVERS_ONLY=1``) starts only Kafka, PostgreSQL and localstripe, for
-running a service from an IDE. Each ``run``/``start`` is a fresh, throwaway stack under
-``.devstack/stack`` (``$DEVSTACK_DIR``).
+The data survives ``stop``/``start`` (:mod:`devstack.data_dir`): every database, the Kafka log with
+its topics and consumer offsets, localstripe's store and the generated secrets (so earlier tokens
+stay valid) live in ``$DEVSTACK_DATA_DIR`` (default ``.devstack/data``, under ``$DEVSTACK_DIR``); logs
+are appended to ``.devstack/logs``. ``--fresh`` (``DEVSTACK_FRESH=1``) deletes the data before
+starting; ``--throwaway`` (``DEVSTACK_THROWAWAY=1``) leaves it alone and runs on data of its own in
+the scratch folder, deleted on stop (the benchmark's own stack). ``--servers-only`` (or
+``DEVSTACK_SERVERS_ONLY=1``) starts only Kafka, PostgreSQL and localstripe, for running a service
+from an IDE.
 """
 
 from __future__ import annotations
@@ -30,13 +38,27 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from devstack import proctable
 from devstack.apps import GATEWAY, SERVICES, AppSettings
+from devstack.data_dir import (
+    DATA_DIR_ENV,
+    WHAT_IS_KEPT,
+    StackFolders,
+    data_targets,
+    deletable,
+    prepare_data_dir,
+    remove,
+    size_of,
+)
 from devstack.errors import DevstackError
+from devstack.logs import rotate_logs
 from devstack.processes import ManagedProcess, ProcessRecord, stop_records
 from devstack.stack import Stack
+from devstack.stack_secrets import load_or_create
 from devstack.state import STATE_FILE, StackState, clear_state, devstack_home, read_state, write_state
 from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 
@@ -63,11 +85,45 @@ def _print_exports(env: Mapping[str, str]) -> None:
     sys.stdout.flush()
 
 
-def _fresh_stack(home: Path, apps: AppSettings | None) -> Stack:
-    work = home / "stack"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    return Stack(work, apps=apps)
+@dataclass(frozen=True)
+class StartOptions:
+    """How ``run``/``start`` treat the kept data, and what they start."""
+
+    servers_only: bool = False
+    fresh: bool = False
+    """Delete the kept data first (``--fresh``, ``DEVSTACK_FRESH=1``)."""
+    throwaway: bool = False
+    """Leave the kept data alone; run on data in the scratch folder, deleted on stop."""
+
+
+def _open_stack(home: Path, options: StartOptions) -> Stack:
+    """The stack to start: its data kept in the data folder (emptied first if ``fresh``), or throwaway
+    in the scratch folder; logs rotated and appended to; the scratch folder remade."""
+    folders = StackFolders.of(home)
+    data: Path | None = None
+    if not options.throwaway:
+        if options.fresh:
+            _delete(data_targets(folders), dry_run=False, out=sys.stderr)  # stdout: export lines only
+        data = prepare_data_dir(folders.data)
+    apps = None
+    if not options.servers_only:
+        apps = AppSettings.from_environ(os.environ, None if data is None else load_or_create(data))
+    for rotated in rotate_logs(folders.logs):
+        log.info("rotated %s (over its size limit) to %s.1", rotated, rotated.name)
+    shutil.rmtree(folders.scratch, ignore_errors=True)
+    folders.scratch.mkdir(parents=True)
+    return Stack(folders.scratch, apps=apps, data_dir=data, log_dir=folders.logs)
+
+
+def _delete(targets: list[tuple[Path, str]], *, dry_run: bool, out: TextIO | None = None) -> None:
+    """Delete (or, with ``dry_run``, only name) each folder, saying on ``out`` (stdout) what it is and
+    its size."""
+    for path, what in targets:
+        size = size_of(path) / 1_048_576
+        verb = "would delete" if dry_run else "deleting"
+        print(f"{verb} {path}: {what} ({size:.1f} MB)", file=out or sys.stdout, flush=True)
+        if not dry_run:
+            remove(path)
 
 
 def _exports(stack: Stack) -> dict[str, str]:
@@ -117,14 +173,27 @@ def _print_welcome(stack: Stack) -> None:
             else ""
         ),
         "  admin token:  " + curl,
-        f"  logs: {stack.work_dir / 'apps'}",
+        f"  logs: {stack.log_dir or stack.work_dir / 'apps'}",
+        _data_line(stack),
         "",
     ]
     print("\n".join(lines), file=sys.stderr, flush=True)
 
 
+def _data_line(stack: Stack) -> str:
+    if stack.data_dir is None:
+        return "  data: throwaway, deleted on stop"
+    return f"  data: {stack.data_dir}   (kept across stop/start; make clean or --fresh deletes it)"
+
+
 def _dev(settings: AppSettings) -> bool:
     return (settings.client_id, settings.client_secret) == (DEV_CLIENT_ID, DEV_CLIENT_SECRET)
+
+
+def _throwaway_paths(stack: Stack) -> list[Path]:
+    """What stop deletes: throwaway data outside the work dir, and the work dir of a throwaway stack."""
+    paths = stack.scratch_paths()
+    return paths if stack.data_dir is not None else [*paths, stack.work_dir]
 
 
 def _state_of(stack: Stack, *, mode: str, detach: bool) -> StackState:
@@ -137,11 +206,13 @@ def _state_of(stack: Stack, *, mode: str, detach: bool) -> StackState:
         env=_exports(stack),
         apps=[record(process) for process in stack.apps],
         servers=[record(process) for process in servers],
-        cleanup=[str(p) for p in stack.scratch_paths()],
+        cleanup=[str(p) for p in _throwaway_paths(stack)],
         mode=mode,
         owner_pid=None if detach else os.getpid(),
         started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         urls=dict(stack.app_urls),
+        data_dir="" if stack.data_dir is None else str(stack.data_dir),
+        log_dir=str(stack.log_dir or stack.work_dir),
     )
 
 
@@ -168,17 +239,24 @@ def _remove(paths: list[str]) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def cmd_start(home: Path, apps: AppSettings | None) -> int:
+def cmd_start(home: Path, options: StartOptions) -> int:
     """Start detached; return once healthy."""
     state = read_state(home)
     if state is not None and state.records() and all(r.is_alive() for r in state.records()):
+        if options.fresh:
+            log.error("a stack is running (%s); stop it before --fresh: make stop", home / STATE_FILE)
+            return 1
         log.info("the stack is already running (%s)", home / STATE_FILE)
         _print_exports(state.env)
         return 0
     refused = _check_not_running(home)
     if refused is not None:
         return refused
-    stack = _fresh_stack(home, apps)
+    try:
+        stack = _open_stack(home, options)
+    except DevstackError as exc:
+        log.error("%s", exc)
+        return 2
     try:
         asyncio.run(stack.start())
     except DevstackError as exc:
@@ -190,7 +268,7 @@ def cmd_start(home: Path, apps: AppSettings | None) -> int:
     state_path = write_state(home, _state_of(stack, mode="detached", detach=True))
     _print_exports(_exports(stack))
     _print_welcome(stack)
-    log.info("stack running; logs under %s, state in %s", stack.work_dir, state_path)
+    log.info("stack running; logs under %s, state in %s", stack.log_dir or stack.work_dir, state_path)
     log.info("stop it with: make stop (python -m devstack stop)")
     return 0
 
@@ -227,6 +305,8 @@ def cmd_stop(home: Path, timeout: float | None) -> int:
     _remove(state.cleanup)
     clear_state(home)
     log.info("stopped in %.1f s", time.monotonic() - started)
+    if state.data_dir:
+        log.info("data kept in %s (make start resumes it; make clean deletes it)", state.data_dir)
     return 0
 
 
@@ -244,6 +324,10 @@ def cmd_status(home: Path) -> int:
         url = state.urls.get(record.name, "")
         print(f"{record.name:<14} pid {record.pid:<8} {status:<8} {url:<24} log {record.log_path}")
     print(f"# {state.mode} stack started {state.started_at}")
+    if state.data_dir:
+        print(f"# data kept in {state.data_dir} across stop/start (make clean deletes it)")
+    if state.log_dir:
+        print(f"# logs appended in {state.log_dir}")
     if any(name != GATEWAY for name in state.urls):
         print("# every service answers GET /metrics (Prometheus) and GET /ready at its URL")
     if GATEWAY_URL_ENV in state.env:
@@ -262,16 +346,45 @@ def cmd_env(home: Path) -> int:
     return 0
 
 
-def cmd_run(home: Path, apps: AppSettings | None) -> int:
+def cmd_run(home: Path, options: StartOptions) -> int:
     """Start in the foreground until Ctrl-C/SIGTERM."""
     refused = _check_not_running(home)
     if refused is not None:
         return refused
-    stack = _fresh_stack(home, apps)
+    try:
+        stack = _open_stack(home, options)
+    except DevstackError as exc:
+        log.error("%s", exc)
+        return 2
     try:
         return asyncio.run(_run(stack, home))
     finally:
         stack.stop()
+        if stack.data_dir is None:
+            _remove([str(stack.work_dir)])
+
+
+def cmd_clean(home: Path, dry_run: bool) -> int:
+    """Delete the stopped stack's data, logs and scratch files, naming each; refuse while it runs."""
+    state = read_state(home)
+    if state is not None and any(record.is_alive() for record in state.records()):
+        log.error("a stack is running (%s); stop it first: make stop", home / STATE_FILE)
+        return 1
+    try:
+        targets = deletable(StackFolders.of(home))
+    except DevstackError as exc:
+        log.error("%s", exc)
+        return 1
+    if not targets:
+        print(f"nothing to delete: no data, logs or scratch files under {home} (or {DATA_DIR_ENV})")
+    _delete(targets, dry_run=dry_run)
+    if not dry_run:
+        if state is not None:
+            _remove(state.cleanup)
+            clear_state(home)
+        if targets:
+            print("the next start begins empty: new databases, Kafka log, localstripe store and secrets")
+    return 0
 
 
 async def _run(stack: Stack, home: Path) -> int:
@@ -300,7 +413,7 @@ async def _run(stack: Stack, home: Path) -> int:
         wrote_state = True
         _print_exports(_exports(stack))
         _print_welcome(stack)
-        log.info("stack running; logs under %s; press Ctrl-C to stop", stack.work_dir)
+        log.info("stack running; logs under %s; press Ctrl-C to stop", stack.log_dir or stack.work_dir)
         while not stop.is_set():
             dead = [p for p in stack.processes() if not p.is_running()]
             if dead:
@@ -328,6 +441,10 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _flag(variable: str) -> bool:
+    return os.environ.get(variable, "").lower() in ("1", "true", "yes")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m devstack``."""
     parser = argparse.ArgumentParser(
@@ -336,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
-    servers_only = os.environ.get("DEVSTACK_SERVERS_ONLY", "").lower() in ("1", "true", "yes")
+    servers_only = _flag("DEVSTACK_SERVERS_ONLY")
     for name, text in (
         ("run", "start in the foreground until Ctrl-C"),
         ("start", "start detached; return once healthy"),
@@ -348,22 +465,46 @@ def main(argv: list[str] | None = None) -> int:
             default=servers_only,
             help="only Kafka, PostgreSQL and localstripe: no services, no gateway (DEVSTACK_SERVERS_ONLY=1)",
         )
+        data = command.add_mutually_exclusive_group()
+        data.add_argument(
+            "--fresh",
+            action="store_true",
+            default=_flag("DEVSTACK_FRESH"),
+            help=f"delete the kept data ({WHAT_IS_KEPT}) before starting (DEVSTACK_FRESH=1)",
+        )
+        data.add_argument(
+            "--throwaway",
+            action="store_true",
+            default=_flag("DEVSTACK_THROWAWAY"),
+            help="leave the kept data alone: run on data of its own, deleted on stop (DEVSTACK_THROWAWAY=1)",
+        )
     stop_parser = commands.add_parser("stop", help="stop the detached stack")
     stop_parser.add_argument("--timeout", type=float, default=None, help="seconds before SIGKILL")
     commands.add_parser("status", help="show what runs")
     commands.add_parser("env", help='print the running stack\'s export lines only (eval "$(make env)")')
+    clean_parser = commands.add_parser(
+        "clean", help="delete the stopped stack's data, logs and scratch files (make clean)"
+    )
+    clean_parser.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so half-started servers are stopped too.
     signal.signal(signal.SIGTERM, _interrupt)
     home = devstack_home()
     if args.command in ("run", "start"):
+        if args.fresh and args.throwaway:
+            log.error("--fresh (DEVSTACK_FRESH) and --throwaway (DEVSTACK_THROWAWAY) exclude each other")
+            return 2
         try:
-            apps = None if args.servers_only else AppSettings.from_environ(os.environ)
+            if not args.servers_only:
+                AppSettings.from_environ(os.environ)  # a bad setting fails before anything is touched
         except DevstackError as exc:
             log.error("%s", exc)
             return 2
-        return cmd_run(home, apps) if args.command == "run" else cmd_start(home, apps)
+        options = StartOptions(servers_only=args.servers_only, fresh=args.fresh, throwaway=args.throwaway)
+        return cmd_run(home, options) if args.command == "run" else cmd_start(home, options)
+    if args.command == "clean":
+        return cmd_clean(home, args.dry_run)
     if args.command == "stop":
         return cmd_stop(home, args.timeout)
     if args.command == "env":

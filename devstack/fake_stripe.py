@@ -19,15 +19,27 @@ _PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
 class LocalStripeServer:
-    """localstripe on ``127.0.0.1:<port>``, state in memory (gone when it stops)."""
+    """localstripe on ``127.0.0.1:<port>``, its log in ``work_dir``; state in memory (gone when it
+    stops), or kept in ``store_path`` across runs (a ``make start`` stack's)."""
 
-    def __init__(self, work_dir: Path, *, port: int | None = None, start_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        work_dir: Path,
+        *,
+        port: int | None = None,
+        start_timeout: float = 30.0,
+        store_path: Path | None = None,
+    ) -> None:
         self.work_dir = work_dir
         self.port = port or free_port()
         self.api_key = API_KEY
+        self.store_path = store_path
+        argv = [sys.executable, "-m", "devstack.localstripe_server", "--port", str(self.port)]
+        if store_path is not None:
+            argv += ["--store", str(store_path)]
         spec = ProcessSpec(
             name="localstripe",
-            argv=[sys.executable, "-m", "devstack.localstripe_server", "--port", str(self.port)],
+            argv=argv,
             log_path=work_dir / "localstripe.log",
             cwd=work_dir,
             env={"PYTHONPATH": _pythonpath()},
@@ -51,7 +63,7 @@ class LocalStripeServer:
         await self.process.start(self._probe())
 
     def stop(self) -> None:
-        """Stop the server; its state is lost."""
+        """Stop the server; its state is lost, unless kept in ``store_path``."""
         self.process.stop()
 
     def kill(self) -> None:

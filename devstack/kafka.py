@@ -4,7 +4,8 @@ Each node is a combined broker+controller with its own ports and data folder und
 :meth:`KafkaCluster.start` formats fresh storage and starts every node; "ready" means a real Kafka
 client (aiokafka) got metadata listing every running broker from each node, not merely that a port
 opened. Single brokers can be killed, stopped and restarted on the same ports and data for fault
-tests.
+tests. A cluster made with ``keep_data=True`` (``make start``) keeps its folder between runs: storage
+is formatted only once, and later starts reuse the log, its topics, consumer offsets and cluster id.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,14 @@ from devstack.system import ensure_java
 log = logging.getLogger("devstack")
 
 _MARKER = ".devstack-kafka"
+META_PROPERTIES = "meta.properties"
+"""Written into a log dir by the storage format: holds the cluster id. Its presence means formatted."""
+KEEP_FOREVER: Mapping[str, str] = {
+    "log.retention.ms": "-1",
+    "offsets.retention.minutes": str(10 * 365 * 24 * 60),
+}
+"""For a kept development cluster: events and consumer offsets never expire (Kafka's defaults drop
+them after a week, which a stack stopped over a holiday would find)."""
 SINGLE_BROKER_HEAP_MB = 512
 CLUSTER_BROKER_HEAP_MB = 384
 
@@ -57,6 +66,15 @@ def new_cluster_id() -> str:
         text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not text.startswith("-"):  # Kafka avoids ids that look like a command-line flag
             return text
+
+
+def stored_cluster_id(log_dir: Path) -> str:
+    """The cluster id a formatted log dir belongs to (from its ``meta.properties``)."""
+    for line in (log_dir / META_PROPERTIES).read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "cluster.id" and value.strip():
+            return value.strip()
+    raise DevstackError(f"{log_dir / META_PROPERTIES} names no cluster.id; the Kafka log is damaged")
 
 
 def node_properties(
@@ -127,6 +145,11 @@ class KafkaBroker:
         """Its ``server.properties``."""
         return self.directory / "server.properties"
 
+    @property
+    def data_dir(self) -> Path:
+        """Its log dir (``log.dirs``): the topics, the metadata log and ``meta.properties``."""
+        return self.directory / "data"
+
 
 @dataclass(frozen=True)
 class KafkaTimings:
@@ -163,12 +186,15 @@ def metadata_probe(bootstrap: str, expected: Callable[[], set[int]]) -> Probe:
 
 
 class KafkaCluster:
-    """A throwaway Kafka cluster of ``brokers`` KRaft nodes on loopback ports.
+    """A Kafka cluster of ``brokers`` KRaft nodes on loopback ports, throwaway unless ``keep_data``.
 
     ``start()`` wipes ``work_dir`` (only an empty one, or one it made before) and formats fresh
-    storage. One broker gets a 512 MB heap and replication factor 1; three get 384 MB each,
-    replication factor 3 and ``min.insync.replicas=2``. ``properties`` override any generated
-    broker setting. Broker indexes are 0-based (node id = index + 1).
+    storage; with ``keep_data`` it wipes nothing and formats only a log dir never formatted, so the
+    cluster id, topics and consumer offsets of the last run come back. One broker gets a 512 MB heap
+    and replication factor 1; three get 384 MB each, replication factor 3 and
+    ``min.insync.replicas=2``. ``properties`` override any generated broker setting. Broker indexes
+    are 0-based (node id = index + 1). Logs go to ``log_dir`` (``<name>.log``) when given, else to each
+    broker's folder; ``client_ports``/``controller_ports`` pin the ports (free ones otherwise).
     """
 
     def __init__(
@@ -181,6 +207,10 @@ class KafkaCluster:
         properties: Mapping[str, str] | None = None,
         start_timeout: float = 120.0,
         name: str = "kafka",
+        keep_data: bool = False,
+        log_dir: Path | None = None,
+        client_ports: Sequence[int] | None = None,
+        controller_ports: Sequence[int] | None = None,
     ) -> None:
         if brokers < 1:
             raise ValueError("a cluster needs at least one broker")
@@ -191,6 +221,13 @@ class KafkaCluster:
         self.extra_properties = dict(properties or {})
         self.start_timeout = start_timeout
         self.name = name
+        self.keep_data = keep_data
+        self.log_dir = log_dir
+        self._client_ports = list(client_ports or [])
+        self._controller_ports = list(controller_ports or [])
+        for given in (self._client_ports, self._controller_ports):
+            if given and len(given) != brokers:
+                raise ValueError(f"{brokers} brokers need {brokers} ports, not {given}")
         self.cluster_id = new_cluster_id()
         self.brokers: list[KafkaBroker] = []
         self.timings: KafkaTimings | None = None
@@ -215,7 +252,13 @@ class KafkaCluster:
         self._libs = libs
         self._layout()
         format_started = time.monotonic()
-        await gather_or_cancel(*(in_thread(self._format, b) for b in self.brokers))
+        unformatted = [b for b in self.brokers if not (b.data_dir / META_PROPERTIES).exists()]
+        formatted = [b for b in self.brokers if b not in unformatted]
+        if formatted:
+            self.cluster_id = stored_cluster_id(formatted[0].data_dir)
+            log.debug("%s: reusing the log of cluster %s", self.name, self.cluster_id)
+        if unformatted:
+            await gather_or_cancel(*(in_thread(self._format, b) for b in unformatted))
         spawned = time.monotonic()
         try:
             await gather_or_cancel(*(self._start_broker(b) for b in self.brokers))
@@ -245,14 +288,19 @@ class KafkaCluster:
     def _layout(self) -> None:
         marker = self.work_dir / _MARKER
         if self.work_dir.exists() and any(self.work_dir.iterdir()) and not marker.exists():
+            verb = "use" if self.keep_data else "wipe"
             raise DevstackError(
-                f"refusing to wipe {self.work_dir}: it is not empty and not a devstack Kafka folder"
+                f"refusing to {verb} {self.work_dir}: it is not empty and not a devstack Kafka folder"
             )
-        shutil.rmtree(self.work_dir, ignore_errors=True)
-        self.work_dir.mkdir(parents=True)
-        marker.write_text("a throwaway Kafka cluster made by devstack; wiped on every start\n")
-        ports = free_ports(2 * self.size)
-        client_ports, controller_ports = ports[: self.size], ports[self.size :]
+        if self.keep_data:
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+            marker.write_text("a Kafka cluster made by devstack, kept between runs\n")
+        else:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+            self.work_dir.mkdir(parents=True)
+            marker.write_text("a throwaway Kafka cluster made by devstack; wiped on every start\n")
+        client_ports = self._client_ports or free_ports(self.size)
+        controller_ports = self._controller_ports or free_ports(self.size)
         voters = ",".join(f"{i + 1}@{LOOPBACK}:{p}" for i, p in enumerate(controller_ports))
         log4j = self.work_dir / "log4j2.properties"
         log4j.write_text(_LOG4J2)
@@ -260,7 +308,7 @@ class KafkaCluster:
         for index in range(self.size):
             node_id = index + 1
             directory = self.work_dir / f"broker-{node_id}"
-            directory.mkdir()
+            directory.mkdir(exist_ok=self.keep_data)
             props = node_properties(
                 node_id, client_ports[index], controller_ports[index], voters, directory / "data", self.size
             )
@@ -284,7 +332,7 @@ class KafkaCluster:
             spec = ProcessSpec(
                 name=name,
                 argv=argv,
-                log_path=directory / "kafka.log",
+                log_path=directory / "kafka.log" if self.log_dir is None else self.log_dir / f"{name}.log",
                 cwd=directory,
                 start_timeout=self.start_timeout,
                 stop_timeout=15.0,
@@ -321,7 +369,11 @@ class KafkaCluster:
             "--config",
             str(broker.properties_path),
         ]
-        format_log = broker.directory / "format.log"
+        format_log = (
+            broker.directory / "format.log"
+            if self.log_dir is None
+            else self.log_dir / f"{broker.process.name}-format.log"
+        )
         with format_log.open("wb") as out:
             result = subprocess.run(
                 argv, cwd=broker.directory, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT

@@ -37,6 +37,15 @@ def free_port(host: str = LOOPBACK) -> int:
     raise RuntimeError(f"no free TCP port found on {host} in {_RANGE[0]}-{_RANGE[1]}")
 
 
+def claim_port(port: int, host: str = LOOPBACK) -> bool:
+    """Take ``port`` if nothing listens on it and we have not handed it out (a stack's port of last time)."""
+    with _lock:
+        if port in _given or not _bindable(port, host):
+            return False
+        _given.add(port)
+        return True
+
+
 def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
     """Return ``count`` distinct free ports (see :func:`free_port`)."""
     return [free_port(host) for _ in range(count)]

@@ -14,6 +14,7 @@ and that never kill the server may pass ``settings=FAST_SETTINGS`` (the pytest p
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pwd
@@ -80,9 +81,23 @@ def _version_key(path: Path) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", path.parent.name)) or (0,)
 
 
-def find_bindir() -> Path | None:
+def server_major_version(bindir: Path) -> str | None:
+    """The major version of the ``postgres`` in ``bindir`` (``"16"``), as ``PG_VERSION`` files hold it."""
+    try:
+        result = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True)
+    except OSError:
+        return None
+    match = re.search(r"\)\s*(\d+)(?:\.(\d+))?", result.stdout)
+    if match is None:
+        return None
+    major = int(match.group(1))
+    return f"{major}.{match.group(2)}" if major < 10 and match.group(2) else str(major)
+
+
+def find_bindir(major: str | None = None) -> Path | None:
     """The folder holding ``initdb`` and ``postgres``: ``$POSTGRES_BINDIR``, ``pg_config``, Debian's
-    ``/usr/lib/postgresql/<version>/bin`` (highest version first), then ``PATH``."""
+    ``/usr/lib/postgresql/<version>/bin`` (highest version first), then ``PATH``; with ``major``, the
+    first one of that major version (the one that wrote an existing cluster)."""
     candidates: list[Path] = []
     if os.environ.get("POSTGRES_BINDIR"):
         candidates.append(Path(os.environ["POSTGRES_BINDIR"]))
@@ -95,7 +110,25 @@ def find_bindir() -> Path | None:
     on_path = shutil.which("initdb")
     if on_path:
         candidates.append(Path(on_path).resolve().parent)
-    return next((c for c in candidates if _has_server(c)), None)
+    servers = (c for c in candidates if _has_server(c))
+    if major is None:
+        return next(servers, None)
+    return next((c for c in servers if server_major_version(c) == major), None)
+
+
+def bindir_for_cluster(data: Path) -> Path:
+    """The binaries of the PostgreSQL version that made the cluster in ``data`` (a kept stack's, after
+    the system's PostgreSQL was upgraded, say), or a clear error saying what to do."""
+    major = (data / "PG_VERSION").read_text().strip()
+    found = find_bindir(major)
+    if found is not None:
+        return found
+    raise MissingDependencyError(
+        f"the database cluster in {data} was made by PostgreSQL {major}, whose server binaries are not "
+        f"installed (found: {find_bindir() or 'none'}). Install them (Debian/Ubuntu: apt-get install "
+        f"postgresql-{major}) or set POSTGRES_BINDIR; or upgrade the cluster with pg_upgrade; or start "
+        "with empty databases: make clean (deletes every database, the Kafka log and the secrets)."
+    )
 
 
 def ensure_bindir() -> Path:
@@ -132,11 +165,41 @@ def server_account() -> pwd.struct_passwd:
     return pwd.getpwnam("postgres")
 
 
+CLUSTER_LOCATION = "cluster-location"
+"""In a kept server's folder that the ``postgres`` user cannot reach: the folder its cluster lives in."""
+KEPT_CLUSTERS = Path("/var/lib/checkout-platform/postgres")
+"""Where kept clusters go whose own folder the ``postgres`` user cannot reach (running as root)."""
+
+
+def kept_cluster_root(work_dir: Path) -> Path:
+    """A folder the ``postgres`` user can reach, named after ``work_dir``, for a cluster kept across runs."""
+    digest = hashlib.sha256(str(work_dir.resolve()).encode()).hexdigest()[:16]
+    return KEPT_CLUSTERS / digest
+
+
+def cluster_roots_elsewhere(work_dir: Path) -> list[Path]:
+    """The kept cluster of ``work_dir`` that lives outside it (see :data:`CLUSTER_LOCATION`), if any."""
+    pointer = work_dir / CLUSTER_LOCATION
+    try:
+        return [Path(pointer.read_text().strip())]
+    except OSError:
+        return []
+
+
+def _in_temp_folder(path: Path) -> bool:
+    return path.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
+
+
 class PostgresServer:
     """One PostgreSQL server on ``127.0.0.1:<port>``; superuser ``postgres``, trust authentication.
 
-    Logs go to ``work_dir``; the data folder too, unless the server's user cannot reach ``work_dir``,
-    in which case it lives in a private temp folder (:attr:`temp_root`) removed by :meth:`destroy`.
+    The cluster lives in ``work_dir`` and is reused when one is there already (no ``initdb``); logs go
+    to ``log_dir`` (default ``work_dir``). When the server's user cannot reach ``work_dir`` (as root,
+    under a private 0700 folder), the cluster lives in a private temp folder (:attr:`temp_root`,
+    removed by :meth:`destroy` and by the stack's stop) -- unless ``keep_data`` says the data must
+    outlive this server (``make start``): then it lives in :func:`kept_cluster_root`, which
+    ``work_dir/CLUSTER_LOCATION`` names (for ``make clean``), except for a ``work_dir`` in the system's
+    temp folder (a test's), which stays throwaway, with a warning.
     """
 
     def __init__(
@@ -147,8 +210,12 @@ class PostgresServer:
         settings: Mapping[str, str] | None = None,
         start_timeout: float = 60.0,
         name: str = "postgres",
+        log_dir: Path | None = None,
+        keep_data: bool = False,
     ) -> None:
         self.work_dir = work_dir
+        self.log_dir = log_dir or work_dir
+        self.keep_data = keep_data
         self.host = LOOPBACK
         self.port = port or free_port()
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
@@ -218,21 +285,12 @@ class PostgresServer:
         self.temp_root = None
 
     def _prepare(self) -> ManagedProcess:
-        bindir = ensure_bindir()
         account = server_account()
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        self._root = self.work_dir / "cluster"
-        if not _reachable(self.work_dir, account):
-            self.temp_root = Path(tempfile.mkdtemp(prefix="devstack-postgres-"))
-            self._root = self.temp_root
-            log.info(
-                "%s: data in %s (user %s cannot reach %s)",
-                self.name,
-                self._root,
-                account.pw_name,
-                self.work_dir,
-            )
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._root = self._cluster_root(account)
         data, sockets = self._root / "data", self._root / "run"
+        bindir = bindir_for_cluster(data) if (data / "PG_VERSION").exists() else ensure_bindir()
         for folder in (self._root, data, sockets):
             folder.mkdir(parents=True, exist_ok=True)
             os.chown(folder, account.pw_uid, account.pw_gid)
@@ -247,7 +305,7 @@ class PostgresServer:
         spec = ProcessSpec(
             name=self.name,
             argv=argv,
-            log_path=self.work_dir / "postgres.log",
+            log_path=self.log_dir / "postgres.log",
             cwd=self._root,
             user=run_as,
             stop_signal=signal.SIGINT,
@@ -257,10 +315,41 @@ class PostgresServer:
         )
         return ManagedProcess(spec)
 
+    def _cluster_root(self, account: pwd.struct_passwd) -> Path:
+        """Where the cluster (``data``, ``run``) lives: see the class doc."""
+        if _reachable(self.work_dir, account):
+            return self.work_dir / "cluster"
+        pointer = self.work_dir / CLUSTER_LOCATION
+        if self.keep_data and not _in_temp_folder(self.work_dir):
+            root = Path(pointer.read_text().strip()) if pointer.exists() else kept_cluster_root(self.work_dir)
+            root.mkdir(parents=True, exist_ok=True)
+            pointer.write_text(f"{root}\n")
+            log.info(
+                "%s: data in %s (user %s cannot reach %s; %s names it)",
+                self.name,
+                root,
+                account.pw_name,
+                self.work_dir,
+                pointer,
+            )
+            return root
+        self.temp_root = Path(tempfile.mkdtemp(prefix="devstack-postgres-"))
+        note = log.warning if self.keep_data else log.info
+        note(
+            "%s: data in %s, deleted when it stops (user %s cannot reach %s)",
+            self.name,
+            self.temp_root,
+            account.pw_name,
+            self.work_dir,
+        )
+        return self.temp_root
+
     def _initdb(self, bindir: Path, data: Path, account: pwd.struct_passwd, run_as: str | None) -> None:
         argv = [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", SUPERUSER]
-        argv += ["--no-sync", "-E", "UTF8", "--locale=C"]
-        initdb_log = self.work_dir / "initdb.log"
+        argv += ["-E", "UTF8", "--locale=C"]
+        if not self.keep_data:
+            argv.append("--no-sync")  # throwaway data: skip the fsync of every new file
+        initdb_log = self.log_dir / "initdb.log"
         kwargs: dict[str, object] = {}
         if run_as is not None:
             kwargs = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}

@@ -13,6 +13,12 @@ starting its own:
 - ``STRIPE_API_BASE`` (and ``STRIPE_API_KEY``): use this Stripe API, fake or real.
 
 With ``CHECKOUT_USE_TESTCONTAINERS=1`` and a Docker engine, Kafka and PostgreSQL come from containers.
+
+By default the servers' data lives in ``work_dir`` and is thrown away with it (the tests' stacks).
+Given a ``data_dir`` (``make start``'s, :mod:`devstack.data_dir`), the servers it starts keep their
+data there across runs: PostgreSQL's cluster, Kafka's log (formatted once; events and offsets never
+expire) and localstripe's store, on the ports of their last run when those are free; their logs then
+go to ``log_dir``.
 """
 
 from __future__ import annotations
@@ -44,10 +50,11 @@ from devstack.databases import ExternalPostgres, PostgresHandle
 from devstack.errors import DevstackError, ServerStartError
 from devstack.fake_stripe import API_KEY as LOCALSTRIPE_API_KEY
 from devstack.fake_stripe import LocalStripeServer
-from devstack.kafka import KafkaCluster, metadata_probe
+from devstack.kafka import KEEP_FOREVER, KafkaCluster, metadata_probe
 from devstack.postgres import PostgresServer
 from devstack.processes import ManagedProcess, stop_all
 from devstack.readiness import Probe
+from devstack.remembered_ports import RememberedPorts
 from devstack.system import ensure_nginx
 
 log = logging.getLogger("devstack")
@@ -72,8 +79,15 @@ class Stack:
         containers: ContainerBackend | None = None,
         apps: AppSettings | None = None,
         postgres_settings: Mapping[str, str] | None = None,
+        data_dir: Path | None = None,
+        log_dir: Path | None = None,
     ) -> None:
         self.work_dir = work_dir
+        self.data_dir = data_dir
+        """Where the servers keep their data across runs; None: throwaway, in ``work_dir``."""
+        self.log_dir = log_dir
+        """One folder for every log (``<process>.log``); None: each under its own part of ``work_dir``."""
+        self._ports = None if data_dir is None else RememberedPorts(data_dir / "ports.json")
         self._postgres_settings = postgres_settings
         """Server settings over the durable defaults (the test suites pass FAST_SETTINGS)."""
         self.app_settings = apps
@@ -132,7 +146,9 @@ class Stack:
             await gather_or_cancel(self.ensure_postgres(), self.ensure_kafka(), self.ensure_stripe())
             for service in SERVICES:
                 await self.create_database(settings.database_name(service))
-            processes = await in_thread(application_processes, self.work_dir / "apps", self.env(), settings)
+            processes = await in_thread(
+                application_processes, self.work_dir / "apps", self.env(), settings, self.log_dir
+            )
             for stage in sorted({app.stage for app in processes}):
                 group: list[ManagedProcess] = []
                 self._app_stages.append(group)
@@ -196,10 +212,11 @@ class Stack:
                     )
                     self._bootstrap = bootstrap
                 else:
-                    cluster = KafkaCluster(self.work_dir / "kafka", brokers=1)
+                    cluster = self._new_kafka()
                     self.kafka = cluster
                     await self._timed_start("kafka", cluster.start, lambda: cluster.bootstrap_servers)
                     self._bootstrap = cluster.bootstrap_servers
+                    self._remember_ports()
             return self.kafka_bootstrap_servers
 
     async def ensure_postgres(self) -> PostgresHandle:
@@ -214,10 +231,11 @@ class Stack:
                     url = await self._timed("postgres container", self._containers.postgres)
                     self._postgres = ExternalPostgres(url)
                 else:
-                    server = PostgresServer(self.work_dir / "postgres", settings=self._postgres_settings)
+                    server = self._new_postgres()
                     self.postgres_server = server
                     await self._timed_start("postgres", server.start, lambda: f"{server.host}:{server.port}")
                     self._postgres = server
+                    self._remember_ports()
             return self._postgres
 
     async def ensure_stripe(self) -> str:
@@ -228,11 +246,51 @@ class Stack:
                     log.info("using Stripe API at %s (%s)", self._external_stripe, STRIPE_BASE_ENV)
                     self._stripe_base = self._external_stripe
                 else:
-                    server = LocalStripeServer(self.work_dir / "localstripe")
+                    server = self._new_localstripe()
                     self.localstripe = server
                     await self._timed_start("localstripe", server.start, lambda: server.url)
                     self._stripe_base = server.url
+                    self._remember_ports()
             return self._stripe_base
+
+    def _new_kafka(self) -> KafkaCluster:
+        if self.data_dir is None or self._ports is None:
+            return KafkaCluster(self.work_dir / "kafka", brokers=1, log_dir=self.log_dir)
+        return KafkaCluster(
+            self.data_dir / "kafka",
+            brokers=1,
+            keep_data=True,
+            log_dir=self.log_dir,
+            properties=KEEP_FOREVER,
+            client_ports=[self._ports.port("kafka")],
+            controller_ports=[self._ports.port("kafka-controller")],
+        )
+
+    def _new_postgres(self) -> PostgresServer:
+        if self.data_dir is None or self._ports is None:
+            return PostgresServer(
+                self.work_dir / "postgres", settings=self._postgres_settings, log_dir=self.log_dir
+            )
+        return PostgresServer(
+            self.data_dir / "postgres",
+            settings=self._postgres_settings,
+            port=self._ports.port("postgres"),
+            log_dir=self.log_dir,
+            keep_data=True,
+        )
+
+    def _new_localstripe(self) -> LocalStripeServer:
+        if self.data_dir is None or self._ports is None:
+            return LocalStripeServer(self.log_dir or self.work_dir / "localstripe")
+        return LocalStripeServer(
+            self.log_dir or self.work_dir / "localstripe",
+            port=self._ports.port("localstripe"),
+            store_path=self.data_dir / "localstripe" / "store.pickle",
+        )
+
+    def _remember_ports(self) -> None:
+        if self._ports is not None:
+            self._ports.save()
 
     # -- endpoints --------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """``.devstack/state.json``: what a detached stack runs, so ``stop`` and ``status`` can find it later.
 
 It records each process by pid *and* kernel start time (a recycled pid is never signalled), the
-endpoints to print, and throwaway folders to delete on ``stop``. Written atomically.
+endpoints to print, where the data and logs are, and throwaway folders to delete on ``stop`` (never
+the kept data folder). Written atomically.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def devstack_home() -> Path:
-    """``$DEVSTACK_DIR``, else ``.devstack`` in the repository root: logs, data and the state file."""
+    """``$DEVSTACK_DIR``, else ``.devstack`` in the repository root: the state file, the logs, and the
+    data unless ``$DEVSTACK_DATA_DIR`` puts it elsewhere (:mod:`devstack.data_dir`)."""
     override = os.environ.get("DEVSTACK_DIR")
     return Path(override).expanduser().resolve() if override else _REPO_ROOT / ".devstack"
 
@@ -38,6 +40,10 @@ class StackState:
     started_at: str = ""
     urls: dict[str, str] = field(default_factory=dict)
     """Base URL of each service and of the gateway (for ``status``: ``/metrics``, ``/ready``)."""
+    data_dir: str = ""
+    """The data folder kept across runs ("" for a throwaway stack)."""
+    log_dir: str = ""
+    """The folder of every process's log."""
 
     def records(self) -> list[ProcessRecord]:
         """Every process, the platform's first."""
@@ -54,6 +60,8 @@ class StackState:
             "owner_pid": self.owner_pid,
             "started_at": self.started_at,
             "urls": self.urls,
+            "data_dir": self.data_dir,
+            "log_dir": self.log_dir,
         }
 
     @classmethod
@@ -68,6 +76,8 @@ class StackState:
             owner_pid=data.get("owner_pid"),
             started_at=str(data.get("started_at", "")),
             urls={str(k): str(v) for k, v in data.get("urls", {}).items()},
+            data_dir=str(data.get("data_dir", "")),
+            log_dir=str(data.get("log_dir", "")),
         )
 
 
