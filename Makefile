@@ -43,7 +43,9 @@ run: $(STAMP)
 	$(PY) -m devstack run
 
 ## make start / stop / status: the same, detached (start returns once everything is healthy;
-## stop stops the gateway, then the services, then the servers).
+## stop stops the gateway, then the services, then the servers). The data (every database, the Kafka
+## log, localstripe's store, the generated secrets) stays in DEVSTACK_DATA_DIR (.devstack/data) across
+## stop/start; logs are appended in .devstack/logs. DEVSTACK_FRESH=1 make start: begin empty.
 start: $(STAMP)
 	$(PY) -m devstack start
 
@@ -90,5 +92,8 @@ bench: $(BENCH_STAMP)
 bench-replay: $(BENCH_STAMP)
 	$(PY) -m bench.replay
 
+## make clean: stop the stack, then delete its data (every database, the Kafka log, localstripe's store,
+## the secrets: old tokens stop working), its logs and scratch files, naming each folder as it goes.
+## Not the Kafka jars (~/.cache/checkout-platform) nor the virtualenv.
 clean: stop
-	rm -rf .devstack
+	$(PY) -m devstack clean

@@ -1,6 +1,7 @@
 """The stack to measure: the running one (`make start`) if there is one, else one started for the run.
 
-Starting goes through `python -m devstack start`, exactly what `make start` does, and a stack we
+Starting goes through `python -m devstack start --throwaway`: what `make start` does, but on data of
+its own (an empty store, deleted on stop), never the kept data of the developer's stack. A stack we
 started is stopped with `python -m devstack stop` when the run ends, even when it fails.
 """
 
@@ -26,8 +27,8 @@ def running_stack() -> StackState | None:
     return state if all(r.is_alive() for r in state.records()) else None
 
 
-def _devstack(command: str) -> None:
-    subprocess.run([sys.executable, "-m", "devstack", command], check=True, stdout=subprocess.DEVNULL)
+def _devstack(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "devstack", *args], check=True, stdout=subprocess.DEVNULL)
 
 
 @contextlib.contextmanager
@@ -38,8 +39,9 @@ def stack_for_bench() -> Iterator[StackState]:
         log.info("using the running stack at %s", state.env["EP_URL"])
         yield state
         return
-    log.info("no stack is running: starting one (python -m devstack start)")
-    _devstack("start")  # refuses a half-dead stack it did not start, and cleans up after its own failure
+    log.info("no stack is running: starting one on throwaway data (python -m devstack start --throwaway)")
+    # Refuses a half-dead stack it did not start, and cleans up after its own failure.
+    _devstack("start", "--throwaway")
     try:
         state = running_stack()
         if state is None:
