@@ -5,11 +5,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import uuid4
 
+import httpx
+
 from tests.security.conftest import client
 from tests.security.ep_errors import assert_ep_error
+from tests.security.responsiveness import assert_stayed_responsive, latencies_during, usual_latency
 from tests.security.shoppers import create_product
 
 
@@ -33,10 +37,29 @@ async def test_deeply_nested_bodies_are_refused_and_nothing_is_written(services,
         assert "32 levels" in error["detail"]
 
         nul_deep = "[" * 990 + '"\\u0000"' + "]" * 990
-        refused = await http.post(
-            f"/v2/carts/{ref}/items", content=nul_deep, headers={"Content-Type": "application/json"}
-        )
-        assert_ep_error(refused, 400)
+
+        async def read() -> object:  # unrelated to the attack
+            return await http.get(f"/v2/products/{product['id']}")
+
+        async def attack() -> list[httpx.Response]:
+            return list(
+                await asyncio.gather(
+                    *(
+                        http.post(
+                            f"/v2/carts/{ref}/items",
+                            content=nul_deep,
+                            headers={"Content-Type": "application/json"},
+                        )
+                        for _ in range(50)
+                    )
+                )
+            )
+
+        usual = await usual_latency(read)
+        refused, during = await latencies_during(attack(), read)
+        for answer in refused:
+            assert_ep_error(answer, 400)
+        assert_stayed_responsive(usual, during)
 
         # Nothing was written: the cart is empty, and a shallow custom input is still welcome.
         items = await http.get(f"/v2/carts/{ref}/items")
