@@ -1,9 +1,11 @@
 """The hot-product scenario: many shoppers, little stock, everyone pays at once.
 
-The expected outcome is exactly ``stock`` payments taken and every other one refused with Elastic
-Path's stock error (422 "Cannot complete request", or the cart's 400 "Insufficient stock"), charging
-nothing. Those refusals are the correct answer, not errors; anything else is. Every paid order must
-then complete (its `OrderCompleted` read from Kafka), and the stock, read once, be all allocated.
+Each shopper authorizes a manual payment (the stock is allocated then), and the admin captures
+each authorisation taken. The expected outcome is exactly ``stock`` payments taken and every other
+one refused with Elastic Path's stock error (422 "Cannot complete request", or the cart's 400
+"Insufficient stock"), charging nothing. Those refusals are the correct answer, not errors; anything
+else is. Every paid order must then complete (its `OrderCompleted` read from Kafka), and the stock,
+read once, be all allocated.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bench.settings import BenchSettings
 from bench.workflow import (
     Tokens,
     add_to_new_cart,
+    capture,
     check_out,
     create_stocked_product,
     pay,
@@ -57,17 +60,19 @@ async def run_hot_product(
         completions.expect(order_id)
     storm_started = time.perf_counter()
     answers = await asyncio.gather(
-        *(pay(api, shopper, o, "purchase", expect=(200, 201, 400, 422)) for o in orders),
+        *(pay(api, shopper, o, "authorize", expect=(200, 201, 400, 422)) for o in orders),
         return_exceptions=True,
     )
     storm_seconds = time.perf_counter() - storm_started
     paid: list[str] = []
+    authorisations: dict[str, str] = {}  # order id -> its transaction, for the admin to capture
     refused = 0
     for order_id, answer in zip(orders, answers, strict=True):
         if isinstance(answer, BaseException):
             recorder.failed(f"hot product payment: {type(answer).__name__}: {answer}")
         elif answer.status_code in (200, 201):
             paid.append(order_id)
+            authorisations[order_id] = answer.json()["data"]["id"]
             continue
         elif answer.json()["errors"][0]["title"] in STOCK_ERRORS:
             refused += 1
@@ -79,8 +84,9 @@ async def run_hot_product(
 
     async def complete(order_id: str) -> None:
         try:
+            await capture(api, admin, order_id, authorisations[order_id])
             await completions.wait(order_id, settings.complete_timeout)
-        except NotCompleted as exc:
+        except (NotCompleted, UnexpectedResponse, aiohttp.ClientError, TimeoutError) as exc:
             recorder.failed(f"hot product order: {exc}")
 
     await asyncio.gather(*(complete(order_id) for order_id in paid))

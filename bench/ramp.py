@@ -27,7 +27,8 @@ from bench.workflow import StillWaiting, Tokens, whole_checkout
 
 STOCK_PER_PRODUCT = 1_000_000
 METHODS = ("purchase", "authorize")
-"""Shoppers alternate: manual `purchase`, and `authorize` followed by the admin's capture."""
+"""Checkouts alternate: the shopper's manual `authorize` followed by the admin's capture, and the
+admin's manual `purchase` (a transfer received outside the platform: only an admin may record it)."""
 PAUSE_AFTER_ERROR_S = 0.5
 """A shopper whose checkout failed waits this long: a stack that refuses fast is not hammered."""
 CHECKOUT_ERRORS = (

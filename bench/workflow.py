@@ -139,16 +139,27 @@ async def check_out(api: Api, tokens: Tokens, ref: str) -> str:
 
 
 async def pay(
-    api: Api, shopper: str, order_id: str, method: str, expect: tuple[int, ...] = (200, 201)
+    api: Api, token: str, order_id: str, method: str, expect: tuple[int, ...] = (200, 201)
 ) -> Reply:
-    """`POST /v2/orders/{id}/payments` with the manual gateway (`purchase` or `authorize`)."""
+    """`POST /v2/orders/{id}/payments` with the manual gateway: a shopper's `authorize`, or an
+    admin's `purchase` (money received outside the platform, which only an admin may record)."""
     return await api.call(
         "POST",
         f"/v2/orders/{order_id}/payments",
         f"POST /v2/orders/{{id}}/payments ({method})",
-        shopper,
+        token,
         body={"data": {"gateway": "manual", "method": method}},
         expect=expect,
+    )
+
+
+async def capture(api: Api, admin: str, order_id: str, transaction_id: str) -> Reply:
+    """The admin captures a manual authorisation once the money has come."""
+    return await api.call(
+        "POST",
+        f"/v2/orders/{order_id}/transactions/{transaction_id}/capture",
+        "POST /v2/orders/{id}/transactions/{id}/capture",
+        admin,
     )
 
 
@@ -172,15 +183,10 @@ async def whole_checkout(
     order_id = await check_out(api, tokens, ref)
     completions.expect(order_id)
     try:
-        transaction = await pay(api, tokens.shopper, order_id, method)
+        payer = tokens.shopper if method == "authorize" else tokens.admin  # a purchase is the admin's word
+        transaction = await pay(api, payer, order_id, method)
         if method == "authorize":
-            transaction_id = transaction.json()["data"]["id"]
-            await api.call(
-                "POST",
-                f"/v2/orders/{order_id}/transactions/{transaction_id}/capture",
-                "POST /v2/orders/{id}/transactions/{id}/capture",
-                tokens.admin,
-            )
+            await capture(api, tokens.admin, order_id, transaction.json()["data"]["id"])
         captured = time.perf_counter()
         completed = await completions.wait(order_id, seconds)
     except BaseException:

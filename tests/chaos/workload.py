@@ -1,7 +1,8 @@
 """The steady checkout workload: shoppers that add a product to a cart, check out and pay.
 
 Each `Journey` is one cart. Its `plan` says what the shopper (and the shop's admin) do after
-checking out: `purchase`, `authorize` then capture, `refund` (purchase, then a full refund),
+checking out: `purchase` (the admin records a manual payment received outside the platform, which
+only an admin may), `authorize` then the admin's capture, `refund` (purchase, then a full refund),
 `ship` (purchase, then flagged fulfilled), `unpaid` or `cancel` (the admin cancels the unpaid
 order). Every call goes through a retrying `Storefront`; when an answer is lost the journey
 finds out what happened the way a storefront would (a repeated checkout answers 409 with the
@@ -170,9 +171,8 @@ async def _pay(shop: Shop, journey: Journey, method: str) -> dict[str, Any] | No
     """The transaction that paid for the order, or None (refused for stock, or a problem noted)."""
     path = f"/v2/orders/{journey.order_id}/payments"
     for _ in range(4):
-        response = await shop.pay.post(
-            path, json={"data": {"gateway": "manual", "method": method}}, timeout=120
-        )
+        payer = shop.pay_admin if method == "purchase" else shop.pay  # a manual purchase is the admin's
+        response = await payer.post(path, json={"data": {"gateway": "manual", "method": method}}, timeout=120)
         _server_error(journey, "pay", response)
         if response.status_code == 200 and response.json()["data"]["status"] == "complete":
             return dict(response.json()["data"])

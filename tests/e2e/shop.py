@@ -84,3 +84,22 @@ async def checkout(api, product: dict, quantity: int, *, promotion_code: str | N
     )
     assert response.status_code == 201, response.text
     return response.json()["data"]
+
+
+async def authorize(api, order_id: str):
+    """The shopper's manual payment: `authorize` (the money comes outside the platform, later)."""
+    return await api["pay_shopper"].post(
+        f"/v2/orders/{order_id}/payments", json={"data": {"gateway": "manual", "method": "authorize"}}
+    )
+
+
+async def authorize_and_capture(api, order_id: str) -> dict:
+    """A manual payment as a shop takes one: the shopper authorizes, the admin captures once the
+    money has come (only an admin may say it has); the captured transaction."""
+    authorized = await authorize(api, order_id)
+    assert authorized.status_code == 200, authorized.text
+    transaction_id = authorized.json()["data"]["id"]
+    captured = await api["pay_admin"].post(f"/v2/orders/{order_id}/transactions/{transaction_id}/capture")
+    assert captured.status_code == 200, captured.text
+    transaction: dict = captured.json()["data"]
+    return transaction

@@ -46,7 +46,7 @@ async def test_a_payment_requests_correlation_id_reaches_every_event_and_log_it_
     order = await checkout(api, product, 1)
     correlation_id = f"support-case-{uuid4().hex[:8]}"
 
-    paid = await api["pay_shopper"].post(
+    paid = await api["pay_admin"].post(  # the admin records a payment received outside the platform
         f"/v2/orders/{order['id']}/payments",
         json={"data": {"gateway": "manual", "method": "purchase"}},
         headers={"X-Correlation-ID": correlation_id},

@@ -105,8 +105,11 @@ def admin_env(services, kafka_bootstrap_servers, topic_prefix, inventory_policy)
     }
 
 
-async def pay(api, order_id: str, method: str, gateway: str = "manual", **extra: str) -> httpx.Response:
-    return await api["pay_shopper"].post(
+async def pay(
+    api, order_id: str, method: str, gateway: str = "manual", *, payer: str = "pay_shopper", **extra: str
+) -> httpx.Response:
+    """A payment by the shopper; a manual `purchase` is the admin's (`payer="pay_admin"`)."""
+    return await api[payer].post(
         f"/v2/orders/{order_id}/payments", json={"data": {"gateway": gateway, "method": method, **extra}}
     )
 
@@ -143,7 +146,7 @@ async def workload(api, inventory_policy, services, kafka_bootstrap_servers, top
     assert (await api["orders"].put(f"/v2/orders/{shipped['id']}", json=fulfil)).status_code == 200
 
     refunded = await checkout(api, product, 1)
-    purchase = (await pay(api, refunded["id"], "purchase")).json()["data"]
+    purchase = (await pay(api, refunded["id"], "purchase", payer="pay_admin")).json()["data"]  # a transfer
     await settled(api, refunded["id"], ("complete", "paid", "unfulfilled"))
     refund = await api["pay_admin"].post(
         f"/v2/orders/{refunded['id']}/transactions/{purchase['id']}/refund",
@@ -173,11 +176,11 @@ async def workload(api, inventory_policy, services, kafka_bootstrap_servers, top
             json={"data": {"type": "cart_item", "id": scarce["id"], "quantity": 1}},
         )
         assert late.status_code == 400, late.text
-        assert (await pay(api, first["id"], "purchase")).status_code == 200
+        assert (await pay(api, first["id"], "purchase", payer="pay_admin")).status_code == 200
     else:  # both check out; the slower payment loses the last unit
         second = await checkout(api, scarce, 1)
-        assert (await pay(api, first["id"], "purchase")).status_code == 200
-        lost = await pay(api, second["id"], "purchase")
+        assert (await pay(api, first["id"], "purchase", payer="pay_admin")).status_code == 200
+        lost = await pay(api, second["id"], "authorize")  # a shopper's, refused for stock before anything
         assert lost.status_code == 422 and lost.json()["errors"][0]["title"] == "Cannot complete request", (
             lost.text
         )

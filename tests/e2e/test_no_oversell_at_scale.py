@@ -143,7 +143,7 @@ async def test_exactly_fifty_of_two_hundred_pay_even_when_inventory_is_killed_mi
         async def pay(i: int, order_id: str):
             return await payers[i % 2].post(
                 f"/v2/orders/{order_id}/payments",
-                json={"data": {"gateway": "manual", "method": "purchase"}},
+                json={"data": {"gateway": "manual", "method": "authorize"}},  # a shopper's manual payment
                 timeout=180,
             )
 

@@ -4,7 +4,16 @@ a payment the stock cannot cover is refused and charges nothing; cancelling rele
 
 from __future__ import annotations
 
-from tests.e2e.shop import checkout, eventually, managed_product, order_state, placed_state, stock
+from tests.e2e.shop import (
+    authorize,
+    authorize_and_capture,
+    checkout,
+    eventually,
+    managed_product,
+    order_state,
+    placed_state,
+    stock,
+)
 
 
 async def test_the_documented_flow_on_a_stock_of_ten(api):
@@ -59,13 +68,8 @@ async def test_a_slower_shopper_loses_the_last_unit_and_is_not_charged(api):
     product = await managed_product(api, 1)
     first = await checkout(api, product, 1)
     second = await checkout(api, product, 1)  # both checked out: nothing is reserved at checkout
-    won = await api["pay_shopper"].post(
-        f"/v2/orders/{first['id']}/payments", json={"data": {"gateway": "manual", "method": "purchase"}}
-    )
-    assert won.status_code == 200, won.text
-    lost = await api["pay_shopper"].post(
-        f"/v2/orders/{second['id']}/payments", json={"data": {"gateway": "manual", "method": "purchase"}}
-    )
+    await authorize_and_capture(api, first["id"])
+    lost = await authorize(api, second["id"])
     assert lost.status_code == 422, lost.text  # inventory refused the allocation: EP's stock answer
     assert lost.json()["errors"][0]["title"] == "Cannot complete request"
     assert (
@@ -84,11 +88,7 @@ async def test_a_slower_shopper_loses_the_last_unit_and_is_not_charged(api):
 async def test_a_full_refund_marks_the_order_refunded(api):
     product = await managed_product(api, 5)
     order = await checkout(api, product, 1)
-    paid = await api["pay_shopper"].post(
-        f"/v2/orders/{order['id']}/payments", json={"data": {"gateway": "manual", "method": "purchase"}}
-    )
-    assert paid.status_code == 200, paid.text
-    transaction = paid.json()["data"]
+    transaction = await authorize_and_capture(api, order["id"])
     await eventually(lambda: order_state(api, order["id"]), lambda s: s[:2] == ("complete", "paid"), "paid")
     refund = await api["pay_admin"].post(
         f"/v2/orders/{order['id']}/transactions/{transaction['id']}/refund",

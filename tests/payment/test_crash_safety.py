@@ -181,7 +181,7 @@ async def test_a_payment_intent_created_before_a_crash_is_found_and_voided(
         assert scans  # so it scanned
     await bus.wait_for("PaymentFailed", transaction_id=txn["id"])  # releases the order's reservation
     async with client_of(service.url, admin=False) as shopper:
-        again = await pay(shopper, order.order_id, gateway="manual", method="purchase")
+        again = await pay(shopper, order.order_id, gateway="manual", method="authorize")
     assert again.status_code == 200, again.text
 
 
@@ -250,7 +250,7 @@ async def test_a_void_cut_short_by_a_crash_is_settled_by_the_reconciler(
     await bus.settled(service)
     assert len(bus.events("PaymentCancelled", transaction_id=txn["id"])) == 1
     async with client_of(service.url, admin=False) as shopper:  # the balance is owing again
-        again = await pay(shopper, order.order_id, gateway="manual", method="purchase")
+        again = await pay(shopper, order.order_id, gateway="manual", method="authorize")
     assert again.status_code == 200, again.text
 
 

@@ -52,7 +52,7 @@ async def test_refused_allocation_charges_nothing(
     assert bus.events("PaymentCaptured", order_id=order.order_id) == []
 
     bus.out_of_stock.discard(product)  # restocked: the order can be paid now
-    retry = await pay(shopper, order.order_id, gateway="manual", method="purchase")
+    retry = await pay(shopper, order.order_id, gateway="manual", method="authorize")
     assert retry.status_code == 200, retry.text
 
 
@@ -63,11 +63,11 @@ async def test_no_answer_from_inventory_abandons_the_payment(
     bus.silent.add(product)
     order = await check_out(bus, product_line(product, 1, 2000, managed=True))
 
-    response = await pay(shopper, order.order_id, gateway="manual", method="purchase")
+    response = await pay(shopper, order.order_id, gateway="manual", method="authorize")
 
     assert response.status_code == 503, response.text  # after PAYMENT_ALLOCATION_TIMEOUT_SECONDS
     failed = await bus.wait_for("PaymentFailed", order_id=order.order_id)  # releases a late allocation
     [txn] = await transactions(shopper, order.order_id)
     assert (txn["id"], txn["status"]) == (failed.data["transaction_id"], "failed")
     await bus.settled(payment_service)
-    assert bus.events("PaymentCaptured", order_id=order.order_id) == []
+    assert bus.events("PaymentAuthorized", order_id=order.order_id) == []
