@@ -14,11 +14,14 @@ from services.payment.adapters.consumers import build_payment_consumer
 from services.payment.adapters.gateways.faults import KillAfter
 from services.payment.adapters.gateways.manual import ManualGateway
 from services.payment.adapters.gateways.stripe import StripeGateway
+from services.payment.adapters.http import gateways as gateway_routes
 from services.payment.adapters.http import payments, transactions, webhooks
 from services.payment.adapters.tables import PAYMENT_DDL
 from services.payment.application.context import Payments
+from services.payment.application.gateway_config import list_gateways, seed_gateways
 from services.payment.application.ports import Gateway
 from services.payment.application.reconciler import reconcile_forever
+from services.payment.domain.gateway_settings import MANUAL, STRIPE_PAYMENT_INTENTS
 from services.payment.settings import PaymentSettings
 from shared.auth.routes import router as token_router
 from shared.contracts import events as contracts
@@ -54,17 +57,26 @@ def build_runtime(settings: PaymentSettings) -> ServiceRuntime:
 
 
 def build_gateways(settings: PaymentSettings, kill_after: KillAfter) -> dict[str, Gateway]:
-    """`manual` always; `stripe_payment_intents` when STRIPE_API_KEY is set."""
-    gateways: dict[str, Gateway] = {"manual": ManualGateway()}
-    api_key = settings.stripe_api_key.get_secret_value()
-    if api_key:
-        gateways["stripe_payment_intents"] = StripeGateway(
-            api_key,
+    """Both adapters; whether each is enabled, and Stripe's key, come from `/v2/gateways`."""
+    return {
+        MANUAL: ManualGateway(),
+        STRIPE_PAYMENT_INTENTS: StripeGateway(
+            settings.stripe_api_key.get_secret_value(),
             api_base=settings.stripe_api_base,
             max_network_retries=settings.stripe_max_network_retries,
             kill_after=kill_after,
-        )
-    return gateways
+        ),
+    }
+
+
+def gateway_seeds(settings: PaymentSettings) -> dict[str, tuple[bool, str]]:
+    """The configuration the environment gives a store that has none yet: manual as
+    PAYMENT_MANUAL_GATEWAY_ENABLED says, Stripe enabled with STRIPE_API_KEY when it is set."""
+    api_key = settings.stripe_api_key.get_secret_value()
+    return {
+        MANUAL: (settings.payment_manual_gateway_enabled, ""),
+        STRIPE_PAYMENT_INTENTS: (bool(api_key), api_key),
+    }
 
 
 def create_payment_app(settings: PaymentSettings | None = None) -> FastAPI:
@@ -90,9 +102,13 @@ def create_payment_app(settings: PaymentSettings | None = None) -> FastAPI:
             log.warning(
                 "test hook: killing the process after Stripe %s", ", ".join(sorted(kill_after.operations))
             )
-        log.info("payment gateways: %s", ", ".join(sorted(gateways)))
         async with base(app):
             await context.open()
+            await seed_gateways(runtime.database, gateway_seeds(settings))
+            configured = await list_gateways(runtime.database)
+            log.info(
+                "payment gateways enabled: %s", ", ".join(g.slug for g in configured if g.enabled) or "none"
+            )
             interval = settings.payment_reconcile_interval_seconds
             reconciler = asyncio.create_task(reconcile_forever(context, interval), name="payment: reconciler")
             try:
@@ -110,6 +126,6 @@ def create_payment_app(settings: PaymentSettings | None = None) -> FastAPI:
     app.state.payments = context
     app.state.stripe_webhook_secret = settings.stripe_webhook_secret.get_secret_value()
     app.include_router(token_router)
-    for module in (payments, transactions, webhooks):
+    for module in (payments, transactions, webhooks, gateway_routes):
         app.include_router(module.router)
     return app

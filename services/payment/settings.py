@@ -10,7 +10,9 @@ from shared.settings import ServiceSettings
 class PaymentSettings(ServiceSettings):
     """From the environment, besides DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX, JWT_SECRET...
 
-    - STRIPE_API_KEY: enables the `stripe_payment_intents` gateway (unset: only `manual`).
+    - STRIPE_API_KEY: seeds the `stripe_payment_intents` gateway, enabled with this key (unset:
+      disabled). Seeds only: once the store has a configuration, `/v2/gateways` alone changes it.
+    - PAYMENT_MANUAL_GATEWAY_ENABLED: seeds the `manual` gateway enabled (default) or not.
     - STRIPE_API_BASE: another Stripe API (localstripe); unset means the real Stripe.
     - STRIPE_WEBHOOK_SECRET: verifies `POST /v2/webhooks/stripe`; unset refuses every webhook.
     - PAYMENT_ALLOCATION_TIMEOUT_SECONDS: how long a payment waits for inventory's allocation.
@@ -24,6 +26,7 @@ class PaymentSettings(ServiceSettings):
     stripe_api_key: SecretStr = SecretStr("")
     stripe_api_base: str = ""
     stripe_webhook_secret: SecretStr = SecretStr("")
+    payment_manual_gateway_enabled: bool = True
     stripe_max_network_retries: int = Field(default=1, ge=0, le=5)
     payment_allocation_timeout_seconds: float = Field(default=10.0, gt=0)
     payment_order_wait_seconds: float = Field(default=5.0, ge=0)

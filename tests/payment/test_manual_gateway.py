@@ -1,5 +1,8 @@
 """The manual gateway through the real service: authorize, capture, purchase, refunds, voids, and
-who may do what, with every answer checked against Elastic Path's OpenAPI document."""
+who may do what, with every answer checked against Elastic Path's OpenAPI document.
+
+A manual purchase records money received outside the platform: the admin's word, never a
+shopper's, so the purchases here are an admin's; shoppers authorize, and the admin captures."""
 
 from __future__ import annotations
 
@@ -86,7 +89,7 @@ async def test_purchase_then_partial_and_full_refunds(
     shopper: httpx.AsyncClient, admin: httpx.AsyncClient, bus: Bus, payment_service: RunningService
 ) -> None:
     order = await check_out(bus)
-    response = await pay(shopper, order.order_id, gateway="manual", method="purchase")
+    response = await pay(admin, order.order_id, gateway="manual", method="purchase")
     assert response.status_code == 200, response.text
     txn = response.json()["data"]
     assert (txn["status"], txn["transaction_type"]) == ("complete", "purchase")
@@ -128,7 +131,7 @@ async def test_purchase_then_partial_and_full_refunds(
 
     done = await transaction_action(admin, order.order_id, txn["id"], "refund", {"amount": 1})
     assert done.status_code == 422 and error(done)["title"] == "Transaction already refunded"
-    paid = await pay(shopper, order.order_id, gateway="manual", method="purchase")
+    paid = await pay(admin, order.order_id, gateway="manual", method="purchase")
     assert paid.status_code == 422 and error(paid)["title"] == "Order already paid"
 
 
@@ -147,7 +150,7 @@ async def test_cancel_voids_an_authorization_and_the_order_can_be_paid_again(
 
     late = await transaction_action(admin, order.order_id, txn["id"], "capture")
     assert late.status_code == 422, late.text
-    again = await pay(shopper, order.order_id, gateway="manual", method="purchase")
+    again = await pay(shopper, order.order_id, gateway="manual", method="authorize")
     assert again.status_code == 200, again.text
     assert [t["status"] for t in await transactions(shopper, order.order_id)] == ["cancelled", "complete"]
 
@@ -159,13 +162,13 @@ async def test_split_payments_never_exceed_the_order_total(
     first = await pay(shopper, order.order_id, gateway="manual", method="authorize", amount=4000)
     assert first.status_code == 200 and first.json()["data"]["amount"] == 4000
 
-    too_much = await pay(shopper, order.order_id, gateway="manual", method="purchase", amount=6001)
+    too_much = await pay(admin, order.order_id, gateway="manual", method="purchase", amount=6001)
     assert too_much.status_code == 400, too_much.text
     assert error(too_much)["source"] == "data.amount"
 
-    rest = await pay(shopper, order.order_id, gateway="manual", method="purchase")
+    rest = await pay(admin, order.order_id, gateway="manual", method="purchase")
     assert rest.status_code == 200 and rest.json()["data"]["amount"] == 6000
-    over = await pay(shopper, order.order_id, gateway="manual", method="purchase", amount=1)
+    over = await pay(admin, order.order_id, gateway="manual", method="purchase", amount=1)
     assert over.status_code == 422 and error(over)["title"] == "Order already paid"
 
     half = await transaction_action(
@@ -176,15 +179,35 @@ async def test_split_payments_never_exceed_the_order_total(
 
 
 async def test_concurrent_payments_of_one_order_take_its_balance_once(
-    shopper: httpx.AsyncClient, bus: Bus
+    shopper: httpx.AsyncClient, admin: httpx.AsyncClient, bus: Bus
 ) -> None:
     order = await check_out(bus)
     await transactions(shopper, order.order_id)  # the checkout is consumed
 
     answers = await asyncio.gather(
-        *(pay(shopper, order.order_id, gateway="manual", method="purchase") for _ in range(5))
+        *(pay(admin, order.order_id, gateway="manual", method="purchase") for _ in range(5))
     )
 
     assert sorted(a.status_code for a in answers) == [200, 422, 422, 422, 422], [a.text for a in answers]
     await bus.wait_for("PaymentCaptured", order_id=order.order_id)
     assert len(await transactions(shopper, order.order_id)) == 1
+
+
+async def test_a_shopper_may_not_purchase_with_the_manual_gateway(
+    shopper: httpx.AsyncClient, admin: httpx.AsyncClient, bus: Bus
+) -> None:
+    order = await check_out(bus)
+
+    refused = await pay(shopper, order.order_id, gateway="manual", method="purchase")
+
+    assert refused.status_code == 403, refused.text
+    assert (error(refused)["title"], error(refused)["source"]) == ("Forbidden", "data.method")
+    assert await transactions(shopper, order.order_id) == []  # nothing recorded
+    split = await pay(shopper, order.order_id, gateway="manual", method="purchase", amount=100)
+    assert split.status_code == 403, split.text  # a part of the order no more than the whole
+    authorized = await pay(shopper, order.order_id, gateway="manual", method="authorize")
+    assert authorized.status_code == 200, authorized.text
+    txn = authorized.json()["data"]
+    captured = await transaction_action(admin, order.order_id, txn["id"], "capture")
+    assert captured.status_code == 200 and captured.json()["data"]["status"] == "complete", captured.text
+    assert [t["id"] for t in await transactions(shopper, order.order_id)] == [txn["id"]]

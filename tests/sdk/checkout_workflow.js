@@ -54,8 +54,13 @@ async function main() {
   })).data
   const code = `TEN${Date.now()}`
   await admin.Promotions.AddCodes(promotion.id, [{ code }])
+  // Elastic Path: "a gateway must be enabled first" (the SDK's own call); its key is never answered.
+  const enabled = (await admin.Gateways.Enabled(paymentGateway, true)).data
+  assert.deepEqual([enabled.type, enabled.slug, enabled.enabled, 'login' in enabled], ['gateway', paymentGateway, true, false])
+  const listed = (await admin.Gateways.All()).data
+  assert.ok(listed.some((g) => g.slug === paymentGateway && g.enabled), JSON.stringify(listed))
   let s = await eventually(() => state(null, product.id), (x) => x.stock.total === 10, 'stock created')
-  report('1. admin created a stock-managed product with stock 10, and a promotion code', s)
+  report('1. admin enabled the gateway, created a stock-managed product with stock 10, and a promotion code', s)
 
   const cart = shopper.Cart()
   await eventually(orFailure(() => cart.AddProduct(product.id, 3)), (r) => r && r.data,
@@ -101,17 +106,20 @@ async function main() {
   report('6. admin flagged it fulfilled: shipped; stock decremented to 7', s)
 
   for (const [what, attempt] of [
+    ['manual purchase', () => shopper.Orders.Payment(order.id, { gateway: 'manual', method: 'purchase' })],
     ['capture', () => shopper.Transactions.Capture({ order: order.id, transaction: payment.id })],
     ['refund', () => shopper.Transactions.Refund({ order: order.id, transaction: payment.id }, { amount: 100 })],
     ['stock change', () => shopper.Inventories.IncrementStock(product.id, 5)],
     ['product write', () => shopper.Products.Create({ name: 'x', sku: `x${Date.now()}`, slug: 'x' })],
     ['promotion write', () => shopper.Promotions.Create({ name: 'x' })],
     ['shipping update', () => shopper.Orders.Update(order.id, { shipping: 'fulfilled' })],
+    ['gateway update', () => shopper.Gateways.Enabled('manual', false)],
   ]) {
     const refused = await attempt().then(() => null, (error) => error)
     assert.ok(refused && refused.errors && [401, 403].includes(refused.errors[0].status), `${what} was not refused`)
   }
-  report('7. the shopper token was refused for capture, refund, stock, product, promotion and shipping writes', {})
+  report('7. the shopper token was refused for a manual purchase, capture, refund, stock, product, promotion,'
+    + ' shipping and gateway writes', {})
 }
 
 main().then(() => process.exit(0), (error) => {

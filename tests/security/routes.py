@@ -101,6 +101,9 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/v2/orders/{order_id}/transactions/{transaction_id}/refund"): Access.ADMIN,
         ("POST", "/v2/orders/{order_id}/transactions/{transaction_id}/cancel"): Access.ADMIN,
         ("POST", "/v2/webhooks/stripe"): Access.PUBLIC,  # authenticated by Stripe-Signature instead
+        ("GET", "/v2/gateways"): Access.ADMIN,  # gateway configuration: client credentials (ep-api §2)
+        ("GET", "/v2/gateways/{slug}"): Access.ADMIN,
+        ("PUT", "/v2/gateways/{slug}"): Access.ADMIN,
     },
     "inventory": {
         **_OPERATIONAL,

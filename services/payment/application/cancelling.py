@@ -27,7 +27,7 @@ async def cancel(payments: Payments, order_id: str, transaction_id: str, reason:
             if interrupted == "cancel" and txn.status == "cancelled":
                 return txn  # the interrupted void had gone through
         txn.check_cancellable()
-        gateway = payments.gateway(txn.gateway)
+        gateway = await payments.current_gateway(txn.gateway)
         if gateway.records_calls and txn.reference is not None:
             reference = txn.reference
 

@@ -27,7 +27,7 @@ async def capture(payments: Payments, order_id: str, transaction_id: str, amount
             if interrupted == "capture" and txn.has_capture:
                 return txn  # the interrupted capture had gone through: this retry is its answer
         to_capture = txn.capture_amount(amount)
-        gateway = payments.gateway(txn.gateway)
+        gateway = await payments.current_gateway(txn.gateway)
         reference = txn.reference or ""
         return await call_gateway(
             payments,

@@ -21,7 +21,7 @@ async def confirm(payments: Payments, order_id: str, transaction_id: str) -> Tra
     async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
         txn = await load_transaction(database, order_id, transaction_id)
         txn = await reconcile(payments, conn, txn)
-        gateway = payments.gateway(txn.gateway)
+        gateway = await payments.current_gateway(txn.gateway)
         if txn.status != "pending" or txn.reference is None or not gateway.records_calls:
             return txn
         try:

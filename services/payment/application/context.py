@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from services.payment.application.gateway_config import read_gateway
 from services.payment.application.ports import Gateway
 from services.payment.domain.errors import GatewayNotEnabled
+from services.payment.domain.gateway_settings import GatewaySettings
 from shared.eventstore.database import create_pool
 from shared.eventstore.unit_of_work import Database
 
@@ -46,7 +48,30 @@ class Payments:
         return self._sessions
 
     def gateway(self, name: str) -> Gateway:
+        """The adapter, with the key it was last given (`enabled_gateway`, `current_gateway`)."""
         gateway = self.gateways.get(name)
         if gateway is None:
             raise GatewayNotEnabled(name)
+        return gateway
+
+    async def enabled_gateway(self, name: str) -> Gateway:
+        """For a new payment: the adapter with the configured key, or Elastic Path's refusal if an
+        admin disabled the gateway (read from the event store: disabled on one instance, on all)."""
+        settings = await read_gateway(self.database, name)
+        if not settings.enabled:
+            raise GatewayNotEnabled(name)
+        return self._keyed(settings)
+
+    async def current_gateway(self, name: str) -> Gateway:
+        """For a transaction already made (capture, refund, cancel, confirm, reconciliation): the
+        adapter with the key configured now, enabled or not, since money already moving must be
+        finished. A gateway that stays in the process has no key, and costs no read."""
+        gateway = self.gateway(name)
+        if not gateway.records_calls:
+            return gateway
+        return self._keyed(await self.database.read(GatewaySettings, name))
+
+    def _keyed(self, settings: GatewaySettings) -> Gateway:
+        gateway = self.gateway(settings.slug)
+        gateway.use_login(settings.login)
         return gateway

@@ -108,7 +108,7 @@ async def reconcile(payments: Payments, conn: DbConnection, txn: Transaction) ->
     call = txn.in_flight
     if call is None:
         return txn
-    gateway = payments.gateway(txn.gateway)
+    gateway = await payments.current_gateway(txn.gateway)
     try:
         if call.operation == "create":
             found = await gateway.find(charge_request(txn))

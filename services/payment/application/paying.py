@@ -34,7 +34,9 @@ from services.payment.domain.errors import (
     GatewayDeclined,
     GatewayUnavailable,
     InsufficientStock,
+    ManualPaymentNeedsAdmin,
 )
+from services.payment.domain.gateway_settings import MANUAL
 from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.payable_order import PayableOrder
 from services.payment.domain.transaction import PaymentDetails, Transaction
@@ -53,16 +55,19 @@ class Pay:
     payment: str | None = None
     name: str = ""
     custom_reference: str = ""
+    by_admin: bool = False  # a client_credentials token asked
 
 
 async def pay(payments: Payments, command: Pay, order: PayableOrder | None = None) -> Transaction:
     """The transaction as the gateway left it (complete, or pending a shopper's action).
 
     `order`: the payable order if the caller has just read it (opened), else it is waited for.
+    Nothing is recorded for a payment the caller may not make, or through a disabled gateway.
     """
-    gateway = payments.gateway(command.gateway)
     if order is None or not order.opened:
         order = await wait_for_order(payments.database, command.order_id, timeout=payments.order_wait)
+    _check_payer(command, order)
+    gateway = await payments.enabled_gateway(command.gateway)
     transaction_id = str(uuid4())
     if not gateway.records_calls and not order.stock_lines:
         return await _pay_at_once(payments, gateway, transaction_id, command, order)
@@ -73,6 +78,16 @@ async def pay(payments: Payments, command: Pay, order: PayableOrder | None = Non
         if txn.awaiting_allocation:
             txn = await _allocate(payments, conn, txn)
         return await charge(payments, conn, txn)
+
+
+def _check_payer(command: Pay, order: PayableOrder) -> None:
+    """A manual purchase says "the money has been received, outside the platform": the merchant's
+    word, never a shopper's, or anyone could mark an order paid without paying. A shopper may
+    `authorize` a manual payment (the order waits, its stock held) for an admin to capture. An
+    order whose total is 0 owes nothing, so anyone may complete it with a manual purchase of 0."""
+    manual_purchase = command.gateway == MANUAL and command.method == "purchase"
+    if manual_purchase and not command.by_admin and order.total > 0:
+        raise ManualPaymentNeedsAdmin(order.id)
 
 
 async def _request(uow: UnitOfWork, transaction_id: str, command: Pay) -> Transaction:

@@ -54,6 +54,10 @@ class Gateway(Protocol):
     name: str
     records_calls: bool
 
+    def use_login(self, login: str) -> None:
+        """Use this secret key from now on (`/v2/gateways` configures it; empty: none)."""
+        ...
+
     async def prepare(self, request: ChargeRequest, idempotency_key: str) -> GatewayState:
         """Create the payment at the gateway without moving money (stage `created`)."""
         ...

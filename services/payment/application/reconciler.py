@@ -73,7 +73,7 @@ async def _finish(payments: Payments, conn: DbConnection, transaction_id: str) -
     txn = await reconcile(payments, conn, txn)
     if txn.status != "pending":
         return
-    gateway = payments.gateway(txn.gateway)
+    gateway = await payments.current_gateway(txn.gateway)
     if txn.reference is not None and gateway.records_calls:
         state = await gateway.retrieve(txn.reference)
         if state.stage != "created":

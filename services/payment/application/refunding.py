@@ -37,7 +37,7 @@ async def refund(payments: Payments, order_id: str, transaction_id: str, amount:
             ):
                 return txn  # the interrupted refund had gone through: this retry is its answer
         to_refund = txn.refund_amount(amount)
-        gateway = payments.gateway(txn.gateway)
+        gateway = await payments.current_gateway(txn.gateway)
         if amount is None or not gateway.records_calls:
             mechanism = "manual"
 

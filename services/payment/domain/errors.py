@@ -164,3 +164,38 @@ class AllocationTimedOut(DomainError):
             "Stock could not be allocated in time; nothing was charged, please retry",
             meta={"transaction_id": transaction_id},
         )
+
+
+class GatewayNotFound(NotFound):
+    def __init__(self, slug: str) -> None:
+        super().__init__("No gateway found with the given slug", slug)
+
+
+class GatewayLoginRequired(DomainError):
+    """Enabling a gateway that needs a secret key (Stripe's), with none given or stored."""
+
+    status = 400
+    title = "required"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"login is required to enable the {slug} gateway", source="data.login")
+
+
+class ManualPaymentNeedsAdmin(DomainError):
+    """A manual `purchase` records money taken outside the platform: only the merchant may say so.
+
+    A shopper may `authorize` a manual payment (the order waits, its stock held); the admin
+    captures it once the money has arrived (Elastic Path: "The `capture` method requires
+    client_credentials").
+    """
+
+    status = 403
+    title = "Forbidden"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(
+            "A manual purchase needs a client_credentials token: a shopper may authorize a manual"
+            " payment, which an admin captures once the money has been received",
+            source="data.method",
+            meta={"id": order_id},
+        )

@@ -165,3 +165,28 @@ class TransactionCancelled(VersionedEvent):
 
     reason: str = ""
     at: datetime
+
+
+# -- a payment gateway's configuration ------------------------------------------------------
+
+
+@PAYMENT_EVENTS.register
+class GatewaySeeded(VersionedEvent):
+    """The gateway's first configuration, from the environment of the first instance that started.
+
+    `login` is the gateway's secret key (Stripe's), empty when it has none. It stays in this
+    service's own event store: never published, never answered (`/v2/gateways` is write-only for it).
+    """
+
+    enabled: bool
+    login: str = ""
+    at: datetime
+
+
+@PAYMENT_EVENTS.register
+class GatewayUpdated(VersionedEvent):
+    """An admin's `PUT /v2/gateways/{slug}`: the configuration from now on (`login` as above)."""
+
+    enabled: bool
+    login: str = ""
+    at: datetime

@@ -16,6 +16,9 @@ class ManualGateway:
     name = "manual"
     records_calls = False
 
+    def use_login(self, login: str) -> None:
+        """The manual gateway has no key: nothing leaves the process."""
+
     async def prepare(self, request: ChargeRequest, idempotency_key: str) -> GatewayState:
         return GatewayState("created", REFERENCE)
 

@@ -48,13 +48,36 @@ class StripeGateway:
         kill_after: KillAfter | None = None,
     ) -> None:
         self._http = stripe.HTTPXClient()
-        self._client = stripe.StripeClient(
-            api_key,
-            base_addresses={"api": api_base} if api_base else {},
-            http_client=self._http,
-            max_network_retries=max_network_retries,
-        )
+        self._api_base = api_base
+        self._max_network_retries = max_network_retries
+        self._api_key = ""
+        self._stripe: stripe.StripeClient | None = None
         self._kill_after = kill_after or KillAfter()
+        self.use_login(api_key)
+
+    def use_login(self, login: str) -> None:
+        """A new client when the key changes (they share one HTTP connection pool); none without one."""
+        if login == self._api_key:
+            return
+        self._api_key = login
+        self._stripe = (
+            stripe.StripeClient(
+                login,
+                base_addresses={"api": self._api_base} if self._api_base else {},
+                http_client=self._http,
+                max_network_retries=self._max_network_retries,
+            )
+            if login
+            else None
+        )
+
+    @property
+    def _client(self) -> stripe.StripeClient:
+        if self._stripe is None:
+            raise GatewayRefused(
+                "The stripe_payment_intents gateway has no secret key", code="not_configured"
+            )
+        return self._stripe
 
     async def close(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]

@@ -1,10 +1,13 @@
 """`POST /v2/orders/{order_id}/payments`: pay for an order with `manual` or `stripe_payment_intents`.
 
 Shopper (implicit) and admin tokens may pay; a registered customer's order only with that
-customer's `X-Moltin-Customer-Token` (`ownership`). Answers 200 with the transaction, as Elastic Path
-documents it; a refused payment answers Elastic Path's error (422 insufficient stock, 400
-"Payment gateway processing failed") and the failed transaction stays readable. An order whose
-total is 0 is paid through `manual` only (422 "Manual gateway required", nothing recorded).
+customer's `X-Moltin-Customer-Token` (`ownership`). A manual `purchase` (money received outside
+the platform) is the admin's alone (403): a shopper `authorize`s, and the admin captures. A
+gateway an admin disabled (`/v2/gateways`) refuses with 400 "Gateway not enabled", nothing
+recorded. Answers 200 with the transaction, as Elastic Path documents it; a refused payment
+answers Elastic Path's error (422 insufficient stock, 400 "Payment gateway processing failed") and
+the failed transaction stays readable. An order whose total is 0 is paid through `manual` only
+(422 "Manual gateway required", nothing recorded).
 """
 
 from __future__ import annotations
@@ -21,24 +24,29 @@ from services.payment.application.paying import Pay, pay
 from shared.auth import AnyToken
 from shared.http.body import read_data, validate
 from shared.http.errors import BadRequest
-from shared.http.openapi import documented
+from shared.http.openapi import ErrorDocument, documented
 
 router = APIRouter(tags=["payments"])
 
 
-@router.post(
-    "/v2/orders/{order_id}/payments",
-    **documented(
-        body=PaymentBody,
-        answers="The transaction",
-        not_found="No such order",
-        conflict="Another request is talking to the gateway about this payment",
-        unprocessable=(
-            "The order is paid or cancelled, its total of 0 asks for the manual gateway,"
-            " or stock is short (nothing was charged)"
-        ),
+PAYMENT_DOCUMENTED = documented(
+    body=PaymentBody,
+    answers="The transaction",
+    invalid="The body is invalid (one error per problem, with its `source`), or the gateway is not enabled",
+    not_found="No such order",
+    conflict="Another request is talking to the gateway about this payment",
+    unprocessable=(
+        "The order is paid or cancelled, its total of 0 asks for the manual gateway,"
+        " or stock is short (nothing was charged)"
     ),
 )
+PAYMENT_DOCUMENTED["responses"][403] = {
+    "model": ErrorDocument,
+    "description": "A shopper's manual purchase: only an admin records money received outside the platform",
+}
+
+
+@router.post("/v2/orders/{order_id}/payments", **PAYMENT_DOCUMENTED)
 async def create_payment(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     body = validate(PaymentBody, await read_data(request))
     if body.gateway == "stripe_payment_intents" and not body.payment:
@@ -55,6 +63,7 @@ async def create_payment(order_id: str, request: Request, principal: AnyToken) -
         payment=body.payment,
         name=meta.name if meta else "",
         custom_reference=meta.custom_reference if meta else "",
+        by_admin=principal.is_admin,
     )
     txn = await pay(payments_of(request), command, order)
     return {"data": transaction_document(txn)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 MAX_AMOUNT = 10**12
 
@@ -47,3 +47,11 @@ class RefundBody(Body):
 class CancelBody(Body):
     reason: str = Field(default="", max_length=255)
     options: dict[str, Any] = {}
+
+
+class GatewayBody(Body):
+    """Elastic Path's gateway update: `enabled`, and Stripe's secret key in `login` (write-only:
+    kept when not given, never answered). Either may be left out; what is given changes."""
+
+    enabled: StrictBool | None = None
+    login: str | None = Field(default=None, min_length=1, max_length=255)
