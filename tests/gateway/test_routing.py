@@ -70,6 +70,7 @@ OWNERS = [
     ("POST", "/v2/orders/o-1/transactions/t-1/refund", "payment"),
     ("POST", "/v2/webhooks/stripe", "payment"),
     ("GET", "/v2/gateways", "payment"),
+    ("GET", "/v2/gateways/manual", "payment"),
     ("PUT", "/v2/gateways/stripe_payment_intents", "payment"),
 ]
 
