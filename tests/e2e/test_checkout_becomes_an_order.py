@@ -124,7 +124,9 @@ async def test_admins_cancel_an_unfulfilled_order_and_shoppers_cannot(
     assert envelope.producer == "order"
     again = await order_admin.put(f"/v2/orders/{placed['id']}", json=body)
     assert again.status_code == 200 and again.json()["data"]["status"] == "cancelled"
-    unknown = await order_admin.put(f"/v2/orders/{uuid4()}", json=body)
+    # An unknown id is waited for as a checkout not consumed yet (ORDER_CHECKOUT_WAIT_SECONDS, 30 s
+    # here) before the 404: the client must wait longer than that, not the same 30 s.
+    unknown = await order_admin.put(f"/v2/orders/{uuid4()}", json=body, timeout=90)
     assert unknown.status_code == 404
 
 
