@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from tests.payment.stripe_api import API_KEY, WEBHOOK_SECRET
+from tests.payment.bus import Bus
+from tests.payment.stripe_api import API_KEY, WEBHOOK_SECRET, LocalStripe
 from tests.support.services import RunningService, start_service
 
 # Both cross Kafka: a checkout published by the test must be consumed before a payment can find
@@ -35,3 +37,20 @@ async def payment_environment(postgres: Any, kafka: str, prefix: str, localstrip
 
 async def start_payment_service(env: Mapping[str, str], work: Path) -> RunningService:
     return await start_service("services.payment", env, work)
+
+
+@asynccontextmanager
+async def with_webhook_and_bus(
+    service: RunningService, localstripe: LocalStripe, kafka: str, prefix: str
+) -> AsyncIterator[Bus]:
+    """The service receiving localstripe's webhooks, and a bus reading its topics; both undone,
+    and the service stopped, on exit."""
+    await localstripe.register_webhook(f"payment-{prefix}", service.url + WEBHOOK_PATH)
+    bus = Bus(kafka, prefix)
+    await bus.start()
+    try:
+        yield bus
+    finally:
+        await localstripe.unregister_webhook(f"payment-{prefix}")
+        await bus.stop()
+        service.stop()

@@ -23,7 +23,11 @@ import pytest
 from tests.payment.bus import Bus
 from tests.payment.calls import client_of, error, pay, transaction_action
 from tests.payment.checkouts import check_out
-from tests.payment.service import WEBHOOK_PATH, payment_environment, start_payment_service
+from tests.payment.service import (
+    payment_environment,
+    start_payment_service,
+    with_webhook_and_bus,
+)
 from tests.payment.stripe_api import LocalStripe
 from tests.payment.stripe_front import StripeFront
 from tests.payment.webhook_receipts import webhooks_applied
@@ -50,13 +54,8 @@ async def fronted(
     env = await payment_environment(postgres, kafka_bootstrap_servers, prefix, stripe_front.url)
     env |= {"PAYMENT_LOCK_WAIT_SECONDS": "120", "PAYMENT_RECONCILE_INTERVAL_SECONDS": "3600"}
     service = await start_payment_service(env, tmp_path_factory.mktemp("captures"))
-    await localstripe.register_webhook(f"payment-{prefix}", service.url + WEBHOOK_PATH)
-    bus = Bus(kafka_bootstrap_servers, prefix)
-    await bus.start()
-    yield service, bus
-    await localstripe.unregister_webhook(f"payment-{prefix}")
-    await bus.stop()
-    service.stop()
+    async with with_webhook_and_bus(service, localstripe, kafka_bootstrap_servers, prefix) as bus:
+        yield service, bus
 
 
 async def _a_request_waits_for_a_lock(service: RunningService) -> None:

@@ -18,7 +18,11 @@ import pytest
 from tests.payment.bus import Bus
 from tests.payment.calls import client_of, pay, transaction_action, transactions
 from tests.payment.checkouts import check_out
-from tests.payment.service import WEBHOOK_PATH, payment_environment, start_payment_service
+from tests.payment.service import (
+    payment_environment,
+    start_payment_service,
+    with_webhook_and_bus,
+)
 from tests.payment.stripe_api import LocalStripe
 from tests.payment.stripe_front import SEARCH, StripeFront
 from tests.payment.webhook_receipts import delivered
@@ -43,13 +47,8 @@ async def crashing(
     service = await start_payment_service(
         {**env, FAULT: "confirm", RECONCILE: "1"}, tmp_path_factory.mktemp("crash")
     )
-    await localstripe.register_webhook(f"payment-{prefix}", service.url + WEBHOOK_PATH)
-    bus = Bus(kafka_bootstrap_servers, prefix)
-    await bus.start()
-    yield service, bus
-    await localstripe.unregister_webhook(f"payment-{prefix}")
-    await bus.stop()
-    service.stop()
+    async with with_webhook_and_bus(service, localstripe, kafka_bootstrap_servers, prefix) as bus:
+        yield service, bus
 
 
 async def _died(service: RunningService) -> None:
