@@ -111,13 +111,19 @@ async def test_nothing_is_committed_while_the_group_rebalances() -> None:
     """A commit sent with the generation being replaced is refused once the next one exists, and aiokafka
     then drops the new membership: the group would rebalance again (issue 23)."""
     recording = RecordingConsumer({A0, A1})
+    other = RecordingConsumer({B0})  # another consumer of the same service, settled throughout
     committer = OffsetCommitter("test", interval=0.02)
     committer.processed(_as_consumer(recording), "a", 0, 4)
     await committed(recording, 1)
     recording.rebalance()
     committer.processed(_as_consumer(recording), "a", 1, 6)  # handled from a batch fetched before
     committer.processed(_as_consumer(recording), "a", 0, 5)
-    await asyncio.sleep(0.2)  # ten intervals: ten commits would have been tried without the check
+    # The marker: the settled consumer's sentinels, handled after those offsets, are committed by two
+    # later flushes; each of them had the rebalancing consumer's offsets pending, and committed none.
+    for sentinel in (0, 1):
+        committer.processed(_as_consumer(other), "b", 0, sentinel)
+        await committed(other, sentinel + 1)
+    assert other.commits == [{B0: 1}, {B0: 2}]
     assert recording.commits == [{A0: 5}]
     assert committer.dropped == 0  # kept: whether they may be committed is known when the join ends
 
