@@ -23,7 +23,7 @@ from tests.security.shoppers import RegisteredCustomer, create_product, register
 
 DISCOUNT = 500
 PRICE = 2500
-ATTEMPTS = 5
+ATTEMPTS = 20
 """Rounds of the two refused checkouts while the unrelated read is timed."""
 
 

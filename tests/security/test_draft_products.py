@@ -10,7 +10,12 @@ from uuid import uuid4
 
 from tests.security.conftest import client
 from tests.security.ep_errors import assert_ep_error
+from tests.security.responsiveness import assert_stayed_responsive, latencies_during, usual_latency
+from tests.security.shoppers import create_product
 from tests.support.polling import poll_until
+
+ATTEMPTS = 40
+"""Reads of the draft by a shopper while an unrelated read is timed."""
 
 
 async def _listed_ids(http, limit: int = 100) -> set[str]:
@@ -43,8 +48,25 @@ async def test_shoppers_do_not_see_draft_products(services, admin_token, shopper
         # The listing is a projection: wait until the admin sees the draft listed, then ask as a shopper.
         assert draft in await poll_until(lambda: _listed_ids(admin), lambda ids: draft in ids)
 
-    async with client(services["cart"], shopper_token) as shopper:
-        assert_ep_error(await shopper.get(f"/v2/products/{draft}"), 404)
+    live = await create_product(services["cart"], admin_token)
+    async with (
+        client(services["cart"], shopper_token) as shopper,
+        client(services["cart"], shopper_token) as reader,
+    ):
+
+        async def read() -> None:  # another, live product: unrelated to the attack
+            answer = await reader.get(f"/v2/products/{live['id']}")
+            assert answer.status_code == 200, answer.text
+
+        async def attack() -> list[Any]:
+            return [await shopper.get(f"/v2/products/{draft}") for _ in range(ATTEMPTS)]
+
+        usual = await usual_latency(read)
+        refused, during = await latencies_during(attack(), read)
+        for answer in refused:
+            assert_ep_error(answer, 404)
+            assert sku not in answer.text
+        assert_stayed_responsive(usual, during)
         assert draft not in await _listed_ids(shopper)
 
     async with client(services["cart"], admin_token) as admin:

@@ -8,7 +8,10 @@ read them. Now it is an HMAC keyed by ORDER_ID_SECRET, still the same for a retr
 
 from __future__ import annotations
 
+import asyncio
 from uuid import NAMESPACE_URL, uuid4, uuid5
+
+import httpx
 
 from services.cart.app import DEV_ORDER_ID_SECRET
 from services.cart.domain.order_ids import OrderIds
@@ -16,8 +19,13 @@ from tests.cart.conftest import ADDRESS
 from tests.security import canaries
 from tests.security.conftest import client, token_over_http
 from tests.security.ep_errors import assert_ep_error
+from tests.security.responsiveness import assert_stayed_responsive, latencies_during, usual_latency
 from tests.security.shoppers import consumed_everywhere, create_product
 from tests.support.services import RunningService
+
+GUESSES = 40
+"""Order ids the attacker computes (the reference at versions 1 to 40) and reads at once, while an
+unrelated read is timed: each is a well-formed id, so the service waits a while for it to appear."""
 
 PUBLIC_NAMESPACE = uuid5(NAMESPACE_URL, "https://checkout-platform/orders")
 """What the ids were derived from: a constant anyone could read in this repository."""
@@ -51,10 +59,25 @@ async def test_an_order_id_cannot_be_computed_from_its_cart_reference(
     assert order_id not in {computed_from_public_constants(ref, v) for v in range(1, 10)}
     await consumed_everywhere(services, admin_token, order_id)  # the order exists to be read
     attacker_token = await token_over_http(services["cart"].url, admin=False)
-    async with client(services["order"], attacker_token) as attacker:
-        read = await attacker.get(f"/v2/orders/{computed_from_public_constants(ref, version)}")
-    assert_ep_error(read, 404)
-    assert "victim@example.com" not in read.text
+    guesses = [computed_from_public_constants(ref, v) for v in range(1, GUESSES + 1)]
+    async with (
+        client(services["order"], attacker_token) as attacker,
+        client(services["order"], admin_token) as admin,
+    ):
+
+        async def read() -> None:  # the merchant's own read of the order, unrelated to the attack
+            answer = await admin.get(f"/v2/orders/{order_id}")
+            assert answer.status_code == 200, answer.text
+
+        async def attack() -> list[httpx.Response]:
+            return list(await asyncio.gather(*(attacker.get(f"/v2/orders/{guess}") for guess in guesses)))
+
+        usual = await usual_latency(read)
+        answers, during = await latencies_during(attack(), read)
+    for answer in answers:
+        assert_ep_error(answer, 404)
+        assert "victim@example.com" not in answer.text
+    assert_stayed_responsive(usual, during)
 
     # derived with the service's own key, which is not the published development one
     assert order_id == OrderIds(canaries.ORDER_ID_SECRET.encode()).for_checkout(ref, version)

@@ -21,10 +21,13 @@ import pytest
 from tests.security import canaries
 from tests.security.conftest import client
 from tests.security.ep_errors import assert_ep_error
+from tests.security.responsiveness import assert_stayed_responsive, latencies_during, usual_latency
 from tests.security.shoppers import check_out, consumed_everywhere, create_product
 
 WEBHOOK = "/v2/webhooks/stripe"
 TOLERANCE_SECONDS = 300
+ATTEMPTS = 40
+"""Notifications signed ahead of time sent while an unrelated read is timed."""
 
 
 def signature(payload: bytes, secret: str, timestamp: int) -> str:
@@ -110,6 +113,25 @@ async def test_refused_webhooks_change_nothing_and_a_fresh_one_still_applies(
             )
             error = assert_ep_error(response, 400)
             assert error["title"] == "Invalid webhook signature", (why, error)
+
+        # The one a sender could prepare now to replay later, over and over, while the payment service
+        # goes on answering an unrelated read (the transaction's, by the merchant) as fast as before.
+        ahead = {
+            "Content-Type": "application/json",
+            "Stripe-Signature": signature(payload, secret, int(time.time()) + TOLERANCE_SECONDS + 120),
+        }
+
+        async def read() -> None:
+            await _read(services, admin_token, authorized)
+
+        async def attack() -> list[Any]:
+            return [await stripe.post(WEBHOOK, content=payload, headers=ahead) for _ in range(ATTEMPTS)]
+
+        usual = await usual_latency(read)
+        answers, during = await latencies_during(attack(), read)
+        for response in answers:
+            assert assert_ep_error(response, 400)["title"] == "Invalid webhook signature"
+        assert_stayed_responsive(usual, during)
         assert await _read(services, admin_token, authorized) == before
 
         fresh = await stripe.post(

@@ -7,8 +7,10 @@ And the customer-token answer, a credential, could be kept by a cache (no `Cache
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from uuid import uuid4
 
+import httpx
 import pytest
 
 from shared.auth import issue_customer_token, issue_token
@@ -16,6 +18,10 @@ from shared.settings import ServiceSettings
 from tests.security import canaries
 from tests.security.conftest import client
 from tests.security.ep_errors import assert_ep_error
+from tests.security.responsiveness import assert_stayed_responsive, latencies_during, usual_latency
+
+ROUNDS = 10
+"""Times the refused token is sent to every service (40 requests) while an unrelated read is timed."""
 
 READS = {
     "cart": "/v2/products",
@@ -47,10 +53,26 @@ def _signed_elsewhere(**differences: str) -> ServiceSettings:
         ),
     ],
 )
-async def test_an_admin_token_of_another_client_or_deployment_is_refused(services, why, token):
-    for name, path in READS.items():
-        async with client(services[name], token["access_token"]) as http:
-            assert_ep_error(await http.get(path), 401)
+async def test_an_admin_token_of_another_client_or_deployment_is_refused(services, admin_token, why, token):
+    async with AsyncExitStack() as stack:
+        forged = {
+            name: await stack.enter_async_context(client(services[name], token["access_token"]))
+            for name in READS
+        }
+        reader = await stack.enter_async_context(client(services["cart"], admin_token))
+
+        async def read() -> None:  # the genuine admin's read, unrelated to the attack
+            answer = await reader.get("/v2/customers")
+            assert answer.status_code == 200, answer.text
+
+        async def attack() -> list[httpx.Response]:
+            return [await forged[name].get(path) for _ in range(ROUNDS) for name, path in READS.items()]
+
+        usual = await usual_latency(read)
+        answers, during = await latencies_during(attack(), read)
+    for answer in answers:
+        assert_ep_error(answer, 401)
+    assert_stayed_responsive(usual, during)
 
 
 async def test_a_customer_token_of_another_deployment_is_refused(services, shopper_token):
