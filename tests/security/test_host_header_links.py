@@ -7,12 +7,17 @@ public base URL (PUBLIC_BASE_URL, which the devstack sets to the gateway's addre
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from uuid import uuid4
 
 import httpx
 import pytest
 
 from devstack.stack import Stack
+from tests.security.responsiveness import assert_stayed_responsive, latencies_during, usual_latency
 from tests.support.services import ADMIN_ID, ADMIN_SECRET
+
+ATTEMPTS = 40
+"""Listings asked for with a forged `Host` while an unrelated read is timed."""
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +37,22 @@ async def test_paging_links_point_at_the_public_entry_point_whatever_the_host_he
     assert token.status_code == 200, token.text
     admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
 
-    listed = await gateway.get(f"{path}?page[limit]=1", headers={**admin, "Host": "evil.example"})
+    cart = f"/v2/carts/{uuid4().hex}/items"
 
-    assert listed.status_code == 200, listed.text
-    links = listed.json()["links"]
-    assert links["current"] == f"{gateway_stack.gateway_url}{path}?page[offset]=0&page[limit]=1", links
-    assert "evil.example" not in listed.text
+    async def read() -> None:  # a cart's items, unrelated to the listing attacked
+        answer = await gateway.get(cart, headers=admin)
+        assert answer.status_code == 200, answer.text
+
+    async def attack() -> list[httpx.Response]:
+        forged = {**admin, "Host": "evil.example"}
+        return [await gateway.get(f"{path}?page[limit]=1", headers=forged) for _ in range(ATTEMPTS)]
+
+    usual = await usual_latency(read)
+    answers, during = await latencies_during(attack(), read)
+
+    for listed in answers:
+        assert listed.status_code == 200, listed.text
+        links = listed.json()["links"]
+        assert links["current"] == f"{gateway_stack.gateway_url}{path}?page[offset]=0&page[limit]=1", links
+        assert "evil.example" not in listed.text
+    assert_stayed_responsive(usual, during)
