@@ -13,7 +13,7 @@ from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
 SERVICE_NAME = "order"
-PUBLISHES = ("OrderCreated", "OrderCompleted", "OrderCancelled", "OrderFulfilmentRequested")
+PUBLISHES = ("OrderCreated", "OrderCompleted", "OrderCancelled", "OrderFulfilmentRequested", "OrderUpdated")
 
 
 class OrderSettings(ServiceSettings):

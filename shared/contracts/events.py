@@ -179,6 +179,23 @@ class OrderFulfilmentRequested(IntegrationEvent):
 
 
 @CONTRACTS.register
+class OrderUpdated(IntegrationEvent):
+    """An admin corrected the order's details after checkout (`PUT /v2/orders/:id`): its shipping
+    address, `order_number` and `external_ref` as they now are, whole, so a consumer replaces what it
+    holds. The order refuses an address change once fulfilment is requested, so the address in
+    `OrderFulfilmentRequested` is never older than this. Order by the envelope's
+    `aggregate_version` (the order's version): a lower one than already seen is stale. Key: order id."""
+
+    aggregate_type = "order"
+
+    order_id: str
+    shipping_address: Address
+    order_number: str | None = None
+    external_ref: str | None = None
+    updated_at: datetime
+
+
+@CONTRACTS.register
 class OrderShipped(IntegrationEvent):
     """Fulfilment recorded the order's shipment (shipping `fulfilled`); stock leaves. Key: order id."""
 
@@ -236,6 +253,7 @@ __all__ = [
     "OrderCreated",
     "OrderFulfilmentRequested",
     "OrderShipped",
+    "OrderUpdated",
     "PaymentAuthorized",
     "PaymentCancelled",
     "PaymentCaptured",

@@ -77,6 +77,9 @@ def valid_event(event_type: str, key: str) -> IntegrationEvent:
             order_id=key, shipping_address=_address()
         ),
         "OrderShipped": lambda: contracts.OrderShipped(order_id=key),
+        "OrderUpdated": lambda: contracts.OrderUpdated(
+            order_id=key, shipping_address=_address(), updated_at=utc_now()
+        ),
         "PaymentAuthorized": lambda: contracts.PaymentAuthorized(**payment),
         "PaymentCaptured": lambda: contracts.PaymentCaptured(**payment),
         "PaymentCancelled": lambda: contracts.PaymentCancelled(**payment),

@@ -1,13 +1,20 @@
 """Turns the order's new milestones into integration events, in the same transaction.
 
 Publishing follows the domain events the aggregate recorded (not a before/after comparison), so
-`OrderCreated`, `OrderCompleted` and `OrderCancelled` go out exactly once per order: the
+`OrderCreated`, `OrderCompleted` and `OrderCancelled` go out exactly once per order (and
+`OrderUpdated` once per correction that changed something): the
 milestone is recorded once, and its event joins the outbox in the transaction that records it.
 """
 
 from __future__ import annotations
 
-from services.order.domain.events import FulfilmentRequested, OrderCancelled, OrderCompleted, OrderPlaced
+from services.order.domain.events import (
+    FulfilmentRequested,
+    OrderCancelled,
+    OrderCompleted,
+    OrderDetailsCorrected,
+    OrderPlaced,
+)
 from services.order.domain.order import Order
 from shared.contracts import events as contracts
 from shared.contracts.integration_event import IntegrationEvent
@@ -33,6 +40,14 @@ def announce(uow: UnitOfWork, order: Order) -> None:
                 public = contracts.OrderCompleted(order_id=order.id)
             case OrderCancelled(reason=reason):
                 public = contracts.OrderCancelled(order_id=order.id, reason=reason)
+            case OrderDetailsCorrected():
+                public = contracts.OrderUpdated(
+                    order_id=order.id,
+                    shipping_address=event.shipping_address,
+                    order_number=event.order_number,
+                    external_ref=event.external_ref,
+                    updated_at=event.at,
+                )
             case FulfilmentRequested():
                 snapshot = order.snapshot()
                 public = contracts.OrderFulfilmentRequested(

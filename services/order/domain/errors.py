@@ -38,3 +38,18 @@ class OrderCannotBeFulfilled(DomainError):
 
     def __init__(self, order_id: str, why: str) -> None:
         super().__init__(why, meta={"id": order_id})
+
+
+class ShippingAddressIsFinal(DomainError):
+    """Elastic Path: the shipping address changes "only if the order is not fulfilled"; here from the
+    moment fulfilment is requested, since fulfilment ships to the address that request carries."""
+
+    status = 422
+    title = "Order cannot be updated"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(
+            "The shipping address of a fulfilled order cannot change",
+            source="data.shipping_address",
+            meta={"id": order_id},
+        )

@@ -108,3 +108,14 @@ class FulfilmentRequested(VersionedEvent):
     """An admin flagged the paid order `fulfilled`: from now on it cannot be cancelled."""
 
     at: datetime
+
+
+@ORDER_EVENTS.register
+class OrderDetailsCorrected(VersionedEvent):
+    """An admin corrected what Elastic Path lets change after checkout: the details as they now are,
+    whole (an empty `order_number` or `external_ref` cleared it, so it is None here)."""
+
+    shipping_address: Address
+    order_number: str | None = None
+    external_ref: str | None = None
+    at: datetime

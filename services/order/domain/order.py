@@ -3,7 +3,10 @@
 Facts from other services (payments, shipping) are recorded only when they add something, with
 set semantics per transaction id, so duplicates and any arrival order converge on one state;
 statuses are derived from the facts (`status.py`). Rules: facts need a placed order; a fulfilled
-order cannot be cancelled; an order completes (and says so once) when captures cover its total.
+order cannot be cancelled; an order completes (and says so once) when captures cover its total; an
+admin may correct the shipping address, `order_number` and `external_ref` after checkout, the
+address only until fulfilment is requested (corrections fold into `placed`, the snapshot every
+document is built from).
 """
 
 from __future__ import annotations
@@ -11,17 +14,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from services.order.domain.corrections import DetailsCorrection
 from services.order.domain.errors import (
     FulfilledOrderCannotBeCancelled,
     OrderCannotBeFulfilled,
     OrderNotFound,
     PaymentNotApplicable,
+    ShippingAddressIsFinal,
 )
 from services.order.domain.events import (
     ORDER_EVENTS,
     FulfilmentRequested,
     OrderCancelled,
     OrderCompleted,
+    OrderDetailsCorrected,
     OrderFulfilled,
     OrderPlaced,
     TransactionAuthorized,
@@ -53,6 +59,7 @@ class Order(Aggregate):
         self.fulfilled = False
         self.fulfilment_requested = False
         self.completed = False
+        self.corrected = False  # `placed` holds corrections, no longer the stored `OrderPlaced` as is
         self.updated_at: datetime | None = None
 
     # -- commands: the order's own --------------------------------------------------------
@@ -87,6 +94,28 @@ class Order(Aggregate):
         if self.cancelled:
             return False
         self._record(OrderCancelled(reason=reason, at=at))
+        return True
+
+    def correct_details(self, correction: DetailsCorrection, at: datetime) -> bool:
+        """An admin corrects the order's details; True if anything changed (the same correction
+        again changes nothing). A new shipping address is refused once fulfilment is requested."""
+        placed = self._require_placed()
+        address = correction.address_from(placed.shipping_address)
+        order_number = correction.reference_from(correction.order_number, placed.order_number)
+        external_ref = correction.reference_from(correction.external_ref, placed.external_ref)
+        if address != placed.shipping_address and (self.fulfilled or self.fulfilment_requested):
+            raise ShippingAddressIsFinal(self.id)
+        if (address, order_number, external_ref) == (
+            placed.shipping_address,
+            placed.order_number,
+            placed.external_ref,
+        ):
+            return False
+        self._record(
+            OrderDetailsCorrected(
+                shipping_address=address, order_number=order_number, external_ref=external_ref, at=at
+            )
+        )
         return True
 
     # -- commands: facts learnt from other services ---------------------------------------
@@ -249,5 +278,11 @@ class Order(Aggregate):
                 self.fulfilled = True
             case FulfilmentRequested():
                 self.fulfilment_requested = True
+            case OrderDetailsCorrected(shipping_address=address, order_number=number, external_ref=ref):
+                self.corrected = True
+                if self.placed is not None:
+                    self.placed = self.placed.model_copy(
+                        update={"shipping_address": address, "order_number": number, "external_ref": ref}
+                    )
         if at is not None and (self.updated_at is None or at > self.updated_at):
             self.updated_at = at

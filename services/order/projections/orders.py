@@ -10,8 +10,10 @@ the way documents look changed.
 
 A row depends only on its order's latest state, so a batch folds each order once, at its last event
 in the batch: orders placed in the batch are inserted with their facts, the others have only their
-statuses updated, in two multi-row statements. Orders folded by an earlier batch are continued from
-memory (`folded_orders.py`), so only streams it does not continue are read.
+statuses updated, in two multi-row statements. An order an admin corrected in the batch also has its
+`order_number`, `external_ref` and stored facts replaced by the corrected ones (a third statement,
+only for those: a correction is rare, a status change is not). Orders folded by an earlier batch are
+continued from memory (`folded_orders.py`), so only streams it does not continue are read.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from services.order.domain.events import ORDER_EVENTS
+from services.order.domain.events import ORDER_EVENTS, OrderDetailsCorrected, OrderPlaced
 from services.order.domain.order import Order
 from services.order.projections.folded_orders import FoldedOrders, order_id_of
 from shared.eventstore.database import DbConnection
@@ -37,6 +39,10 @@ _INSERT_ORDER = (
     " updated_at = EXCLUDED.updated_at, version = EXCLUDED.version"
     " WHERE o.version < EXCLUDED.version"
 )
+_CORRECT_ORDER = (
+    'UPDATE "{schema}".orders SET order_number = $2, external_ref = $3, placed_version = $4, placed = $5'
+    " WHERE id = $1 AND version < $6"
+)
 _UPDATE_ORDER = (
     'UPDATE "{schema}".orders SET status = $2, payment = $3, shipping = $4, authorized = $5, paid = $6,'
     " updated_at = $7, version = $8 WHERE id = $1 AND version < $8"
@@ -53,10 +59,26 @@ def _order_upto(records: Sequence[RecordedEvent], event: RecordedEvent) -> Order
     return Order.rehydrate(order_id_of(event.stream_id), history)
 
 
+def _placed_facts(order: Order, placed: RecordedEvent | None) -> tuple[int, dict[str, Any]]:
+    """The `OrderPlaced` facts to store: as recorded, or with the corrections folded in."""
+    snapshot = order.placed
+    assert snapshot is not None
+    if placed is not None and not order.corrected:
+        return placed.schema_version, placed.data
+    return OrderPlaced.schema_version, snapshot.model_dump(mode="json")
+
+
+def _corrected_row(order: Order, version: int) -> tuple[Any, ...]:
+    assert order.placed is not None
+    placed_version, facts = _placed_facts(order, None)
+    return (order.id, order.placed.order_number, order.placed.external_ref, placed_version, facts, version)
+
+
 def _new_row(order: Order, version: int, placed: RecordedEvent) -> tuple[Any, ...]:
     state = order.state  # raises OrderNotFound for a stream with no OrderPlaced
     snapshot = order.placed
     assert snapshot is not None
+    placed_version, facts = _placed_facts(order, placed)
     totals, customer = snapshot.totals, snapshot.customer
     return (
         order.id,
@@ -78,8 +100,8 @@ def _new_row(order: Order, version: int, placed: RecordedEvent) -> tuple[Any, ..
         snapshot.checked_out_at,
         state.updated_at or snapshot.checked_out_at,
         version,
-        placed.schema_version,
-        placed.data,
+        placed_version,
+        facts,
     )
 
 
@@ -128,11 +150,14 @@ class OrdersProjection(Projection):
     async def apply_batch(self, conn: DbConnection, schema: str, events: Sequence[RecordedEvent]) -> None:
         batch: dict[str, list[RecordedEvent]] = {}
         placed: dict[str, RecordedEvent] = {}
+        corrected: set[str] = set()
         for event in events:
             if self.wants(event):
                 batch.setdefault(event.stream_id, []).append(event)
                 if event.event_type == "OrderPlaced":
                     placed[event.stream_id] = event
+                elif event.event_type == OrderDetailsCorrected.event_type:
+                    corrected.add(event.stream_id)
         if not batch:
             return
         folded = {stream_id: self._folded.advance(stream_id, evs) for stream_id, evs in batch.items()}
@@ -144,13 +169,18 @@ class OrdersProjection(Projection):
                 self._folded.remember(stream_id, orders[stream_id])
         new: list[tuple[Any, ...]] = []
         changed: list[tuple[Any, ...]] = []
+        details: list[tuple[Any, ...]] = []
         for stream_id, events_of_order in batch.items():
             order, version = orders[stream_id], events_of_order[-1].version
             if stream_id in placed:
                 new.append(_new_row(order, version, placed[stream_id]))
             else:
                 changed.append(_changed_row(order, version))
+                if stream_id in corrected:
+                    details.append(_corrected_row(order, version))
         if new:
             await conn.executemany(_INSERT_ORDER.format(schema=schema), new)
+        if details:  # before the statuses: both apply only to a row at an older version
+            await conn.executemany(_CORRECT_ORDER.format(schema=schema), details)
         if changed:
             await conn.executemany(_UPDATE_ORDER.format(schema=schema), changed)

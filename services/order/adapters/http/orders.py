@@ -1,4 +1,5 @@
-"""`/v2/orders`: list, read one, its items, and the admin's update (cancel, or flag `fulfilled`).
+"""`/v2/orders`: list, read one, its items, and the admin's update (cancel, or flag `fulfilled`, and
+correct the shipping address, `order_number` and `external_ref`).
 
 Admins see every order. Shoppers see only their own: listing needs their customer token
 (`X-Moltin-Customer-Token`); a single order of a registered customer needs that customer's token,
@@ -13,9 +14,9 @@ from fastapi import APIRouter, Request
 
 from services.order.adapters.http.filters import parse_filter
 from services.order.adapters.http.requests import OrderUpdate
-from services.order.application.cancelling import CancelOrder, cancel_order
+from services.order.application.correcting import UpdateOrder, update_order
 from services.order.application.reading import get_order_soon, view_of
-from services.order.application.shipping import request_fulfilment
+from services.order.domain.corrections import DetailsCorrection
 from services.order.domain.errors import OrderNotFound
 from services.order.domain.view import OrderView
 from services.order.projections.listing import OrderQuery, list_orders
@@ -109,37 +110,64 @@ async def get_items(order_id: str, request: Request, principal: AnyToken) -> dic
     return {"data": view.items()}
 
 
+NOTHING_TO_CHANGE = (
+    "Set shipping to 'fulfilled' or status to 'cancelled', or correct shipping_address, order_number"
+    " or external_ref"
+)
+
+
+def _command(order_id: str, body: OrderUpdate) -> UpdateOrder:
+    """The update `body` asks for; a 400 (nothing written) for one that asks for nothing or both."""
+    if body.shipping is not None and body.status is not None:
+        raise ApiError(400, "Bad Request", "Change shipping or status, not both at once", source="data")
+    address = body.shipping_address.given() if body.shipping_address is not None else None
+    if address == {}:
+        raise ApiError(
+            400, "Bad Request", "shipping_address names no field to change", source="data.shipping_address"
+        )
+    correction = DetailsCorrection(address, body.order_number, body.external_ref)
+    if body.shipping is None and body.status is None and correction.is_empty():
+        raise ApiError(400, "Bad Request", NOTHING_TO_CHANGE, source="data")
+    return UpdateOrder(
+        order_id,
+        correction,
+        cancel=body.status == "cancelled",
+        fulfil=body.shipping == "fulfilled",
+        reason=body.reason or "",
+    )
+
+
 @router.put(
     "/v2/orders/{order_id}",
     **documented(
         body=OrderUpdate,
-        body_description="`shipping: fulfilled` (a paid order) or `status: cancelled`, not both",
+        body_description=(
+            "`shipping: fulfilled` (a paid order) or `status: cancelled`, not both; and/or corrections:"
+            " `shipping_address` (the fields given; not once fulfilled), `order_number`, `external_ref`"
+            " (an empty string clears one)"
+        ),
         auth="admin",
         answers="The order",
         not_found=NO_ORDER,
-        unprocessable="The order cannot change so (not paid, already cancelled, ...)",
+        unprocessable="The order cannot change so (not paid, cancelled, a fulfilled one's address...)",
     ),
 )
 async def update(order_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
     body = validate(OrderUpdate, await read_data(request))
     database = database_of(request)
-    if (body.shipping is None) == (body.status is None):
+    try:
+        command = _command(order_id, body)
+    except ApiError:
         await get_order_soon(database, order_id, timeout=_checkout_wait(request))  # a 404 comes first
-        if body.shipping is None:
-            raise ApiError(
-                400, "Bad Request", "Set shipping to 'fulfilled' or status to 'cancelled'", source="data"
-            )
-        raise ApiError(400, "Bad Request", "Change shipping or status, not both at once", source="data")
+        raise
 
-    async def command(uow: UnitOfWork) -> OrderView:
-        if body.shipping == "fulfilled":
-            return view_of(await request_fulfilment(uow, order_id))
-        return view_of(await cancel_order(uow, CancelOrder(order_id, body.reason or "")))
+    async def run(uow: UnitOfWork) -> OrderView:
+        return view_of(await update_order(uow, command))
 
     try:
-        view: OrderView = await database.run(command)
+        view: OrderView = await database.run(run)
     except OrderNotFound:
         # Not consumed yet (the command wrote nothing): wait for the checkout, then change it.
         await get_order_soon(database, order_id, timeout=_checkout_wait(request))
-        view = await database.run(command)
+        view = await database.run(run)
     return {"data": view.document()}
