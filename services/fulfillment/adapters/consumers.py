@@ -1,10 +1,11 @@
-"""What fulfilment learns from Kafka: new orders, and orders flagged fulfilled."""
+"""What fulfilment learns from Kafka: new orders, corrected shipping addresses, and orders flagged
+fulfilled."""
 
 from __future__ import annotations
 
-from services.fulfillment.application.shipping import dispatch, open_shipment
+from services.fulfillment.application.shipping import correct_address, dispatch, open_shipment
 from shared.contracts.envelope import Envelope
-from shared.contracts.events import OrderCreated, OrderFulfilmentRequested
+from shared.contracts.events import OrderCreated, OrderFulfilmentRequested, OrderUpdated
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 
@@ -21,3 +22,8 @@ async def on_fulfilment_requested(
     event: OrderFulfilmentRequested, envelope: Envelope, uow: UnitOfWork
 ) -> None:
     await dispatch(uow, event)
+
+
+@fulfillment_consumer.handles(OrderUpdated)
+async def on_order_updated(event: OrderUpdated, envelope: Envelope, uow: UnitOfWork) -> None:
+    await correct_address(uow, event, envelope.aggregate_version)

@@ -1,4 +1,5 @@
-"""Open a shipment for every new order; dispatch it when the order service accepts `fulfilled`."""
+"""Open a shipment for every new order; ship to a corrected address; dispatch it when the order
+service accepts `fulfilled`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ from shared.eventstore.unit_of_work import UnitOfWork
 async def open_shipment(uow: UnitOfWork, order: contracts.OrderCreated) -> Shipment:
     shipment = await uow.load(Shipment, order.order_id)
     shipment.open(utc_now())
+    return shipment
+
+
+async def correct_address(uow: UnitOfWork, update: contracts.OrderUpdated, order_version: int) -> Shipment:
+    """`order_version`: the envelope's `aggregate_version`, the order's version that corrected it."""
+    shipment = await uow.load(Shipment, update.order_id)
+    shipment.correct_address(update.shipping_address, order_version, utc_now())
     return shipment
 
 

@@ -24,3 +24,13 @@ class ShipmentDispatched(VersionedEvent):
     shipping_address: Address
     lines: list[StockLine] = []
     at: datetime
+
+
+@FULFILLMENT_EVENTS.register
+class ShipmentAddressCorrected(VersionedEvent):
+    """The order's shipping address was corrected before shipping: ship there. `order_version` is the
+    order's version that said so, so a correction arriving late never replaces a newer one."""
+
+    shipping_address: Address
+    order_version: int
+    at: datetime

@@ -1,7 +1,11 @@
-"""A shipment per order: opened when the order is created, dispatched once when flagged fulfilled.
+"""A shipment per order: opened when the order is created, dispatched once when flagged fulfilled,
+and told where to ship whenever an admin corrects the order's shipping address before that.
 
 Tolerant of order: a dispatch request that arrives before the order's creation still ships it,
-and the late creation changes nothing; repeated requests ship once.
+and the late creation changes nothing; repeated requests ship once. Address corrections apply by
+the order's version, so the newest wins whatever order they arrive in; one arriving after the
+dispatch is older than the dispatch's own address (the order refuses corrections once fulfilment is
+requested) and changes nothing.
 """
 
 from __future__ import annotations
@@ -9,7 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from services.fulfillment.domain.events import FULFILLMENT_EVENTS, ShipmentDispatched, ShipmentOpened
+from services.fulfillment.domain.events import (
+    FULFILLMENT_EVENTS,
+    ShipmentAddressCorrected,
+    ShipmentDispatched,
+    ShipmentOpened,
+)
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import Address, StockLine
 from shared.domain.aggregate import Aggregate
@@ -24,6 +33,8 @@ class Shipment(Aggregate):
         self.opened_at: datetime | None = None
         self.dispatched_at: datetime | None = None
         self.lines: list[StockLine] = []
+        self.shipping_address: Address | None = None  # where it goes, once known
+        self.address_version = 0  # the order version the address is from (0: the dispatch's, or none)
 
     @property
     def status(self) -> str:
@@ -33,6 +44,15 @@ class Shipment(Aggregate):
         if self.opened_at is not None or self.dispatched_at is not None:
             return False
         self._record(ShipmentOpened(at=at))
+        return True
+
+    def correct_address(self, shipping_address: Address, order_version: int, at: datetime) -> bool:
+        """True if this correction is news: not shipped yet, and newer than the last one."""
+        if self.dispatched_at is not None or order_version <= self.address_version:
+            return False
+        self._record(
+            ShipmentAddressCorrected(shipping_address=shipping_address, order_version=order_version, at=at)
+        )
         return True
 
     def dispatch(self, shipping_address: Address, lines: list[StockLine], at: datetime) -> bool:
@@ -46,6 +66,9 @@ class Shipment(Aggregate):
         match event:
             case ShipmentOpened(at=at):
                 self.opened_at = at
-            case ShipmentDispatched(at=at, lines=lines):
+            case ShipmentAddressCorrected(shipping_address=address, order_version=version):
+                self.shipping_address, self.address_version = address, version
+            case ShipmentDispatched(at=at, lines=lines, shipping_address=address):
                 self.dispatched_at = at
                 self.lines = list(lines)
+                self.shipping_address = address

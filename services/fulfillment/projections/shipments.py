@@ -1,5 +1,6 @@
-"""One row per shipment: its status and when it was opened and dispatched. Optional: no request
-reads it, so it runs only with FULFILLMENT_SHIPMENTS_PROJECTION=1 (see `FulfillmentSettings`)."""
+"""One row per shipment: its status, when it was opened and dispatched, and where it ships (the
+corrected address until dispatched, then the dispatch's). Optional: no request reads it, so it runs
+only with FULFILLMENT_SHIPMENTS_PROJECTION=1 (see `FulfillmentSettings`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ class ShipmentsProjection(Projection):
         return [
             f'CREATE TABLE IF NOT EXISTS "{schema}".shipments ('
             " order_id text PRIMARY KEY, status text NOT NULL, opened_at timestamptz,"
-            " dispatched_at timestamptz, lines jsonb NOT NULL DEFAULT '[]')"
+            " dispatched_at timestamptz, lines jsonb NOT NULL DEFAULT '[]')",
+            f'ALTER TABLE "{schema}".shipments ADD COLUMN IF NOT EXISTS shipping_address jsonb',
         ]
 
     async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
@@ -30,12 +32,22 @@ class ShipmentsProjection(Projection):
                 "unfulfilled",
                 event.occurred_at,
             )
+        elif event.event_type == "ShipmentAddressCorrected":
+            await conn.execute(
+                f'INSERT INTO "{schema}".shipments (order_id, status, shipping_address)'  # noqa: S608
+                " VALUES ($1, 'unfulfilled', $2) ON CONFLICT (order_id) DO UPDATE"
+                " SET shipping_address = EXCLUDED.shipping_address",
+                order_id,
+                event.data["shipping_address"],
+            )
         elif event.event_type == "ShipmentDispatched":
             await conn.execute(
-                f'INSERT INTO "{schema}".shipments (order_id, status, dispatched_at, lines)'  # noqa: S608
-                " VALUES ($1, 'fulfilled', $2, $3) ON CONFLICT (order_id) DO UPDATE"
-                " SET status = 'fulfilled', dispatched_at = EXCLUDED.dispatched_at, lines = EXCLUDED.lines",
+                f'INSERT INTO "{schema}".shipments (order_id, status, dispatched_at, lines, shipping_address)'  # noqa: S608
+                " VALUES ($1, 'fulfilled', $2, $3, $4) ON CONFLICT (order_id) DO UPDATE"
+                " SET status = 'fulfilled', dispatched_at = EXCLUDED.dispatched_at, lines = EXCLUDED.lines,"
+                " shipping_address = EXCLUDED.shipping_address",
                 order_id,
                 event.occurred_at,
                 event.data.get("lines", []),
+                event.data.get("shipping_address"),
             )
