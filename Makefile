@@ -63,7 +63,7 @@ env:
 	@$(PY) -m devstack env
 
 ## make demo: a scripted checkout through the running gateway (make start first), once the payment and
-## fulfilment services exist.
+## fulfilment services exist. DEMO_ARGS=-v prints each request it makes (method, path, status).
 demo: $(STAMP)
 	@if [ ! -f services/payment/__main__.py ] || [ ! -f services/fulfillment/__main__.py ]; then \
 		echo "make demo: the scripted checkout arrives with the payment and fulfilment services," \
@@ -71,7 +71,7 @@ demo: $(STAMP)
 	elif [ -z "$$EP_URL" ] && ! $(PY) -m devstack status >/dev/null 2>&1; then \
 		echo "make demo: no stack is running; start one first with: make start"; exit 1; \
 	else \
-		$(PY) -m demo; \
+		$(PY) -m demo $(DEMO_ARGS); \
 	fi
 
 ## make bench: the seed's whole checkout at rising concurrency, then a hot product, through the gateway of

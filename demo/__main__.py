@@ -1,11 +1,13 @@
 """Walk the seed's checkout workflow against the running stack and show what changed after each step.
 
 Run `make start` first (or point EP_URL at a running gateway). Uses the admin credentials from
-CLIENT_ID / CLIENT_SECRET (the development defaults otherwise).
+CLIENT_ID / CLIENT_SECRET (the development defaults otherwise). `-v` (`make demo DEMO_ARGS=-v`) prints
+each request as it is answered (method, path, status), to follow along by hand or with curl.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -23,8 +25,14 @@ CLIENT_ID = os.environ.get("CLIENT_ID", DEV_CLIENT_ID)
 CLIENT_SECRET = os.environ.get("CLIENT_SECRET", DEV_CLIENT_SECRET)
 
 
-async def client(admin: bool) -> httpx.AsyncClient:
-    c = httpx.AsyncClient(base_url=URL, timeout=30)
+async def print_request(response: httpx.Response) -> None:
+    """With -v: each request the demo makes, once answered (a retried one shows every try)."""
+    print(f"    {response.request.method} {response.request.url.path} -> {response.status_code}")
+
+
+async def client(admin: bool, verbose: bool) -> httpx.AsyncClient:
+    hooks = {"response": [print_request]} if verbose else {}
+    c = httpx.AsyncClient(base_url=URL, timeout=30, event_hooks=hooks)
     form = {"grant_type": "implicit", "client_id": CLIENT_ID}
     if admin:
         form = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
@@ -64,8 +72,8 @@ async def show(step: str, admin: httpx.AsyncClient, order_id: str | None, produc
     print(f"\n{step}\n    {line}")
 
 
-async def main() -> None:
-    admin, shopper = await client(admin=True), await client(admin=False)
+async def main(verbose: bool) -> None:
+    admin, shopper = await client(admin=True, verbose=verbose), await client(admin=False, verbose=verbose)
     sku = f"demo-{uuid4().hex[:6]}"
     product = ok(
         await admin.post(
@@ -158,7 +166,12 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print each request: method, path, status"
+    )
+    arguments = parser.parse_args()
     try:
-        asyncio.run(main())
+        asyncio.run(main(arguments.verbose))
     except httpx.ConnectError:
         sys.exit(f"Nothing answers at {URL}: start the stack with `make start` first.")
