@@ -76,7 +76,7 @@ async def create_product(
 async def create_promotion(
     admin: httpx.AsyncClient,
     *,
-    code: str,
+    code: str | None,
     amount: int = 1000,
     uses: int | None = None,
     kind: str = "fixed_discount",
@@ -84,11 +84,14 @@ async def create_promotion(
     end: str = "2099-01-01T00:00:00Z",
     enabled: bool = True,
     minimum: int = 0,
+    automatic: bool = False,
+    currency: str = "USD",
 ) -> dict[str, Any]:
+    """A promotion in `currency`, with `code` (None: no code, e.g. for an automatic one)."""
     entry: dict[str, Any] = (
-        {"currency": "USD", "amount": amount}
+        {"currency": currency, "amount": amount}
         if kind == "fixed_discount"
-        else {"currency": "USD", "percentage": amount}
+        else {"currency": currency, "percentage": amount}
     )
     response = await admin.post(
         "/v2/promotions",
@@ -98,17 +101,19 @@ async def create_promotion(
                 "name": f"Promo {code}",
                 "description": "test",
                 "enabled": enabled,
-                "automatic": False,
+                "automatic": automatic,
                 "promotion_type": kind,
                 "schema": {"currencies": [entry]},
                 "start": start,
                 "end": end,
-                "min_cart_value": [{"currency": "USD", "amount": minimum}] if minimum else [],
+                "min_cart_value": [{"currency": currency, "amount": minimum}] if minimum else [],
             }
         },
     )
     assert response.status_code == 201, response.text
     promotion: dict[str, Any] = response.json()["data"]
+    if code is None:
+        return promotion
     codes: dict[str, Any] = {"code": code}
     if uses is not None:
         codes["uses"] = uses

@@ -8,20 +8,22 @@ import time
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from devstack.kafka import KafkaCluster
 
 TOPIC = "devstack-replicated"
+AUTO_CREATED = "devstack-created-on-first-use"
 
 
-async def _produce(bootstrap: str, values: list[bytes]) -> None:
+async def _produce(bootstrap: str, values: list[bytes], topic: str = TOPIC) -> None:
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, request_timeout_ms=30000
     )
     await producer.start()
     try:
         for value in values:
-            await asyncio.wait_for(producer.send_and_wait(TOPIC, value, key=value), timeout=60)
+            await asyncio.wait_for(producer.send_and_wait(topic, value, key=value), timeout=60)
     finally:
         await producer.stop()
 
@@ -55,6 +57,32 @@ async def _leaders(bootstrap: str) -> dict[int, int]:
 
 
 @pytest.mark.slow
+async def _topic_config(admin: AIOKafkaAdminClient, topic: str) -> dict[str, str]:
+    """The topic's effective configuration (its own settings and the brokers' defaults)."""
+    [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    [(error_code, _, _, _, entries)] = response.resources
+    assert error_code == 0, response
+    return {entry[0]: entry[1] for entry in entries}
+
+
+async def test_a_topic_created_on_first_use_is_replicated_three_times_and_needs_two_in_sync(
+    kafka_cluster3: KafkaCluster,
+):
+    """The services never create their topics: the first message creates one with the brokers'
+    defaults, so those defaults are what keeps an acknowledged message on two brokers at least."""
+    bootstrap = kafka_cluster3.bootstrap_servers
+    await _produce(bootstrap, [b"first"], AUTO_CREATED)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (topic,) = await admin.describe_topics([AUTO_CREATED])
+        config = await _topic_config(admin, AUTO_CREATED)
+    finally:
+        await admin.close()
+    assert topic["partitions"] and all(len(p["replicas"]) == 3 for p in topic["partitions"]), topic
+    assert config["min.insync.replicas"] == "2", config["min.insync.replicas"]
+
+
 async def test_replicated_topic_survives_a_killed_broker(kafka_cluster3: KafkaCluster):
     cluster = kafka_cluster3
     bootstrap = cluster.bootstrap_servers

@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.cart.application.lookups import available_stock, product_by_id_or_sku, promotion_for_code
+from services.cart.application.lookups import (
+    automatic_promotions,
+    available_stock,
+    product_by_id_or_sku,
+    promotion_for_code,
+)
 from services.cart.domain.cart import Cart
+from services.cart.domain.errors import CartRuleBroken
 from services.cart.domain.events import TaxLine
 from services.cart.domain.product import Product
 from shared.contracts.envelope import utc_now
@@ -93,8 +99,15 @@ async def apply_promotion(uow: UnitOfWork, command: ApplyPromotion) -> Cart:
 
 
 async def remove_promotion(uow: UnitOfWork, cart_id: str, code: str) -> Cart:
+    """Remove a code the shopper applied; an automatic promotion cannot be removed (as in Elastic Path)."""
     cart = await uow.load(Cart, cart_id)
     applied = next((c for c in cart.promotion_codes if c.lower() == code.lower()), code)
+    if applied not in cart.promotion_codes and any(p.id == code for p in await automatic_promotions(uow)):
+        raise CartRuleBroken(
+            "Automatic promotion",
+            "An automatic promotion applies to every eligible cart and cannot be removed from one",
+            meta={"code": code},
+        )
     cart.remove_promotion(applied, utc_now())
     return cart
 

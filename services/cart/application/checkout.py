@@ -2,8 +2,9 @@
 
 Runs in one transaction: the final availability check, the cart's `CartCheckedOut`, the use of
 each applied promotion code (refused, 422, when the code is not the checking-out customer's or has no
-use left), and the integration event in the outbox. It answers at once with
-the order as the order service will create it; it never waits on another service.
+use left), and the integration event in the outbox. The cart is priced anew, so automatic promotions
+are checked again (one ended or disabled since drops out; one started since applies). It answers at
+once with the order as the order service will create it; it never waits on another service.
 """
 
 from __future__ import annotations
@@ -124,6 +125,8 @@ async def check_out(uow: UnitOfWork, command: CheckOut, order_ids: OrderIds) -> 
         now=now,
     )
     for code in priced.applied:
+        if code not in cart.promotion_codes:
+            continue  # an automatic promotion, priced again above: it has no code to use up
         promotion = await uow.load(Promotion, cart.promotion_codes[code])
         promotion.use_code(code, order_id, now, customer.id)
     checkout = cart.peek_pending()[-1]

@@ -47,12 +47,28 @@ async def promotion_for_code(uow: UnitOfWork, code: str) -> Promotion:
     return promotion
 
 
+async def automatic_promotions(uow: UnitOfWork) -> list[Promotion]:
+    """The enabled automatic promotions, oldest first (as Elastic Path orders promotions)."""
+    rows = await uow.reads.fetch("SELECT promotion_id FROM automatic_promotions")
+    promotions = [await uow.load(Promotion, row["promotion_id"]) for row in rows]
+    live = [promotion for promotion in promotions if promotion.automatic]
+    return sorted(live, key=lambda promotion: (promotion.created_at or utc_now(), promotion.id))
+
+
 async def applied_terms(uow: UnitOfWork, cart: Cart) -> list[PromotionTerms]:
-    """The terms of the cart's applied codes in its currency (promotions since deleted drop out)."""
-    terms: list[PromotionTerms] = []
+    """The terms the cart prices with in its currency: every automatic promotion (unless the cart
+    holds a code of it), then the cart's applied codes (promotions since deleted drop out)."""
+    if not cart.currency:
+        return []
+    by_code = set(cart.promotion_codes.values())
+    terms = [
+        promotion.automatic_terms(cart.currency)
+        for promotion in await automatic_promotions(uow)
+        if promotion.id not in by_code and promotion.id not in cart.promotion_codes
+    ]
     for code, promotion_id in cart.promotion_codes.items():
         promotion = await uow.load(Promotion, promotion_id)
-        if promotion.live and cart.currency:
+        if promotion.live:
             terms.append(promotion.terms(code, cart.currency))
     return terms
 

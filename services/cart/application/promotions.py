@@ -1,4 +1,4 @@
-"""Promotions: admin definitions and codes, with the code guard."""
+"""Promotions: admin definitions and codes, with the code guard and the list of automatic ones."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ from shared.contracts.envelope import utc_now
 from shared.domain.errors import DomainError
 from shared.eventstore.unit_of_work import UnitOfWork
 
+MAX_AUTOMATIC_PROMOTIONS = 20
+"""Enabled automatic promotions at once: every cart loads each of them whenever it is priced."""
+_AUTOMATIC_LIST_LOCK = 7_351_101  # advisory lock id: two admins cannot both take the last place
+
 
 async def define_promotion(
     uow: UnitOfWork, promotion_id: str, definition: PromotionDefined, *, create: bool
@@ -23,7 +27,32 @@ async def define_promotion(
     if not create and not promotion.live:
         raise DomainError("The requested promotion could not be found", status=404, title="Not Found")
     promotion.define(definition)
+    await _list_if_automatic(uow, promotion)
     return promotion
+
+
+async def _list_if_automatic(uow: UnitOfWork, promotion: Promotion) -> None:
+    """Keep `automatic_promotions` (what every cart prices with) in step with the definition, in the
+    same transaction; refuse one automatic promotion too many, so a cart's price stays cheap to read."""
+    d = promotion.definition
+    if d is None or not (d.automatic and d.enabled):
+        await uow.connection.execute("DELETE FROM automatic_promotions WHERE promotion_id = $1", promotion.id)
+        return
+    await uow.connection.execute("SELECT pg_advisory_xact_lock($1)", _AUTOMATIC_LIST_LOCK)  # exact count
+    others = await uow.connection.fetchval(
+        "SELECT count(*) FROM automatic_promotions WHERE promotion_id <> $1", promotion.id
+    )
+    if others >= MAX_AUTOMATIC_PROMOTIONS:
+        raise DomainError(
+            f"At most {MAX_AUTOMATIC_PROMOTIONS} enabled automatic promotions can exist at once;"
+            " disable or delete one first",
+            status=422,
+            title="Too many automatic promotions",
+            source="data.automatic",
+        )
+    await uow.connection.execute(
+        "INSERT INTO automatic_promotions (promotion_id) VALUES ($1) ON CONFLICT DO NOTHING", promotion.id
+    )
 
 
 async def load_live(uow: UnitOfWork, promotion_id: str) -> Promotion:
@@ -67,3 +96,4 @@ async def delete_promotion(uow: UnitOfWork, promotion_id: str) -> None:
     promotion = await load_live(uow, promotion_id)
     promotion.delete(utc_now())
     await uow.connection.execute("DELETE FROM promotion_codes WHERE promotion_id = $1", promotion_id)
+    await uow.connection.execute("DELETE FROM automatic_promotions WHERE promotion_id = $1", promotion_id)

@@ -1,9 +1,9 @@
 """Cart totals as Elastic Path's `line` calculation method computes them.
 
 - A line's value is unit price x quantity, with or without tax as the price says.
-- Cart-level promotions (fixed or percent) apply before tax, spread over product lines in
-  proportion to their pre-tax value (largest remainder, so shares add up exactly); custom items
-  are not discounted.
+- Cart-level promotions (fixed or percent) apply before tax, in the order given (automatic ones
+  first, then the cart's codes), spread over product lines in proportion to their pre-tax value
+  (largest remainder, so shares add up exactly); custom items are not discounted.
 - Tax is per line: the sum of the line's tax rates on its discounted pre-tax value, rounded half up.
 - Totals: without_discount + discount = without_tax; without_tax + tax = with_tax.
 All amounts are integers in minor units.
@@ -46,6 +46,7 @@ class PromotionTerms:
     enabled: bool = True
     start: datetime | None = None
     end: datetime | None = None
+    automatic: bool = False  # applies to every eligible cart without a code; `code` is then its id
 
     def active_at(self, now: datetime) -> bool:
         return (
@@ -78,6 +79,7 @@ class CartPrice:
     currency: str
     lines: dict[str, LinePrice]
     applied: dict[str, int]  # code -> total discount (<= 0) of promotions that applied
+    automatic: tuple[PromotionTerms, ...] = ()  # the automatic promotions among them, in order
 
     def totals(self) -> Totals:
         without_discount = sum(line.value_without_discount for line in self.lines.values())
@@ -163,4 +165,5 @@ def price_cart(
             tax=tax,
             discounts=discounts[line.item_id],
         )
-    return CartPrice(currency=currency, lines=priced, applied=applied)
+    automatic = tuple(promo for promo in promotions if promo.automatic and promo.code in applied)
+    return CartPrice(currency=currency, lines=priced, applied=applied, automatic=automatic)

@@ -8,6 +8,10 @@ customer) are checked again then, against the customer checking out: a checkout 
 (422, as applying the code does) and writes nothing. A promotion that has expired or was disabled
 since is dropped from the checkout instead, as Elastic Path documents for expired promotions.
 
+An automatic promotion (`automatic: true`) needs no code: every cart in a currency it discounts
+prices with it while it is enabled and running and the cart reaches its minimum value, and the
+checkout prices it again. It has no uses to consume.
+
 Every checkout with a code adds an event to its promotion's stream, and every cart holding the code
 loads the promotion to price itself, so a promotion snapshots its state every `snapshot_every`
 events (shared/domain/snapshots.py) and loads in bounded time however often it was used.
@@ -15,7 +19,7 @@ events (shared/domain/snapshots.py) and loads in bounded time however often it w
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -158,6 +162,15 @@ class Promotion(SnapshottingAggregate):
         token, but anyone holding the cart's reference may check it out, as a guest or as themselves."""
         self.check_applicable(code, now, customer_id)
         self._record(PromotionCodeUsed(code=code, order_id=order_id, at=now))
+
+    @property
+    def automatic(self) -> bool:
+        """Applies to every eligible cart without a code (Elastic Path's `automatic: true`)."""
+        return self.live and self.definition is not None and self.definition.automatic
+
+    def automatic_terms(self, currency: str) -> PromotionTerms:
+        """This automatic promotion's effect on a cart in `currency`, under its id (it has no code)."""
+        return replace(self.terms(self.id, currency), automatic=True)
 
     def terms(self, code: str, currency: str) -> PromotionTerms:
         """This promotion's effect on a cart in `currency` (no discount if it has none there)."""

@@ -43,8 +43,6 @@ class FreeFormLimits:
 
 CUSTOM_INPUTS = FreeFormLimits(entries=20, depth=3)
 PROMOTION_SCHEMA = FreeFormLimits(entries=200, depth=4)
-CURRENCY_ENTRY = FreeFormLimits(entries=10, depth=1)
-"""One `{"currency": "USD", "amount": 500}` of a promotion's `min_cart_value` or `max_discount_value`."""
 
 
 def free_form_problem(value: Any, limits: FreeFormLimits) -> tuple[str, str] | None:

@@ -90,15 +90,22 @@ def _timestamps(cart: Cart) -> dict[str, Any]:
     return {"created_at": iso(cart.created_at), "updated_at": iso(cart.updated_at)}
 
 
+def applied_promotions(cart: Cart, price: CartPrice) -> list[tuple[str, str, str]]:
+    """(promotion id, code, name) of the cart's promotion items: the automatic promotions that apply
+    to it, then the codes applied to it (listed even while they give nothing)."""
+    automatic = [(terms.promotion_id, terms.code, terms.name) for terms in price.automatic]
+    return automatic + [(promotion_id, code, code) for code, promotion_id in cart.promotion_codes.items()]
+
+
 def promotion_lines(cart: Cart, price: CartPrice) -> list[dict[str, Any]]:
-    """Applied codes as `promotion_item` lines (their value is spread into the items' discounts)."""
+    """Promotions as `promotion_item` lines (their value is spread into the items' discounts)."""
     c = price.currency
     return [
         {
             "id": promotion_id,
             "type": "promotion_item",
             "promotion_id": promotion_id,
-            "name": code,
+            "name": name,
             "description": "Promotion",
             "sku": code,
             "quantity": 1,
@@ -107,7 +114,7 @@ def promotion_lines(cart: Cart, price: CartPrice) -> list[dict[str, Any]]:
             "links": {},
             "meta": {"display_price": {}, "timestamps": _timestamps(cart)},
         }
-        for code, promotion_id in cart.promotion_codes.items()
+        for promotion_id, code, name in applied_promotions(cart, price)
     ]
 
 
@@ -124,6 +131,7 @@ def items_response(cart: Cart, price: CartPrice, base_url: str) -> dict[str, Any
 
 
 def cart_document(cart: Cart, price: CartPrice, base_url: str) -> dict[str, Any]:
+    promotion_ids = [promotion_id for promotion_id, _, _ in applied_promotions(cart, price)]
     return {
         "id": cart.id,
         "type": "cart",
@@ -135,13 +143,11 @@ def cart_document(cart: Cart, price: CartPrice, base_url: str) -> dict[str, Any]
         "relationships": {
             "items": {
                 "data": [{"type": line.type, "id": line.id} for line in cart.lines.values()]
-                + [{"type": "promotion_item", "id": pid} for pid in cart.promotion_codes.values()]
+                + [{"type": "promotion_item", "id": pid} for pid in promotion_ids]
             },
             "customers": {},
             "accounts": {},
-            "promotions": {
-                "data": [{"type": "promotion", "id": pid} for pid in cart.promotion_codes.values()]
-            },
+            "promotions": {"data": [{"type": "promotion", "id": pid} for pid in promotion_ids]},
         },
     }
 

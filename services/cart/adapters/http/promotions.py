@@ -34,7 +34,40 @@ def _promotion_id(value: str) -> str:
         raise ApiError(404, "Not Found", "The requested promotion could not be found") from None
 
 
+def _refuse_settings_not_applied(body: PromotionRequest) -> None:
+    """Elastic Path settings this service does not apply are refused, never stored and ignored."""
+    if body.max_applications_per_cart not in (None, 0):
+        raise ApiError(
+            400,
+            "Bad Request",
+            "max_applications_per_cart limits item-level promotions, which this service does not"
+            " offer; leave it out (or 0) for a cart-level promotion",
+            source="data.max_applications_per_cart",
+        )
+    for key in body.schema_:
+        if key != "currencies":
+            raise ApiError(
+                400,
+                "Bad Request",
+                f"schema.{key} is not supported: a cart-level promotion discounts the whole cart,"
+                " and its schema holds only currencies",
+                source=f"data.schema.{key}",
+            )
+    key = "amount" if body.promotion_type == "fixed_discount" else "percentage"
+    currencies = body.schema_.get("currencies")
+    for i, entry in enumerate(currencies if isinstance(currencies, list) else []):
+        extra = sorted(set(entry) - {"currency", key}) if isinstance(entry, dict) else []
+        if extra:
+            raise ApiError(
+                400,
+                "Bad Request",
+                f"A {body.promotion_type} currency entry holds only currency and {key}, not {extra[0]}",
+                source=f"data.schema.currencies.{i}.{extra[0]}",
+            )
+
+
 def _definition(body: PromotionRequest) -> PromotionDefined:
+    _refuse_settings_not_applied(body)
     currencies = body.schema_.get("currencies")
     if not isinstance(currencies, list) or not currencies or not all(isinstance(c, dict) for c in currencies):
         raise ApiError(
@@ -80,8 +113,8 @@ def _definition(body: PromotionRequest) -> PromotionDefined:
         promotion_schema=body.schema_,
         start=body.start,
         end=body.end,
-        min_cart_value=body.min_cart_value,
-        max_discount_value=body.max_discount_value,
+        min_cart_value=[entry.model_dump() for entry in body.min_cart_value],
+        max_discount_value=[entry.model_dump() for entry in body.max_discount_value],
         at=utc_now(),
     )
 

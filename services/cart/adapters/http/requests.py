@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from services.cart.adapters.http.limits import (
-    CURRENCY_ENTRY,
     CUSTOM_INPUTS,
     MAX_CURRENCIES,
     MAX_TEXT,
@@ -34,7 +33,6 @@ CustomInputs = Annotated[
         json_schema_extra={"maxProperties": CUSTOM_INPUTS.entries},
     ),
 ]
-CurrencyEntry = Annotated[dict[str, Any], bounded(CURRENCY_ENTRY)]
 
 
 class Body(BaseModel):
@@ -140,7 +138,20 @@ class ProductRequest(Body):
     id: str | None = None
 
 
+class CurrencyAmount(BaseModel):
+    """One `{"currency": "USD", "amount": 500}` of a promotion's `min_cart_value` or `max_discount_value`."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    currency: str = Field(pattern=r"^[A-Za-z]{3}$")
+    amount: StrictInt = Field(ge=0, le=MAX_AMOUNT)
+
+
 class PromotionRequest(Body):
+    """A cart-level promotion. Every setting given is honoured or refused (400): a setting Elastic
+    Path has but this service does not apply, or a member it does not know, is never dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    id: str | None = Field(default=None, max_length=MAX_TEXT, description="Ignored: the path names it")
     type: Literal["promotion"] = "promotion"
     name: str = Field(min_length=1, max_length=255)
     description: str = Field(default="", max_length=2000)
@@ -150,17 +161,25 @@ class PromotionRequest(Body):
     schema_: Annotated[dict[str, Any], bounded(PROMOTION_SCHEMA)] = Field(alias="schema")
     start: datetime
     end: datetime
-    min_cart_value: list[CurrencyEntry] = Field(default=[], max_length=MAX_CURRENCIES)
-    max_discount_value: list[CurrencyEntry] = Field(default=[], max_length=MAX_CURRENCIES)
+    min_cart_value: list[CurrencyAmount] = Field(default=[], max_length=MAX_CURRENCIES)
+    max_discount_value: list[CurrencyAmount] = Field(default=[], max_length=MAX_CURRENCIES)
+    max_applications_per_cart: StrictInt | None = Field(
+        default=None, description="Elastic Path's limit for item-level promotions only: absent or 0"
+    )
 
 
 class PromotionCodeRequest(Body):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     code: str = Field(min_length=1, max_length=255)
     uses: StrictInt | None = Field(default=None, ge=1)
     user: str | None = Field(default=None, max_length=MAX_TEXT)
+    consume_unit: Literal["per_cart"] | None = Field(
+        default=None, description="`per_cart` (the default): `per_item` is for item-level promotions"
+    )
 
 
 class PromotionCodesRequest(Body):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     type: Literal["promotion_codes"] = "promotion_codes"
     codes: list[PromotionCodeRequest] = Field(min_length=1, max_length=1000)
 
