@@ -14,7 +14,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+from collections import Counter
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,8 @@ from tests.devstack.readme_steps import Step, WalkthroughError, program, steps
 REPO = Path(__file__).resolve().parents[2]
 ENDPOINTS = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "STRIPE_API_BASE", "STRIPE_API_KEY", "TOPIC_PREFIX")
 SECRETS = ("CLIENT_ID", "CLIENT_SECRET", "JWT_SECRET", "ORDER_ID_SECRET", "EP_URL", "GATEWAY_PORT")
+# curl goes to the loopback addresses itself even where a proxy is configured.
+LOOPBACK_DIRECT = {"no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost"}
 # What the walkthrough must keep covering: the seed's steps, each a request the README makes.
 COVERED = (
     "grant_type=client_credentials",
@@ -67,6 +72,7 @@ def started() -> Iterator[dict[str, str]]:
         "DEVSTACK_DIR": str(folder / "home"),
         "DEVSTACK_THROWAWAY": "1",
         "GATEWAY_PORT": str(free_port()),
+        **LOOPBACK_DIRECT,
     }
     try:
         started = subprocess.run(
@@ -127,8 +133,64 @@ def test_a_marker_reads_as_status_test_and_eventually() -> None:
     assert second.commands == "curl -s u"
 
 
+class Scripted(BaseHTTPRequestHandler):
+    """Answers that change as they are asked: a write refused once, a read that holds on the third try,
+    a write whose answer never passes its test."""
+
+    asked: Counter[str] = Counter()
+
+    def do_GET(self) -> None:
+        self.asked[self.path] += 1
+        self.answer(200, f'{{"n": {self.asked[self.path]}}}')
+
+    def do_POST(self) -> None:
+        self.asked[self.path] += 1
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        if self.path == "/refused-once":
+            self.answer(400 if self.asked[self.path] == 1 else 201, '{"id": "x1"}')
+        else:
+            self.answer(201, '{"id": null}')
+
+    def answer(self, status: int, body: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def scripted() -> Iterator[str]:
+    Scripted.asked = Counter()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_eventually_resends_a_refused_write_and_a_read_but_never_a_write_that_was_taken(
+    scripted: str, tmp_path: Path
+) -> None:
+    readme = (
+        "### Walkthrough by hand\n"
+        '```sh\nID=$(curl -s -d a=b $URL/refused-once | jq -r .id)\n# → eventually 201 .id == "x1"\n```\n'
+        "```sh\ncurl -s $URL/counting/$ID\n# → eventually 200 .n == 3\n```\n"
+        "```sh\ncurl -s -d a=b $URL/taken\n# → eventually 201 .id != null\n```\n"
+        "```sh\ncurl -s $URL/never-reached\n# → 200 .n == 1\n```\n"
+    )
+    result, log = run(os.environ | {"URL": scripted, **LOOPBACK_DIRECT}, steps(readme), tmp_path / "walk")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "walk-step 1 ok 201" in log and "walk-step 2 ok 200" in log, log
+    assert "walk-step 3 FAILED: its answer fails the test .id != null" in log, log
+    assert Scripted.asked == {"/refused-once": 2, "/counting/x1": 3, "/taken": 1}
+
+
 def run(env: dict[str, str], walk: list[Step], work: Path) -> tuple[subprocess.CompletedProcess[str], str]:
     """The walkthrough's program under bash; its result and the log of every step's verdict."""
+    work.mkdir(exist_ok=True)
     (work / "log").touch()
     result = subprocess.run(
         ["bash", "-c", program(walk)],
