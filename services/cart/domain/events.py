@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
+
+from pydantic import field_validator
 
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import Address, Customer, ProductPrice, Totals
@@ -180,6 +182,13 @@ class PromotionDefined(VersionedEvent):
     min_cart_value: list[dict[str, Any]] = []
     max_discount_value: list[dict[str, Any]] = []
     at: datetime
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        """Requests give UTC (shared/http/dates.py); promotions stored before that could hold times
+        without an offset, which meant UTC and would make every comparison with the clock raise."""
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 @CART_EVENTS.register

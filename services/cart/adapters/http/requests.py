@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
@@ -16,6 +15,7 @@ from services.cart.adapters.http.limits import (
 )
 from services.cart.domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from shared.contracts.values import ProductPrice
+from shared.http.dates import UtcDateTime, UtcDateTimeEnd
 
 MAX_QUANTITY = 1_000_000
 MAX_AMOUNT = 10**12
@@ -159,8 +159,8 @@ class PromotionRequest(Body):
     automatic: StrictBool = False
     promotion_type: Literal["fixed_discount", "percent_discount"]
     schema_: Annotated[dict[str, Any], bounded(PROMOTION_SCHEMA)] = Field(alias="schema")
-    start: datetime
-    end: datetime
+    start: UtcDateTime
+    end: UtcDateTimeEnd
     min_cart_value: list[CurrencyAmount] = Field(default=[], max_length=MAX_CURRENCIES)
     max_discount_value: list[CurrencyAmount] = Field(default=[], max_length=MAX_CURRENCIES)
     max_applications_per_cart: StrictInt | None = Field(
