@@ -7,7 +7,6 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import asyncpg
@@ -16,6 +15,7 @@ from aiokafka.errors import KafkaError
 from checkout_admin import catalogue, dead_letters, projections, replay, schemas, streams
 from checkout_admin.config import DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, StackConfig
 from checkout_admin.connections import Unreachable
+from shared.http.dates import utc_start
 
 _LOST: tuple[type[BaseException], ...] = (
     OSError,
@@ -54,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--from-offset", type=int, default=None, help="start at this offset in every partition"
     )
-    where.add_argument("--from-time", type=datetime.fromisoformat, default=None, help="ISO time to start at")
+    where.add_argument(
+        "--from-time", type=utc_start, default=None, help="ISO 8601 time to start at (no offset: UTC)"
+    )
     rep.add_argument("--dry-run", action="store_true", help="only count what would be applied")
 
     dlq = commands.add_parser("dlq", help="dead letters: list, show, retry, discard")

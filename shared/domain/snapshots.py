@@ -11,9 +11,24 @@ Snapshots are a cache: the stream stays the truth, and a snapshot of another `sn
 from __future__ import annotations
 
 from abc import abstractmethod
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
 from shared.domain.aggregate import Aggregate
+
+
+def moment_text(value: datetime | None) -> str | None:
+    """A time of an aggregate's state as a snapshot holds it: ISO 8601 with its offset."""
+    return None if value is None else value.isoformat()
+
+
+def moment_from_text(value: str | None) -> datetime | None:
+    """A time from a snapshot, always aware: one written without an offset meant UTC, and a naive
+    time in the state would make every later comparison with the (aware) clock raise."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 class SnapshottingAggregate(Aggregate):

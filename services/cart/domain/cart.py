@@ -46,7 +46,7 @@ from services.cart.domain.order_ids import OrderIds
 from services.cart.domain.pricing import PricedLineInput
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import Address, Customer, ProductPrice, Totals
-from shared.domain.snapshots import SnapshottingAggregate
+from shared.domain.snapshots import SnapshottingAggregate, moment_from_text, moment_text
 
 MAX_UNIQUE_ITEMS = 100
 MAX_QUANTITY = 1_000_000
@@ -103,8 +103,8 @@ class CartLine:
             "manage_stock": self.manage_stock,
             "custom_inputs": self.custom_inputs,
             "taxes": [tax.model_dump(mode="json") for tax in self.taxes],
-            "created_at": _time_text(self.created_at),
-            "updated_at": _time_text(self.updated_at),
+            "created_at": moment_text(self.created_at),
+            "updated_at": moment_text(self.updated_at),
         }
 
     @classmethod
@@ -113,8 +113,8 @@ class CartLine:
             **{
                 **state,
                 "taxes": [TaxLine.model_validate(tax) for tax in state["taxes"]],
-                "created_at": _time(state["created_at"]),
-                "updated_at": _time(state["updated_at"]),
+                "created_at": moment_from_text(state["created_at"]),
+                "updated_at": moment_from_text(state["updated_at"]),
             }
         )
 
@@ -124,14 +124,6 @@ class Checkout:
     order_id: str
     cart_version: int
     totals: Totals
-
-
-def _time_text(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 class Cart(SnapshottingAggregate):
@@ -171,8 +163,8 @@ class Cart(SnapshottingAggregate):
                 "totals": checkout.totals.model_dump(mode="json"),
             },
             "changed_since_checkout": self.changed_since_checkout,
-            "created_at": _time_text(self.created_at),
-            "updated_at": _time_text(self.updated_at),
+            "created_at": moment_text(self.created_at),
+            "updated_at": moment_text(self.updated_at),
         }
 
     def restore_state(self, state: dict[str, Any]) -> None:
@@ -186,7 +178,10 @@ class Cart(SnapshottingAggregate):
             else Checkout(checkout["order_id"], checkout["cart_version"], Totals(**checkout["totals"]))
         )
         self.changed_since_checkout = state["changed_since_checkout"]
-        self.created_at, self.updated_at = _time(state["created_at"]), _time(state["updated_at"])
+        self.created_at, self.updated_at = (
+            moment_from_text(state["created_at"]),
+            moment_from_text(state["updated_at"]),
+        )
 
     # -- commands -------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from services.cart.domain.events import (
 )
 from services.cart.domain.pricing import PromotionTerms
 from shared.contracts.registry import EventRegistry, VersionedEvent
-from shared.domain.snapshots import SnapshottingAggregate
+from shared.domain.snapshots import SnapshottingAggregate, moment_from_text, moment_text
 
 SUPPORTED_TYPES = ("fixed_discount", "percent_discount")
 MAX_CODES = 1000
@@ -53,14 +53,6 @@ class PromotionCode:
     @property
     def exhausted(self) -> bool:
         return self.uses is not None and self.used >= self.uses
-
-
-def _time_text(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 class Promotion(SnapshottingAggregate):
@@ -83,8 +75,8 @@ class Promotion(SnapshottingAggregate):
         return {
             "definition": None if self.definition is None else self.definition.model_dump(mode="json"),
             "codes": [asdict(code) for code in self.codes.values()],
-            "created_at": _time_text(self.created_at),
-            "updated_at": _time_text(self.updated_at),
+            "created_at": moment_text(self.created_at),
+            "updated_at": moment_text(self.updated_at),
             "deleted": self.deleted,
         }
 
@@ -92,7 +84,10 @@ class Promotion(SnapshottingAggregate):
         definition = state["definition"]
         self.definition = None if definition is None else PromotionDefined.model_validate(definition)
         self.codes = {str(code["code"]).lower(): PromotionCode(**code) for code in state["codes"]}
-        self.created_at, self.updated_at = _time(state["created_at"]), _time(state["updated_at"])
+        self.created_at, self.updated_at = (
+            moment_from_text(state["created_at"]),
+            moment_from_text(state["updated_at"]),
+        )
         self.deleted = state["deleted"]
 
     @property

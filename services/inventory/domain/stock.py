@@ -35,7 +35,7 @@ from services.inventory.domain.events import (
     StockUntracked,
 )
 from shared.contracts.registry import EventRegistry, VersionedEvent
-from shared.domain.snapshots import SnapshottingAggregate
+from shared.domain.snapshots import SnapshottingAggregate, moment_from_text
 
 MAX_QUANTITY = 1_000_000_000
 AdminAction = Literal["increment", "decrement", "allocate", "deallocate"]
@@ -60,10 +60,6 @@ def _transaction(m: StockMovement) -> Transaction:
 def stock_transactions(history: Iterable[VersionedEvent]) -> list[Transaction]:
     """The product's transactions, oldest first, from its stream's events."""
     return [_transaction(event) for event in history if isinstance(event, StockMovement)]
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 class Stock(SnapshottingAggregate):
@@ -95,7 +91,10 @@ class Stock(SnapshottingAggregate):
     def restore_state(self, state: dict[str, Any]) -> None:
         self.total, self.allocated = state["total"], state["allocated"]
         self.tracked, self.managed = state["tracked"], state["managed"]
-        self.created_at, self.updated_at = _time(state["created_at"]), _time(state["updated_at"])
+        self.created_at, self.updated_at = (
+            moment_from_text(state["created_at"]),
+            moment_from_text(state["updated_at"]),
+        )
 
     @property
     def available(self) -> int:
