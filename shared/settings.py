@@ -56,6 +56,12 @@ class ServiceSettings(BaseSettings):
     log_level: LogLevel = "INFO"
     log_format: LogFormat = "json"
     db_pool_size: int = Field(default=10, gt=0)
+    idempotency_key_ttl_seconds: int = Field(
+        default=86_400,
+        gt=0,
+        description="IDEMPOTENCY_KEY_TTL_SECONDS: how long an Idempotency-Key's answer is kept for replay "
+        "(24 h, as Stripe keeps its keys); after that the key is new again",
+    )
     allow_dev_secrets: bool = Field(
         default=False, description="ALLOW_DEV_SECRETS=1: start with public development secrets (warned)"
     )

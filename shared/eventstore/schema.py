@@ -10,6 +10,8 @@
 - `parked_messages`: messages that arrived before what they depend on.
 - `snapshots`: the latest snapshot of each snapshotting aggregate (shared/domain/snapshots.py).
 - `projection_checkpoints`: how far each projection has read the event store.
+- `idempotency_keys`: each `Idempotency-Key` a caller sent to a money-moving route, with the
+  request's fingerprint and, once known, the answer to replay (`shared/http/idempotency.py`).
 
 No NOTIFY: a NOTIFYing commit holds a server-wide lock through its WAL flush, a wall once commits
 are durable. Readers in the writing process are woken after commit (`commit_signals.py`); the
@@ -86,6 +88,18 @@ CREATE TABLE IF NOT EXISTS projection_checkpoints (
 );
 -- The shape of the tables the checkpoint's rows were written in (Projection.shape); '' before it existed.
 ALTER TABLE projection_checkpoints ADD COLUMN IF NOT EXISTS shape text NOT NULL DEFAULT '';
+
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    scope        text NOT NULL,
+    key          text NOT NULL,
+    fingerprint  text NOT NULL,
+    status       integer,
+    answer       bytea,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    expires_at   timestamptz NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_expiry ON idempotency_keys (expires_at);
 
 DROP TRIGGER IF EXISTS events_notify ON events;
 DROP TRIGGER IF EXISTS outbox_notify ON outbox;

@@ -1,5 +1,6 @@
 """`POST .../transactions/{id}/cancel` (admin): void an authorisation (or a pending payment)
-before any capture; the order's balance is owing again."""
+before any capture; the order's balance is owing again. With the client's Idempotency-Key (`key`,
+then also the gateway call's key) a retry that finds the transaction voided answers it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from shared.contracts.envelope import utc_now
 from shared.eventstore.unit_of_work import UnitOfWork
 
 
-async def cancel(payments: Payments, order_id: str, transaction_id: str, reason: str) -> Transaction:
+async def cancel(
+    payments: Payments, order_id: str, transaction_id: str, reason: str, key: str | None = None
+) -> Transaction:
     database = payments.database
     async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
         txn = await load_transaction(database, order_id, transaction_id)
@@ -26,6 +29,8 @@ async def cancel(payments: Payments, order_id: str, transaction_id: str, reason:
             txn = await reconcile(payments, conn, txn)
             if interrupted == "cancel" and txn.status == "cancelled":
                 return txn  # the interrupted void had gone through
+        if key is not None and txn.status == "cancelled":
+            return txn  # voided (by this key's first attempt, or before: nothing moves either way)
         txn.check_cancellable()
         gateway = await payments.current_gateway(txn.gateway)
         if gateway.records_calls and txn.reference is not None:
@@ -38,7 +43,14 @@ async def cancel(payments: Payments, order_id: str, transaction_id: str, reason:
                     current.merge(state, at)
 
             return await call_gateway(
-                payments, conn, txn, "cancel", None, lambda key: gateway.cancel(reference, key), voided
+                payments,
+                conn,
+                txn,
+                "cancel",
+                None,
+                lambda made_with: gateway.cancel(reference, made_with),
+                voided,
+                idempotency_key=key,
             )
 
         async def void(uow: UnitOfWork) -> Transaction:

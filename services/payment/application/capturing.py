@@ -2,7 +2,9 @@
 
 A capture left in flight by a crash is reconciled first: if the gateway shows it captured (or a
 webhook said so meanwhile), the retry answers with that capture instead of capturing again; a
-capture of a transaction captured before is refused.
+capture of a transaction captured before is refused, except to a retry with the client's
+Idempotency-Key (`key`, then also the gateway call's key): a transaction is captured once, so that
+retry answers the capture it finds.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.transaction import Transaction
 
 
-async def capture(payments: Payments, order_id: str, transaction_id: str, amount: int | None) -> Transaction:
+async def capture(
+    payments: Payments, order_id: str, transaction_id: str, amount: int | None, key: str | None = None
+) -> Transaction:
     database = payments.database
     async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
         txn = await load_transaction(database, order_id, transaction_id)
@@ -26,6 +30,8 @@ async def capture(payments: Payments, order_id: str, transaction_id: str, amount
             txn = await reconcile(payments, conn, txn)
             if interrupted == "capture" and txn.has_capture:
                 return txn  # the interrupted capture had gone through: this retry is its answer
+        if key is not None and txn.has_capture:
+            return txn  # captured (by this key's first attempt, or before: no money moves either way)
         to_capture = txn.capture_amount(amount)
         gateway = await payments.current_gateway(txn.gateway)
         reference = txn.reference or ""
@@ -35,8 +41,9 @@ async def capture(payments: Payments, order_id: str, transaction_id: str, amount
             txn,
             "capture",
             to_capture,
-            lambda key: gateway.capture(reference, to_capture, key),
+            lambda made_with: gateway.capture(reference, to_capture, made_with),
             _captured,
+            idempotency_key=key,
         )
 
 

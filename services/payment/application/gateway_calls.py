@@ -50,6 +50,7 @@ async def call_gateway(
     perform: Callable[[str], Awaitable[T]],
     record: Record[T],
     on_refused: OnRefused | None = None,
+    idempotency_key: str | None = None,
 ) -> Transaction:
     """Record the intent, make the call with its idempotency key, record the outcome.
 
@@ -58,17 +59,18 @@ async def call_gateway(
     the consumer) appended meanwhile. A gateway that stays in the process records no intent: there
     is no crash between its call and its outcome that would leave money moved and unrecorded.
     A refusal is recorded (`on_refused`, e.g. the payment fails) and answered 400; no answer at
-    all leaves the call in flight for reconciliation and answers 503.
+    all leaves the call in flight for reconciliation and answers 503. `idempotency_key`: the key a
+    client's `Idempotency-Key` gives this call (else one derived from the transaction).
     """
     database = payments.database
     transaction_id = txn.id
-    key = txn.next_key(operation)
+    key = idempotency_key or txn.next_key(operation)
     if payments.gateway(txn.gateway).records_calls:
 
         async def start(uow: UnitOfWork) -> tuple[Transaction, str]:
             current = await uow.load(Transaction, transaction_id)
             at = utc_now()
-            started = current.next_key(operation)
+            started = idempotency_key or current.next_key(operation)
             current.start_call(operation, started, amount, at)
             await follow_up(uow, current, at)
             return current, started

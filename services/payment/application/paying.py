@@ -13,6 +13,11 @@ an abandoned one. A gateway that stays in the process (`manual`) is created and 
 unit of work: nothing leaves the process, so no crash can fall between moving money and
 recording it. When there is no stock to allocate either, the whole payment is that one unit of
 work, and needs no lock: nothing of it is visible before it is complete.
+
+With a client's `Idempotency-Key` the transaction's id is derived from the key and each Stripe call
+carries a key derived from it (`keyed_retries`): a retry whose first attempt died after its effect
+finds that transaction and resumes it (reconcile a call in flight, finish what is left) instead of
+charging again, and answers it as it is.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from uuid import uuid4
 from services.payment.application.allocation import await_allocation, give_up_allocation, request_allocation
 from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
-from services.payment.application.gateway_calls import call_gateway, charge_request
+from services.payment.application.gateway_calls import call_gateway, charge_request, reconcile
+from services.payment.application.keyed_retries import GatewayKeys, call_made, raise_if_failed
 from services.payment.application.locking import transaction_lock
 from services.payment.application.orders import wait_for_order
 from services.payment.application.ports import Gateway, GatewayRefused, GatewayUnreachable
@@ -56,6 +62,8 @@ class Pay:
     name: str = ""
     custom_reference: str = ""
     by_admin: bool = False  # a client_credentials token asked
+    transaction_id: str | None = None  # derived from an Idempotency-Key: a retry resumes it
+    gateway_keys: GatewayKeys | None = None  # the gateway calls' keys, from the Idempotency-Key
 
 
 async def pay(payments: Payments, command: Pay, order: PayableOrder | None = None) -> Transaction:
@@ -67,8 +75,12 @@ async def pay(payments: Payments, command: Pay, order: PayableOrder | None = Non
     if order is None or not order.opened:
         order = await wait_for_order(payments.database, command.order_id, timeout=payments.order_wait)
     _check_payer(command, order)
+    if command.transaction_id is not None:
+        made = await payments.database.read(Transaction, command.transaction_id)
+        if made.exists:
+            return await _resume(payments, made, command)
     gateway = await payments.enabled_gateway(command.gateway)
-    transaction_id = str(uuid4())
+    transaction_id = command.transaction_id or str(uuid4())
     if not gateway.records_calls and not order.stock_lines:
         return await _pay_at_once(payments, gateway, transaction_id, command, order)
     async with transaction_lock(payments.sessions, transaction_id, wait=0) as conn:
@@ -77,7 +89,36 @@ async def pay(payments: Payments, command: Pay, order: PayableOrder | None = Non
         )
         if txn.awaiting_allocation:
             txn = await _allocate(payments, conn, txn)
-        return await charge(payments, conn, txn)
+        return await charge(payments, conn, txn, command.gateway_keys)
+
+
+async def _resume(payments: Payments, txn: Transaction, command: Pay) -> Transaction:
+    """The payment an earlier attempt with the same Idempotency-Key made, taken as far as it can go:
+    a call cut short is reconciled with the gateway, stock still awaited is waited for, and what is
+    left of the charge is done (never a confirm that was already made); a failed one answers its
+    failure again."""
+    if txn.order_id != command.order_id:
+        raise DomainError(
+            "This Idempotency-Key was used for a payment of another order: use a new key",
+            source="Idempotency-Key",
+        )
+    async with transaction_lock(payments.sessions, txn.id, wait=payments.lock_wait) as conn:
+        txn = await payments.database.read(Transaction, txn.id)
+        if txn.in_flight is not None:
+            txn = await reconcile(payments, conn, txn)
+        if txn.awaiting_allocation:
+            txn = await _allocate(payments, conn, txn)
+        if txn.ready_to_charge and not await _confirmed(payments, txn, command.gateway_keys):
+            txn = await charge(payments, conn, txn, command.gateway_keys)
+    raise_if_failed(txn)
+    return txn
+
+
+async def _confirmed(payments: Payments, txn: Transaction, keys: GatewayKeys | None) -> bool:
+    """Whether the gateway confirmed this payment already (it may still await the shopper, 3-D Secure)."""
+    if keys is None or not payments.gateway(txn.gateway).records_calls:
+        return False
+    return await call_made(payments.database, txn, "confirm", keys("confirm"))
 
 
 def _check_payer(command: Pay, order: PayableOrder) -> None:
@@ -155,8 +196,13 @@ async def _allocate(payments: Payments, conn: DbConnection, txn: Transaction) ->
     return txn
 
 
-async def charge(payments: Payments, conn: DbConnection, txn: Transaction) -> Transaction:
-    """Create the payment at the gateway (unless it exists) and confirm it (unless settled)."""
+async def charge(
+    payments: Payments, conn: DbConnection, txn: Transaction, keys: GatewayKeys | None = None
+) -> Transaction:
+    """Create the payment at the gateway (unless it exists) and confirm it (unless settled).
+
+    `keys`: the calls' idempotency keys when the client gave one (else derived from the transaction).
+    """
     gateway = payments.gateway(txn.gateway)
     if not gateway.records_calls:
         return await _charge_in_process(payments, conn, gateway, txn)
@@ -171,6 +217,7 @@ async def charge(payments: Payments, conn: DbConnection, txn: Transaction) -> Tr
             lambda key: gateway.prepare(request, key),
             _record_reference,
             _fail,
+            keys("create") if keys else None,
         )
     if txn.ready_to_charge and txn.reference is not None:
         reference = txn.reference
@@ -183,6 +230,7 @@ async def charge(payments: Payments, conn: DbConnection, txn: Transaction) -> Tr
             lambda key: gateway.confirm(reference, request, key),
             _merge,
             _fail,
+            keys("confirm") if keys else None,
         )
     return txn
 

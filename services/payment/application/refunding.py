@@ -4,6 +4,10 @@ With an `amount`, the gateway refunds it (the manual gateway only records it: th
 refunds outside). Without one (`{}` or no body) the transaction is marked as refunded in full
 and no gateway is called, as Elastic Path's "Mark as Refunded". Never more than was captured,
 whatever the gateway would accept.
+
+`key` (from the client's Idempotency-Key): the refund's idempotency key at the gateway, or its
+reference when it is only recorded; a retry that finds a refund made with it answers it instead of
+refunding again.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import datetime
 from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
 from services.payment.application.gateway_calls import call_gateway, reconcile
+from services.payment.application.keyed_retries import call_made
 from services.payment.application.locking import transaction_lock
 from services.payment.application.reading import load_transaction
 from services.payment.application.units import run_on
@@ -22,7 +27,9 @@ from shared.contracts.envelope import utc_now
 from shared.eventstore.unit_of_work import UnitOfWork
 
 
-async def refund(payments: Payments, order_id: str, transaction_id: str, amount: int | None) -> Transaction:
+async def refund(
+    payments: Payments, order_id: str, transaction_id: str, amount: int | None, key: str | None = None
+) -> Transaction:
     database = payments.database
     async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
         txn = await load_transaction(database, order_id, transaction_id)
@@ -36,6 +43,8 @@ async def refund(payments: Payments, order_id: str, transaction_id: str, amount:
                 and txn.refunded_total > before
             ):
                 return txn  # the interrupted refund had gone through: this retry is its answer
+        if key is not None and await call_made(database, txn, "refund", key):
+            return txn  # this key's refund was made: this retry is its answer
         to_refund = txn.refund_amount(amount)
         gateway = await payments.current_gateway(txn.gateway)
         if amount is None or not gateway.records_calls:
@@ -44,7 +53,7 @@ async def refund(payments: Payments, order_id: str, transaction_id: str, amount:
             async def mark(uow: UnitOfWork) -> Transaction:
                 current = await uow.load(Transaction, transaction_id)
                 at = utc_now()
-                current.record_refund(current.refund_amount(amount), mechanism, None, at)
+                current.record_refund(current.refund_amount(amount), mechanism, key, at)
                 await follow_up(uow, current, at)
                 return current
 
@@ -56,8 +65,9 @@ async def refund(payments: Payments, order_id: str, transaction_id: str, amount:
             txn,
             "refund",
             to_refund,
-            lambda key: gateway.refund(reference, to_refund, key, transaction_id),
+            lambda made_with: gateway.refund(reference, to_refund, made_with, transaction_id),
             _refunded,
+            idempotency_key=key,
         )
 
 

@@ -1,11 +1,15 @@
 """`POST /v2/carts/{ref}/checkout`: a guest (`customer: {name, email}`) or a registered customer
-(`customer: {id}`), billing and shipping addresses; answers 201 with the incomplete order."""
+(`customer: {id}`), billing and shipping addresses; answers 201 with the incomplete order.
+
+Without a key, checking out an unchanged cart again answers 409 naming the order it became. With an
+`Idempotency-Key` (`shared.http.idempotency`) a retry answers the first 201 again: the answer is kept
+with the key in the checkout's own database transaction, so a crash after the checkout committed
+still leaves the retry its answer, and a crash before leaves no checkout to repeat."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from services.cart.adapters.http.documents import cart_reference
 from services.cart.adapters.http.requests import AddressRequest, CheckoutRequest
@@ -19,8 +23,8 @@ from shared.ep.orders import order_document, order_items
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
+from shared.http.idempotency import IDEMPOTENCY_KEY_PARAMETER, Answer, Claim, answer_once
 from shared.http.openapi import documented
-from shared.http.responses import JsonResponse
 from shared.service import database_of
 
 router = APIRouter(tags=["checkout"])
@@ -86,11 +90,21 @@ def _check_acting_for(principal: Principal, command: CheckOut, request: Request)
         body_description="A guest (`customer.name`, `.email`) or a registered customer (`customer.id`)",
         answers="The incomplete order, with its items in `included`",
         not_found="The cart or the customer does not exist",
-        conflict="This cart, unchanged, was checked out already (the order's id in `meta.order_id`)",
-        unprocessable="The cart is empty, or stock is short",
+        conflict="This cart, unchanged, was checked out already (the order's id in `meta.order_id`), or a"
+        " checkout with this Idempotency-Key has not answered yet",
+        unprocessable="The cart is empty, stock is short, or the Idempotency-Key was used for another"
+        " request",
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     ),
 )
-async def checkout(ref: str, request: Request, principal: AnyToken) -> JsonResponse:
+async def checkout(ref: str, request: Request, principal: AnyToken) -> Response:
+    async def run(claim: Claim | None) -> Answer:
+        return await _check_out(ref, request, principal, claim)
+
+    return await answer_once(request, principal, database_of(request), run)
+
+
+async def _check_out(ref: str, request: Request, principal: Principal, claim: Claim | None) -> Answer:
     data = await read_data(request)
     if isinstance(data, dict) and isinstance(data.get("customer"), dict):
         email = data["customer"].get("email")
@@ -100,9 +114,19 @@ async def checkout(ref: str, request: Request, principal: AnyToken) -> JsonRespo
     _check_acting_for(principal, command, request)
     order_ids: OrderIds = request.app.state.order_ids
 
-    async def run(uow: UnitOfWork) -> CartCheckedOut:
-        return await check_out(uow, command, order_ids)
+    async def run(uow: UnitOfWork) -> Answer:
+        return _answer(await check_out(uow, command, order_ids))
 
-    order = await database_of(request).run(run)
-    document: dict[str, Any] = {"data": order_document(order), "included": {"items": order_items(order)}}
-    return JsonResponse(document, status_code=201)
+    async def run_keeping_answer(uow: UnitOfWork) -> Answer:
+        """The checkout and its kept answer in one transaction (a function of its own: only keyed
+        checkouts need the transaction, `Database.run` remembers which commands do)."""
+        answer = _answer(await check_out(uow, command, order_ids))
+        assert claim is not None
+        await claim.answer_in(uow.connection, answer)
+        return answer
+
+    return await database_of(request).run(run if claim is None else run_keeping_answer)
+
+
+def _answer(order: CartCheckedOut) -> Answer:
+    return Answer(201, {"data": order_document(order), "included": {"items": order_items(order)}})

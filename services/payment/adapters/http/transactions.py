@@ -1,6 +1,8 @@
 """`/v2/orders/{order_id}/transactions`: read them and confirm one (any token, but a registered
 customer's order only with that customer's token: `ownership`), and the admin's capture, refund
-and cancel (client-credentials tokens only, as Elastic Path requires)."""
+and cancel (client-credentials tokens only, as Elastic Path requires), which an `Idempotency-Key`
+makes safe to retry (`shared.http.idempotency`): a retry answers the first answer again and moves
+no money twice, also after a crash between the effect and the answer."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
+from starlette.responses import Response
 
 from services.payment.adapters.http.context import payments_of
 from services.payment.adapters.http.documents import transaction_document
@@ -20,6 +23,7 @@ from services.payment.application.reading import load_transaction, order_transac
 from services.payment.application.refunding import refund
 from shared.auth import AdminToken, AnyToken
 from shared.http.body import read_data, validate
+from shared.http.idempotency import IDEMPOTENCY_KEY_PARAMETER, Answer, Claim, answer_once
 from shared.http.openapi import documented
 
 router = APIRouter(tags=["transactions"])
@@ -27,6 +31,8 @@ BASE = "/v2/orders/{order_id}/transactions"
 NO_TRANSACTION = "No such order or transaction"
 NOT_NOW = "The transaction is not in a state that allows this"
 BUSY = "Another request is talking to the gateway about this transaction"
+KEYED_NOT_NOW = NOT_NOW + ", or the Idempotency-Key was used for another request"
+KEYED_BUSY = BUSY + ", or one with this Idempotency-Key has not answered yet"
 
 
 def _admin_action(body: type[BaseModel], description: str | None = None) -> dict[str, Any]:
@@ -38,8 +44,9 @@ def _admin_action(body: type[BaseModel], description: str | None = None) -> dict
         auth="admin",
         answers="The transaction",
         not_found=NO_TRANSACTION,
-        conflict=BUSY,
-        unprocessable=NOT_NOW,
+        conflict=KEYED_BUSY,
+        unprocessable=KEYED_NOT_NOW,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
 
 
@@ -81,11 +88,15 @@ async def confirm_transaction(
     **_admin_action(CaptureBody, "Nothing (capture it all), or an `amount` to capture part"),
 )
 async def capture_transaction(
-    order_id: str, transaction_id: str, request: Request, _: AdminToken
-) -> dict[str, Any]:
-    body = validate(CaptureBody, await read_data(request, required=False) or {})
-    txn = await capture(payments_of(request), order_id, transaction_id, body.amount)
-    return {"data": transaction_document(txn)}
+    order_id: str, transaction_id: str, request: Request, principal: AdminToken
+) -> Response:
+    async def run(claim: Claim | None) -> Answer:
+        body = validate(CaptureBody, await read_data(request, required=False) or {})
+        key = claim.gateway_key("capture") if claim else None
+        txn = await capture(payments_of(request), order_id, transaction_id, body.amount, key)
+        return Answer(200, {"data": transaction_document(txn)})
+
+    return await answer_once(request, principal, payments_of(request).database, run)
 
 
 @router.post(
@@ -93,11 +104,15 @@ async def capture_transaction(
     **_admin_action(RefundBody, "No `amount`: mark the rest of the capture refunded, with no gateway call"),
 )
 async def refund_transaction(
-    order_id: str, transaction_id: str, request: Request, _: AdminToken
-) -> dict[str, Any]:
-    body = validate(RefundBody, await read_data(request, required=False) or {})
-    txn = await refund(payments_of(request), order_id, transaction_id, body.amount)
-    return {"data": transaction_document(txn)}
+    order_id: str, transaction_id: str, request: Request, principal: AdminToken
+) -> Response:
+    async def run(claim: Claim | None) -> Answer:
+        body = validate(RefundBody, await read_data(request, required=False) or {})
+        key = claim.gateway_key("refund") if claim else None
+        txn = await refund(payments_of(request), order_id, transaction_id, body.amount, key)
+        return Answer(200, {"data": transaction_document(txn)})
+
+    return await answer_once(request, principal, payments_of(request).database, run)
 
 
 @router.post(
@@ -105,8 +120,12 @@ async def refund_transaction(
     **_admin_action(CancelBody),
 )
 async def cancel_transaction(
-    order_id: str, transaction_id: str, request: Request, _: AdminToken
-) -> dict[str, Any]:
-    body = validate(CancelBody, await read_data(request, required=False) or {})
-    txn = await cancel(payments_of(request), order_id, transaction_id, body.reason)
-    return {"data": transaction_document(txn)}
+    order_id: str, transaction_id: str, request: Request, principal: AdminToken
+) -> Response:
+    async def run(claim: Claim | None) -> Answer:
+        body = validate(CancelBody, await read_data(request, required=False) or {})
+        key = claim.gateway_key("cancel") if claim else None
+        txn = await cancel(payments_of(request), order_id, transaction_id, body.reason, key)
+        return Answer(200, {"data": transaction_document(txn)})
+
+    return await answer_once(request, principal, payments_of(request).database, run)
