@@ -53,9 +53,16 @@ async def shopper(cart_service: RunningService) -> AsyncIterator[httpx.AsyncClie
 
 
 async def create_product(
-    admin: httpx.AsyncClient, *, amount: int = 5000, manage_stock: bool = False, currency: str = "USD"
+    admin: httpx.AsyncClient,
+    *,
+    amount: int = 5000,
+    manage_stock: bool = False,
+    currency: str = "USD",
+    also_priced_in: dict[str, int] | None = None,
 ) -> dict[str, Any]:
+    """A live product priced `amount` in `currency`, and in each currency of `also_priced_in`."""
     sku = f"sku-{uuid4().hex[:8]}"
+    prices = {currency: amount, **(also_priced_in or {})}
     response = await admin.post(
         "/v2/products",
         json={
@@ -64,7 +71,7 @@ async def create_product(
                 "name": f"Product {sku}",
                 "sku": sku,
                 "manage_stock": manage_stock,
-                "price": [{"amount": amount, "currency": currency, "includes_tax": False}],
+                "price": [{"amount": a, "currency": c, "includes_tax": False} for c, a in prices.items()],
             }
         },
     )

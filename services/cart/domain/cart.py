@@ -132,7 +132,7 @@ class Cart(SnapshottingAggregate):
     # Most carts never reach a snapshot (a few adds and a checkout); one changed for ever loads its
     # snapshot and at most 49 events. Bump `snapshot_version` whenever `snapshot_state` changes.
     snapshot_every: ClassVar[int] = 50
-    snapshot_version: ClassVar[int] = 1
+    snapshot_version: ClassVar[int] = 2  # 2: a deleted cart's snapshot no longer keeps its name
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
@@ -459,7 +459,8 @@ class Cart(SnapshottingAggregate):
                 self.promotion_codes.pop(code, None)
             case CartCheckedOut(order_id=order_id, cart_version=cart_version, totals=totals):
                 self.last_checkout = Checkout(order_id, cart_version, totals)
-            case CartDeleted():
+            case CartDeleted():  # the cart goes with its items, name and description (EP)
+                self.name, self.description = "Cart", ""
                 self.lines.clear()
                 self.promotion_codes.clear()
                 self.created_at = None
