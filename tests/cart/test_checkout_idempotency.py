@@ -1,6 +1,6 @@
 """`Idempotency-Key` on checkout: a retry with the same key and body answers the first 201 again
 (without a key it is the 409 naming the order, as before), also after a crash between the checkout
-and its answer; another body is a 422; another caller's key is another key."""
+and its answer; another body is a 422; another caller's key is another key; keys expire."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tests.cart.conftest import ADDRESS, create_product, new_cart
 from tests.support.services import RunningService, authenticated_client
 
 GUEST = {"name": "Ron Swanson", "email": "ron@example.com"}
+TTL_ENV = "IDEMPOTENCY_KEY_TTL_SECONDS"
 
 
 async def _cart_with_item(shopper: httpx.AsyncClient, admin: httpx.AsyncClient) -> str:
@@ -117,3 +118,24 @@ async def test_a_checkout_cut_short_before_its_answer_is_answered_to_the_retry(
     assert (order["type"], order["customer"]["email"]) == ("order", GUEST["email"])
     assert again.status_code == 409, again.text  # one order: the one the retry was answered
     assert again.json()["errors"][0]["meta"] == {"order_id": order["id"]}
+
+
+async def test_a_key_expires(cart_service: RunningService, admin: httpx.AsyncClient) -> None:
+    """Kept IDEMPOTENCY_KEY_TTL_SECONDS (1 here): past that the key is new, and the checked-out cart's
+    retry is the 409 any new checkout of it gets, no longer the replayed 201."""
+    cart_service.env[TTL_ENV] = "1"
+    await cart_service.restart()
+    try:
+        shopper = await authenticated_client(cart_service.url, admin=False)
+        ref = await _cart_with_item(shopper, admin)
+        key = f"checkout-{uuid4()}"
+        first = await _check_out(shopper, ref, key)
+        assert first.status_code == 201, first.text
+        await asyncio.sleep(1.5)  # the row's expiry, by the database's clock, is behind us
+        expired = await _check_out(shopper, ref, key)
+        await shopper.aclose()
+    finally:
+        cart_service.env.pop(TTL_ENV)
+        await cart_service.restart()
+    assert expired.status_code == 409, expired.text
+    assert expired.json()["errors"][0]["meta"] == {"order_id": first.json()["data"]["id"]}
