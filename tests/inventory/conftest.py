@@ -1,10 +1,13 @@
 """Fixtures for the inventory service's integration tests: a fresh database per test, and the
-`inventory` consumer bound to it for either policy."""
+`inventory` consumer bound to it for either policy; and a started inventory service per module
+(`on_payment`: its admin and shopper clients), for the tests through HTTP and Kafka."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -15,6 +18,7 @@ from shared.eventstore.unit_of_work import Database
 from shared.messaging.consumer import EventConsumer
 from tests.inventory.builders import TTL
 from tests.support.databases import RecordedDeadLetters, fresh_database
+from tests.support.services import RunningService, authenticated_client, start_service
 
 
 @pytest.fixture
@@ -44,3 +48,38 @@ async def outbox(database: Database, event_type: str) -> list[dict[str, Any]]:
     """The data of every `event_type` message the service queued for Kafka, oldest first."""
     rows = await database.pool.fetch("SELECT payload FROM outbox WHERE topic = $1 ORDER BY id", event_type)
     return [Envelope.from_json(bytes(row["payload"])).data for row in rows]
+
+
+async def inventory(
+    postgres: Any, kafka: str, prefix: str, work: Path, policy: str, reservation_ttl: float = 1
+) -> RunningService:
+    """A started inventory service on a database of its own, with `policy`."""
+    name = f"inventory_{uuid4().hex[:8]}"
+    await postgres.create_database(name)
+    env = {
+        "DATABASE_URL": postgres.dsn(name),
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "TOPIC_PREFIX": prefix,
+        "INVENTORY_POLICY": policy,
+        "INVENTORY_RESERVATION_TTL_SECONDS": str(reservation_ttl),
+        "INVENTORY_SWEEP_SECONDS": "0.5",
+    }
+    return await start_service("services.inventory", env, work)
+
+
+@pytest.fixture(scope="module")
+def prefix() -> str:
+    return f"inv{uuid4().hex[:8]}."
+
+
+@pytest.fixture(scope="module")
+async def on_payment(postgres, kafka_bootstrap_servers, prefix, tmp_path_factory):
+    service = await inventory(
+        postgres, kafka_bootstrap_servers, prefix, tmp_path_factory.mktemp("inv"), "allocate_on_payment"
+    )
+    admin = await authenticated_client(service.url, admin=True)
+    shopper = await authenticated_client(service.url, admin=False)
+    yield admin, shopper
+    await admin.aclose()
+    await shopper.aclose()
+    service.stop()

@@ -4,7 +4,6 @@ driven over real Kafka (the test plays the cart, payment, order and fulfilment s
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -12,25 +11,12 @@ import pytest
 from shared.contracts import events as contracts
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.values import Address, Customer, Money, OrderLine, StockLine, Totals
+from tests.inventory.conftest import inventory
 from tests.support.kafka import publish_event, wait_for_envelope
 from tests.support.polling import poll_until
-from tests.support.services import authenticated_client, start_service
+from tests.support.services import authenticated_client
 
 ADDRESS = Address(first_name="A", last_name="B", line_1="1", postcode="P", country="GB")
-
-
-async def inventory(postgres, kafka, prefix, work: Path, policy: str, reservation_ttl: float = 1):
-    name = f"inventory_{uuid4().hex[:8]}"
-    await postgres.create_database(name)
-    env = {
-        "DATABASE_URL": postgres.dsn(name),
-        "KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "TOPIC_PREFIX": prefix,
-        "INVENTORY_POLICY": policy,
-        "INVENTORY_RESERVATION_TTL_SECONDS": str(reservation_ttl),
-        "INVENTORY_SWEEP_SECONDS": "0.5",
-    }
-    return await start_service("services.inventory", env, work)
 
 
 async def send(kafka: str, prefix: str, event: IntegrationEvent, key: str, producer: str = "test") -> None:
@@ -47,24 +33,6 @@ async def level(admin, product: str, expected: tuple[int, int, int]) -> None:
 
     seen = await poll_until(read, lambda levels: levels == expected)
     assert seen == expected, f"{product}: {seen} is not {expected}"
-
-
-@pytest.fixture(scope="module")
-def prefix() -> str:
-    return f"inv{uuid4().hex[:8]}."
-
-
-@pytest.fixture(scope="module")
-async def on_payment(postgres, kafka_bootstrap_servers, prefix, tmp_path_factory):
-    service = await inventory(
-        postgres, kafka_bootstrap_servers, prefix, tmp_path_factory.mktemp("inv"), "allocate_on_payment"
-    )
-    admin = await authenticated_client(service.url, admin=True)
-    shopper = await authenticated_client(service.url, admin=False)
-    yield admin, shopper
-    await admin.aclose()
-    await shopper.aclose()
-    service.stop()
 
 
 async def test_inventory_api_and_the_payment_time_flow(on_payment, kafka_bootstrap_servers, prefix):
