@@ -8,15 +8,21 @@ out (both are 404s in EP's shape)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from uuid import uuid4
 
+import httpx
 import pytest
 
 from tests.security.conftest import client
 from tests.security.ep_errors import assert_ep_error
+from tests.security.responsiveness import assert_stayed_responsive, latencies_during, usual_latency
 
 BOGUS = ["x" * 4000, "x" * 65, "an order id with spaces", "ünïcode-id"]
+ROUNDS = 10
+"""Times every bogus id is asked for at once (40 requests) while an unrelated read is timed."""
+UNRELATED = {"order": "/v2/orders?page[limit]=1", "payment": "/v2/gateways"}
 
 
 async def _timed_404(http, path: str) -> float:
@@ -36,3 +42,17 @@ async def test_an_id_checkout_cannot_make_is_not_waited_for(services, admin_toke
         for bogus in BOGUS:
             at_once = await _timed_404(http, path.format(bogus))
             assert at_once < waited / 2, (bogus[:40], at_once, waited)
+
+        async def read() -> None:  # the admin's own read of the same service, unrelated to the attack
+            answer = await http.get(UNRELATED[service])
+            assert answer.status_code == 200, answer.text
+
+        async def attack() -> list[httpx.Response]:
+            asked = [http.get(path.format(bogus)) for _ in range(ROUNDS) for bogus in BOGUS]
+            return list(await asyncio.gather(*asked))
+
+        usual = await usual_latency(read)
+        answers, during = await latencies_during(attack(), read)
+    for answer in answers:
+        assert_ep_error(answer, 404)
+    assert_stayed_responsive(usual, during)
