@@ -74,7 +74,7 @@ IDEMPOTENCY_KEY_PARAMETER = header_parameter(
     " chooses for this call: a retry with the same key and the same body answers the first answer"
     " again and does nothing twice; the same key with another body is refused (422). Keys are kept"
     " 24 hours (IDEMPOTENCY_KEY_TTL_SECONDS) per route and per caller.",
-    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[!-~]+$"},
 )
 
 
