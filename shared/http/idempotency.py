@@ -14,7 +14,8 @@ The convention of Stripe and most payment APIs, designed once for every service:
   for an order not consumed yet, 409 for a busy transaction, 429, every 5xx): a retry runs the
   operation again.
 - Expiry. A key lives IDEMPOTENCY_KEY_TTL_SECONDS (24 h by default, as Stripe keeps its own); then
-  it is new again. Expired rows are deleted as new keys arrive.
+  it is new again (but an effect whose id was derived from it, below, keeps that id). Expired rows
+  are deleted as new keys arrive.
 - One at a time. A PostgreSQL session advisory lock on (scope, key), on a connection of the
   request's own, is held from the first look at the key until its answer is kept: a concurrent
   duplicate waits up to `IN_PROGRESS_WAIT` seconds for the first one and then answers 409, so the
