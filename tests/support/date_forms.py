@@ -48,9 +48,12 @@ def _month_length(year: int, month: int) -> int:
     return [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
 
 
+ANY_YEAR = st.one_of(st.integers(1, 9999), st.sampled_from([1, 1970, 2000, 2024, 9999]))
+
+
 @st.composite
-def _calendar_dates(draw: st.DrawFn) -> tuple[int, int, int]:
-    year = draw(st.one_of(st.integers(1, 9999), st.sampled_from([1, 1970, 2000, 2024, 9999])))
+def _calendar_dates(draw: st.DrawFn, years: st.SearchStrategy[int]) -> tuple[int, int, int]:
+    year = draw(years)
     month = draw(st.integers(1, 12))
     day = draw(st.integers(1, _month_length(year, month)))
     return year, month, day
@@ -70,9 +73,9 @@ def _offsets(draw: st.DrawFn) -> tuple[str, int]:
 
 
 @st.composite
-def iso_forms(draw: st.DrawFn) -> DateForm:
-    """A date or date-time in one of the ISO 8601 forms the API accepts."""
-    year, month, day = draw(_calendar_dates())
+def iso_forms(draw: st.DrawFn, years: st.SearchStrategy[int] = ANY_YEAR) -> DateForm:
+    """A date or date-time in one of the ISO 8601 forms the API accepts, in one of `years`."""
+    year, month, day = draw(_calendar_dates(years))
     date_text = f"{year:04d}-{month:02d}-{day:02d}"
     midnight = _days_before(year, month, day) * MICROSECONDS_PER_DAY
     if draw(st.booleans()):
