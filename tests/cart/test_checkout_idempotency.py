@@ -139,3 +139,29 @@ async def test_a_key_expires(cart_service: RunningService, admin: httpx.AsyncCli
         await cart_service.restart()
     assert expired.status_code == 409, expired.text
     assert expired.json()["errors"][0]["meta"] == {"order_id": first.json()["data"]["id"]}
+
+
+async def test_a_refusal_the_checkout_decided_is_kept_and_a_malformed_key_refused(
+    shopper: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    """An empty cart's 400 is the checkout's decision: its key answers it again, byte for byte, even
+    once the cart has an item (a new key checks it out). A key that is not 1 to 200 printable ASCII
+    characters is Elastic Path's 400, and nothing runs."""
+    ref = new_cart()
+    key = f"checkout-{uuid4()}"
+    empty = await _check_out(shopper, ref, key)
+    assert empty.status_code == 400, empty.text
+    product = await create_product(admin)
+    added = await shopper.post(
+        f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
+    )
+    assert added.status_code == 201, added.text
+    again = await _check_out(shopper, ref, key)
+    assert (again.status_code, again.content) == (400, empty.content)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    malformed = await _check_out(shopper, ref, "two words")
+    assert malformed.status_code == 400, malformed.text
+    [error] = malformed.json()["errors"]
+    assert (error["status"], error["source"]) == (400, "Idempotency-Key")
+    checked_out = await _check_out(shopper, ref, f"checkout-{uuid4()}")
+    assert checked_out.status_code == 201, checked_out.text  # the malformed key's request did nothing
