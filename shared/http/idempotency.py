@@ -54,6 +54,7 @@ from shared.auth.tokens import Principal
 from shared.domain.errors import DomainError
 from shared.eventstore.database import DbConnection, connect
 from shared.eventstore.unit_of_work import Database
+from shared.http.body import read_json_body
 from shared.http.errors import ApiError
 from shared.http.idempotency_faults import kill_before_answer
 from shared.http.openapi import header_parameter
@@ -154,14 +155,14 @@ def scope_of(request: Request, principal: Principal) -> str:
 
 
 async def fingerprint_of(request: Request) -> str:
-    """What makes two requests the same: method, concrete path and body (JSON compared as data)."""
-    raw = await request.body()
-    try:
-        body = orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS) if raw.strip() else b""
-    except orjson.JSONDecodeError:
-        body = raw
+    """What makes two requests the same: method, concrete path and body (JSON compared as data).
+
+    The body is read with the same limits as the route reads it (size, depth, NUL), so a body the
+    route would refuse is refused here the same way, before any key is recorded."""
+    body = await read_json_body(request)
+    canonical = b"" if body is None else orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
-    digest.update(body)
+    digest.update(canonical)
     return digest.hexdigest()
 
 
