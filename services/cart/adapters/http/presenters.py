@@ -10,7 +10,6 @@ from services.cart.domain.customer import Customer
 from services.cart.domain.pricing import CartPrice, LinePrice
 from services.cart.domain.product import Product
 from services.cart.domain.promotion import Promotion, PromotionCode
-from shared.contracts.envelope import utc_now
 from shared.money import formatted
 
 
@@ -88,11 +87,6 @@ def cart_display_price(price: CartPrice) -> dict[str, Any]:
 
 
 def _timestamps(cart: Cart) -> dict[str, Any]:
-    """A cart never created (or deleted) reads as Elastic Path's: a new, empty cart, made now (a read
-    creates nothing here, so it is made again at each read until something is written)."""
-    if cart.created_at is None:
-        now = iso(utc_now())
-        return {"created_at": now, "updated_at": now}
     return {"created_at": iso(cart.created_at), "updated_at": iso(cart.updated_at)}
 
 
