@@ -12,10 +12,10 @@ from pathlib import Path
 import asyncpg
 from aiokafka.errors import KafkaError
 
-from checkout_admin import catalogue, dead_letters, projections, replay, schemas, streams
+from checkout_admin import catalogue, dead_letters, projections, replay, republish, schemas, streams
 from checkout_admin.config import DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, StackConfig
 from checkout_admin.connections import Unreachable
-from shared.http.dates import utc_start
+from shared.http.dates import utc_end, utc_start
 
 _LOST: tuple[type[BaseException], ...] = (
     OSError,
@@ -58,6 +58,19 @@ def _parser() -> argparse.ArgumentParser:
         "--from-time", type=utc_start, default=None, help="ISO 8601 time to start at (no offset: UTC)"
     )
     rep.add_argument("--dry-run", action="store_true", help="only count what would be applied")
+
+    again = commands.add_parser(
+        "republish",
+        help="publish a topic's history again from its producers' stores (same event ids, keys, envelopes)",
+    )
+    again.add_argument("topic", nargs="?", help="topic name (without the prefix); every topic if left out")
+    again.add_argument("--since", type=utc_start, help="first publication time included (ISO 8601)")
+    again.add_argument(
+        "--until", type=utc_end, help="publication time to stop before (ISO 8601; a date includes its day)"
+    )
+    again.add_argument("--order", dest="order_id", help="only this order's messages (their key)")
+    again.add_argument("--dry-run", action="store_true", help="only count what would be published")
+    again.add_argument("--json", action="store_true", help="print the counts as JSON")
 
     dlq = commands.add_parser("dlq", help="dead letters: list, show, retry, discard")
     dlq_commands = dlq.add_subparsers(dest="action", required=True)
@@ -120,6 +133,11 @@ async def _run(args: argparse.Namespace, config: StackConfig) -> int:
             f"{result.messages} messages read, {result.already_applied} already applied, "
             f"{verb} {result.messages - result.already_applied} in {result.seconds:.2f}s"
         )
+        return 0
+    if args.command == "republish":
+        chosen = republish.Selection(args.topic, args.since, args.until, args.order_id)
+        sent = await republish.republish(config, chosen, dry_run=args.dry_run)
+        print(republish.render(sent, as_json=args.json))
         return 0
     if args.command == "dlq":
         if args.action == "list":
