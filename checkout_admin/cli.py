@@ -12,9 +12,19 @@ from pathlib import Path
 import asyncpg
 from aiokafka.errors import KafkaError
 
-from checkout_admin import catalogue, dead_letters, projections, replay, republish, schemas, streams
+from checkout_admin import (
+    catalogue,
+    dlq_command,
+    offsets_command,
+    projections,
+    replay,
+    republish,
+    schemas,
+    streams,
+)
 from checkout_admin.config import DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, StackConfig
 from checkout_admin.connections import Unreachable
+from checkout_admin.output import Column, emit
 from shared.http.dates import utc_end, utc_start
 
 _LOST: tuple[type[BaseException], ...] = (
@@ -23,6 +33,21 @@ _LOST: tuple[type[BaseException], ...] = (
     KafkaError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+)
+
+_STATUS = (
+    Column("service", 12),
+    Column("projection", 14),
+    Column("checkpoint", 22),
+    Column("behind", 7, right=True),
+)
+_STREAM = (
+    Column("occurred_at", 23, limit=23),
+    Column("service", 12),
+    Column("stream_id", 40, limit=40),
+    Column("version", 4),
+    Column("event_type", 28),
+    Column("summary"),
 )
 
 
@@ -41,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     proj_commands.add_parser("list", help="every projection of every service with its checkpoint")
     status = proj_commands.add_parser("status", help="how far behind the event log each projection is")
     status.add_argument("service", nargs="?", help="only this service")
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     rebuild = proj_commands.add_parser(
         "rebuild", help="rebuild a read model beside the live one and swap it in"
     )
@@ -72,16 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument("--dry-run", action="store_true", help="only count what would be published")
     again.add_argument("--json", action="store_true", help="print the counts as JSON")
 
-    dlq = commands.add_parser("dlq", help="dead letters: list, show, retry, discard")
-    dlq_commands = dlq.add_subparsers(dest="action", required=True)
-    dlq_commands.add_parser("list", help="dead letters not yet retried or discarded")
-    for name, text in (
-        ("show", "headers and payload of one letter"),
-        ("retry", "put it back on its topic"),
-        ("discard", "mark it handled without retrying"),
-    ):
-        sub = dlq_commands.add_parser(name, help=text)
-        sub.add_argument("ref", help="PARTITION:OFFSET as `dlq list` prints it")
+    dlq_command.add_to(commands)
+    offsets_command.add_to(commands)
 
     catalogue = commands.add_parser(
         "catalogue", help="print the event catalogue generated from the contracts"
@@ -102,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     stream_commands = stream.add_subparsers(dest="action", required=True)
     show = stream_commands.add_parser("show", help="every event of one order, in time order")
     show.add_argument("order_id")
+    show.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
 
@@ -115,9 +134,16 @@ async def _run(args: argparse.Namespace, config: StackConfig) -> int:
             )
             return 0
         rows = await projections.statuses(config, getattr(args, "service", None))
-        print(f"{'service':<12} {'projection':<14} {'checkpoint':<22} {'behind':>7}")
-        for row in rows:
-            print(f"{row.service:<12} {row.projection:<14} {row.checkpoint!s:<22} {row.behind:>7}")
+        found = [
+            {
+                "service": r.service,
+                "projection": r.projection,
+                "checkpoint": str(r.checkpoint),
+                "behind": r.behind,
+            }
+            for r in rows
+        ]
+        emit(found, _STATUS, as_json=getattr(args, "json", False))
         return 0
     if args.command == "replay":
         result = await replay.replay(
@@ -140,37 +166,28 @@ async def _run(args: argparse.Namespace, config: StackConfig) -> int:
         print(republish.render(sent, as_json=args.json))
         return 0
     if args.command == "dlq":
-        if args.action == "list":
-            letters = await dead_letters.pending(config)
-            for d in letters:
-                print(
-                    f"{d.ref:<10} {d.header('dlq.original_topic'):<28} {d.header('dlq.consumer'):<12} "
-                    f"{d.header('dlq.failed_at')[:19]}  {d.header('dlq.reason')[:90]}"
-                )
-            print(f"{len(letters)} dead letter(s) pending")
-            return 0
-        if args.action == "show":
-            letter = await dead_letters.find(config, args.ref)
-            for name, value in sorted(letter.headers.items()):
-                print(f"{name}: {value.decode(errors='replace')}")
-            print(f"key: {(letter.key or b'').decode(errors='replace')}")
-            print(letter.value.decode(errors="replace"))
-            return 0
-        action = dead_letters.retry if args.action == "retry" else dead_letters.discard
-        letter = await action(config, args.ref)
-        print(f"{args.action} {letter.ref} ({letter.header('dlq.original_topic')})")
-        return 0
+        return await dlq_command.run(args, config)
+    if args.command == "offsets":
+        return await offsets_command.run(args, config)
     if args.command == "streams":
         events = await streams.order_history(config, args.order_id)
-        for e in events:
-            print(
-                f"{e.occurred_at.isoformat()[:23]}  {e.service:<12} {e.stream_id[:40]:<40} v{e.version:<3} "
-                f"{e.event_type:<28} {streams.summary(e)}"
-            )
         if not events:
             print(f"no events of order {args.order_id} in any service's store", file=sys.stderr)
             return 1
-        print(f"{len(events)} events")
+        story = [
+            {
+                "occurred_at": e.occurred_at.isoformat(),
+                "service": e.service,
+                "stream_id": e.stream_id,
+                "version": e.version,
+                "event_type": e.event_type,
+                "summary": streams.summary(e),
+                "data": e.data,
+            }
+            for e in events
+        ]
+        # no heading: one line per event, as scripts before --json read it
+        emit(story, _STREAM, as_json=args.json, footer=f"{len(events)} events", header=False)
         return 0
     return 2
 

@@ -1,5 +1,8 @@
 """`dlq list | show | retry | discard`: what is on the dead-letter topic, why, and putting it back.
 
+`retry` and `discard` take one letter (`PARTITION:OFFSET`) or a filter (consumer, source topic,
+reason, time range) that selects every pending letter it matches (`LetterFilter`).
+
 `retry` goes to the consumer that dead-lettered the letter only (see `shared.messaging.dead_letters`).
 Kafka topics are append-only, so handling a dead letter is itself recorded: `retry` and `discard`
 publish a marker to `<prefix>DeadLetterHandled` (key: the dead letter's offset) and `list` leaves
@@ -8,8 +11,10 @@ out the letters already handled.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -36,6 +41,53 @@ class DeadLetter:
 
     def header(self, name: str) -> str:
         return self.headers.get(name, b"").decode(errors="replace")
+
+    def failed_at(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self.header("dlq.failed_at"))
+        except ValueError:
+            return None
+
+    def row(self) -> dict[str, Any]:
+        """The letter as `dlq list` shows it (and prints it with `--json`)."""
+        return {
+            "ref": self.ref,
+            "source_topic": self.header("dlq.original_topic"),
+            "consumer": self.header("dlq.consumer"),
+            "failed_at": self.header("dlq.failed_at"),
+            "reason": self.header("dlq.reason"),
+            "key": (self.key or b"").decode(errors="replace"),
+        }
+
+
+@dataclass(frozen=True)
+class LetterFilter:
+    """Which pending letters a bulk `retry` or `discard` takes; a criterion left None takes all."""
+
+    consumer: str | None = None
+    source_topic: str | None = None
+    """With or without the topic prefix."""
+    reason: str | None = None
+    """A part of the reason, any case."""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(v is None for v in (self.consumer, self.source_topic, self.reason, self.since, self.until))
+
+    def matches(self, letter: DeadLetter, prefix: str) -> bool:
+        topic = letter.header("dlq.original_topic")
+        if self.consumer is not None and letter.header("dlq.consumer") != self.consumer:
+            return False
+        if self.source_topic is not None and topic not in (self.source_topic, prefix + self.source_topic):
+            return False
+        if self.reason is not None and self.reason.lower() not in letter.header("dlq.reason").lower():
+            return False
+        failed_at = letter.failed_at()
+        if self.since is not None and (failed_at is None or failed_at < self.since):
+            return False
+        return not (self.until is not None and (failed_at is None or failed_at >= self.until))
 
 
 async def _read_all(config: StackConfig, topic: str) -> list[DeadLetter]:
@@ -66,6 +118,11 @@ async def pending(config: StackConfig) -> list[DeadLetter]:
     return [d for d in letters if d.ref not in handled]
 
 
+async def matching(config: StackConfig, chosen: LetterFilter) -> list[DeadLetter]:
+    """The pending letters the filter selects, in topic order."""
+    return [d for d in await pending(config) if chosen.matches(d, config.topic_prefix)]
+
+
 async def find(config: StackConfig, ref: str) -> DeadLetter:
     for letter in await _read_all(config, dead_letter_topic(config.topic_prefix)):
         if letter.ref == ref:
@@ -81,7 +138,11 @@ async def _mark(producer: AIOKafkaProducer, config: StackConfig, letter: DeadLet
 async def retry(config: StackConfig, ref: str) -> DeadLetter:
     """Put the original message back on its topic for the consumer that dead-lettered it, only
     (`dlq.retry_for`: the topic's other consumers step over it); that consumer applies it once."""
-    letter = await find(config, ref)
+    return await _retry(config, await find(config, ref))
+
+
+async def _retry(config: StackConfig, letter: DeadLetter) -> DeadLetter:
+    ref = letter.ref
     original_topic = letter.header("dlq.original_topic")
     if not original_topic:
         raise SystemExit(f"dead letter {ref} does not say which topic it came from")
@@ -134,7 +195,10 @@ async def _original_value(config: StackConfig, letter: DeadLetter, topic: str) -
 
 
 async def discard(config: StackConfig, ref: str) -> DeadLetter:
-    letter = await find(config, ref)
+    return await _discard(config, await find(config, ref))
+
+
+async def _discard(config: StackConfig, letter: DeadLetter) -> DeadLetter:
     producer = AIOKafkaProducer(bootstrap_servers=config.kafka, acks="all", enable_idempotence=True)
     await start_kafka(config, producer)
     try:
@@ -142,3 +206,22 @@ async def discard(config: StackConfig, ref: str) -> DeadLetter:
     finally:
         await producer.stop()
     return letter
+
+
+async def handle_all(
+    config: StackConfig,
+    letters: list[DeadLetter],
+    action: str,
+    on_each: Callable[[DeadLetter], None] | None = None,
+) -> list[DeadLetter]:
+    """`retry` or `discard` each letter, one after the other (each one marked handled as it goes,
+    so a run stopped halfway can be repeated: the handled ones are no longer pending)."""
+    handle: Callable[[StackConfig, DeadLetter], Awaitable[DeadLetter]] = (
+        _retry if action == "retry" else _discard
+    )
+    done = []
+    for letter in letters:
+        done.append(await handle(config, letter))
+        if on_each is not None:
+            on_each(letter)
+    return done
