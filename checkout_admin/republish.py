@@ -50,8 +50,8 @@ class Selection:
             args.append(self.topic if self.topic.startswith(topic_prefix) else topic_prefix + self.topic)
             conditions.append(f"topic = ${len(args)}")
         else:
-            args.append(topic_prefix + "%")
-            conditions.append(f"topic LIKE ${len(args)}")
+            args.append(topic_prefix)
+            conditions.append(f"starts_with(topic, ${len(args)})")
         if self.since is not None:
             args.append(self.since)
             conditions.append(f"created_at >= ${len(args)}")

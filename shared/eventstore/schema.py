@@ -6,6 +6,10 @@
 - `streams`: one row per stream with its current version: appends check and bump it in the
   same statement, so a stale expected version is a conflict even when no row would collide.
 - `outbox`: integration events waiting for the relay, written in the same transaction.
+- `outbox_history`: every outbox row Kafka acknowledged, exactly as published (the relay moves it
+  there in the statement that takes it out of `outbox`): what `checkout-admin republish` sends
+  again, with the same event ids, keys and envelopes, once Kafka's retention or a lost topic no
+  longer holds it.
 - `inbox`: `(consumer, event_id)` of every message a consumer has applied.
 - `parked_messages`: messages that arrived before what they depend on.
 - `snapshots`: the latest snapshot of each snapshotting aggregate (shared/domain/snapshots.py).
@@ -50,6 +54,18 @@ CREATE TABLE IF NOT EXISTS outbox (
     headers     jsonb NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
+
+CREATE TABLE IF NOT EXISTS outbox_history (
+    id            bigint PRIMARY KEY,
+    topic         text NOT NULL,
+    key           text NOT NULL,
+    event_id      uuid NOT NULL,
+    payload       bytea NOT NULL,
+    headers       jsonb NOT NULL,
+    created_at    timestamptz NOT NULL,
+    published_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS outbox_history_by_key ON outbox_history (key, id);
 
 CREATE TABLE IF NOT EXISTS inbox (
     consumer     text NOT NULL,

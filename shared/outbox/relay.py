@@ -1,6 +1,6 @@
-"""The outbox relay: publishes committed outbox rows to Kafka, then deletes them.
+"""The outbox relay: publishes committed outbox rows to Kafka, then moves them to `outbox_history`.
 
-At-least-once: a row is deleted only after Kafka acknowledged it (acks=all, idempotent producer),
+At-least-once: a row leaves the outbox only after Kafka acknowledged it (acks=all, idempotent producer),
 so a crash in between republishes it and consumers deduplicate by `event_id`. One relay per
 database is active at a time (a session advisory lock); other instances wait as standbys.
 
@@ -31,7 +31,14 @@ log = logging.getLogger(__name__)
 
 _RELAY_LOCK = 7_351_002
 _SELECT = "SELECT id, topic, key, payload, headers FROM outbox ORDER BY id LIMIT $1"
-_DELETE = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
+_DELETE = """
+WITH published AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]) RETURNING *)
+INSERT INTO outbox_history (id, topic, key, event_id, payload, headers, created_at)
+SELECT id, topic, key, event_id, payload, headers, created_at FROM published
+ON CONFLICT (id) DO NOTHING
+"""
+"""Takes the acknowledged rows out of the outbox into its history, in one statement: the history is
+what `checkout-admin republish` publishes again (same ids, keys, envelopes) after Kafka lost it."""
 _REMEMBERED = 50_000
 """How many published ids are remembered, so that a row both handed over and read from the table
 (committed while a table read ran) goes out once."""
