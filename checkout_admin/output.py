@@ -47,7 +47,8 @@ def to_json(value: Any) -> str:
 
 def table(rows: Sequence[Row], columns: Sequence[Column], *, header: bool = True) -> str:
     lines = ["  ".join(c.heading() for c in columns).rstrip()] if header else []
-    lines += ["  ".join(c.cell(row) for c in columns).rstrip() for row in rows]
+    # Rows keep their padding: scripts written before --json look for " Type " with spaces round it.
+    lines += ["  ".join(c.cell(row) for c in columns) for row in rows]
     return "\n".join(lines)
 
 
