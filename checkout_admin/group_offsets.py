@@ -16,6 +16,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+)
 from aiokafka.structs import OffsetAndMetadata
 
 from checkout_admin.config import StackConfig
@@ -26,6 +32,7 @@ from shared.http.dates import utc_start
 
 EARLIEST = "earliest"
 LATEST = "latest"
+_REFUSED = (CommitFailedError, IllegalGenerationError, RebalanceInProgressError, UnknownMemberIdError)
 
 
 @dataclass(frozen=True)
@@ -200,9 +207,15 @@ async def commit(config: StackConfig, group: str, planned: list[PlannedOffset]) 
     try:
         tps = {TopicPartition(p.topic, p.partition): p.planned for p in planned}
         committer.assign(list(tps))
-        await committer.commit(
-            {tp: OffsetAndMetadata(offset, "checkout-admin reset") for tp, offset in tps.items()}
-        )
+        try:
+            await committer.commit(
+                {tp: OffsetAndMetadata(offset, "checkout-admin reset") for tp, offset in tps.items()}
+            )
+        except _REFUSED as exc:  # a group with members refuses a commit from outside it
+            raise SystemExit(
+                f"checkout-admin: Kafka refused the new offsets of {group} ({type(exc).__name__}): "
+                "stop the group's members first"
+            ) from None
     finally:
         await committer.stop()
 

@@ -149,6 +149,10 @@ async def test_a_reset_to_a_time_makes_the_stopped_consumer_apply_again_exactly_
         out,
         err,
     )
+    forced = await run_admin(
+        admin_env, "offsets", "reset", "order", "--to", "earliest", "--force", "--dry-run"
+    )  # --force passes our check; a dry run shows the plan
+    assert f"would reset {topic_prefix}order" in forced, forced
     assert await group(admin_env) == shown
 
     before = await database_state(order_service)
