@@ -28,8 +28,8 @@ def admin_environment(
     return env
 
 
-async def run_admin(env: dict[str, str], *args: str) -> str:
-    """Run one `checkout-admin` command; it must succeed. Returns what it printed."""
+async def admin_result(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """Run one `checkout-admin` command that may fail: exit status, stdout, stderr."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -41,5 +41,12 @@ async def run_admin(env: dict[str, str], *args: str) -> str:
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 180)
-    assert process.returncode == 0, (args, out.decode(), err.decode())
-    return out.decode()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def run_admin(env: dict[str, str], *args: str) -> str:
+    """Run one `checkout-admin` command; it must succeed. Returns what it printed."""
+    code, out, err = await admin_result(env, *args)
+    assert code == 0, (args, out, err)
+    return out

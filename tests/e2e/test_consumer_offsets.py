@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -15,10 +14,10 @@ import httpx
 import pytest
 
 from tests.cart.conftest import ADDRESS, create_product
-from tests.e2e.operator import admin_environment, run_admin
+from tests.e2e.operator import admin_environment, admin_result, run_admin
 from tests.e2e.quiescence import database_state
 from tests.support.polling import poll_until
-from tests.support.services import REPO, authenticated_client
+from tests.support.services import authenticated_client
 from tests.support.settling import services_settled
 
 FIRST_BATCH = 3
@@ -40,23 +39,6 @@ def admin_env(cart_service, order_service, kafka_bootstrap_servers, topic_prefix
     return admin_environment(
         {"cart": cart_service, "order": order_service}, kafka_bootstrap_servers, topic_prefix
     )
-
-
-async def admin_result(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """Run one `checkout-admin` command that may fail: exit status, stdout, stderr."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "checkout_admin",
-        *args,
-        env=env,
-        cwd=REPO,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 180)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 async def checkouts(clients, count: int) -> list[str]:
@@ -107,6 +89,12 @@ async def consumed(service_url: str, consumer: str) -> dict[str, float]:
 
 async def group(env: dict[str, str]) -> dict:
     return json.loads(await run_admin(env, "offsets", "show", "order", "--json"))
+
+
+async def reset_checkouts(env: dict[str, str], moment: datetime, *flags: str) -> dict:
+    """`offsets reset order --to <moment> --topic CartCheckedOut --json`, with `flags` (`--dry-run`)."""
+    args = ("offsets", "reset", "order", "--to", moment.isoformat(), "--topic", "CartCheckedOut", "--json")
+    return json.loads(await run_admin(env, *args, *flags))
 
 
 async def test_a_reset_to_a_time_makes_the_stopped_consumer_apply_again_exactly_what_followed_as_no_ops(
@@ -160,37 +148,12 @@ async def test_a_reset_to_a_time_makes_the_stopped_consumer_apply_again_exactly_
     stopped = await poll_until(lambda: group(admin_env), lambda g: g["live"] is False)
     assert stopped["live"] is False, stopped
 
-    dry = json.loads(
-        await run_admin(
-            admin_env,
-            "offsets",
-            "reset",
-            "order",
-            "--to",
-            moment.isoformat(),
-            "--topic",
-            "CartCheckedOut",
-            "--dry-run",
-            "--json",
-        )
-    )
+    dry = await reset_checkouts(admin_env, moment, "--dry-run")
     ends = {(p["topic"], p["partition"]): p["end"] for p in checked_out}
     assert sum(ends[(p["topic"], p["partition"])] - p["planned"] for p in dry["offsets"]) == SECOND_BATCH, dry
     assert (await group(admin_env))["partitions"] == shown["partitions"]  # a dry run changes nothing
 
-    done = json.loads(
-        await run_admin(
-            admin_env,
-            "offsets",
-            "reset",
-            "order",
-            "--to",
-            moment.isoformat(),
-            "--topic",
-            "CartCheckedOut",
-            "--json",
-        )
-    )
+    done = await reset_checkouts(admin_env, moment)
     assert done["offsets"] == dry["offsets"] and done["dry_run"] is False, (done, dry)
     committed = {(p["topic"], p["partition"]): p["committed"] for p in (await group(admin_env))["partitions"]}
     assert all(committed[(p["topic"], p["partition"])] == p["planned"] for p in dry["offsets"])
