@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import httpx
 import pytest
 
+from tests.e2e.operator import admin_environment
 from tests.e2e.shop import api_clients
-from tests.support.services import RunningService, start_service
+from tests.support.services import RunningService, authenticated_client, start_service
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +82,53 @@ async def api(cart_service, order_service, payment_service, inventory_service, f
     yield clients
     for client in clients.values():
         await client.aclose()
+
+
+@pytest.fixture(scope="module")
+def services(
+    cart_service, order_service, payment_service, inventory_service, fulfillment_service
+) -> dict[str, RunningService]:
+    """The services a module runs, by name: all five here; a module running fewer overrides this."""
+    return {
+        "cart": cart_service,
+        "order": order_service,
+        "payment": payment_service,
+        "inventory": inventory_service,
+        "fulfillment": fulfillment_service,
+    }
+
+
+@pytest.fixture(scope="module")
+def admin_env(services, kafka_bootstrap_servers, topic_prefix) -> dict[str, str]:
+    """The environment `checkout-admin` reads to reach the module's `services`."""
+    return admin_environment(services, kafka_bootstrap_servers, topic_prefix)
+
+
+@asynccontextmanager
+async def admin_and_shopper(service: RunningService) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """Two clients of `service`, logged in as its admin and as a shopper; closed on leaving."""
+    clients = [
+        await authenticated_client(service.url, admin=True),
+        await authenticated_client(service.url, admin=False),
+    ]
+    try:
+        yield clients
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+@pytest.fixture(scope="module")
+async def cart_clients(cart_service) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """The cart's admin and a shopper."""
+    async with admin_and_shopper(cart_service) as clients:
+        yield clients
+
+
+@pytest.fixture(scope="module")
+async def cart_and_order_clients(
+    cart_clients, order_service, fulfillment_service
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """The cart's admin and shopper, then the order service's, with fulfilment running as well."""
+    async with admin_and_shopper(order_service) as order_clients:
+        yield [*cart_clients, *order_clients]

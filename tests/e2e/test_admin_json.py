@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from checkout_admin.registry import SERVICES
-from tests.e2e.operator import admin_environment, run_admin
+from tests.e2e.operator import run_admin
 from tests.e2e.shop import checkout, managed_product, placed_state
 from tests.support.polling import poll_until
 from tests.support.settling import services_settled
@@ -23,29 +21,13 @@ def every_projection() -> set[tuple[str, str]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def everything(cart_service, order_service, payment_service, inventory_service, fulfillment_service):
-    return {
-        "cart": cart_service,
-        "order": order_service,
-        "payment": payment_service,
-        "inventory": inventory_service,
-        "fulfillment": fulfillment_service,
-    }
-
-
-@pytest.fixture(scope="module")
-def admin_env(everything, kafka_bootstrap_servers, topic_prefix):
-    return admin_environment(everything, kafka_bootstrap_servers, topic_prefix)
-
-
 async def test_streams_show_and_projections_status_say_the_same_in_json_as_in_their_tables(
-    api, everything, admin_env, kafka_bootstrap_servers, topic_prefix
+    api, services, admin_env, kafka_bootstrap_servers, topic_prefix
 ):
     product = await managed_product(api, 5)
     order = await checkout(api, product, 1)
     await placed_state(api, order["id"])
-    await services_settled(kafka_bootstrap_servers, topic_prefix, everything.values())
+    await services_settled(kafka_bootstrap_servers, topic_prefix, services.values())
 
     story = json.loads(await run_admin(admin_env, "streams", "show", order["id"], "--json"))
     table = await run_admin(admin_env, "streams", "show", order["id"])

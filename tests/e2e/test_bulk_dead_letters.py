@@ -17,10 +17,9 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.events import ProductPublished
 from shared.messaging.dead_letters import RETRY_FOR, DeadLetterPublisher, FailedMessage
 from tests.cart.conftest import create_product
-from tests.e2e.operator import admin_environment, run_admin
+from tests.e2e.operator import run_admin
 from tests.support.kafka import publish_event, records_up_to_now
 from tests.support.polling import poll_until
-from tests.support.services import authenticated_client
 from tests.support.settling import services_settled
 
 LETTERS = 10
@@ -28,19 +27,9 @@ OTHER_CONSUMER = "catalogue-sync"
 
 
 @pytest.fixture(scope="module")
-async def clients(cart_service):
-    clients = [
-        await authenticated_client(cart_service.url, admin=True),
-        await authenticated_client(cart_service.url, admin=False),
-    ]
-    yield clients
-    for client in clients:
-        await client.aclose()
-
-
-@pytest.fixture(scope="module")
-def admin_env(cart_service, kafka_bootstrap_servers, topic_prefix):
-    return admin_environment({"cart": cart_service}, kafka_bootstrap_servers, topic_prefix)
+def services(cart_service):
+    """Only the cart runs here: `admin_env` (tests/e2e/conftest.py) reaches it alone."""
+    return {"cart": cart_service}
 
 
 async def listed(env: dict[str, str], *filters: str) -> list[dict]:
@@ -72,9 +61,9 @@ async def letter_of_another_consumer(kafka_bootstrap_servers: str, topic_prefix:
 
 
 async def test_a_bulk_retry_by_filter_applies_each_of_ten_letters_once_and_leaves_other_consumers_letters(
-    clients, cart_service, admin_env, kafka_bootstrap_servers, topic_prefix
+    cart_clients, cart_service, admin_env, kafka_bootstrap_servers, topic_prefix
 ):
-    cart_admin, cart_shopper = clients
+    cart_admin, cart_shopper = cart_clients
     started = datetime.now(UTC).isoformat()
     taken = [await create_product(cart_admin) for _ in range(LETTERS)]
     poisoned = {}

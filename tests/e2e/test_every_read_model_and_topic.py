@@ -24,7 +24,7 @@ import pytest
 from checkout_admin.registry import SERVICES
 from tests.cart.conftest import ADDRESS, create_promotion
 from tests.e2e.conftest import _service, service_fixture
-from tests.e2e.operator import admin_environment, run_admin
+from tests.e2e.operator import run_admin
 from tests.e2e.quiescence import database_state, quiet_state
 from tests.e2e.shop import checkout, eventually, managed_product, order_state, stock
 from tests.support.services import RunningService
@@ -87,22 +87,9 @@ async def inventory_service(
 
 
 @pytest.fixture(scope="module")
-def services(cart_service, order_service, payment_service, inventory_service, fulfillment_service):
-    return {
-        "cart": cart_service,
-        "order": order_service,
-        "payment": payment_service,
-        "inventory": inventory_service,
-        "fulfillment": fulfillment_service,
-    }
-
-
-@pytest.fixture(scope="module")
-def admin_env(services, kafka_bootstrap_servers, topic_prefix, inventory_policy):
-    return {
-        **admin_environment(services, kafka_bootstrap_servers, topic_prefix),
-        **read_model_settings(inventory_policy),
-    }
+def admin_env(admin_env, inventory_policy):
+    """The five services' environment (tests/e2e/conftest.py), with this module's read model settings."""
+    return {**admin_env, **read_model_settings(inventory_policy)}
 
 
 async def pay(

@@ -14,28 +14,17 @@ from aiokafka import AIOKafkaProducer
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import ProductPublished
 from tests.cart.conftest import create_product
-from tests.e2e.operator import admin_environment, run_admin
+from tests.e2e.operator import run_admin
 from tests.security.fuzz_messages import LARGEST_ACCEPTED_VALUE
 from tests.support.kafka import publish_event
 from tests.support.polling import poll_until
-from tests.support.services import authenticated_client
 from tests.support.settling import services_settled
 
 
 @pytest.fixture(scope="module")
-async def clients(cart_service):
-    clients = [
-        await authenticated_client(cart_service.url, admin=True),
-        await authenticated_client(cart_service.url, admin=False),
-    ]
-    yield clients
-    for client in clients:
-        await client.aclose()
-
-
-@pytest.fixture(scope="module")
-def admin_env(cart_service, kafka_bootstrap_servers, topic_prefix):
-    return admin_environment({"cart": cart_service}, kafka_bootstrap_servers, topic_prefix)
+def services(cart_service):
+    """The cart alone, for `admin_env` (tests/e2e/conftest.py)."""
+    return {"cart": cart_service}
 
 
 admin = run_admin
@@ -50,9 +39,9 @@ async def imported(cart_shopper, product_id: str) -> httpx.Response:
 
 
 async def test_a_dead_letter_is_listed_with_its_reason_and_retried_once_the_cause_is_fixed(
-    clients, cart_service, admin_env, kafka_bootstrap_servers, topic_prefix
+    cart_clients, cart_service, admin_env, kafka_bootstrap_servers, topic_prefix
 ):
-    cart_admin, cart_shopper = clients
+    cart_admin, cart_shopper = cart_clients
     taken = await create_product(cart_admin)
     product_id = str(uuid4())
     clash = ProductPublished(
@@ -84,9 +73,9 @@ async def test_a_dead_letter_is_listed_with_its_reason_and_retried_once_the_caus
 
 
 async def test_a_discarded_dead_letter_leaves_the_list_and_is_never_applied(
-    clients, cart_service, admin_env, kafka_bootstrap_servers, topic_prefix
+    cart_clients, cart_service, admin_env, kafka_bootstrap_servers, topic_prefix
 ):
-    cart_admin, cart_shopper = clients
+    cart_admin, cart_shopper = cart_clients
     taken = await create_product(cart_admin)
     product_id = str(uuid4())
     clash = ProductPublished(product_id=product_id, sku=taken["sku"], name="Unwanted import")
@@ -114,11 +103,11 @@ async def test_a_discarded_dead_letter_leaves_the_list_and_is_never_applied(
 
 
 async def test_a_letter_too_large_to_carry_its_value_is_retried_from_the_original_message(
-    clients, admin_env, kafka_bootstrap_servers, topic_prefix
+    cart_clients, admin_env, kafka_bootstrap_servers, topic_prefix
 ):
     """Near the broker's size limit the dead letter goes without its value (its `dlq.*` headers would
     not fit); `dlq retry` reads the original back from its topic and partition."""
-    cart_admin, cart_shopper = clients
+    cart_admin, cart_shopper = cart_clients
     taken = await create_product(cart_admin)
     product_id = str(uuid4())
     small = ProductPublished(product_id=product_id, sku=taken["sku"], name="Large import")

@@ -6,20 +6,17 @@ address is final once the order is flagged `fulfilled`."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
 import asyncpg
-import httpx
-import pytest
 
 from tests.e2e.conftest import service_fixture
 from tests.e2e.test_shipping import FULFIL, pay_in_full, placed_order, wait_for_payment
 from tests.support.kafka import envelopes_up_to_now, wait_for_envelope
 from tests.support.openapi import validate_response, validate_schema
 from tests.support.polling import poll_until
-from tests.support.services import RunningService, authenticated_client
+from tests.support.services import RunningService
 from tests.support.settling import services_settled
 
 # Its `shipments` read model is where an operator sees where a shipment goes: on here.
@@ -36,19 +33,6 @@ NEW_ADDRESS = {
     "country": "US",
     "instructions": "Leave with April",
 }
-
-
-@pytest.fixture(scope="module")
-async def clients(cart_service, order_service, fulfillment_service) -> AsyncIterator[list[httpx.AsyncClient]]:
-    clients = [
-        await authenticated_client(cart_service.url, admin=True),
-        await authenticated_client(cart_service.url, admin=False),
-        await authenticated_client(order_service.url, admin=True),
-        await authenticated_client(order_service.url, admin=False),
-    ]
-    yield clients
-    for client in clients:
-        await client.aclose()
 
 
 def correction(**fields: Any) -> dict[str, Any]:
@@ -80,9 +64,9 @@ async def updates_of(kafka: str, prefix: str, order_id: str) -> list[dict[str, A
 
 
 async def test_an_admin_corrects_the_address_order_number_and_external_ref_and_reads_show_them(
-    clients, kafka_bootstrap_servers, topic_prefix
+    cart_and_order_clients, kafka_bootstrap_servers, topic_prefix
 ):
-    cart_admin, cart_shopper, order_admin, _ = clients
+    cart_admin, cart_shopper, order_admin, _ = cart_and_order_clients
     order = await placed_order(cart_admin, cart_shopper)
     number = f"INV-{uuid4().hex[:8]}"
 
@@ -132,9 +116,9 @@ async def test_an_admin_corrects_the_address_order_number_and_external_ref_and_r
 
 
 async def test_shoppers_and_bad_bodies_change_nothing(
-    clients, order_service, kafka_bootstrap_servers, topic_prefix
+    cart_and_order_clients, order_service, kafka_bootstrap_servers, topic_prefix
 ):
-    cart_admin, cart_shopper, order_admin, order_shopper = clients
+    cart_admin, cart_shopper, order_admin, order_shopper = cart_and_order_clients
     order = await placed_order(cart_admin, cart_shopper)
     before = await wait_for_payment(order_admin, order["id"], "unpaid")  # consumed: it can be changed
     url = f"/v2/orders/{order['id']}"
@@ -181,9 +165,9 @@ async def test_shoppers_and_bad_bodies_change_nothing(
 
 
 async def test_fulfilment_ships_to_the_corrected_address_which_is_final_once_fulfilled(
-    clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix
+    cart_and_order_clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix
 ):
-    cart_admin, cart_shopper, order_admin, _ = clients
+    cart_admin, cart_shopper, order_admin, _ = cart_and_order_clients
     order = await placed_order(cart_admin, cart_shopper)
     url = f"/v2/orders/{order['id']}"
     corrected = await order_admin.put(url, json=correction(shipping_address=NEW_ADDRESS))

@@ -20,7 +20,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from tests.e2e.operator import admin_environment, run_admin
+from tests.e2e.operator import run_admin
 from tests.e2e.quiescence import database_state, quiet_state
 from tests.e2e.shop import (
     authorize_and_capture,
@@ -38,22 +38,6 @@ pytestmark = pytest.mark.slow
 
 TOPIC = "CartCheckedOut"
 Message = tuple[int, bytes | None, bytes, tuple[tuple[str, bytes], ...]]
-
-
-@pytest.fixture(scope="module")
-def services(cart_service, order_service, payment_service, inventory_service, fulfillment_service):
-    return {
-        "cart": cart_service,
-        "order": order_service,
-        "payment": payment_service,
-        "inventory": inventory_service,
-        "fulfillment": fulfillment_service,
-    }
-
-
-@pytest.fixture(scope="module")
-def admin_env(services, kafka_bootstrap_servers, topic_prefix):
-    return admin_environment(services, kafka_bootstrap_servers, topic_prefix)
 
 
 @pytest.fixture(scope="module")

@@ -6,27 +6,11 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-import pytest
-
 from shared.contracts.events import PaymentCaptured
 from tests.cart.conftest import ADDRESS, create_product
 from tests.support.kafka import envelopes_up_to_now, publish_event, wait_for_envelope
 from tests.support.polling import poll_until
-from tests.support.services import authenticated_client
 from tests.support.settling import services_settled
-
-
-@pytest.fixture(scope="module")
-async def clients(cart_service, order_service, fulfillment_service):
-    clients = [
-        await authenticated_client(cart_service.url, admin=True),
-        await authenticated_client(cart_service.url, admin=False),
-        await authenticated_client(order_service.url, admin=True),
-        await authenticated_client(order_service.url, admin=False),
-    ]
-    yield clients
-    for client in clients:
-        await client.aclose()
 
 
 async def placed_order(cart_admin, cart_shopper) -> dict:
@@ -76,9 +60,9 @@ FULFIL = {"data": {"type": "order", "shipping": "fulfilled"}}
 
 
 async def test_a_paid_order_is_flagged_fulfilled_and_shipped_once(
-    clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix
+    cart_and_order_clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix
 ):
-    cart_admin, cart_shopper, order_admin, order_shopper = clients
+    cart_admin, cart_shopper, order_admin, order_shopper = cart_and_order_clients
     order = await placed_order(cart_admin, cart_shopper)
     await wait_for_payment(order_admin, order["id"], "unpaid")  # consumed: a PUT waits only 3 s for it
 
@@ -114,8 +98,8 @@ async def test_a_paid_order_is_flagged_fulfilled_and_shipped_once(
     assert len(ours) == 1
 
 
-async def test_a_cancelled_order_cannot_be_fulfilled(clients):
-    cart_admin, cart_shopper, order_admin, _ = clients
+async def test_a_cancelled_order_cannot_be_fulfilled(cart_and_order_clients):
+    cart_admin, cart_shopper, order_admin, _ = cart_and_order_clients
     order = await placed_order(cart_admin, cart_shopper)
     await wait_for_payment(order_admin, order["id"], "unpaid")  # consumed: a PUT waits only 3 s for it
     cancelled = await order_admin.put(
