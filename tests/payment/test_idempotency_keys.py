@@ -26,6 +26,7 @@ from tests.payment.checkouts import check_out
 from tests.payment.service import payment_environment, start_payment_service, with_webhook_and_bus
 from tests.payment.stripe_api import LocalStripe
 from tests.payment.stripe_front import StripeFront
+from tests.support.idempotency import assert_key_refused_for_another_body
 from tests.support.services import RunningService, authenticated_client
 
 STRIPE = "stripe_payment_intents"
@@ -84,6 +85,17 @@ async def _act(
     )
 
 
+async def _refunded_twice(
+    service: RunningService, order_id: str, txn_id: str, key: str, amount: int, then: int
+) -> tuple[httpx.Response, httpx.Response]:
+    """Two refunds of the transaction by the admin under one key, one after the other: of `amount`,
+    then of `then` (the same amount for a retry, another for another body)."""
+    async with client_of(service.url, admin=True) as admin:
+        first = await _act(admin, order_id, txn_id, "refund", key, {"amount": amount})
+        second = await _act(admin, order_id, txn_id, "refund", key, {"amount": then})
+    return first, second
+
+
 async def _refunds(localstripe: LocalStripe, reference: str) -> list[int]:
     made = await localstripe.client.v1.refunds.list_async({"payment_intent": reference, "limit": 100})
     return [int(r.amount) for r in made.data]
@@ -125,9 +137,7 @@ async def test_a_retried_partial_refund_refunds_once_and_answers_the_same(
     service, bus, _ = keyed
     order_id, txn = await _purchased(service, bus)
     key = _key()
-    async with client_of(service.url, admin=True) as admin:
-        first = await _act(admin, order_id, txn["id"], "refund", key, {"amount": 2500})
-        retried = await _act(admin, order_id, txn["id"], "refund", key, {"amount": 2500})
+    first, retried = await _refunded_twice(service, order_id, txn["id"], key, 2500, 2500)
     assert first.status_code == 200, first.text
     assert first.json()["data"]["refunded_amount"] == 2500
     assert (retried.status_code, retried.content) == (200, first.content)  # the very same answer
@@ -162,17 +172,9 @@ async def test_the_same_key_with_another_body_is_refused(
     service, bus, _ = keyed
     order_id, txn = await _purchased(service, bus)
     key = _key()
-    async with client_of(service.url, admin=True) as admin:
-        first = await _act(admin, order_id, txn["id"], "refund", key, {"amount": 1000})
-        other = await _act(admin, order_id, txn["id"], "refund", key, {"amount": 2000})
+    first, other = await _refunded_twice(service, order_id, txn["id"], key, 1000, 2000)
     assert first.status_code == 200, first.text
-    assert other.status_code == 422, other.text
-    [error] = other.json()["errors"]
-    assert (error["status"], error["title"], error["source"]) == (
-        422,
-        "Unprocessable Entity",
-        "Idempotency-Key",
-    )
+    error = assert_key_refused_for_another_body(other)
     assert "different request" in error["detail"]
     assert await _refunds(localstripe, txn["reference"]) == [1000]
 
@@ -264,9 +266,7 @@ async def test_a_refund_cut_short_before_its_answer_is_retried_without_refunding
     assert await _refunds(localstripe, txn["reference"]) == [2500]  # the effect happened
 
     await _restart(service, fault=False)
-    async with client_of(service.url, admin=True) as admin:
-        retried = await _act(admin, order_id, txn["id"], "refund", key, {"amount": 2500})
-        again = await _act(admin, order_id, txn["id"], "refund", key, {"amount": 2500})
+    retried, again = await _refunded_twice(service, order_id, txn["id"], key, 2500, 2500)
     assert retried.status_code == 200, retried.text
     data = retried.json()["data"]
     assert (data["id"], data["refunded_amount"], data["transaction_type"]) == (txn["id"], 2500, "refund")
