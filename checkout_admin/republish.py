@@ -42,26 +42,27 @@ class Selection:
     until: datetime | None = None
     order_id: str | None = None
 
-    def where(self, topic_prefix: str) -> tuple[str, list[Any]]:
-        """The SQL condition on `outbox_history` and its arguments."""
-        conditions: list[str] = []
-        args: list[Any] = []
+    def arguments(self, topic_prefix: str) -> list[Any]:
+        """The arguments of `_SELECTED`: the topic prefix, then each filter or None (not filtered)."""
+        topic = None
         if self.topic is not None:
-            args.append(self.topic if self.topic.startswith(topic_prefix) else topic_prefix + self.topic)
-            conditions.append(f"topic = ${len(args)}")
-        else:
-            args.append(topic_prefix)
-            conditions.append(f"starts_with(topic, ${len(args)})")
-        if self.since is not None:
-            args.append(self.since)
-            conditions.append(f"created_at >= ${len(args)}")
-        if self.until is not None:
-            args.append(self.until)
-            conditions.append(f"created_at < ${len(args)}")
-        if self.order_id is not None:
-            args.append(self.order_id)
-            conditions.append(f"key = ${len(args)}")
-        return " AND ".join(conditions), args
+            topic = self.topic if self.topic.startswith(topic_prefix) else topic_prefix + self.topic
+        return [topic_prefix, topic, self.since, self.until, self.order_id]
+
+
+_SELECTED = """
+    starts_with(topic, $1)
+    AND ($2::text IS NULL OR topic = $2)
+    AND ($3::timestamptz IS NULL OR created_at >= $3)
+    AND ($4::timestamptz IS NULL OR created_at < $4)
+    AND ($5::text IS NULL OR key = $5)
+"""
+"""The rows of `outbox_history` a Selection names: one constant condition, every value a parameter."""
+_COUNT = f"SELECT topic, count(*) AS n FROM outbox_history WHERE {_SELECTED} GROUP BY topic"  # noqa: S608
+_BATCH_AFTER = (
+    f"SELECT id, topic, key, payload, headers FROM outbox_history WHERE {_SELECTED} AND id > $6"  # noqa: S608
+    f" ORDER BY id LIMIT {_BATCH}"
+)
 
 
 @dataclass(frozen=True)
@@ -103,40 +104,32 @@ def producers_of(topic: str | None, topic_prefix: str) -> list[str]:
     return sorted(found)
 
 
-async def _counts(conn: asyncpg.Connection, where: str, args: list[Any]) -> dict[str, int]:
-    rows = await conn.fetch(
-        f"SELECT topic, count(*) AS n FROM outbox_history WHERE {where} GROUP BY topic",  # noqa: S608 -- our SQL
-        *args,
-    )
+async def _counts(conn: asyncpg.Connection, args: list[Any]) -> dict[str, int]:
+    rows = await conn.fetch(_COUNT, *args)
     return {row["topic"]: row["n"] for row in rows}
 
 
-async def _rows(conn: asyncpg.Connection, where: str, args: list[Any]) -> AsyncIterator[list[asyncpg.Record]]:
+async def _rows(conn: asyncpg.Connection, args: list[Any]) -> AsyncIterator[list[asyncpg.Record]]:
     """The selected rows in publication order, a batch at a time (keyset, no long transaction)."""
     after = 0
-    position = len(args) + 1
-    query = (
-        f"SELECT id, topic, key, payload, headers FROM outbox_history WHERE {where} AND id > ${position}"  # noqa: S608
-        f" ORDER BY id LIMIT {_BATCH}"
-    )
-    while batch := await conn.fetch(query, *args, after):
+    while batch := await conn.fetch(_BATCH_AFTER, *args, after):
         yield batch
         after = batch[-1]["id"]
 
 
 async def republish(config: StackConfig, selection: Selection, *, dry_run: bool = False) -> RepublishReport:
     """Send the selected messages of every producing service's history again (or only count them)."""
-    where, args = selection.where(config.topic_prefix)
+    args = selection.arguments(config.topic_prefix)
     counts: list[Count] = []
     connections: dict[str, asyncpg.Connection] = {}
     try:
         for service in producers_of(selection.topic, config.topic_prefix):
             connections[service] = await open_connection(config, service)
-            found = await _counts(connections[service], where, args)
+            found = await _counts(connections[service], args)
             counts += [Count(topic, service, n) for topic, n in sorted(found.items())]
         progress = Progress("republishing" if not dry_run else "counting", sum(c.messages for c in counts))
         if not dry_run and counts:
-            await _send(config, connections, counts, where, args, progress)
+            await _send(config, connections, counts, args, progress)
         return RepublishReport(counts, dry_run, progress.finish())
     finally:
         for conn in connections.values():
@@ -147,7 +140,6 @@ async def _send(
     config: StackConfig,
     connections: dict[str, asyncpg.Connection],
     counts: list[Count],
-    where: str,
     args: list[Any],
     progress: Progress,
 ) -> None:
@@ -162,7 +154,7 @@ async def _send(
     sent = 0
     try:
         for service in sorted({c.service for c in counts}):
-            async for batch in _rows(connections[service], where, args):
+            async for batch in _rows(connections[service], args):
                 acks = [
                     await producer.send(
                         row["topic"],
