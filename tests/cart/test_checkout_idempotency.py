@@ -14,6 +14,7 @@ import pytest
 from shared.http.idempotency_faults import FAULT_ENV
 from tests.cart.conftest import ADDRESS, create_product, new_cart
 from tests.support.idempotency import assert_key_refused_for_another_body
+from tests.support.openapi import validate_response
 from tests.support.services import RunningService, authenticated_client
 
 GUEST = {"name": "Ron Swanson", "email": "ron@example.com"}
@@ -49,6 +50,7 @@ async def test_a_retried_checkout_answers_its_first_answer(
     assert first.status_code == 201, first.text
     assert (retried.status_code, retried.content) == (201, first.content)
     assert retried.headers.get("Idempotent-Replayed") == "true"
+    validate_response("carts-orders.yaml", "/v2/carts/{cartID}/checkout", "post", "200", retried.json())
     assert unkeyed.status_code == 409, unkeyed.text  # without a key, as before: no second order
     assert unkeyed.json()["errors"][0]["meta"] == {"order_id": first.json()["data"]["id"]}
 

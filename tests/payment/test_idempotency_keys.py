@@ -27,9 +27,11 @@ from tests.payment.service import payment_environment, start_payment_service, wi
 from tests.payment.stripe_api import LocalStripe
 from tests.payment.stripe_front import StripeFront
 from tests.support.idempotency import assert_key_refused_for_another_body
+from tests.support.openapi import validate_response
 from tests.support.services import RunningService, authenticated_client
 
 STRIPE = "stripe_payment_intents"
+SPEC = "carts-orders.yaml"
 RECONCILE = "PAYMENT_RECONCILE_INTERVAL_SECONDS"
 
 
@@ -142,6 +144,8 @@ async def test_a_retried_partial_refund_refunds_once_and_answers_the_same(
     assert first.json()["data"]["refunded_amount"] == 2500
     assert (retried.status_code, retried.content) == (200, first.content)  # the very same answer
     assert retried.headers.get("Idempotent-Replayed") == "true"
+    refund = "/v2/orders/{orderID}/transactions/{transactionID}/refund"
+    validate_response(SPEC, refund, "post", "200", retried.json())  # a replay is still EP's answer
     assert await _refunds(localstripe, txn["reference"]) == [2500]
     await bus.settled(service)
     [refunded] = bus.events("PaymentRefunded", transaction_id=txn["id"])
@@ -160,6 +164,7 @@ async def test_a_retried_split_payment_charges_once(
         retried = await _pay(shopper, order.order_id, key, **body)
         assert first.status_code == 200, first.text
         assert (retried.status_code, retried.content) == (200, first.content)
+        validate_response(SPEC, "/v2/orders/{orderID}/payments", "post", "200", retried.json())
         found = await transactions(shopper, order.order_id)
     assert [(t["id"], t["amount"]) for t in found] == [(first.json()["data"]["id"], 4000)]
     [intent] = await localstripe.intents_of(found[0]["id"])
