@@ -54,6 +54,13 @@ class Bus:
         await consumer.start()
         self._task = asyncio.create_task(self._collect(consumer))
 
+    async def __aenter__(self) -> Bus:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

@@ -57,10 +57,8 @@ async def payment_service(
 async def bus(
     payment_service: RunningService, kafka_bootstrap_servers: str, topic_prefix: str
 ) -> AsyncIterator[Bus]:
-    bus = Bus(kafka_bootstrap_servers, topic_prefix)
-    await bus.start()
-    yield bus
-    await bus.stop()
+    async with Bus(kafka_bootstrap_servers, topic_prefix) as bus:
+        yield bus
 
 
 @pytest.fixture(scope="package")

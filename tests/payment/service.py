@@ -46,11 +46,9 @@ async def with_webhook_and_bus(
     """The service receiving localstripe's webhooks, and a bus reading its topics; both undone,
     and the service stopped, on exit."""
     await localstripe.register_webhook(f"payment-{prefix}", service.url + WEBHOOK_PATH)
-    bus = Bus(kafka, prefix)
-    await bus.start()
     try:
-        yield bus
+        async with Bus(kafka, prefix) as bus:
+            yield bus
     finally:
         await localstripe.unregister_webhook(f"payment-{prefix}")
-        await bus.stop()
         service.stop()

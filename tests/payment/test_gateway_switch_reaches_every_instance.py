@@ -28,32 +28,33 @@ async def test_a_gateway_disabled_through_one_instance_is_refused_by_the_other(
     env = await payment_environment(postgres, kafka_bootstrap_servers, prefix, localstripe_url)
     first = await start_payment_service(env, tmp_path)
     second = await start_payment_service(env, tmp_path)  # the same database and consumer group
-    bus = Bus(kafka_bootstrap_servers, prefix)
-    await bus.start()
     try:
-        order = await check_out(bus)
-        async with (
-            client_of(first.url, admin=True) as admin_on_first,
-            client_of(second.url, admin=False) as shopper_on_second,
-        ):
-            # the second instance has taken a manual payment already: a process that kept the setting has it
-            warm = await check_out(bus)
-            paid_before = await pay(shopper_on_second, warm.order_id, gateway="manual", method="authorize")
-            assert paid_before.status_code == 200, paid_before.text
+        async with Bus(kafka_bootstrap_servers, prefix) as bus:
+            order = await check_out(bus)
+            async with (
+                client_of(first.url, admin=True) as admin_on_first,
+                client_of(second.url, admin=False) as shopper_on_second,
+            ):
+                # the second instance has taken a manual payment already:
+                # a process that kept the setting has it
+                warm = await check_out(bus)
+                paid_before = await pay(
+                    shopper_on_second, warm.order_id, gateway="manual", method="authorize"
+                )
+                assert paid_before.status_code == 200, paid_before.text
 
-            await _switch(admin_on_first, enabled=False)
-            refused = await pay(shopper_on_second, order.order_id, gateway="manual", method="authorize")
-            assert refused.status_code == 400, refused.text
-            assert (error(refused)["title"], error(refused)["source"]) == (
-                "Gateway not enabled",
-                "data.gateway",
-            )
-            assert await transactions(shopper_on_second, order.order_id) == []
+                await _switch(admin_on_first, enabled=False)
+                refused = await pay(shopper_on_second, order.order_id, gateway="manual", method="authorize")
+                assert refused.status_code == 400, refused.text
+                assert (error(refused)["title"], error(refused)["source"]) == (
+                    "Gateway not enabled",
+                    "data.gateway",
+                )
+                assert await transactions(shopper_on_second, order.order_id) == []
 
-            await _switch(admin_on_first, enabled=True)
-            paid = await pay(shopper_on_second, order.order_id, gateway="manual", method="authorize")
-            assert paid.status_code == 200, paid.text
+                await _switch(admin_on_first, enabled=True)
+                paid = await pay(shopper_on_second, order.order_id, gateway="manual", method="authorize")
+                assert paid.status_code == 200, paid.text
     finally:
-        await bus.stop()
         first.stop()
         second.stop()

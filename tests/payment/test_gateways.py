@@ -49,10 +49,8 @@ async def lone(
     prefix = f"paygw{uuid4().hex[:8]}."
     env = await payment_environment(postgres, kafka_bootstrap_servers, prefix, localstripe_url)
     service = await start_payment_service(env, tmp_path_factory.mktemp("gateways"))
-    bus = Bus(kafka_bootstrap_servers, prefix)
-    await bus.start()
-    yield Lone(service, bus, env["DATABASE_URL"])
-    await bus.stop()
+    async with Bus(kafka_bootstrap_servers, prefix) as bus:
+        yield Lone(service, bus, env["DATABASE_URL"])
     service.stop()
 
 

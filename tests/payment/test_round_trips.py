@@ -37,11 +37,11 @@ import httpx
 import pytest
 
 from tests.payment.bus import Bus
-from tests.payment.calls import pay, transaction_action, transactions
+from tests.payment.calls import client_of, pay, transaction_action, transactions
 from tests.payment.checkouts import check_out, product_line
 from tests.payment.service import payment_environment, start_payment_service
 from tests.payment.statements import Statements, breakdown, database_of
-from tests.support.services import RunningService, authenticated_client
+from tests.support.services import RunningService
 
 PURCHASE_AT_MOST = 10
 PURCHASE_WITH_STOCK_AT_MOST = 26
@@ -71,14 +71,12 @@ async def lone(
     env = await payment_environment(postgres, kafka_bootstrap_servers, prefix, localstripe_url)
     statements = await Statements.connect(postgres.url, database_of(env["DATABASE_URL"]))
     service = await start_payment_service(env, tmp_path_factory.mktemp("round-trips"))
-    bus = Bus(kafka_bootstrap_servers, prefix)
-    await bus.start()
-    shopper = await authenticated_client(service.url, admin=False)
-    admin = await authenticated_client(service.url, admin=True)
-    yield Lone(service, bus, statements, shopper, admin)
-    await shopper.aclose()
-    await admin.aclose()
-    await bus.stop()
+    async with (
+        Bus(kafka_bootstrap_servers, prefix) as bus,
+        client_of(service.url, admin=False) as shopper,
+        client_of(service.url, admin=True) as admin,
+    ):
+        yield Lone(service, bus, statements, shopper, admin)
     service.stop()
     await statements.close()
 
