@@ -46,6 +46,8 @@ class ServiceRuntime:
         consumers: Sequence[EventConsumer] = (),
         publishes: Sequence[str] = (),
         pool_size: int = 10,
+        consumer_group_suffix: str = "",
+        outbox_relay: bool = True,
     ) -> None:
         self.name = name
         self.database = Database(database_url, producer=name, topic_prefix=topic_prefix)
@@ -57,6 +59,10 @@ class ServiceRuntime:
         self.projection_definitions = list(projections)
         self.publishes = list(publishes)
         self._pool_size = pool_size
+        self.consumer_group_suffix = consumer_group_suffix
+        self.outbox_relay = outbox_relay
+        """False for a shadow instance (OUTBOX_RELAY=off): its outbox rows stay in its own database,
+        for a relay would publish the events it derives again, with new ids, into the live topics."""
         self.broker: KafkaBroker | None = None
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
@@ -69,8 +75,13 @@ class ServiceRuntime:
         self.producer = reliable_producer(self.kafka_bootstrap_servers, client_id=f"{self.name}-relay")
         await self.producer.start()
         signals = self.database.signals
-        self.relay = OutboxRelay(self.database.dsn, pool, self.producer, signals=signals)
-        self.spawn(self.relay.run(), "outbox relay")
+        if self.outbox_relay:
+            self.relay = OutboxRelay(self.database.dsn, pool, self.producer, signals=signals)
+            self.spawn(self.relay.run(), "outbox relay")
+        else:
+            log.warning(
+                "%s: outbox relay off (OUTBOX_RELAY=off): this instance publishes no events", self.name
+            )
         for definition in self.projection_definitions:
             runner = ProjectionRunner(self.database.dsn, pool, definition, signals=signals)
             await runner.setup()
@@ -82,12 +93,17 @@ class ServiceRuntime:
                 publisher = DeadLetterPublisher(
                     self.producer, consumer=consumer.name, topic_prefix=self.topic_prefix
                 )
-                consumer.bind(self.database, publisher, topic_prefix=self.topic_prefix)
+                consumer.bind(
+                    self.database,
+                    publisher,
+                    topic_prefix=self.topic_prefix,
+                    group_suffix=self.consumer_group_suffix,
+                )
                 consumer.subscribe(self.broker)
                 self.spawn(consumer.sweep_parked(), f"parked sweep {consumer.name}")
             await self.broker.start()
             groups = {
-                f"{self.topic_prefix}{c.name}": c.topics_with_prefix(self.topic_prefix)
+                c.group_with_prefix(self.topic_prefix): c.topics_with_prefix(self.topic_prefix)
                 for c in self.consumers
             }
             self.spawn(

@@ -62,6 +62,16 @@ class ServiceSettings(BaseSettings):
         description="IDEMPOTENCY_KEY_TTL_SECONDS: how long an Idempotency-Key's answer is kept for replay "
         "(24 h, as Stripe keeps its keys); after that the key is new again",
     )
+    consumer_group_suffix: str = Field(
+        default="",
+        description="CONSUMER_GROUP_SUFFIX: appended to every consumer group of the instance, so that a "
+        "shadow joins fresh groups (reading every topic from its start) instead of the live ones",
+    )
+    outbox_relay: bool = Field(
+        default=True,
+        description="OUTBOX_RELAY=off: no outbox relay, so the instance publishes no events (a shadow; "
+        "dead letters are still published)",
+    )
     allow_dev_secrets: bool = Field(
         default=False, description="ALLOW_DEV_SECRETS=1: start with public development secrets (warned)"
     )

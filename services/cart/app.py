@@ -48,6 +48,8 @@ def build_runtime(settings: CartSettings) -> ServiceRuntime:
         consumers=[cart_consumer],
         publishes=[CartCheckedOut.event_type, ProductPublished.event_type],
         pool_size=settings.db_pool_size,
+        consumer_group_suffix=settings.consumer_group_suffix,
+        outbox_relay=settings.outbox_relay,
     )
 
 

@@ -35,6 +35,8 @@ def build_runtime(settings: FulfillmentSettings) -> ServiceRuntime:
         consumers=[fulfillment_consumer],
         publishes=[OrderShipped.event_type],
         pool_size=settings.db_pool_size,
+        consumer_group_suffix=settings.consumer_group_suffix,
+        outbox_relay=settings.outbox_relay,
     )
 
 

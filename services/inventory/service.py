@@ -70,6 +70,8 @@ def build_runtime(settings: InventorySettings) -> ServiceRuntime:
         consumers=[build_inventory_consumer(settings.inventory_policy, settings.reservation_ttl)],
         publishes=PUBLISHES,
         pool_size=settings.db_pool_size,
+        consumer_group_suffix=settings.consumer_group_suffix,
+        outbox_relay=settings.outbox_relay,
     )
 
 

@@ -37,4 +37,6 @@ def build_runtime(settings: OrderSettings | None = None) -> ServiceRuntime:
         consumers=[build_order_consumer()],
         publishes=PUBLISHES,
         pool_size=settings.db_pool_size,
+        consumer_group_suffix=settings.consumer_group_suffix,
+        outbox_relay=settings.outbox_relay,
     )

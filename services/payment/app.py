@@ -53,6 +53,8 @@ def build_runtime(settings: PaymentSettings) -> ServiceRuntime:
         consumers=[build_payment_consumer()],
         publishes=PUBLISHES,
         pool_size=settings.db_pool_size,
+        consumer_group_suffix=settings.consumer_group_suffix,
+        outbox_relay=settings.outbox_relay,
     )
 
 

@@ -129,6 +129,7 @@ class EventConsumer:
         self._database: Database | None = None
         self._dead_letter_publisher: DeadLetterPublisher | None = None
         self._prefix = ""
+        self._group_suffix = ""
         self._registry = registry
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
@@ -153,11 +154,25 @@ class EventConsumer:
 
     # -- wiring ---------------------------------------------------------------------------------
 
-    def bind(self, database: Database, dead_letters: DeadLetterPublisher, *, topic_prefix: str = "") -> None:
-        """Attach the service's database and dead-letter publisher (at start-up, before subscribing)."""
+    def bind(
+        self,
+        database: Database,
+        dead_letters: DeadLetterPublisher,
+        *,
+        topic_prefix: str = "",
+        group_suffix: str = "",
+    ) -> None:
+        """Attach the service's database and dead-letter publisher (at start-up, before subscribing);
+        `group_suffix` (CONSUMER_GROUP_SUFFIX) makes a shadow instance join a group of its own."""
         self._database = database
         self._dead_letter_publisher = dead_letters
         self._prefix = topic_prefix
+        self._group_suffix = group_suffix
+
+    def group_with_prefix(self, prefix: str) -> str:
+        """The Kafka consumer group: the topic prefix, the consumer's name, and the bound suffix (none
+        for the live group; a shadow's, so that it reads every topic from the start for itself)."""
+        return f"{prefix}{self.name}{self._group_suffix}"
 
     @property
     def _db(self) -> Database:
@@ -204,7 +219,7 @@ class EventConsumer:
 
         broker.subscriber(
             *self.topics_with_prefix(prefix),
-            group_id=f"{prefix}{self.name}",
+            group_id=self.group_with_prefix(prefix),
             ack_policy=AckPolicy.MANUAL,  # committed by self.offsets once handled
             auto_offset_reset="earliest",
             decoder=_whole_batch,
