@@ -17,7 +17,7 @@ from checkout_admin import (
     dlq_command,
     offsets_command,
     projections,
-    replay,
+    replay_command,
     republish,
     schemas,
     streams,
@@ -73,17 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument("service")
     rebuild.add_argument("projection")
 
-    rep = commands.add_parser("replay", help="feed a topic's history into a service's consumer again")
-    rep.add_argument("topic", help="topic name (without the prefix), e.g. CartCheckedOut")
-    rep.add_argument("--to", dest="service", required=True, help="the consuming service, e.g. order")
-    where = rep.add_mutually_exclusive_group()
-    where.add_argument(
-        "--from-offset", type=int, default=None, help="start at this offset in every partition"
-    )
-    where.add_argument(
-        "--from-time", type=utc_start, default=None, help="ISO 8601 time to start at (no offset: UTC)"
-    )
-    rep.add_argument("--dry-run", action="store_true", help="only count what would be applied")
+    replay_command.add_to(commands)
 
     again = commands.add_parser(
         "republish",
@@ -146,20 +136,7 @@ async def _run(args: argparse.Namespace, config: StackConfig) -> int:
         emit(found, _STATUS, as_json=getattr(args, "json", False))
         return 0
     if args.command == "replay":
-        result = await replay.replay(
-            config,
-            args.topic,
-            args.service,
-            from_offset=args.from_offset,
-            from_time=args.from_time,
-            dry_run=args.dry_run,
-        )
-        verb = "would apply" if args.dry_run else "applied"
-        print(
-            f"{result.messages} messages read, {result.already_applied} already applied, "
-            f"{verb} {result.messages - result.already_applied} in {result.seconds:.2f}s"
-        )
-        return 0
+        return await replay_command.run(args, config)
     if args.command == "republish":
         chosen = republish.Selection(args.topic, args.since, args.until, args.order_id)
         sent = await republish.republish(config, chosen, dry_run=args.dry_run)

@@ -1,4 +1,6 @@
-"""`replay TOPIC --to SERVICE --from-offset N | --from-time T [--dry-run]`.
+"""`replay TOPIC --to SERVICE --from-offset N | --from-time T [--dry-run]`, and the machinery every
+replay shares (`replay --order` in `order_replay` too): a service's consumers run outside it, and
+a topic read up to the end it had when the replay began.
 
 Feeds a topic's history through the service's own consumer code against its database, while the
 service keeps running: the inbox makes every message it already applied a no-op, so the state ends
@@ -7,12 +9,15 @@ the same; anything it missed is applied once. `--dry-run` only counts what would
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
 from checkout_admin.config import StackConfig
 from checkout_admin.connections import open_database, start_kafka
@@ -20,6 +25,7 @@ from checkout_admin.offsets import behind, partitions_of
 from checkout_admin.progress import Progress
 from checkout_admin.registry import SERVICES
 from shared.contracts.envelope import Envelope
+from shared.messaging.consumer import EventConsumer
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage, is_for
 from shared.messaging.kafka import reliable_producer
 
@@ -32,6 +38,138 @@ class ReplayReport:
     seconds: float
 
 
+class Outcome(Enum):
+    """What feeding one message did (or, in a dry run, would do)."""
+
+    ALREADY_APPLIED = "already applied"
+    APPLIED = "applied"
+    NEW = "new"
+    """Not in the inbox, and not applied: a dry run, or the consumer parked or dead-lettered it."""
+
+
+def full_topic(topic: str, topic_prefix: str) -> str:
+    return topic if topic.startswith(topic_prefix) else topic_prefix + topic
+
+
+class ServiceFeed:
+    """A service's consumers bound to its database, outside the service: a message fed here is
+    applied by the code the service runs, with its inbox, parking and dead letters."""
+
+    def __init__(
+        self, service: str, pool: asyncpg.Pool, consumers: Sequence[EventConsumer], topics: Sequence[str]
+    ) -> None:
+        self.service = service
+        self._pool = pool
+        self._consumers = list(consumers)
+        self.topics = list(topics)
+        """The topics (full names) fed here."""
+
+    def consumers_of(self, topic: str) -> list[EventConsumer]:
+        return [c for c in self._consumers if topic in c.topics]
+
+    async def feed(self, message: FailedMessage, *, dry_run: bool) -> Outcome:
+        consumers = self.consumers_of(message.topic)
+        if await _already_applied(self._pool, consumers[0].name, message.value):
+            return Outcome.ALREADY_APPLIED
+        if dry_run:
+            return Outcome.NEW
+        before = sum(c.applied for c in consumers)
+        for consumer in consumers:
+            if is_for(message, consumer.name):  # not another's dead-letter retry
+                await consumer.process(message)
+        return Outcome.APPLIED if sum(c.applied for c in consumers) > before else Outcome.NEW
+
+
+@asynccontextmanager
+async def service_feed(
+    config: StackConfig, service: str, topics: Sequence[str] | None = None
+) -> AsyncIterator[ServiceFeed]:
+    """`service`'s consumers of `topics` (full names; None: every topic it consumes), bound to its
+    database and a dead-letter publisher; refused when the service is unknown or does not consume
+    one of the topics."""
+    entry = SERVICES.get(service)
+    if entry is None or not entry.available:
+        raise SystemExit(f"unknown or unavailable service {service!r}; known: {', '.join(SERVICES)}")
+    runtime = entry.build(config.database_url(service), config.kafka, config.topic_prefix)
+    consumed = sorted({t for c in runtime.consumers for t in c.topics_with_prefix(config.topic_prefix)})
+    chosen = consumed if topics is None else list(dict.fromkeys(topics))
+    for topic in chosen:
+        if topic not in consumed:
+            raise SystemExit(f"{service} does not consume {topic}; it consumes {', '.join(consumed)}")
+    consumers = [c for c in runtime.consumers if set(chosen) & set(c.topics_with_prefix(config.topic_prefix))]
+    async with AsyncExitStack() as opened:
+        await open_database(config, service, runtime.database, max_size=4)
+        opened.push_async_callback(runtime.database.close)
+        producer = reliable_producer(config.kafka, client_id="checkout-admin-replay")
+        await start_kafka(config, producer)
+        opened.push_async_callback(producer.stop)
+        for consumer in consumers:
+            publisher = DeadLetterPublisher(
+                producer, consumer=consumer.name, topic_prefix=config.topic_prefix
+            )
+            consumer.bind(runtime.database, publisher, topic_prefix=config.topic_prefix)
+        yield ServiceFeed(service, runtime.database.pool, consumers, chosen)
+
+
+class TopicHistory:
+    """Topics' partitions read from a start up to the end offsets they had when reading began."""
+
+    def __init__(self, reader: AIOKafkaConsumer, ends: dict[TopicPartition, int], total: int) -> None:
+        self._reader = reader
+        self._ends = ends
+        self.total = total
+        """How many messages lie between the start and the ends."""
+
+    async def records(self) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+        """Every record up to the ends; in offset order within each partition."""
+        while await behind(self._reader, self._ends):
+            batch = await self._reader.getmany(timeout_ms=500)
+            for tp, records in batch.items():
+                for r in records:
+                    if r.offset < self._ends[tp]:
+                        yield r
+
+
+def as_message(record: ConsumerRecord[bytes, bytes]) -> FailedMessage:
+    """A Kafka record as the consumers take it."""
+    return FailedMessage(
+        record.topic,
+        record.partition,
+        record.offset,
+        record.key,
+        record.value,
+        tuple((k, bytes(v)) for k, v in (record.headers or ())),
+    )
+
+
+@asynccontextmanager
+async def topic_history(
+    config: StackConfig,
+    topics: Sequence[str],
+    *,
+    from_offset: int | None = None,
+    from_time: datetime | None = None,
+) -> AsyncIterator[TopicHistory]:
+    """A reader of `topics` (full names) from an offset, a time, or (neither) the first message
+    Kafka still holds; refused when a topic does not exist."""
+    partitions: list[TopicPartition] = []
+    for topic in topics:
+        found = await partitions_of(config, topic)
+        if not found:
+            raise SystemExit(f"topic {topic} does not exist")
+        partitions += found
+    reader = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False)
+    await start_kafka(config, reader)
+    try:
+        reader.assign(partitions)
+        await _seek(reader, partitions, from_offset, from_time)
+        ends = await reader.end_offsets(partitions)
+        total = sum([max(0, ends[tp] - await reader.position(tp)) for tp in partitions])
+        yield TopicHistory(reader, ends, total)
+    finally:
+        await reader.stop()
+
+
 async def replay(
     config: StackConfig,
     topic: str,
@@ -41,61 +179,21 @@ async def replay(
     from_time: datetime | None = None,
     dry_run: bool = False,
 ) -> ReplayReport:
-    entry = SERVICES.get(service)
-    if entry is None or not entry.available:
-        raise SystemExit(f"unknown or unavailable service {service!r}; known: {', '.join(SERVICES)}")
-    runtime = entry.build(config.database_url(service), config.kafka, config.topic_prefix)
-    full_topic = topic if topic.startswith(config.topic_prefix) else config.topic_prefix + topic
-    consumers = [c for c in runtime.consumers if full_topic in c.topics_with_prefix(config.topic_prefix)]
-    if not consumers:
-        raise SystemExit(f"{service} does not consume {full_topic}")
-    async with AsyncExitStack() as opened:
-        await open_database(config, service, runtime.database, max_size=4)
-        opened.push_async_callback(runtime.database.close)
-        producer = reliable_producer(config.kafka, client_id="checkout-admin-replay")
-        await start_kafka(config, producer)
-        opened.push_async_callback(producer.stop)
-        reader = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False)
-        await start_kafka(config, reader)
-        opened.push_async_callback(reader.stop)
-        for consumer in consumers:
-            publisher = DeadLetterPublisher(
-                producer, consumer=consumer.name, topic_prefix=config.topic_prefix
-            )
-            consumer.bind(runtime.database, publisher, topic_prefix=config.topic_prefix)
-        partitions = await partitions_of(config, full_topic)
-        if not partitions:
-            raise SystemExit(f"topic {full_topic} does not exist")
-        reader.assign(partitions)
-        await _seek(reader, partitions, from_offset, from_time)
-        ends = await reader.end_offsets(partitions)
-        total = sum([max(0, ends[tp] - await reader.position(tp)) for tp in partitions])
-        progress = Progress(f"replaying {full_topic} into {service}", total)
-        seen = already = 0
-        while await behind(reader, ends):
-            batch = await reader.getmany(timeout_ms=500)
-            for tp, records in batch.items():
-                for r in records:
-                    if r.offset >= ends[tp]:
-                        continue
-                    seen += 1
-                    if await _already_applied(runtime.database.pool, consumers[0].name, r.value):
-                        already += 1
-                    elif not dry_run:
-                        message = FailedMessage(
-                            tp.topic,
-                            tp.partition,
-                            r.offset,
-                            r.key,
-                            r.value,
-                            tuple((k, bytes(v)) for k, v in (r.headers or ())),
-                        )
-                        for consumer in consumers:
-                            if is_for(message, consumer.name):  # not another's dead-letter retry
-                                await consumer.process(message)
-                    progress.update(seen)
+    full = full_topic(topic, config.topic_prefix)
+    async with (
+        service_feed(config, service, [full]) as feed,
+        topic_history(config, [full], from_offset=from_offset, from_time=from_time) as history,
+    ):
+        progress = Progress(f"replaying {full} into {service}", history.total)
+        seen = already = applied = 0
+        async for record in history.records():
+            seen += 1
+            outcome = await feed.feed(as_message(record), dry_run=dry_run)
+            already += outcome is Outcome.ALREADY_APPLIED
+            applied += outcome is Outcome.APPLIED
+            progress.update(seen)
         seconds = progress.finish()
-        return ReplayReport(seen, already, 0 if dry_run else seen - already, seconds)
+        return ReplayReport(seen, already, applied, seconds)
 
 
 async def _seek(
@@ -108,8 +206,11 @@ async def _seek(
             at = found.get(tp)
             reader.seek(tp, at.offset if at is not None else ends[tp])
         return
+    if offset is None:
+        await reader.seek_to_beginning(*partitions)  # retention may have dropped offset 0
+        return
     for tp in partitions:
-        reader.seek(tp, offset or 0)
+        reader.seek(tp, offset)
 
 
 async def _already_applied(pool: asyncpg.Pool, consumer: str, value: bytes) -> bool:

@@ -109,8 +109,9 @@ async def _counts(conn: asyncpg.Connection, args: list[Any]) -> dict[str, int]:
     return {row["topic"]: row["n"] for row in rows}
 
 
-async def _rows(conn: asyncpg.Connection, args: list[Any]) -> AsyncIterator[list[asyncpg.Record]]:
-    """The selected rows in publication order, a batch at a time (keyset, no long transaction)."""
+async def selected_rows(conn: asyncpg.Connection, args: list[Any]) -> AsyncIterator[list[asyncpg.Record]]:
+    """The selected rows in publication order, a batch at a time (keyset, no long transaction); also
+    what `replay --order --from store` feeds."""
     after = 0
     while batch := await conn.fetch(_BATCH_AFTER, *args, after):
         yield batch
@@ -154,7 +155,7 @@ async def _send(
     sent = 0
     try:
         for service in sorted({c.service for c in counts}):
-            async for batch in _rows(connections[service], args):
+            async for batch in selected_rows(connections[service], args):
                 acks = [
                     await producer.send(
                         row["topic"],
