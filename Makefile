@@ -97,3 +97,17 @@ bench-replay: $(BENCH_STAMP)
 ## Not the Kafka jars (~/.cache/checkout-platform) nor the virtualenv.
 clean: stop
 	$(PY) -m devstack clean
+
+## Containers (issue 16): the images of Dockerfile, containers/kafka and containers/postgres, composed on the
+## host network by containers/compose.yml. `make containers-engine` starts a private dockerd when root and
+## no engine answers (--bridge=none --iptables=false) and prepares debian:bookworm-slim (pull, or
+## debootstrap + import where no registry answers); `make containers-engine-stop` stops only that dockerd.
+.PHONY: containers-engine containers-engine-stop
+ENGINE := containers/engine.sh
+
+containers-engine:
+	$(ENGINE) start
+	$(ENGINE) base-image
+
+containers-engine-stop:
+	$(ENGINE) stop
