@@ -21,6 +21,7 @@ from checkout_admin import (
     republish,
     schemas,
     streams,
+    webhooks_command,
 )
 from checkout_admin.config import DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, StackConfig
 from checkout_admin.connections import Unreachable
@@ -90,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
 
     dlq_command.add_to(commands)
     offsets_command.add_to(commands)
+    webhooks_command.add_to(commands)
 
     catalogue = commands.add_parser(
         "catalogue", help="print the event catalogue generated from the contracts"
@@ -146,6 +148,8 @@ async def _run(args: argparse.Namespace, config: StackConfig) -> int:
         return await dlq_command.run(args, config)
     if args.command == "offsets":
         return await offsets_command.run(args, config)
+    if args.command == "webhooks":
+        return await webhooks_command.run(args, config)
     if args.command == "streams":
         events = await streams.order_history(config, args.order_id)
         if not events:

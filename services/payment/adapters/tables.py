@@ -6,6 +6,8 @@ events they index.
   transaction settles.
 - `gateway_references`: the gateway's id of a payment (a Stripe PaymentIntent) to ours, for
   webhooks that name only the gateway's object.
+- `webhook_deliveries`: every incoming gateway webhook and what became of it, written after it was
+  handled, not in its transaction (`webhook_deliveries.py`); `checkout-admin webhooks` reads it.
 """
 
 from __future__ import annotations
@@ -23,4 +25,22 @@ PAYMENT_DDL = [
         reference      text PRIMARY KEY,
         transaction_id text NOT NULL
     )""",
+    """
+    CREATE TABLE IF NOT EXISTS webhook_deliveries (
+        delivery        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        received_at     timestamptz NOT NULL,
+        gateway         text NOT NULL,
+        event_id        text,
+        event_type      text,
+        signature_ok    boolean NOT NULL,
+        outcome         text NOT NULL
+                        CHECK (outcome IN ('applied', 'duplicate', 'ignored', 'rejected', 'failed')),
+        changed         boolean NOT NULL DEFAULT false,
+        detail          text,
+        payload         bytea,
+        payload_whole   boolean NOT NULL DEFAULT false,
+        retry_of        bigint REFERENCES webhook_deliveries (delivery)
+    )""",
+    "CREATE INDEX IF NOT EXISTS webhook_deliveries_event ON webhook_deliveries (event_id)",
+    "CREATE INDEX IF NOT EXISTS webhook_deliveries_received ON webhook_deliveries (received_at)",
 ]

@@ -32,7 +32,13 @@ INTENT_EVENTS = frozenset(
 
 
 class WebhookRejected(Exception):
-    """Not a genuine Stripe notification for this account (answered 400, nothing changes)."""
+    """Not a genuine Stripe notification for this account (answered 400, nothing changes).
+
+    `signature_ok`: the signature held but the body is not an event (the delivery log says so)."""
+
+    def __init__(self, reason: str, *, signature_ok: bool = False) -> None:
+        super().__init__(reason)
+        self.signature_ok = signature_ok
 
 
 def verified_event(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
@@ -46,11 +52,14 @@ def verified_event(payload: bytes, signature: str | None, secret: str) -> dict[s
         )
         if _signed_at(signature) > time.time() + TOLERANCE_SECONDS:
             raise WebhookRejected("the signature's timestamp is in the future")
-        event = orjson.loads(payload)
-    except (stripe.SignatureVerificationError, UnicodeDecodeError, orjson.JSONDecodeError) as exc:
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
         raise WebhookRejected(str(exc) or "the signature does not match") from None
+    try:
+        event = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise WebhookRejected(str(exc), signature_ok=True) from None
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
-        raise WebhookRejected("the payload is not a Stripe event")
+        raise WebhookRejected("the payload is not a Stripe event", signature_ok=True)
     return event
 
 

@@ -4,7 +4,9 @@ the events `payment_intent.succeeded`, `payment_intent.amount_capturable_updated
 
 No token: the `Stripe-Signature` header, checked with STRIPE_WEBHOOK_SECRET, is the
 authentication. A missing or bad signature answers 400 and changes nothing; a genuine event
-answers 200, also when it is a duplicate or about a payment that is not ours.
+answers 200, also when it is a duplicate or about a payment that is not ours; one whose apply
+raised answers 5xx, so Stripe delivers it again. Every delivery is recorded with its outcome
+(`webhook_receiving`), for `checkout-admin webhooks list` and `retry`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from services.payment.adapters.gateways.stripe import NAME as STRIPE
-from services.payment.adapters.gateways.stripe_webhooks import WebhookRejected, gateway_event, verified_event
+from services.payment.adapters.gateways.stripe_webhooks import WebhookRejected
 from services.payment.adapters.http.context import payments_of
-from services.payment.application.webhooks import apply_gateway_event
+from services.payment.adapters.webhook_receiving import receive
 from shared.http.errors import BadRequest
 from shared.http.openapi import documented, header_parameter
 
@@ -52,13 +54,15 @@ class WebhookReceipt(BaseModel):
 )
 async def stripe_webhook(request: Request) -> dict[str, Any]:
     secret: str = request.app.state.stripe_webhook_secret
-    payload = await request.body()
+    payments = payments_of(request)
     try:
-        event = verified_event(payload, request.headers.get("stripe-signature"), secret)
+        handled = await receive(
+            payments.database,
+            await request.body(),
+            request.headers.get("stripe-signature"),
+            secret,
+            configured=STRIPE in payments.gateways,
+        )
     except WebhookRejected as exc:
         raise BadRequest(str(exc), title="Invalid webhook signature") from None
-    about = gateway_event(event)
-    changed = False
-    if about is not None and STRIPE in payments_of(request).gateways:
-        changed = await apply_gateway_event(payments_of(request).database, STRIPE, about)
-    return {"received": True, "changed": changed}
+    return {"received": True, "changed": handled.changed}
