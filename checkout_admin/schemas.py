@@ -3,6 +3,9 @@
 - `docs/asyncapi/<service>.json`: what each service's Kafka wiring subscribes to and publishes,
   with every payload's envelope schema (FastStream's AsyncAPI 3.0, `shared.messaging.asyncapi`).
 - `docs/openapi/<service>.json`: each service's HTTP API (FastAPI's `app.openapi()`).
+- `docs/asyncapi/checkout-platform.json`: every topic of the platform, its producers and consumers,
+  inbound ones marked (`checkout_admin.platform_asyncapi`), and `docs/asyncapi/schemas/<event>.json`:
+  the JSON Schema of each inbound event's envelope, self-contained, for integrators' validators.
 - `docs/openapi/checkout-platform.json`: the whole `/v2` API as the gateway serves it: every
   path from the service the gateway routes it to (`gateway.config.ROUTES`).
 
@@ -25,8 +28,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from checkout_admin.platform_asyncapi import inbound_schema, platform_document
 from checkout_admin.registry import SERVICES
 from gateway.config import ROUTES
+from shared.contracts.inbound import INBOUND
 from shared.messaging.asyncapi import asyncapi_document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,6 +143,9 @@ def generate(root: Path = ROOT) -> dict[str, str]:
         openapi[name] = service_app(name).openapi()
         texts[f"docs/openapi/{name}.json"] = _text(openapi[name])
     texts[f"docs/openapi/{PLATFORM}.json"] = _text(merged_openapi(openapi, version))
+    texts[f"docs/asyncapi/{PLATFORM}.json"] = _text(platform_document(version))
+    for event_type in INBOUND:
+        texts[f"docs/asyncapi/schemas/{event_type}.json"] = _text(inbound_schema(event_type))
     return texts
 
 
@@ -149,9 +157,9 @@ class Drift:
 
 
 def committed(root: Path = ROOT) -> dict[str, str]:
-    """The documents in the repository's `docs/asyncapi` and `docs/openapi`."""
+    """The documents in the repository's `docs/asyncapi` (and its `schemas`) and `docs/openapi`."""
     found = {}
-    for folder in ("asyncapi", "openapi"):
+    for folder in ("asyncapi", "asyncapi/schemas", "openapi"):
         for file in sorted((root / "docs" / folder).glob("*.json")):
             found[file.relative_to(root).as_posix()] = file.read_text()
     return found

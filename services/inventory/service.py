@@ -17,6 +17,7 @@ from services.inventory.projections.reservations import ReservationsProjection
 from services.inventory.projections.stock import StockProjection
 from shared.auth.routes import router as token_router
 from shared.contracts import events as contracts
+from shared.contracts.inbound import WarehouseStockAdjustmentRefused
 from shared.http.app import create_app
 from shared.projections.projection import Projection
 from shared.runtime import ServiceRuntime
@@ -29,6 +30,7 @@ PUBLISHES = [
     contracts.StockAllocationFailed.event_type,
     contracts.StockReleased.event_type,
     contracts.StockDecremented.event_type,
+    WarehouseStockAdjustmentRefused.event_type,
 ]
 
 

@@ -169,13 +169,16 @@ class OrderCancelled(IntegrationEvent):
 @CONTRACTS.register
 class OrderFulfilmentRequested(IntegrationEvent):
     """An admin flagged a paid order `fulfilled`; the order service accepted it (so it can no longer
-    be cancelled) and asks fulfilment to record the shipment. Key: order id."""
+    be cancelled) and asks fulfilment to record the shipment. `carrier` and `tracking_reference` are
+    set when a 3PL's `ShipmentConfirmed` asked for it. Key: order id."""
 
     aggregate_type = "order"
 
     order_id: str
     shipping_address: Address
     lines: list[StockLine] = []
+    carrier: str | None = None
+    tracking_reference: str | None = None
 
 
 @CONTRACTS.register
@@ -197,11 +200,14 @@ class OrderUpdated(IntegrationEvent):
 
 @CONTRACTS.register
 class OrderShipped(IntegrationEvent):
-    """Fulfilment recorded the order's shipment (shipping `fulfilled`); stock leaves. Key: order id."""
+    """Fulfilment recorded the order's shipment (shipping `fulfilled`); stock leaves. `carrier` and
+    `tracking_reference` are the 3PL's, when its `ShipmentConfirmed` shipped it. Key: order id."""
 
     aggregate_type = "shipment"
 
     order_id: str
+    carrier: str | None = None
+    tracking_reference: str | None = None
 
 
 # -- payment ---------------------------------------------------------------------------------

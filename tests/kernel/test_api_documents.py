@@ -18,6 +18,7 @@ from checkout_admin import cli, schemas
 from checkout_admin.registry import SERVICES
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import CartCheckedOut
+from shared.contracts.inbound import INBOUND
 from shared.contracts.values import Address, Customer, Money, OrderLine, Totals
 
 DOCUMENTS = sorted(schemas.committed())
@@ -40,7 +41,9 @@ def test_the_committed_documents_are_what_the_code_generates(generated: dict[str
 
 def test_every_service_has_both_documents_and_the_gateway_has_the_merged_one() -> None:
     expected = {f"docs/{kind}/{name}.json" for name in SERVICES for kind in ("asyncapi", "openapi")}
-    assert set(DOCUMENTS) == expected | {"docs/openapi/checkout-platform.json"}
+    platform = {"docs/openapi/checkout-platform.json", "docs/asyncapi/checkout-platform.json"}
+    inbound_schemas = {f"docs/asyncapi/schemas/{event_type}.json" for event_type in INBOUND}
+    assert set(DOCUMENTS) == expected | platform | inbound_schemas
 
 
 @pytest.fixture

@@ -24,9 +24,15 @@ async def correct_address(uow: UnitOfWork, update: contracts.OrderUpdated, order
 
 async def dispatch(uow: UnitOfWork, request: contracts.OrderFulfilmentRequested) -> Shipment:
     shipment = await uow.load(Shipment, request.order_id)
-    if shipment.dispatch(request.shipping_address, request.lines, utc_now()):
+    if shipment.dispatch(
+        request.shipping_address, request.lines, utc_now(), request.carrier, request.tracking_reference
+    ):
         uow.publish(
-            contracts.OrderShipped(order_id=request.order_id),
+            contracts.OrderShipped(
+                order_id=request.order_id,
+                carrier=request.carrier,
+                tracking_reference=request.tracking_reference,
+            ),
             key=request.order_id,
             aggregate_id=request.order_id,
             aggregate_version=shipment.current_version,

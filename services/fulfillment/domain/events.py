@@ -19,10 +19,12 @@ class ShipmentOpened(VersionedEvent):
 
 @FULFILLMENT_EVENTS.register
 class ShipmentDispatched(VersionedEvent):
-    """The order left: shipping `fulfilled`."""
+    """The order left: shipping `fulfilled` (with the 3PL's carrier and tracking, when it said so)."""
 
     shipping_address: Address
     lines: list[StockLine] = []
+    carrier: str | None = None
+    tracking_reference: str | None = None
     at: datetime
 
 

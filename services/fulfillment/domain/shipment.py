@@ -55,11 +55,26 @@ class Shipment(Aggregate):
         )
         return True
 
-    def dispatch(self, shipping_address: Address, lines: list[StockLine], at: datetime) -> bool:
+    def dispatch(
+        self,
+        shipping_address: Address,
+        lines: list[StockLine],
+        at: datetime,
+        carrier: str | None = None,
+        tracking_reference: str | None = None,
+    ) -> bool:
         """True the first time: the caller announces `OrderShipped` exactly then."""
         if self.dispatched_at is not None:
             return False
-        self._record(ShipmentDispatched(shipping_address=shipping_address, lines=lines, at=at))
+        self._record(
+            ShipmentDispatched(
+                shipping_address=shipping_address,
+                lines=lines,
+                carrier=carrier,
+                tracking_reference=tracking_reference,
+                at=at,
+            )
+        )
         return True
 
     def apply(self, event: VersionedEvent) -> None:

@@ -13,9 +13,11 @@ from datetime import timedelta
 
 from services.inventory.application import order_flow
 from services.inventory.application.stock_admin import learn_product
+from services.inventory.application.warehouse_adjustments import apply_adjustment
 from services.inventory.domain.policy import AllocationPolicy
 from shared.contracts import events as contracts
 from shared.contracts.envelope import Envelope
+from shared.contracts.inbound import WarehouseStockAdjusted
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 
@@ -26,6 +28,10 @@ def build_inventory_consumer(policy: AllocationPolicy, reservation_ttl: timedelt
     @consumer.handles(contracts.ProductPublished)
     async def on_product(event: contracts.ProductPublished, envelope: Envelope, uow: UnitOfWork) -> None:
         await learn_product(uow, event)
+
+    @consumer.handles(WarehouseStockAdjusted)
+    async def on_warehouse(event: WarehouseStockAdjusted, envelope: Envelope, uow: UnitOfWork) -> None:
+        await apply_adjustment(uow, event, str(envelope.event_id))
 
     @consumer.handles(contracts.StockAllocationRequested)
     async def on_request(

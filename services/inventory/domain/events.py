@@ -44,6 +44,19 @@ class StockUntracked(VersionedEvent):
 
 
 @INVENTORY_EVENTS.register
+class StockAdjustmentRefused(VersionedEvent):
+    """The warehouse reported an adjustment that cannot apply (below what orders hold, or no stock
+    to adjust): nothing moved. Kept on the product's stream so the refusal stays on record.
+    `adjustment_id` is the `event_id` of the `WarehouseStockAdjusted` refused."""
+
+    adjustment_id: str
+    kind: str
+    quantity: int
+    reason: str
+    at: datetime
+
+
+@INVENTORY_EVENTS.register
 class StockManagementChanged(VersionedEvent):
     """The catalogue said whether this product's stock is managed (`manage_stock`)."""
 

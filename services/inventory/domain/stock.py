@@ -30,6 +30,7 @@ from services.inventory.domain.errors import (
 )
 from services.inventory.domain.events import (
     INVENTORY_EVENTS,
+    StockAdjustmentRefused,
     StockManagementChanged,
     StockMovement,
     StockUntracked,
@@ -149,6 +150,10 @@ class Stock(SnapshottingAggregate):
             return False
         self._record(StockManagementChanged(managed=managed, at=at))
         return True
+
+    def record_refusal(self, refusal: StockAdjustmentRefused) -> None:
+        """Keep a warehouse adjustment these rules refused on the stream; nothing moves."""
+        self._record(refusal)
 
     # -- an order's life --------------------------------------------------------------------
 

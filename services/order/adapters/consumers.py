@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from services.order.application.payments import PaymentFact, record_payment
 from services.order.application.placing import place_order
+from services.order.application.shipment_confirmations import confirm_shipment
 from services.order.application.shipping import record_shipment
 from services.order.domain.errors import OrderNotFound
 from shared.contracts.envelope import Envelope
@@ -24,6 +25,7 @@ from shared.contracts.events import (
     PaymentFailed,
     PaymentRefunded,
 )
+from shared.contracts.inbound import ShipmentConfirmed
 from shared.domain.errors import DomainError
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.messaging.consumer import EventConsumer
@@ -56,6 +58,11 @@ async def on_order_shipped(event: OrderShipped, envelope: Envelope, uow: UnitOfW
         await record_shipment(uow, event, envelope.occurred_at)
 
 
+async def on_shipment_confirmed(event: ShipmentConfirmed, envelope: Envelope, uow: UnitOfWork) -> None:
+    with steered_by_domain():
+        await confirm_shipment(uow, event)
+
+
 def build_order_consumer() -> EventConsumer:
     """A fresh consumer group `order` (one per runtime, so tests and processes never share one)."""
     consumer = EventConsumer(CONSUMER_NAME)
@@ -66,4 +73,5 @@ def build_order_consumer() -> EventConsumer:
     consumer.handles(PaymentCancelled)(on_payment)
     consumer.handles(PaymentFailed)(on_payment)
     consumer.handles(OrderShipped)(on_order_shipped)
+    consumer.handles(ShipmentConfirmed)(on_shipment_confirmed)
     return consumer

@@ -52,6 +52,8 @@ def announce(uow: UnitOfWork, order: Order) -> None:
                 snapshot = order.snapshot()
                 public = contracts.OrderFulfilmentRequested(
                     order_id=order.id,
+                    carrier=event.carrier,
+                    tracking_reference=event.tracking_reference,
                     shipping_address=snapshot.shipping_address,
                     lines=[
                         StockLine(product_id=line.product_id, quantity=line.quantity)

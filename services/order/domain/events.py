@@ -105,8 +105,11 @@ class OrderFulfilled(VersionedEvent):
 
 @ORDER_EVENTS.register
 class FulfilmentRequested(VersionedEvent):
-    """An admin flagged the paid order `fulfilled`: from now on it cannot be cancelled."""
+    """An admin flagged the paid order `fulfilled` (or a 3PL's `ShipmentConfirmed` did, with its
+    carrier and tracking reference): from now on it cannot be cancelled."""
 
+    carrier: str | None = None
+    tracking_reference: str | None = None
     at: datetime
 
 

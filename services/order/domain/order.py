@@ -172,8 +172,11 @@ class Order(Aggregate):
         event = TransactionFailed(transaction_id=transaction_id, gateway=gateway, reason=reason, at=at)
         return self._learn(transaction_id, merged, event, at)
 
-    def request_fulfilment(self, at: datetime) -> bool:
-        """An admin flags the order `fulfilled`; True if new. Only a paid, uncancelled order."""
+    def request_fulfilment(
+        self, at: datetime, carrier: str | None = None, tracking_reference: str | None = None
+    ) -> bool:
+        """An admin (or a 3PL's confirmation, with its tracking) flags the order `fulfilled`; True if
+        new. Only a paid, uncancelled order."""
         self._require_placed()
         if self.fulfilled or self.fulfilment_requested:
             return False
@@ -181,7 +184,7 @@ class Order(Aggregate):
             raise OrderCannotBeFulfilled(self.id, "A cancelled order cannot be fulfilled")
         if self.statuses().payment != "paid":
             raise OrderCannotBeFulfilled(self.id, "Only a paid order can be fulfilled")
-        self._record(FulfilmentRequested(at=at))
+        self._record(FulfilmentRequested(carrier=carrier, tracking_reference=tracking_reference, at=at))
         return True
 
     def record_shipment(self, at: datetime) -> bool:

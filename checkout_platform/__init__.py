@@ -1,0 +1,1 @@
+"""The checkout platform's public surface for other backend systems (see `checkout_platform.contracts`)."""
