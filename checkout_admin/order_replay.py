@@ -8,7 +8,8 @@ are those with its key, on every topic the service consumes or on the topics nam
 
 They come from Kafka (each topic read from the first message it still holds, kept by key) or, with
 `--from store`, from the producing services' `outbox_history`, selected as `republish --order`
-selects them, which still holds them once Kafka's retention has dropped them. They are fed in the
+selects them, which still holds them once Kafka's retention has dropped them (a topic published
+from outside the platform is in no store: left out, and named, unless asked for). They are fed in the
 order they were published: a partition's in offset order, a producer's in publication order, and
 across those by when they were stamped. The inbox makes what the service already applied a no-op.
 """
@@ -20,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from checkout_admin import republish
+from checkout_admin import catalogue, republish
 from checkout_admin.config import StackConfig
 from checkout_admin.connections import open_connection
 from checkout_admin.output import Column, emit, emit_object
@@ -64,6 +65,8 @@ class OrderReplayReport:
     dry_run: bool
     counts: list[TopicCount] = field(default_factory=list)
     seconds: float = 0.0
+    unstored: list[str] = field(default_factory=list)
+    """Topics consumed but published from outside, so in no store: not read `--from store`."""
 
     @property
     def messages(self) -> int:
@@ -99,6 +102,7 @@ class OrderReplayReport:
             "applied": self.applied,
             "seconds": round(self.seconds, 3),
             "topics": self.rows(),
+            "unstored": self.unstored,
         }
 
     def summary(self) -> str:
@@ -109,7 +113,12 @@ class OrderReplayReport:
         text = f"{head}, {self.already_applied} already applied, applied {self.applied}"
         if new > self.applied:
             text += f"; {new - self.applied} parked or dead-lettered (see `checkout-admin dlq list`)"
-        return f"{text} in {self.seconds:.2f}s"
+        text += f" in {self.seconds:.2f}s"
+        if self.unstored:
+            text += (
+                f"\nnot read: {', '.join(self.unstored)} (published from outside, in no store; --from kafka)"
+            )
+        return text
 
 
 async def replay_order(
@@ -125,16 +134,31 @@ async def replay_order(
     service's consumers, in publication order; in a dry run, only count them."""
     named = [full_topic(t, config.topic_prefix) for t in topics]
     async with service_feed(config, service, named or None) as feed:
+        read: list[str] = feed.topics
+        unstored: list[str] = []
         if source == "store":
-            messages = await _from_store(config, feed.topics, order_id)
+            read, unstored = _stored(feed.topics, config.topic_prefix, named=bool(named))
+            messages = await _from_store(config, read, order_id)
         else:
-            messages = await _from_kafka(config, feed.topics, order_id)
-        counts = {topic: TopicCount(topic) for topic in feed.topics}
+            messages = await _from_kafka(config, read, order_id)
+        counts = {topic: TopicCount(topic) for topic in read}
         progress = Progress(f"replaying order {order_id} into {service}", len(messages))
         for done, message in enumerate(messages, 1):
             counts[message.topic].add(await feed.feed(message, dry_run=dry_run))
             progress.update(done)
-        return OrderReplayReport(order_id, service, source, dry_run, list(counts.values()), progress.finish())
+        seconds = progress.finish()
+        return OrderReplayReport(order_id, service, source, dry_run, list(counts.values()), seconds, unstored)
+
+
+def _stored(topics: list[str], topic_prefix: str, *, named: bool) -> tuple[list[str], list[str]]:
+    """The topics some service's store holds, and those published from outside (a webhook's facts):
+    refused when named, left out otherwise."""
+    producers, _ = catalogue.wiring()
+    stored = [t for t in topics if producers.get(t.removeprefix(topic_prefix))]
+    outside = [t for t in topics if t not in stored]
+    if named and outside:
+        republish.producers_of(outside[0], topic_prefix)  # refuses, saying what is published
+    return stored, outside
 
 
 def _in_publication_order(sequences: Iterable[list[Stamped]]) -> list[FailedMessage]:
@@ -146,7 +170,7 @@ async def _from_kafka(config: StackConfig, topics: list[str], order_id: str) -> 
     """The order's messages on `topics`, from every partition's first message still held to its end."""
     key = order_id.encode()
     partitions: dict[tuple[str, int], list[Stamped]] = {}
-    async with topic_history(config, topics) as history:
+    async with topic_history(config, topics, skip_missing=True) as history:  # no topic: no message
         progress = Progress(f"reading {len(topics)} topics for order {order_id}", history.total)
         read = 0
         async for record in history.records():

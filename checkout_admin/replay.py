@@ -149,13 +149,14 @@ async def topic_history(
     *,
     from_offset: int | None = None,
     from_time: datetime | None = None,
+    skip_missing: bool = False,
 ) -> AsyncIterator[TopicHistory]:
     """A reader of `topics` (full names) from an offset, a time, or (neither) the first message
-    Kafka still holds; refused when a topic does not exist."""
+    Kafka still holds; a topic that does not exist is refused, or read as empty with `skip_missing`."""
     partitions: list[TopicPartition] = []
     for topic in topics:
         found = await partitions_of(config, topic)
-        if not found:
+        if not found and not skip_missing:
             raise SystemExit(f"topic {topic} does not exist")
         partitions += found
     reader = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False)
