@@ -1,0 +1,254 @@
+"""Other backend systems publishing into the platform (issue 15), through real Kafka and the real
+service processes: a warehouse's stock adjustment and a 3PL's shipment confirmation, published with
+`checkout_platform.contracts` and its example producer, apply once each (a duplicate `event_id` is a
+no-op); an invalid one is dead-lettered with its reason and a later valid one on the same partition
+still applies; what the rules refuse (stock below what orders hold, an unpaid order's shipment) is
+refused visibly and changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from checkout_platform.contracts import ShipmentConfirmed, WarehouseStockAdjusted, envelope_for
+from checkout_platform.contracts.example_producer import publish
+from shared.contracts.envelope import Envelope
+from tests.e2e.conftest import admin_and_shopper
+from tests.e2e.test_shipping import pay_in_full, placed_order, wait_for_payment
+from tests.support import kafka
+from tests.support.polling import poll_until
+from tests.support.settling import services_settled
+
+
+@pytest.fixture(scope="module")
+def services(cart_service, order_service, inventory_service, fulfillment_service):
+    """No payment service: the test plays it (a capture published to its topic)."""
+    return {
+        "cart": cart_service,
+        "order": order_service,
+        "inventory": inventory_service,
+        "fulfillment": fulfillment_service,
+    }
+
+
+@pytest.fixture(scope="module")
+async def stock_admin(inventory_service):
+    async with admin_and_shopper(inventory_service) as (admin, _):
+        yield admin
+
+
+def malformed(event_type: str, key: str, data: dict) -> Envelope:
+    """An envelope whose `data` does not validate: what a buggy integrator sends (the contracts
+    module would refuse to build it)."""
+    return Envelope(
+        event_type=event_type,
+        schema_version=1,
+        aggregate_type="stock" if event_type == "WarehouseStockAdjusted" else "shipment",
+        aggregate_id=key,
+        aggregate_version=0,
+        correlation_id=key,
+        producer="integrator-with-a-bug",
+        data=data,
+    )
+
+
+async def dead_letter(
+    kafka_servers: str, prefix: str, key: str, consumer: str, reason: Callable[[str], bool]
+):
+    """The headers of the dead letter `consumer` wrote for a message keyed `key` whose reason matches."""
+
+    async def letters() -> list[dict[str, str]]:
+        found = []
+        for record in await kafka.records_up_to_now(kafka_servers, f"{prefix}DeadLetter"):
+            headers = {name: value.decode(errors="replace") for name, value in record.headers}
+            if record.key == key.encode() and headers.get("dlq.consumer") == consumer:
+                found.append(headers)
+        return found
+
+    seen = await poll_until(letters, lambda found: any(reason(h.get("dlq.reason", "")) for h in found))
+    matching = [h for h in seen if reason(h.get("dlq.reason", ""))]
+    assert matching, f"no dead letter of {consumer} for {key}: {seen}"
+    return matching[0]
+
+
+async def level(stock_admin, product_id: str, expected: tuple[int, int, int]) -> None:
+    async def read() -> tuple[int, int, int]:
+        body = (await stock_admin.get(f"/v2/inventories/{product_id}")).json()["data"]
+        return body["total"], body["allocated"], body["available"]
+
+    seen = await poll_until(read, lambda levels: levels == expected)
+    assert seen == expected, f"stock of {product_id}: {seen}, expected {expected}"
+
+
+async def test_a_warehouse_adjusts_stock_once_and_what_the_rules_refuse_is_recorded_and_announced(
+    stock_admin, inventory_service, kafka_bootstrap_servers, topic_prefix
+):
+    product = str(uuid4())
+    assert (
+        await stock_admin.post(f"/v2/inventories/{product}", json={"data": {"quantity": 10}})
+    ).status_code == 201
+    allocate = {"data": {"type": "stock-transaction", "action": "allocate", "quantity": 4}}
+    assert (
+        await stock_admin.post(f"/v2/inventories/{product}/transactions", json=allocate)
+    ).status_code == 200
+
+    received = envelope_for(
+        WarehouseStockAdjusted(product_id=product, kind="received", quantity=5, reference="GRN-1"),
+        producer="wms",
+    )
+    await publish(kafka_bootstrap_servers, received, topic_prefix=topic_prefix)
+    await publish(kafka_bootstrap_servers, received, topic_prefix=topic_prefix)  # a retry: same event_id
+    await level(stock_admin, product, (15, 4, 11))
+
+    damaged = envelope_for(
+        WarehouseStockAdjusted(product_id=product, kind="damaged", quantity=12), producer="wms"
+    )
+    counted = envelope_for(
+        WarehouseStockAdjusted(product_id=product, kind="counted", quantity=3), producer="wms"
+    )
+    await publish(kafka_bootstrap_servers, damaged, topic_prefix=topic_prefix)
+    await publish(kafka_bootstrap_servers, counted, topic_prefix=topic_prefix)
+    refusals = {}
+    for adjustment in (damaged, counted):
+        refused = await kafka.wait_for_envelope(
+            kafka_bootstrap_servers,
+            f"{topic_prefix}WarehouseStockAdjustmentRefused",
+            lambda e, a=adjustment: e.data["adjustment_id"] == str(a.event_id),
+            timeout=60,
+        )
+        refusals[adjustment.data["kind"]] = refused.data
+    assert refusals["damaged"]["reason"] == refusals["counted"]["reason"]
+    assert "insufficient stock" in refusals["counted"]["reason"]
+    assert (refusals["counted"]["total"], refusals["counted"]["allocated"]) == (15, 4)
+    assert refusals["damaged"]["quantity"] == 12 and refusals["damaged"]["product_id"] == product
+
+    bad_kind = malformed(
+        "WarehouseStockAdjusted", product, {"product_id": product, "kind": "stolen", "quantity": 1}
+    )
+    await kafka.publish(kafka_bootstrap_servers, f"{topic_prefix}WarehouseStockAdjusted", bad_kind, product)
+    letter = await dead_letter(
+        kafka_bootstrap_servers, topic_prefix, product, "inventory", lambda r: "kind" in r
+    )
+    assert letter["dlq.original_topic"] == f"{topic_prefix}WarehouseStockAdjusted", letter
+
+    recount = envelope_for(
+        WarehouseStockAdjusted(product_id=product, kind="counted", quantity=12), producer="wms"
+    )
+    await publish(kafka_bootstrap_servers, recount, topic_prefix=topic_prefix)
+    await level(stock_admin, product, (12, 4, 8))  # the partition moved on past the poison message
+
+    history = (await stock_admin.get(f"/v2/inventories/{product}/transactions")).json()["data"]
+    assert [(t["action"], t["quantity"]) for t in history] == [
+        ("set", 10),
+        ("allocate", 4),
+        ("increment", 5),  # once, though published twice
+        ("set", 12),
+    ]
+    connection = await asyncpg.connect(inventory_service.env["DATABASE_URL"])
+    try:
+        kept = await connection.fetch(
+            "SELECT data->>'adjustment_id' AS adjustment_id FROM events"
+            " WHERE stream_id = $1 AND event_type = 'StockAdjustmentRefused' ORDER BY version",
+            f"stock-{product}",
+        )
+    finally:
+        await connection.close()
+    assert [row["adjustment_id"] for row in kept] == [str(damaged.event_id), str(counted.event_id)]
+
+
+async def example_producer(kafka_servers: str, prefix: str, *args: str) -> Envelope:
+    """Run the example producer script as an integrator would; the envelope it printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "checkout_platform.contracts.example_producer",
+        "--bootstrap",
+        kafka_servers,
+        "--topic-prefix",
+        prefix,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ},
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    return Envelope.from_json(out.decode().strip())
+
+
+async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_refused_with_its_reason(
+    cart_clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix
+):
+    cart_admin, cart_shopper = cart_clients
+    async with admin_and_shopper(order_service) as (order_admin, _):
+        order = await placed_order(cart_admin, cart_shopper)
+        order_id = order["id"]
+        await wait_for_payment(order_admin, order_id, "unpaid")
+
+        unpaid = await example_producer(
+            kafka_bootstrap_servers,
+            topic_prefix,
+            "shipment",
+            "--order",
+            order_id,
+            "--carrier",
+            "DHL",
+            "--tracking",
+            "JJD01",
+        )
+        letter = await dead_letter(
+            kafka_bootstrap_servers, topic_prefix, order_id, "order", lambda r: "Only a paid order" in r
+        )
+        assert letter["dlq.original_topic"] == f"{topic_prefix}ShipmentConfirmed"
+        assert letter["event_id"] == str(unpaid.event_id)
+        refused = (await order_admin.get(f"/v2/orders/{order_id}")).json()["data"]
+        assert refused["shipping"] == "unfulfilled"
+
+        no_tracking = malformed("ShipmentConfirmed", order_id, {"order_id": order_id, "carrier": "DHL"})
+        await kafka.publish(
+            kafka_bootstrap_servers, f"{topic_prefix}ShipmentConfirmed", no_tracking, order_id
+        )
+        await dead_letter(
+            kafka_bootstrap_servers, topic_prefix, order_id, "order", lambda r: "tracking_reference" in r
+        )
+
+        await pay_in_full(order, kafka_bootstrap_servers, topic_prefix)
+        await wait_for_payment(order_admin, order_id, "paid")
+        confirmed = envelope_for(
+            ShipmentConfirmed(order_id=order_id, carrier="DHL", tracking_reference="JJD02"), producer="3pl"
+        )
+        await publish(kafka_bootstrap_servers, confirmed, topic_prefix=topic_prefix)
+        await publish(kafka_bootstrap_servers, confirmed, topic_prefix=topic_prefix)  # the same message again
+        resent = envelope_for(
+            ShipmentConfirmed(order_id=order_id, carrier="DHL", tracking_reference="JJD02"), producer="3pl"
+        )
+        await publish(
+            kafka_bootstrap_servers, resent, topic_prefix=topic_prefix
+        )  # a new id: already fulfilled
+
+        fulfilled = await poll_until(
+            lambda: order_admin.get(f"/v2/orders/{order_id}"),
+            lambda r: r.json()["data"]["shipping"] == "fulfilled",
+        )
+        assert (fulfilled.json()["data"]["status"], fulfilled.json()["data"]["shipping"]) == (
+            "complete",
+            "fulfilled",
+        )
+        shipped = await kafka.wait_for_envelope(
+            kafka_bootstrap_servers,
+            f"{topic_prefix}OrderShipped",
+            lambda e: e.aggregate_id == order_id,
+            timeout=60,
+        )
+        assert (shipped.data["carrier"], shipped.data["tracking_reference"]) == ("DHL", "JJD02")
+
+        await services_settled(kafka_bootstrap_servers, topic_prefix, [order_service, fulfillment_service])
+        for topic in ("OrderFulfilmentRequested", "OrderShipped"):
+            published = await kafka.envelopes_up_to_now(kafka_bootstrap_servers, f"{topic_prefix}{topic}")
+            assert len([e for e in published if e.aggregate_id == order_id]) == 1, topic
