@@ -9,6 +9,7 @@ from uuid import uuid4
 import orjson
 
 from shared.contracts import events as contracts
+from shared.contracts import inbound
 from shared.contracts.envelope import Envelope, utc_now
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.values import Address, Customer, Money, OrderLine, StockLine, Totals
@@ -79,6 +80,12 @@ def valid_event(event_type: str, key: str) -> IntegrationEvent:
         "OrderShipped": lambda: contracts.OrderShipped(order_id=key),
         "OrderUpdated": lambda: contracts.OrderUpdated(
             order_id=key, shipping_address=_address(), updated_at=utc_now()
+        ),
+        "WarehouseStockAdjusted": lambda: inbound.WarehouseStockAdjusted(
+            product_id=key, kind="received", quantity=1
+        ),
+        "ShipmentConfirmed": lambda: inbound.ShipmentConfirmed(
+            order_id=key, carrier="Fuzz", tracking_reference="FZ1"
         ),
         "PaymentAuthorized": lambda: contracts.PaymentAuthorized(**payment),
         "PaymentCaptured": lambda: contracts.PaymentCaptured(**payment),
