@@ -159,7 +159,12 @@ async def topic_history(
         if not found and not skip_missing:
             raise SystemExit(f"topic {topic} does not exist")
         partitions += found
-    reader = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False)
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=config.kafka,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",  # an offset retention dropped: from the first still held
+    )
     await start_kafka(config, reader)
     try:
         reader.assign(partitions)

@@ -200,6 +200,7 @@ async def test_an_order_already_applied_is_replayed_as_no_ops_from_either_source
     table = await run_admin(admin_env, "replay", "--order", chosen, "--to", "fulfillment", "OrderUpdated")
     lines = table.splitlines()
     assert lines[0].split() == ["topic", "messages", "already_applied", "applied"], table
+    assert [lines[1].split()] == [[str(value) for value in row.values()] for row in answer["topics"]], table
     assert lines[1].split() == [f"{topic_prefix}OrderUpdated", "1", "1", "0"], table
     assert lines[2].startswith(f"order {chosen} into fulfillment from kafka: 1 messages, 1 already applied")
     assert len(lines) == 3, table
