@@ -27,6 +27,24 @@ answers() { timeout 10 docker ${1:+--host "$1"} info >/dev/null 2>&1; }
 
 private_running() { [[ -f $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
+# Debian's engine, compose and debootstrap, installed when missing (root, apt): a fresh machine has none.
+need_packages() {
+    local missing=()
+    command -v dockerd >/dev/null || missing+=(docker.io)
+    command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+    command -v debootstrap >/dev/null || missing+=(debootstrap)
+    [[ ${#missing[@]} == 0 ]] && return
+    if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
+        say "missing ${missing[*]}: install them (Debian: apt-get install ${missing[*]})"
+        exit 1
+    fi
+    local started=$SECONDS
+    say "apt-get install ${missing[*]}"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+    say "installed ${missing[*]} in $((SECONDS - started)) s"
+}
+
 start() {
     if private_running && answers "unix://$SOCKET"; then
         say "private dockerd already running (pid $(cat "$PIDFILE"))"
@@ -44,7 +62,7 @@ start() {
         say "no Docker engine answers and starting one needs root"
         exit 1
     fi
-    command -v dockerd >/dev/null || { say "no dockerd: apt-get install docker.io"; exit 1; }
+    need_packages
     mkdir -p "$ROOT" "$RUN_DIR"
     local started=$SECONDS
     say "starting a private dockerd (data $ROOT, socket $SOCKET, no bridge, no iptables)"
