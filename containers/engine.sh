@@ -101,7 +101,12 @@ stop() {
     fi
     kill "$pid"
     for _ in $(seq 1 60); do
-        kill -0 "$pid" 2>/dev/null || { say "private dockerd (pid $pid) stopped"; return; }
+        if ! kill -0 "$pid" 2>/dev/null; then
+            # dockerd leaves its default network namespace bind-mounted under the exec root.
+            grep -o " $RUN_DIR/[^ ]*" /proc/mounts | xargs -r -n1 umount 2>/dev/null || true
+            say "private dockerd (pid $pid) stopped"
+            return
+        fi
         sleep 0.5
     done
     say "dockerd (pid $pid) did not stop in 30 s"
