@@ -93,14 +93,15 @@ async def run(args: argparse.Namespace, config: StackConfig) -> int:
     progress = Progress("webhooks retry", len(chosen))
     done = await webhooks.retry(config, chosen, lambda _: progress.update(progress.count + 1))
     progress.finish()
-    emit([r.row() for r in done], _RETRIED, as_json=args.json)
+    rows = [r.row() for r in done]
+    emit(rows if args.json else [_changed(row) for row in rows], _RETRIED, as_json=args.json)
     return 1 if any(r.error for r in done) else 0
 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:
     """The table's cells: the signature as ok/bad, and blanks where the JSON has null or false."""
-    return {
-        **row,
-        "signature": "ok" if row["signature_ok"] else "bad",
-        "changed": "yes" if row["changed"] else "",
-    }
+    return {**_changed(row), "signature": "ok" if row["signature_ok"] else "bad"}
+
+
+def _changed(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "changed": "yes" if row["changed"] else ""}
