@@ -6,7 +6,9 @@ snapshots and its outbox rows. `kernel_commit` does all of that in one call: a f
 transaction, so it is all or nothing, and a stream that moved on since it was read (or an inbox row
 another instance wrote first) aborts it as a conflict. It replaces BEGIN, the inbox insert, one
 append per stream, the snapshot and outbox inserts and COMMIT: the benchmark's commonest unit went
-from six or seven round trips to two or three.
+from six or seven round trips to two or three. A service's own index rows beside the events (the
+payment's open transactions, the cart's stock levels) go in the same call (`StagedWrite`), so those
+units need no transaction either.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 from shared.eventstore.database import DbConnection
 from shared.eventstore.errors import ConcurrencyError
@@ -48,6 +51,16 @@ class StagedOutbox:
 
 
 @dataclass(frozen=True)
+class StagedWrite:
+    """One statement of the service's own (a constant of its code, never built from input) that
+    takes its arguments as one jsonb array, `$1::jsonb ->> 0` and so on; `kernel_commit` runs it with
+    the unit's appends."""
+
+    statement: str
+    args: list[Any]
+
+
+@dataclass(frozen=True)
 class Committed:
     last_position: LogPosition | None
     outbox_ids: list[int]
@@ -59,6 +72,7 @@ async def kernel_commit(
     snapshots: dict[str, StagedSnapshot],
     outbox: StagedOutbox,
     inbox: tuple[str, Sequence[UUID], Sequence[str]] | None,
+    writes: Sequence[StagedWrite] = (),
 ) -> Committed:
     """Write everything in one statement; ConcurrencyError if a stream or an inbox row moved on."""
     staged = [(stream_id, s) for stream_id, s in streams.items() if s.events]
@@ -68,7 +82,7 @@ async def kernel_commit(
         rows = await conn.fetch(
             "SELECT out_kind, out_a, out_b FROM kernel_commit("
             "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
-            " $20, $21, $22)",
+            " $20, $21, $22, $23, $24)",
             [stream_id for stream_id, _ in staged],
             [s.stream_type for _, s in staged],
             [s.expected_version for _, s in staged],
@@ -86,6 +100,8 @@ async def kernel_commit(
             consumer,
             list(inbox_ids),
             list(inbox_topics),
+            [w.statement for w in writes],
+            [orjson.dumps(w.args).decode() for w in writes],
         )
     except asyncpg.SerializationError as exc:
         stream_id = getattr(exc, "detail", None) or "inbox"

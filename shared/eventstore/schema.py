@@ -122,14 +122,22 @@ DROP TRIGGER IF EXISTS outbox_notify ON outbox;
 DROP FUNCTION IF EXISTS notify_channel();
 """
 
-# One unit of work's whole write in one call (see one_statement.py).
+# One unit of work's whole write in one call (see one_statement.py). `w_statements`: the service's
+# own index writes (`UnitOfWork.write`), each a constant of its code taking one jsonb array as $1
+# (sent as JSON text: a jsonb[] of arrays would reach asyncpg as a two-dimensional array).
+# The signature before those two arguments is dropped: another one would be an overload.
 KERNEL_COMMIT_DDL = """
+DROP FUNCTION IF EXISTS kernel_commit(
+    text[], text[], int[], int[], uuid[], text[], int[], jsonb[], jsonb[], timestamptz[],
+    text[], int[], int[], jsonb[], text[], text[], uuid[], bytea[], jsonb[], text, uuid[], text[]
+);
 CREATE OR REPLACE FUNCTION kernel_commit(
     s_ids text[], s_types text[], s_expected int[], s_counts int[],
     e_ids uuid[], e_types text[], e_versions int[], e_data jsonb[], e_meta jsonb[], e_at timestamptz[],
     n_ids text[], n_versions int[], n_shapes int[], n_states jsonb[],
     o_topics text[], o_keys text[], o_event_ids uuid[], o_payloads bytea[], o_headers jsonb[],
-    i_consumer text, i_ids uuid[], i_topics text[]
+    i_consumer text, i_ids uuid[], i_topics text[],
+    w_statements text[], w_args text[]
 ) RETURNS TABLE (out_kind text, out_a bigint, out_b bigint)
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -174,6 +182,9 @@ BEGIN
                 state = EXCLUDED.state, taken_at = now()
             WHERE p.version < EXCLUDED.version OR p.snapshot_version <> EXCLUDED.snapshot_version;
     END IF;
+    FOR i IN 1 .. coalesce(cardinality(w_statements), 0) LOOP
+        EXECUTE w_statements[i] USING w_args[i]::jsonb;
+    END LOOP;
     IF coalesce(cardinality(o_topics), 0) > 0 THEN
         RETURN QUERY
         INSERT INTO outbox (topic, key, event_id, payload, headers)

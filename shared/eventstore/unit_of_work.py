@@ -28,7 +28,7 @@ from shared.eventstore.aggregate_reader import AggregateReader, stream_id_of
 from shared.eventstore.commit_signals import Commit, CommitSignals, OutboxRow
 from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.one_statement import StagedSnapshot, StagedStream, kernel_commit
+from shared.eventstore.one_statement import StagedSnapshot, StagedStream, StagedWrite, kernel_commit
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.snapshots import save_snapshot
 from shared.eventstore.store import EventStore, NewEvent
@@ -93,6 +93,7 @@ class UnitOfWork:
         self._staged: dict[str, StagedStream] = {}
         self._snapshots: dict[str, StagedSnapshot] = {}
         self._inbox: tuple[str, list[UUID], list[str]] | None = None
+        self._writes: list[StagedWrite] = []
         self._staged_count = 0
 
     @property
@@ -106,6 +107,19 @@ class UnitOfWork:
     def reads(self) -> DbConnection:
         """A connection for read-only statements, in either mode."""
         return self._conn
+
+    async def write(self, statement: str, *args: Any) -> None:
+        """Write a row of the service's own tables with the unit (an index beside the events).
+
+        `statement` is a constant of the service's code taking `args` as one jsonb array: `$1::jsonb
+        ->> 0` is the first, as text (cast it). In one-statement mode it runs inside `kernel_commit`,
+        after the appends, so the unit still needs no transaction; in a transaction it runs now.
+        """
+        values = list(args)
+        if self._one_statement:
+            self._writes.append(StagedWrite(statement, values))
+        else:
+            await self._conn.execute(statement, values)
 
     def record_inbox(self, consumer: str, event_ids: list[UUID], topics: list[str]) -> None:
         """One-statement mode: the consumer's inbox rows, written with everything else (a row already
@@ -183,9 +197,11 @@ class UnitOfWork:
             self._outgoing = []
             return
         outbox = stage_outbox(self._outgoing, self._topic_prefix)
-        if not (self._staged or outbox.topics or self._inbox):
+        if not (self._staged or outbox.topics or self._inbox or self._writes):
             return  # it only read
-        committed = await kernel_commit(self._conn, self._staged, self._snapshots, outbox, self._inbox)
+        committed = await kernel_commit(
+            self._conn, self._staged, self._snapshots, outbox, self._inbox, self._writes
+        )
         self._last_position = committed.last_position
         self._outbox_rows = outbox_rows(outbox, committed.outbox_ids)
         self._outgoing = []

@@ -91,6 +91,38 @@ async def test_a_command_that_needs_its_connection_runs_in_a_transaction_from_th
     assert [r["account"] for r in rows] == ["indexed-1", "indexed-2"]
 
 
+_SIDE_ROW = "INSERT INTO side_rows VALUES ($1::jsonb ->> 0) ON CONFLICT DO NOTHING"
+
+
+async def test_index_rows_written_with_the_unit_commit_with_it_in_one_statement(database: Database):
+    """`uow.write`: the service's own rows go into the unit's one statement, all or nothing with its
+    appends, and the command never needs a transaction."""
+    await database.pool.execute("CREATE TABLE IF NOT EXISTS side_rows (account text PRIMARY KEY)")
+
+    async def credit_and_index(uow: UnitOfWork) -> None:
+        account = await uow.load(Account, "written")
+        account.credit(3, "c")
+        await uow.write(_SIDE_ROW, f"written-{account.current_version}")
+
+    await database.run(credit_and_index)
+    await database.run(credit_and_index)
+    assert database.in_one_statement(credit_and_index)
+
+    with pytest.raises(ConcurrencyError):  # a stale unit writes neither its events nor its rows
+        async with database.unit_of_work(one_statement=True) as uow:
+            stale = await uow.load(Account, "written")
+            await database.run(credit_and_index)
+            stale.credit(1, "late")
+            await uow.write(_SIDE_ROW, "written-stale")
+
+    async with database.unit_of_work() as uow:  # in a transaction, the same statement runs at once
+        await uow.write(_SIDE_ROW, "in-a-transaction")
+
+    assert await _version(database, "account-written") == 3
+    rows = await database.pool.fetch("SELECT account FROM side_rows ORDER BY account")
+    assert [r["account"] for r in rows] == ["in-a-transaction", "written-1", "written-2", "written-3"]
+
+
 async def test_a_one_statement_unit_refuses_its_connection(database: Database):
     async with database.unit_of_work(one_statement=True) as uow:
         with pytest.raises(NeedsTransaction):

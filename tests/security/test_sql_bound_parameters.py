@@ -28,6 +28,7 @@ CONSTANT_NAME = re.compile(r"_?[A-Z][A-Z0-9_]*")
 _SCHEMA = "a projection's schema: its definition's constant name"
 REVIEWED: dict[tuple[str, str], str] = {
     ("shared/eventstore/database.py", "ddl"): "the services' DDL statements, constants in their code",
+    ("shared/eventstore/unit_of_work.py", "statement"): "UnitOfWork.write: its callers' constant statements",
     ("shared/projections/listing.py", "table"): "callers' constant table names (their calls are checked too)",
     ("shared/projections/listing.py", "key"): "callers' constant key columns (checked too)",
     ("shared/projections/listing.py", "where"): "callers' constant conditions (checked too)",

@@ -10,6 +10,17 @@ from shared.messaging.consumer import EventConsumer
 
 cart_consumer = EventConsumer("cart")
 
+# Written with the message's inbox row in one statement (`UnitOfWork.write`: one jsonb array of
+# arguments), so applying a stock level needs no transaction of its own.
+_STOCK_LEVEL = """
+INSERT INTO stock_levels (product_id, available, managed, version)
+VALUES ($1::jsonb ->> 0, ($1::jsonb ->> 1)::bigint, ($1::jsonb ->> 2)::boolean, ($1::jsonb ->> 3)::integer)
+ON CONFLICT (product_id) DO UPDATE
+    SET available = EXCLUDED.available, managed = EXCLUDED.managed, version = EXCLUDED.version,
+        updated_at = now()
+    WHERE stock_levels.version < EXCLUDED.version
+"""
+
 
 @cart_consumer.handles(ProductPublished)
 async def on_product_published(event: ProductPublished, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -19,16 +30,4 @@ async def on_product_published(event: ProductPublished, envelope: Envelope, uow:
 @cart_consumer.handles(StockLevelChanged)
 async def on_stock_level_changed(event: StockLevelChanged, envelope: Envelope, uow: UnitOfWork) -> None:
     """Keep the newest availability per product (older or repeated levels change nothing)."""
-    await uow.connection.execute(
-        """
-        INSERT INTO stock_levels (product_id, available, managed, version) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (product_id) DO UPDATE
-            SET available = EXCLUDED.available, managed = EXCLUDED.managed, version = EXCLUDED.version,
-                updated_at = now()
-            WHERE stock_levels.version < EXCLUDED.version
-        """,
-        event.product_id,
-        event.available,
-        event.managed,
-        event.version,
-    )
+    await uow.write(_STOCK_LEVEL, event.product_id, event.available, event.managed, event.version)

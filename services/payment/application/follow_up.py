@@ -28,13 +28,18 @@ from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.values import Money
 from shared.eventstore.unit_of_work import UnitOfWork
 
+# Written with the unit's events (`UnitOfWork.write`: the arguments are one jsonb array), so a unit
+# of work that indexes its transaction still commits in one statement.
 _OPEN = """
-INSERT INTO open_transactions (transaction_id, order_id, gateway, since) VALUES ($1, $2, $3, $4)
+INSERT INTO open_transactions (transaction_id, order_id, gateway, since)
+VALUES ($1::jsonb ->> 0, $1::jsonb ->> 1, $1::jsonb ->> 2, ($1::jsonb ->> 3)::timestamptz)
 ON CONFLICT (transaction_id) DO UPDATE SET since = EXCLUDED.since
 """
-_REFERENCE = (
-    "INSERT INTO gateway_references (reference, transaction_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-)
+_CLOSE = "DELETE FROM open_transactions WHERE transaction_id = $1::jsonb ->> 0"
+_REFERENCE = """
+INSERT INTO gateway_references (reference, transaction_id) VALUES ($1::jsonb ->> 0, $1::jsonb ->> 1)
+ON CONFLICT DO NOTHING
+"""
 
 
 async def follow_up(uow: UnitOfWork, txn: Transaction, at: datetime, *, index_reference: bool = True) -> None:
@@ -69,7 +74,7 @@ async def follow_up(uow: UnitOfWork, txn: Transaction, at: datetime, *, index_re
                 _publish(uow, txn, contracts.PaymentCancelled(**_fact(txn, txn.authorized or txn.amount)))
                 (await _order(uow, txn)).release(txn.id, at)
             case GatewayReferenceRecorded(reference=reference) if index_reference:
-                await uow.connection.execute(_REFERENCE, reference, txn.id)
+                await uow.write(_REFERENCE, reference, txn.id)
     await _index(uow, txn, at)
 
 
@@ -101,6 +106,6 @@ async def _index(uow: UnitOfWork, txn: Transaction, at: datetime) -> None:
     """Keep `open_transactions` to the transactions the reconciler may have to finish: a row from
     the unit of work that opens one (`since`) to the one that settles it."""
     if txn.unfinished and not txn.was_unfinished:
-        await uow.connection.execute(_OPEN, txn.id, txn.order_id, txn.gateway, at)
+        await uow.write(_OPEN, txn.id, txn.order_id, txn.gateway, at)
     elif txn.was_unfinished and not txn.unfinished:
-        await uow.connection.execute("DELETE FROM open_transactions WHERE transaction_id = $1", txn.id)
+        await uow.write(_CLOSE, txn.id)

@@ -9,7 +9,7 @@ from typing import TypeVar
 from shared.domain.aggregate import Aggregate
 from shared.eventstore.database import DbConnection
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.unit_of_work import Database, NeedsTransaction, UnitOfWork
 
 T = TypeVar("T")
 
@@ -22,8 +22,9 @@ async def run_on(
     known: tuple[Aggregate, ...] = (),
     attempts: int = 8,
 ) -> T:
-    """Like `Database.run`, but on `conn` when given: re-run from a fresh read on a conflict
-    (a webhook or the consumer may write the same transaction concurrently).
+    """Like `Database.run`, but on `conn` when given: written in one statement unless the command
+    asks for the connection (then in a transaction, from then on), and re-run from a fresh read on a
+    conflict (a webhook or the consumer may write the same transaction concurrently).
 
     `known`: aggregates this request has just read or written, as committed (no pending events).
     The first attempt works on them instead of reading them again (its `uow.load` returns them);
@@ -32,16 +33,20 @@ async def run_on(
     transaction: at READ COMMITTED that read, too, shows what was committed when it ran, and only
     the versioned appends make a decision stick.
     """
-    for attempt in range(1, attempts + 1):
+    attempt = 1
+    while True:
+        one_statement = database.in_one_statement(command)
         try:
-            async with database.unit_of_work(conn) as uow:
+            async with database.unit_of_work(conn, one_statement=one_statement) as uow:
                 if attempt == 1:
                     for aggregate in known:
                         assert not aggregate.peek_pending(), "a known aggregate is as committed"
                         uow.add(aggregate)
                 return await command(uow)
+        except NeedsTransaction:  # it asked for the connection: in a transaction, from a fresh read
+            database.needs_transaction(command)
         except ConcurrencyError:
             if attempt == attempts:
                 raise
             await asyncio.sleep(0.002 * attempt)
-    raise AssertionError("unreachable")
+        attempt += 1
