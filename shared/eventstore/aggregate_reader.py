@@ -1,7 +1,8 @@
 """Loading aggregates from their streams (and snapshots), inside a transaction or outside one.
 
 A unit of work loads what it is about to change inside its transaction; a read-only request loads
-the same way straight from the pool, with no BEGIN/COMMIT around its one or two statements.
+the same way straight from the pool, with no BEGIN/COMMIT around its one statement (a snapshotting
+aggregate's snapshot and the events after it come in one, too).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from shared.contracts.registry import VersionedEvent
 from shared.domain.aggregate import Aggregate
 from shared.domain.snapshots import SnapshottingAggregate
 from shared.eventstore.database import Executor
-from shared.eventstore.snapshots import read_snapshot
 from shared.eventstore.store import EventStore
 
 A = TypeVar("A", bound=Aggregate)
@@ -64,11 +64,13 @@ class AggregateReader:
         return cls.rehydrate(aggregate_id, await self.history(cls, aggregate_id))
 
     async def _load_from_snapshot(self, cls: type[S], aggregate_id: str) -> S:
-        """The latest snapshot (if any of this shape) and the events after it."""
-        snapshot = await read_snapshot(self._db, stream_id_of(cls, aggregate_id), cls.snapshot_version)
+        """The latest snapshot (if any of this shape) and the events after it, in one statement."""
+        snapshot, records = await self._store.read_from_snapshot(
+            self._db, stream_id_of(cls, aggregate_id), cls.snapshot_version
+        )
         if snapshot is None:
             aggregate = cls(aggregate_id)
         else:
             aggregate = cls.from_snapshot(aggregate_id, snapshot.version, snapshot.state)
-        aggregate.catch_up(await self.history(cls, aggregate_id, aggregate.version))
+        aggregate.catch_up([cls.registry.load(r.event_type, r.schema_version, r.data) for r in records])
         return aggregate

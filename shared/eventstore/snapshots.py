@@ -1,4 +1,5 @@
-"""The `snapshots` table: the latest snapshot of each snapshotting aggregate's stream."""
+"""The `snapshots` table: the latest snapshot of each snapshotting aggregate's stream (read with the
+events after it in one statement: `EventStore.read_from_snapshot`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from typing import Any, NamedTuple
 
 from shared.eventstore.database import Executor
 
-_READ = "SELECT version, state FROM snapshots WHERE stream_id = $1 AND snapshot_version = $2"
 # Only ever forward: a snapshot is never replaced by an older one.
 _SAVE = """
 INSERT INTO snapshots (stream_id, version, snapshot_version, state) VALUES ($1, $2, $3, $4)
@@ -20,11 +20,6 @@ ON CONFLICT (stream_id) DO UPDATE
 class Snapshot(NamedTuple):
     version: int
     state: dict[str, Any]
-
-
-async def read_snapshot(db: Executor, stream_id: str, snapshot_version: int) -> Snapshot | None:
-    row = await db.fetchrow(_READ, stream_id, snapshot_version)
-    return None if row is None else Snapshot(row["version"], row["state"])
 
 
 async def save_snapshot(

@@ -14,6 +14,7 @@ from shared.contracts.envelope import utc_now
 from shared.eventstore.database import DbConnection, Executor
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.positions import FINISHED_TRANSACTIONS, LOG_START, LogPosition
+from shared.eventstore.snapshots import Snapshot
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,17 @@ RETURNING transaction_id, position
 """
 
 _READ_STREAM = f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version"  # noqa: S608
+# A snapshotting aggregate in one round trip: its snapshot of shape $2 (if any) on every row, and the
+# events after it; one row with no event when there are none. One statement, so one view of both.
+_READ_FROM_SNAPSHOT = f"""
+SELECT s.version AS snapshot_at, s.state AS snapshot_state, e.*
+FROM (SELECT 1) AS one
+LEFT JOIN snapshots AS s ON s.stream_id = $1 AND s.snapshot_version = $2
+LEFT JOIN LATERAL (
+    SELECT {_COLUMNS} FROM events
+    WHERE stream_id = $1 AND version > coalesce(s.version, 0) ORDER BY version
+) AS e ON true
+"""  # noqa: S608
 # A page of one stream's events of some types, and how many there are in all (one statement: the
 # window function counts the rows the filter keeps before LIMIT cuts them).
 _READ_STREAM_PAGE = f"""
@@ -170,6 +182,19 @@ class EventStore:
     async def read_stream(self, db: Executor, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         rows = await db.fetch(_READ_STREAM, stream_id, after_version)
         return [_recorded(r) for r in rows]
+
+    async def read_from_snapshot(
+        self, db: Executor, stream_id: str, snapshot_version: int
+    ) -> tuple[Snapshot | None, list[RecordedEvent]]:
+        """A stream's latest snapshot of shape `snapshot_version` (None if there is none) and its
+        events after it, in one statement."""
+        rows = await db.fetch(_READ_FROM_SNAPSHOT, stream_id, snapshot_version)
+        first = rows[0]  # the outer row is always there
+        snapshot = (
+            None if first["snapshot_at"] is None else Snapshot(first["snapshot_at"], first["snapshot_state"])
+        )
+        events = [RecordedEvent(*tuple(r)[2:]) for r in rows if r["position"] is not None]
+        return snapshot, events
 
     async def read_stream_page(
         self, db: Executor, stream_id: str, event_types: Sequence[str], limit: int, offset: int
