@@ -10,10 +10,11 @@ the way documents look changed.
 
 A row depends only on its order's latest state, so a batch folds each order once, at its last event
 in the batch: orders placed in the batch are inserted with their facts, the others have only their
-statuses updated, in two multi-row statements. An order an admin corrected in the batch also has its
-`order_number`, `external_ref` and stored facts replaced by the corrected ones (a third statement,
-only for those: a correction is rare, a status change is not). Orders folded by an earlier batch are
-continued from memory (`folded_orders.py`), so only streams it does not continue are read.
+statuses updated, in two statements whatever the batch's size (`unnest` of the rows' columns). An
+order an admin corrected in the batch also has its `order_number`, `external_ref` and stored facts
+replaced by the corrected ones (a third statement, only for those: a correction is rare, a status
+change is not). Orders folded by an earlier batch are continued from memory (`folded_orders.py`), so
+only streams it does not continue are read.
 """
 
 from __future__ import annotations
@@ -31,9 +32,14 @@ from shared.projections.projection import Projection
 _STORE = EventStore()
 
 
+# The batch's rows as columns, one statement whatever their number (`executemany` would run one
+# statement per row).
 _INSERT_ORDER = (
-    'INSERT INTO "{schema}".orders AS o VALUES'
-    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+    'INSERT INTO "{schema}".orders AS o SELECT * FROM unnest('
+    "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
+    " $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],"
+    " $15::text[], $16::text[], $17::timestamptz[], $18::timestamptz[], $19::integer[], $20::integer[],"
+    " $21::json[])"
     " ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, payment = EXCLUDED.payment,"
     " shipping = EXCLUDED.shipping, authorized = EXCLUDED.authorized, paid = EXCLUDED.paid,"
     " updated_at = EXCLUDED.updated_at, version = EXCLUDED.version"
@@ -44,8 +50,12 @@ _CORRECT_ORDER = (
     " WHERE id = $1 AND version < $6"
 )
 _UPDATE_ORDER = (
-    'UPDATE "{schema}".orders SET status = $2, payment = $3, shipping = $4, authorized = $5, paid = $6,'
-    " updated_at = $7, version = $8 WHERE id = $1 AND version < $8"
+    'UPDATE "{schema}".orders AS o SET status = u.status, payment = u.payment, shipping = u.shipping,'
+    " authorized = u.authorized, paid = u.paid, updated_at = u.updated_at, version = u.version"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],"
+    " $7::timestamptz[], $8::integer[])"
+    " AS u(id, status, payment, shipping, authorized, paid, updated_at, version)"
+    " WHERE o.id = u.id AND o.version < u.version"
 )
 
 
@@ -121,6 +131,11 @@ def _changed_row(order: Order, version: int) -> tuple[Any, ...]:
     )
 
 
+def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows (one per order of the batch, so no id twice) as the columns an `unnest` takes."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 class OrdersProjection(Projection):
     name: ClassVar[str] = "orders"
     event_types = frozenset(ORDER_EVENTS.event_types())
@@ -179,8 +194,8 @@ class OrdersProjection(Projection):
                 if stream_id in corrected:
                     details.append(_corrected_row(order, version))
         if new:
-            await conn.executemany(_INSERT_ORDER.format(schema=schema), new)
+            await conn.execute(_INSERT_ORDER.format(schema=schema), *_columns(new))
         if details:  # before the statuses: both apply only to a row at an older version
             await conn.executemany(_CORRECT_ORDER.format(schema=schema), details)
         if changed:
-            await conn.executemany(_UPDATE_ORDER.format(schema=schema), changed)
+            await conn.execute(_UPDATE_ORDER.format(schema=schema), *_columns(changed))
