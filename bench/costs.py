@@ -24,6 +24,7 @@ PER_CHECKOUT_KEYS = (
     "sql_round_trips_per_checkout",
     "sql_nested_statements_per_checkout",
     "commits_per_checkout",
+    "write_commits_per_checkout",
     "rollbacks_per_checkout",
     "wal_flushes_per_checkout",
     "kafka_messages_per_checkout",
@@ -119,9 +120,11 @@ def _events(before: dict[str, float], after: dict[str, float]) -> float | None:
 def per_checkout(before: CostSnapshot, after: CostSnapshot, completed: int) -> dict[str, Any]:
     """The counters' growth over a window, per checkout completed in it (None where not measured)."""
     pg_before, pg_after = before.pg, after.pg
-    statements = nested = commits = rollbacks = wal_syncs = None
+    statements = nested = commits = writes = rollbacks = wal_syncs = None
     if pg_before is not None and pg_after is not None:
         commits = pg_after.commits - pg_before.commits
+        if pg_before.next_xid is not None and pg_after.next_xid is not None:
+            writes = pg_after.next_xid - pg_before.next_xid
         if pg_before.wal_syncs is not None and pg_after.wal_syncs is not None:
             wal_syncs = pg_after.wal_syncs - pg_before.wal_syncs
         rollbacks = pg_after.rollbacks - pg_before.rollbacks
@@ -138,6 +141,7 @@ def per_checkout(before: CostSnapshot, after: CostSnapshot, completed: int) -> d
         "sql_round_trips_per_checkout": _ratio(statements, completed),
         "sql_nested_statements_per_checkout": _ratio(nested, completed),
         "commits_per_checkout": _ratio(commits, completed),
+        "write_commits_per_checkout": _ratio(writes, completed),
         "rollbacks_per_checkout": _ratio(rollbacks, completed),
         "wal_flushes_per_checkout": _ratio(wal_syncs, completed),
         "kafka_messages_per_checkout": _ratio(kafka, completed),

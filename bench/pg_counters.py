@@ -1,5 +1,6 @@
 """What PostgreSQL itself counted: statements (``pg_stat_statements``), commits (``pg_stat_database``),
-and whether it runs durable (``SHOW fsync`` and friends).
+transactions that wrote (transaction ids handed out), and whether it runs durable (``SHOW fsync`` and
+friends).
 
 The server preloads pg_stat_statements with ``track = all`` (devstack/postgres.py); the view needs
 the extension created in the database it is read from, here ``postgres``, which no service uses. The
@@ -38,6 +39,9 @@ FROM pg_stat_database
 WHERE datname = ANY($1::text[])
 """
 _WAL_SYNCS = "SELECT wal_sync FROM pg_stat_wal"
+# The next transaction id the server will hand out: a transaction gets one only when it writes, so
+# its growth counts the transactions that wrote (every database of the server; reads get none).
+_NEXT_XID = "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
 SETTINGS = ("fsync", "synchronous_commit", "full_page_writes", "wal_compression", "commit_delay")
 
 
@@ -53,6 +57,9 @@ class PgCounts:
     wal_syncs: int | None = None
     """WAL flushes to disk (``pg_stat_wal.wal_sync``, PostgreSQL 14+): what durable commits cost,
     several commits sharing one flush under group commit."""
+    next_xid: int | None = None
+    """The next transaction id: its growth is the number of transactions that wrote (and a write's
+    rolled-back attempts), the commits left once lone reads are not counted."""
 
 
 def durable(settings: dict[str, str]) -> bool:
@@ -117,4 +124,5 @@ class PgCounters:
             wal_syncs: int | None = int(await self.conn.fetchval(_WAL_SYNCS))
         except asyncpg.PostgresError:  # before PostgreSQL 14
             wal_syncs = None
-        return PgCounts(statements, nested, int(row["commits"]), int(row["rollbacks"]), wal_syncs)
+        next_xid = int(await self.conn.fetchval(_NEXT_XID))
+        return PgCounts(statements, nested, int(row["commits"]), int(row["rollbacks"]), wal_syncs, next_xid)

@@ -220,13 +220,15 @@ def _verdict(ok: bool) -> str:
 def _costs_table(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
     lines = [
         "per completed checkout, counted by the servers"
-        "      SQL round trips (+nested)  commits  WAL flushes  Kafka msgs  events  stack CPU ms"
+        "      SQL round trips (+nested)  commits (writes)  WAL flushes  Kafka msgs  events  stack CPU ms"
     ]
     for label, r in rows:
         lines.append(
             f"{label:<46}  {_n(r.get('sql_round_trips_per_checkout')):>15}"
             f" {'(+' + _n(r.get('sql_nested_statements_per_checkout')) + ')':>9}"
-            f"  {_n(r.get('commits_per_checkout')):>7}  {_n(r.get('wal_flushes_per_checkout')):>11}"
+            f"  {_n(r.get('commits_per_checkout')):>7}"
+            f" {'(' + _n(r.get('write_commits_per_checkout')) + ')':>8}"
+            f"  {_n(r.get('wal_flushes_per_checkout')):>11}"
             f"  {_n(r.get('kafka_messages_per_checkout')):>10}"
             f"  {_n(r.get('events_appended_per_checkout')):>6}  {_n(r.get('stack_cpu_ms_per_checkout')):>12}"
         )

@@ -61,13 +61,14 @@ def test_the_order_id_is_read_from_the_published_envelope() -> None:
 
 
 def test_per_checkout_divides_each_counter_growth_by_the_completed_checkouts() -> None:
-    before = CostSnapshot(PgCounts(1000, 10, 100, 1, 500), 50, {"order": 10.0, "cart": 5.0})
-    after = CostSnapshot(PgCounts(3000, 10, 160, 3, 514), 74, {"order": 40.0, "cart": 3.0})
+    before = CostSnapshot(PgCounts(1000, 10, 100, 1, 500, 7000), 50, {"order": 10.0, "cart": 5.0})
+    after = CostSnapshot(PgCounts(3000, 10, 160, 3, 514, 7018), 74, {"order": 40.0, "cart": 3.0})
     costs = per_checkout(before, after, 2)
     assert costs == {
         "sql_round_trips_per_checkout": 1000.0,
         "sql_nested_statements_per_checkout": 0.0,
         "commits_per_checkout": 30.0,
+        "write_commits_per_checkout": 9.0,  # transaction ids handed out: the commits that wrote
         "rollbacks_per_checkout": 1.0,
         "wal_flushes_per_checkout": 7.0,
         "kafka_messages_per_checkout": 12.0,
