@@ -248,6 +248,17 @@ async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_r
         )
         assert (shipped.data["carrier"], shipped.data["tracking_reference"]) == ("DHL", "JJD02")
 
+        connection = await asyncpg.connect(fulfillment_service.env["DATABASE_URL"])
+        try:
+            recorded = await connection.fetch(
+                "SELECT data->>'carrier' AS carrier, data->>'tracking_reference' AS tracking FROM events"
+                " WHERE stream_id = $1 AND event_type = 'ShipmentDispatched'",
+                f"shipment-{order_id}",
+            )
+        finally:
+            await connection.close()
+        assert [(row["carrier"], row["tracking"]) for row in recorded] == [("DHL", "JJD02")]
+
         await services_settled(kafka_bootstrap_servers, topic_prefix, [order_service, fulfillment_service])
         for topic in ("OrderFulfilmentRequested", "OrderShipped"):
             published = await kafka.envelopes_up_to_now(kafka_bootstrap_servers, f"{topic_prefix}{topic}")
