@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared services devstack checkout_admin demo gateway bench
+	$(PY) -m mypy shared services devstack checkout_admin checkout_platform demo gateway bench
 
 check: lint typecheck
 
