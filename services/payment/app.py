@@ -127,6 +127,7 @@ def create_payment_app(settings: PaymentSettings | None = None) -> FastAPI:
     app = create_app(settings, title="Payment service", lifespan=lifespan, checks=runtime.readiness_checks())
     app.state.payments = context
     app.state.stripe_webhook_secret = settings.stripe_webhook_secret.get_secret_value()
+    app.state.webhook_rejected_kept = settings.webhook_rejected_kept
     app.include_router(token_router)
     for module in (payments, transactions, webhooks, gateway_routes):
         app.include_router(module.router)

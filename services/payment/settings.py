@@ -15,6 +15,7 @@ class PaymentSettings(ServiceSettings):
     - PAYMENT_MANUAL_GATEWAY_ENABLED: seeds the `manual` gateway enabled (default) or not.
     - STRIPE_API_BASE: another Stripe API (localstripe); unset means the real Stripe.
     - STRIPE_WEBHOOK_SECRET: verifies `POST /v2/webhooks/stripe`; unset refuses every webhook.
+    - WEBHOOK_REJECTED_KEPT: how many rejected (forged or unsigned) deliveries the log keeps.
     - PAYMENT_ALLOCATION_TIMEOUT_SECONDS: how long a payment waits for inventory's allocation.
     - PAYMENT_ORDER_WAIT_SECONDS: how long a request waits for a checkout not consumed yet.
     - PAYMENT_RECONCILE_INTERVAL_SECONDS: how often abandoned transactions are finished.
@@ -26,6 +27,7 @@ class PaymentSettings(ServiceSettings):
     stripe_api_key: SecretStr = SecretStr("")
     stripe_api_base: str = ""
     stripe_webhook_secret: SecretStr = SecretStr("")
+    webhook_rejected_kept: int = Field(default=1000, ge=1)
     payment_manual_gateway_enabled: bool = True
     stripe_max_network_retries: int = Field(default=1, ge=0, le=5)
     payment_allocation_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -262,3 +262,39 @@ async def test_a_failed_apply_is_recorded_and_retried_once(
             assert len(bus.events("PaymentCaptured", transaction_id=txn["id"])) == 1
     finally:
         service.stop()
+
+
+async def test_forged_deliveries_keep_only_the_newest_rows(
+    postgres: Any,
+    kafka_bootstrap_servers: str,
+    localstripe_url: str,
+    tmp_path: Path,
+) -> None:
+    """Anyone can post a forged delivery: the log keeps the newest WEBHOOK_REJECTED_KEPT of them, so a
+    flood cannot grow the table without bound, and no verified delivery is dropped with them."""
+    prefix = f"payflood{uuid4().hex[:8]}."
+    env = await payment_environment(postgres, kafka_bootstrap_servers, prefix, localstripe_url)
+    service = await start_payment_service({**env, "WEBHOOK_REJECTED_KEPT": "3"}, tmp_path)
+    verified = _event(
+        f"evt_cust_{uuid4().hex[:8]}", "customer.created", {"id": "cus_1", "object": "customer"}
+    )
+    forged = [_event(f"evt_forged_{n}_{uuid4().hex[:8]}", SUCCEEDED, {"id": "pi_x"}) for n in range(7)]
+    try:
+        async with httpx.AsyncClient(base_url=service.url, timeout=30) as webhooks:
+            body, headers = signed(verified, WEBHOOK_SECRET)
+            ignored = await webhooks.post(WEBHOOK_PATH, content=body, headers=headers)
+            assert ignored.status_code == 200, ignored.text
+            for event in forged:
+                body, headers = signed(event, "whsec_not_ours")
+                answer = await webhooks.post(WEBHOOK_PATH, content=body, headers=headers)
+                assert answer.status_code == 400, answer.text
+        conn = await asyncpg.connect(env["DATABASE_URL"])
+        try:
+            kept = await conn.fetch("SELECT event_id, outcome FROM webhook_deliveries ORDER BY delivery")
+        finally:
+            await conn.close()
+    finally:
+        service.stop()
+    assert [(r["event_id"], r["outcome"]) for r in kept] == [(verified["id"], "ignored")] + [
+        (e["id"], "rejected") for e in forged[-3:]
+    ], kept

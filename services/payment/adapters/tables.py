@@ -43,4 +43,7 @@ PAYMENT_DDL = [
     )""",
     "CREATE INDEX IF NOT EXISTS webhook_deliveries_event ON webhook_deliveries (event_id)",
     "CREATE INDEX IF NOT EXISTS webhook_deliveries_received ON webhook_deliveries (received_at)",
+    """
+    CREATE INDEX IF NOT EXISTS webhook_deliveries_rejected ON webhook_deliveries (delivery)
+        WHERE outcome = 'rejected'""",
 ]

@@ -6,7 +6,10 @@ rolled its transaction back, and its row must still land. Recording is book-keep
 answer: a row that cannot be written is logged and the delivery answered as it would have been.
 
 Only a verified event's body is kept whole (to retry it from); the body of a delivery whose
-signature did not hold is the sender's choice of bytes, so only a short prefix of it is kept.
+signature did not hold is the sender's choice of bytes, so only a short prefix of it is kept, and
+only the newest `WEBHOOK_REJECTED_KEPT` of those rows: anyone can send them, and a flood of forged
+deliveries must not grow the table without bound. Verified deliveries come only from Stripe and
+grow with the payments, like the event store.
 """
 
 from __future__ import annotations
@@ -63,6 +66,12 @@ class Delivery:
     retry_of: int | None = None
 
 
+_PRUNE_REJECTED = """
+DELETE FROM webhook_deliveries WHERE outcome = 'rejected' AND delivery <= (
+    SELECT delivery FROM webhook_deliveries WHERE outcome = 'rejected'
+    ORDER BY delivery DESC OFFSET $1 LIMIT 1
+)
+"""
 _RECORD = """
 INSERT INTO webhook_deliveries
     (received_at, gateway, event_id, event_type, signature_ok, outcome, changed, detail, payload,
@@ -98,8 +107,9 @@ def _short(value: Any) -> str | None:
     return value[:_CLAIM_CHARS] if isinstance(value, str) else None
 
 
-async def record(conn: Executor, delivery: Delivery) -> int | None:
-    """Write the delivery's row; its number, or None (logged) when the database refused it."""
+async def record(conn: Executor, delivery: Delivery, *, rejected_kept: int = 1000) -> int | None:
+    """Write the delivery's row; its number, or None (logged) when the database refused it. A
+    rejected delivery also drops the rejected rows older than the newest `rejected_kept`."""
     payload, whole = kept_payload(delivery)
     detail = None if delivery.detail is None else delivery.detail[:_DETAIL_CHARS]
     try:
@@ -117,6 +127,8 @@ async def record(conn: Executor, delivery: Delivery) -> int | None:
             whole,
             delivery.retry_of,
         )
+        if delivery.outcome is Outcome.REJECTED:
+            await conn.execute(_PRUNE_REJECTED, rejected_kept)
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
         log.error(
             "could not record the %s webhook delivery %s (%s): %r",

@@ -39,10 +39,17 @@ class Handled:
 
 
 async def receive(
-    database: Database, payload: bytes, signature: str | None, secret: str, *, configured: bool
+    database: Database,
+    payload: bytes,
+    signature: str | None,
+    secret: str,
+    *,
+    configured: bool,
+    rejected_kept: int,
 ) -> Handled:
     """Verify, apply and record one delivery. Raises `WebhookRejected` (recorded as rejected, with
-    only a prefix of the body) and whatever applying raised (recorded as failed)."""
+    only a prefix of the body, the newest `rejected_kept` of them kept) and whatever applying
+    raised (recorded as failed)."""
     received_at = utc_now()
     try:
         event = verified_event(payload, signature, secret)
@@ -51,7 +58,7 @@ async def receive(
         rejected = Delivery(
             received_at, STRIPE, exc.signature_ok, Outcome.REJECTED, payload, event_id, kind, detail=str(exc)
         )
-        await record(database.pool, rejected)
+        await record(database.pool, rejected, rejected_kept=rejected_kept)
         raise
     return await apply_and_record(database, event, payload, received_at, configured=configured)
 

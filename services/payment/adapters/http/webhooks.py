@@ -62,6 +62,7 @@ async def stripe_webhook(request: Request) -> dict[str, Any]:
             request.headers.get("stripe-signature"),
             secret,
             configured=STRIPE in payments.gateways,
+            rejected_kept=request.app.state.webhook_rejected_kept,
         )
     except WebhookRejected as exc:
         raise BadRequest(str(exc), title="Invalid webhook signature") from None
