@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import asyncpg
@@ -25,7 +26,7 @@ from checkout_admin import (
 )
 from checkout_admin.config import DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, StackConfig
 from checkout_admin.connections import Unreachable
-from checkout_admin.output import Column, emit
+from checkout_admin.output import Column, emit, to_json
 from shared.http.dates import utc_end, utc_start
 
 _LOST: tuple[type[BaseException], ...] = (
@@ -73,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     rebuild.add_argument("service")
     rebuild.add_argument("projection")
+    rebuild.add_argument(
+        "--dry-run", action="store_true", help="count the events it would fold, change nothing"
+    )
+    rebuild.add_argument("--json", action="store_true", help="print JSON instead of a line")
 
     replay_command.add_to(commands)
 
@@ -119,12 +124,7 @@ def _parser() -> argparse.ArgumentParser:
 async def _run(args: argparse.Namespace, config: StackConfig) -> int:
     if args.command == "projections":
         if args.action == "rebuild":
-            report = await projections.rebuild(config, args.service, args.projection)
-            print(
-                f"rebuilt {args.service}/{report.projection}: {report.events} events in "
-                f"{report.seconds:.2f}s ({report.events_per_second:,.0f} events/s), now at {report.position}"
-            )
-            return 0
+            return await _rebuild(args, config)
         rows = await projections.statuses(config, getattr(args, "service", None))
         found = [
             {
@@ -171,6 +171,38 @@ async def _run(args: argparse.Namespace, config: StackConfig) -> int:
         emit(story, _STREAM, as_json=args.json, footer=f"{len(events)} events", header=False)
         return 0
     return 2
+
+
+async def _rebuild(args: argparse.Namespace, config: StackConfig) -> int:
+    if args.dry_run:
+        plan = await projections.plan_rebuild(config, args.service, args.projection)
+        if args.json:
+            print(to_json({**asdict(plan), "live_checkpoint": str(plan.live_checkpoint)}))
+        else:
+            print(
+                f"would rebuild {plan.service}/{plan.projection}: {plan.events} events to read, "
+                f"{plan.events_to_fold} to fold (the live model is at {plan.live_checkpoint}); no change"
+            )
+        return 0
+    report = await projections.rebuild(config, args.service, args.projection)
+    if args.json:
+        print(
+            to_json(
+                {
+                    "service": args.service,
+                    "projection": report.projection,
+                    "events": report.events,
+                    "seconds": round(report.seconds, 3),
+                    "position": str(report.position),
+                }
+            )
+        )
+    else:
+        print(
+            f"rebuilt {args.service}/{report.projection}: {report.events} events in "
+            f"{report.seconds:.2f}s ({report.events_per_second:,.0f} events/s), now at {report.position}"
+        )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

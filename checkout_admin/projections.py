@@ -11,7 +11,7 @@ from checkout_admin.connections import open_pool
 from checkout_admin.progress import Progress
 from checkout_admin.registry import SERVICES, ServiceEntry
 from shared.eventstore.database import Executor
-from shared.eventstore.positions import LogPosition
+from shared.eventstore.positions import LOG_START, LogPosition
 from shared.eventstore.store import EventStore
 from shared.projections.projection import Projection
 from shared.projections.rebuild import RebuildReport, rebuild_projection
@@ -75,12 +75,43 @@ def _available(service: str) -> ServiceEntry:
     return entry
 
 
+@dataclass(frozen=True)
+class RebuildPlan:
+    """What a rebuild would do (`--dry-run`): read the whole log (`events`, what a rebuild reports),
+    fold the events of its types among them, and replace the live model, which stands where shown."""
+
+    service: str
+    projection: str
+    events: int
+    events_to_fold: int
+    live_checkpoint: LogPosition
+
+
+def _projection(runtime_projections: list[Projection], service: str, name: str) -> Projection:
+    projection = next((p for p in runtime_projections if p.name == name), None)
+    if projection is None:
+        names = ", ".join(p.name for p in runtime_projections)
+        raise SystemExit(f"{service} has no projection {name!r}; it has: {names}")
+    return projection
+
+
+async def plan_rebuild(config: StackConfig, service: str, projection_name: str) -> RebuildPlan:
+    """Count what `rebuild` would fold, changing nothing."""
+    runtime = _available(service).build(config.database_url(service), config.kafka, config.topic_prefix)
+    projection = _projection(runtime.projection_definitions, service, projection_name)
+    pool = await open_pool(config, service, max_size=2)
+    try:
+        events = int(await pool.fetchval("SELECT count(*) FROM events"))
+        folded = await events_to_fold(pool, projection, LOG_START)
+        checkpoint = await read_checkpoint(pool, projection.name)
+        return RebuildPlan(service, projection.name, events, folded, checkpoint)
+    finally:
+        await pool.close()
+
+
 async def rebuild(config: StackConfig, service: str, projection_name: str) -> RebuildReport:
     runtime = _available(service).build(config.database_url(service), config.kafka, config.topic_prefix)
-    projection = next((p for p in runtime.projection_definitions if p.name == projection_name), None)
-    if projection is None:
-        names = ", ".join(p.name for p in runtime.projection_definitions)
-        raise SystemExit(f"{service} has no projection {projection_name!r}; it has: {names}")
+    projection = _projection(runtime.projection_definitions, service, projection_name)
     pool = await open_pool(config, service, max_size=4)
     try:
         total = int(await pool.fetchval("SELECT count(*) FROM events"))

@@ -159,8 +159,20 @@ def test_projections_list_status_and_rebuild_find_the_stack(started: StartedStac
         status = behind(succeeds(started, "projections", "status"))
     assert set(status) == every_projection(), status
     assert not any(status.values()), status
+    planned = json.loads(
+        succeeds(started, "projections", "rebuild", "order", "orders", "--dry-run", "--json")
+    )
+    assert planned["events"] >= planned["events_to_fold"] >= 1, planned
+    assert "would rebuild order/orders" in succeeds(
+        started, "projections", "rebuild", "order", "orders", "--dry-run"
+    )
+    still = json.loads(succeeds(started, "projections", "status", "order", "--json"))
+    assert [r["checkpoint"] for r in still if r["projection"] == "orders"] == [planned["live_checkpoint"]], (
+        still
+    )
     rebuilt = succeeds(started, "projections", "rebuild", "order", "orders")
     assert "rebuilt order/orders" in rebuilt and "events/s" in rebuilt, rebuilt
+    assert int(rebuilt.split(": ")[1].split()[0]) >= planned["events"], (rebuilt, planned)
 
 
 def test_replay_finds_the_stack_and_its_topic_prefix(started: StartedStack) -> None:
