@@ -8,6 +8,7 @@ from typing import Any
 
 from checkout_admin import order_replay, replay
 from checkout_admin.config import StackConfig
+from checkout_admin.output import to_json
 from shared.http.dates import utc_start
 
 
@@ -40,7 +41,7 @@ def add_to(commands: Any) -> None:
         help="with --order: read them from Kafka (default) or from the producers' outbox_history",
     )
     rep.add_argument("--dry-run", action="store_true", help="only count what would be applied")
-    rep.add_argument("--json", action="store_true", help="with --order: print the counts as JSON")
+    rep.add_argument("--json", action="store_true", help="print the counts as JSON")
 
 
 async def run(args: argparse.Namespace, config: StackConfig) -> int:
@@ -59,8 +60,8 @@ async def run(args: argparse.Namespace, config: StackConfig) -> int:
         )
         order_replay.show(report, as_json=args.json)
         return 0
-    if len(args.topic) != 1 or args.source is not None or args.json:
-        raise SystemExit("replay takes one TOPIC (or --order ID); --from and --json go with --order")
+    if len(args.topic) != 1 or args.source is not None:
+        raise SystemExit("replay takes one TOPIC (or --order ID); --from goes with --order")
     result = await replay.replay(
         config,
         args.topic[0],
@@ -69,6 +70,22 @@ async def run(args: argparse.Namespace, config: StackConfig) -> int:
         from_time=args.from_time,
         dry_run=args.dry_run,
     )
+    if args.json:
+        print(
+            to_json(
+                {
+                    "topic": args.topic[0],
+                    "service": args.service,
+                    "dry_run": args.dry_run,
+                    "messages": result.messages,
+                    "already_applied": result.already_applied,
+                    "applied": 0 if args.dry_run else result.applied,
+                    "would_apply": result.messages - result.already_applied if args.dry_run else 0,
+                    "seconds": round(result.seconds, 3),
+                }
+            )
+        )
+        return 0
     verb = "would apply" if args.dry_run else "applied"
     print(
         f"{result.messages} messages read, {result.already_applied} already applied, "

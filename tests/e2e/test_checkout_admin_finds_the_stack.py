@@ -181,6 +181,14 @@ def test_replay_finds_the_stack_and_its_topic_prefix(started: StartedStack) -> N
     )
     read = int(replayed.split()[0])
     assert read >= 1 and "would apply 0" in replayed, replayed
+    counted = json.loads(
+        succeeds(
+            started, "replay", "CartCheckedOut", "--to", "order", "--from-offset", "0", "--dry-run", "--json"
+        )
+    )
+    assert (counted["messages"], counted["already_applied"], counted["would_apply"]) == (read, read, 0), (
+        counted
+    )
 
 
 def test_streams_show_finds_the_order(started: StartedStack) -> None:
