@@ -129,7 +129,8 @@ containers-up: containers-images
 containers-down:
 	eval "$$($(ENGINE) env)" && env $(STAND_INS) $(COMPOSE) -p checkout-platform -f containers/compose.yml down --remove-orphans
 
-## make test-containers: the SDK workflow against the composed platform (tests/containers; not in `make test`).
+## make test-containers: the SDK workflow against the composed platform, and other teams' tests through
+## checkout_platform.testing (testcontainers) with the same images (tests/containers; not in `make test`).
 ## A private dockerd this target started is stopped again at the end, pass or fail.
 test-containers: $(STAMP)
 	@before="$$($(ENGINE) env)"; status=0; \
