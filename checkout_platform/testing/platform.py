@@ -12,6 +12,7 @@ Fresh secrets and empty data every time; every container is removed on exit, the
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
 import socket
@@ -29,6 +30,8 @@ DATABASES = SERVICES
 ROUTED = ("cart", "order", "payment", "inventory")  # what the gateway routes (fulfillment has no API)
 IMAGES = ("service", "kafka", "postgres", "localstripe", "gateway")
 LABEL = "org.checkout-platform.testing"
+
+log = logging.getLogger("checkout_platform.testing")
 
 
 class PlatformNotReady(RuntimeError):
@@ -50,6 +53,7 @@ class CheckoutPlatform:
     - `kafka_bootstrap_servers`: the platform's Kafka (topics named after the events, e.g.
       ``OrderCreated``, with `topic_prefix` in front); `database_url`: its PostgreSQL server.
     - `kill(service)` / `restart(service)`: SIGKILL a service's container, start it again.
+    - `session`: the value of the `org.checkout-platform.testing` label its containers carry.
 
     Images: ``{image_prefix}{service,kafka,postgres,localstripe,gateway}:{tag}``, built from a checkout
     with ``make containers-images`` (or pushed to a registry the engine pulls from).
@@ -80,7 +84,7 @@ class CheckoutPlatform:
         self.database_url = (
             f"postgresql://postgres:{self._postgres_password}@127.0.0.1:{self.ports['postgres']}/postgres"
         )
-        self._session = uuid.uuid4().hex[:8]
+        self.session = uuid.uuid4().hex[:8]
         self._secrets = {
             "JWT_SECRET": secrets.token_urlsafe(48),
             "ORDER_ID_SECRET": secrets.token_urlsafe(32),
@@ -102,7 +106,12 @@ class CheckoutPlatform:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.stop()
+        try:
+            self.stop()
+        except RuntimeError:
+            if exc is None:
+                raise
+            log.exception("while removing the platform's containers after a failure")  # keep the failure
 
     def start(self) -> None:
         """Start every container and wait until the gateway routes to the services."""
@@ -246,11 +255,11 @@ class CheckoutPlatform:
         from testcontainers.core.container import DockerContainer
 
         container = DockerContainer(self._image(name), docker_client_kw=self._client_kw())
-        container.with_name(f"checkout-platform-{self._session}-{name}")
+        container.with_name(f"checkout-platform-{self.session}-{name}")
         container.with_envs(**self._environment(name))
         container.with_kwargs(
             network_mode="host",
-            labels={LABEL: self._session},
+            labels={LABEL: self.session},
             restart_policy={"Name": "on-failure", "MaximumRetryCount": 5},
         )
         if name == "localstripe":
