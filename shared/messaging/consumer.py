@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
@@ -108,6 +108,15 @@ class _Decoded:
     envelope: Envelope
     event: Any
     handler: Handler
+
+
+def _first_offsets(messages: Sequence[FailedMessage]) -> dict[TopicPartition, int]:
+    """The lowest offset of each partition among fetched messages."""
+    first: dict[TopicPartition, int] = {}
+    for message in messages:
+        tp = TopicPartition(message.topic, message.partition)
+        first[tp] = min(first.get(tp, message.offset), message.offset)
+    return first
 
 
 class EventConsumer:
@@ -246,7 +255,16 @@ class EventConsumer:
             for record in records
         ]
         dead_letters_before = self.dead_lettered
-        await self.process_batch(self._mine(messages))
+        try:
+            await self.process_batch(self._mine(messages))
+        except Exception:
+            # Never lose a fetched batch: the fetcher has moved past it, so point each partition back
+            # at the batch's first message; it is fetched again and the inbox makes what was applied
+            # a no-op. Nothing of it is marked processed.
+            log.exception("%s: a batch of %d failed; fetching it again", self.name, len(messages))
+            for tp, first in _first_offsets(messages).items():
+                consumer.seek(tp, first)
+            return
         for message in messages:
             self.offsets.processed(consumer, message.topic, message.partition, message.offset)
         if self.dead_lettered != dead_letters_before:
@@ -376,7 +394,18 @@ class EventConsumer:
                     return
                 await asyncio.sleep(self._retry_delay * attempt)
         if self._maybe_parked:
+            await self._retry_parked_after(key)
+
+    async def _retry_parked_after(self, key: str) -> None:
+        """Retry what was parked under the key of a message just applied. A failure here must not
+        escape: the message was applied, and an exception from the batch handler would drop the rest
+        of the fetched batch, whose offsets then pass unapplied. What stays parked, the sweep retries."""
+        try:
             await self.retry_parked(key)
+        except Exception as exc:
+            log.warning(
+                "%s: retrying what was parked under %s failed (%r); the sweep retries it", self.name, key, exc
+            )
 
     async def _apply(self, envelope: Envelope, event: Any, handler: Handler, topic: str) -> bool:
         """Inbox row and handler effects in one unit of work; False if already applied."""
