@@ -2,7 +2,8 @@
 
 Messages come in fetched batches (FastStream's batch subscriber: whatever one `getmany` returned).
 A batch is applied in ONE database transaction: one insert of the inbox rows `(consumer, event_id)`
-of all its messages (the ones already there are duplicates, skipped), then each new message's
+of all its messages (one already there, a redelivery, fails the batch, and the one-at-a-time path
+below finds it a duplicate and skips it; in a transaction, such rows are skipped), then each new message's
 handler in order, its appends and outbox rows flushed under its own correlation (one unit of work,
 so two messages about one aggregate fold in order), then one commit. A batch that fails in any way
 is rolled back and applied again one message at a time, so a parked or poison message is handled
@@ -79,7 +80,6 @@ _INBOX = (
     "INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true"
 )
 _SEEN = "SELECT true FROM inbox WHERE consumer = $1 AND event_id = $2"
-_SEEN_MANY = "SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])"
 _INBOX_MANY = """
 INSERT INTO inbox (consumer, event_id, topic)
 SELECT $1, e.event_id, e.topic FROM unnest($2::uuid[], $3::text[]) AS e(event_id, topic)
@@ -322,11 +322,10 @@ class EventConsumer:
             ):
                 ids = [item.envelope.event_id for item in batch]
                 topics = [item.message.topic for item in batch]
-                if one_statement:
-                    seen = {row["event_id"] for row in await conn.fetch(_SEEN_MANY, self.name, ids)}
-                    unseen = {i: t for i, t in zip(ids, topics, strict=True) if i not in seen}
-                    uow.record_inbox(self.name, list(unseen), list(unseen.values()))
-                    fresh = set(unseen)
+                if one_statement:  # no look first: a message applied before fails the batch
+                    unique = dict(zip(ids, topics, strict=True))
+                    uow.record_inbox(self.name, list(unique), list(unique.values()))
+                    fresh = set(unique)
                 else:
                     fresh = {row["event_id"] for row in await conn.fetch(_INBOX_MANY, self.name, ids, topics)}
                 applied = 0
@@ -438,13 +437,30 @@ class EventConsumer:
     async def _apply_in_one_statement(
         self, envelope: Envelope, event: Any, handler: Handler, topic: str
     ) -> bool:
+        """The handler's effects and the inbox row in one statement, without looking at the inbox
+        first (a round trip per message): a message applied before (a redelivery) fails that
+        statement on its inbox row, or fails its handler; only then is the inbox looked at, and a
+        message found there is a duplicate."""
         async with self._db.connection() as conn:
-            if await conn.fetchval(_SEEN, self.name, envelope.event_id):
-                return False
-            async with self._db.unit_of_work(conn, one_statement=True) as uow:
-                await handler(event, envelope, uow)
-                uow.record_inbox(self.name, [envelope.event_id], [topic])
+            try:
+                async with self._db.unit_of_work(conn, one_statement=True) as uow:
+                    await handler(event, envelope, uow)
+                    uow.record_inbox(self.name, [envelope.event_id], [topic])
+            except NeedsTransaction:
+                raise
+            except Exception:
+                if await self._seen(conn, envelope.event_id):
+                    return False
+                raise
         return True
+
+    async def _seen(self, conn: Any, event_id: Any) -> bool:
+        """Whether the inbox holds the message (False if that cannot be read: the caller's error
+        then stands)."""
+        try:
+            return bool(await conn.fetchval(_SEEN, self.name, event_id))
+        except Exception:
+            return False
 
     async def _dead_letter(self, message: FailedMessage, reason: str, error: BaseException | None) -> None:
         log.error(
