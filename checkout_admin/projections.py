@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
@@ -87,37 +89,36 @@ class RebuildPlan:
     live_checkpoint: LogPosition
 
 
-def _projection(runtime_projections: list[Projection], service: str, name: str) -> Projection:
-    projection = next((p for p in runtime_projections if p.name == name), None)
-    if projection is None:
-        names = ", ".join(p.name for p in runtime_projections)
-        raise SystemExit(f"{service} has no projection {name!r}; it has: {names}")
-    return projection
-
-
-async def plan_rebuild(config: StackConfig, service: str, projection_name: str) -> RebuildPlan:
-    """Count what `rebuild` would fold, changing nothing."""
+@asynccontextmanager
+async def _opened(
+    config: StackConfig, service: str, name: str, *, max_size: int
+) -> AsyncIterator[tuple[Projection, asyncpg.Pool]]:
+    """The service's projection of that name and a pool on its database, closed on exit."""
     runtime = _available(service).build(config.database_url(service), config.kafka, config.topic_prefix)
-    projection = _projection(runtime.projection_definitions, service, projection_name)
-    pool = await open_pool(config, service, max_size=2)
+    projection = next((p for p in runtime.projection_definitions if p.name == name), None)
+    if projection is None:
+        names = ", ".join(p.name for p in runtime.projection_definitions)
+        raise SystemExit(f"{service} has no projection {name!r}; it has: {names}")
+    pool = await open_pool(config, service, max_size=max_size)
     try:
-        events = int(await pool.fetchval("SELECT count(*) FROM events"))
-        folded = await events_to_fold(pool, projection, LOG_START)
-        checkpoint = await read_checkpoint(pool, projection.name)
-        return RebuildPlan(service, projection.name, events, folded, checkpoint)
+        yield projection, pool
     finally:
         await pool.close()
 
 
+async def plan_rebuild(config: StackConfig, service: str, projection_name: str) -> RebuildPlan:
+    """Count what `rebuild` would fold, changing nothing."""
+    async with _opened(config, service, projection_name, max_size=2) as (projection, pool):
+        events = int(await pool.fetchval("SELECT count(*) FROM events"))
+        folded = await events_to_fold(pool, projection, LOG_START)
+        checkpoint = await read_checkpoint(pool, projection.name)
+        return RebuildPlan(service, projection.name, events, folded, checkpoint)
+
+
 async def rebuild(config: StackConfig, service: str, projection_name: str) -> RebuildReport:
-    runtime = _available(service).build(config.database_url(service), config.kafka, config.topic_prefix)
-    projection = _projection(runtime.projection_definitions, service, projection_name)
-    pool = await open_pool(config, service, max_size=4)
-    try:
+    async with _opened(config, service, projection_name, max_size=4) as (projection, pool):
         total = int(await pool.fetchval("SELECT count(*) FROM events"))
         progress = Progress(f"rebuilding {service}/{projection_name}", total)
         report = await rebuild_projection(pool, projection, progress=lambda n, _: progress.update(n))
         progress.finish()
         return report
-    finally:
-        await pool.close()
