@@ -37,6 +37,7 @@ class Customer(Value):
     name: str
     email: str
     id: str | None = None
+    email_index: str | None = None  # a keyed hash of the email when it is sealed (shared/privacy)
 
 
 class Totals(Value):

@@ -1,0 +1,1 @@
+"""Personal data under per-subject keys (crypto-shredding): see README "Privacy"."""
