@@ -19,6 +19,7 @@ from services.cart.projections.promotions import PromotionsProjection
 from shared.auth.routes import router as token_router
 from shared.contracts.events import CartCheckedOut, ProductPublished
 from shared.http.app import create_app
+from shared.privacy.lifespan import with_personal_data
 from shared.runtime import ServiceRuntime
 from shared.service import runtime_lifespan
 from shared.settings import ServiceSettings
@@ -60,7 +61,7 @@ def create_cart_app(settings: CartSettings | None = None) -> FastAPI:
     app = create_app(
         settings,
         title="Cart service",
-        lifespan=runtime_lifespan(runtime),
+        lifespan=with_personal_data(runtime_lifespan(runtime)),
         checks=runtime.readiness_checks(),
     )
     app.state.order_ids = OrderIds(settings.order_id_secret.get_secret_value().encode())

@@ -44,6 +44,10 @@ class Opener:
 
     keys: Mapping[str, bytes]
 
+    def erased(self, value: str) -> bool:
+        """True if `value` is sealed and its subject's key is gone (or was never known here)."""
+        return is_sealed(value) and subject_of(value) not in self.keys
+
     def __call__(self, value: str) -> str:
         if not is_sealed(value):
             return value

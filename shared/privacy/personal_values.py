@@ -31,10 +31,14 @@ def transform_address(address: Address, change: Transform) -> Address:
     return address.model_copy(update={f: change(getattr(address, f)) for f in _ADDRESS_FIELDS})
 
 
+def address_strings(address: Address) -> Iterator[str]:
+    for f in _ADDRESS_FIELDS:
+        yield getattr(address, f)
+
+
 def personal_strings(customer: Customer, *addresses: Address) -> Iterator[str]:
     """Every personal string of these values (to know which keys opening them needs)."""
     yield customer.name
     yield customer.email
     for address in addresses:
-        for f in _ADDRESS_FIELDS:
-            yield getattr(address, f)
+        yield from address_strings(address)

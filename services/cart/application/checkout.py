@@ -25,6 +25,8 @@ from shared.contracts.envelope import utc_now
 from shared.contracts.values import Address, Customer, Money, OrderLine
 from shared.domain.errors import DomainError
 from shared.eventstore.unit_of_work import UnitOfWork
+from shared.privacy.order_parties import seal_parties
+from shared.privacy.personal_data import PersonalData
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,13 @@ def snapshot(
     )
 
 
-async def check_out(uow: UnitOfWork, command: CheckOut, order_ids: OrderIds) -> contracts.CartCheckedOut:
-    """Raises CartAlreadyCheckedOut (409, naming the order) for an unchanged, checked-out cart."""
+async def check_out(
+    uow: UnitOfWork, command: CheckOut, order_ids: OrderIds, personal: PersonalData | None = None
+) -> contracts.CartCheckedOut:
+    """Raises CartAlreadyCheckedOut (409, naming the order) for an unchanged, checked-out cart.
+
+    The customer and addresses are stored and published sealed under the order's key (`personal`,
+    shared/privacy); the snapshot returned, the answer's, holds them in clear."""
     cart = await uow.load(Cart, command.cart_id)
     if cart.last_checkout is not None and not cart.changed_since_checkout:
         raise CartAlreadyCheckedOut(cart.last_checkout.order_id)
@@ -115,11 +122,18 @@ async def check_out(uow: UnitOfWork, command: CheckOut, order_ids: OrderIds) -> 
     priced = await price(uow, cart)
     now = utc_now()
     await _check_stock(uow, cart)
+    sealed_customer, billing, shipping = await seal_parties(
+        personal or PersonalData(None),
+        order_ids.for_checkout(cart.id, cart.current_version),
+        customer,
+        command.billing_address,
+        command.shipping_address,
+    )
     order_id = cart.check_out(
         order_ids=order_ids,
-        customer=customer,
-        billing_address=command.billing_address,
-        shipping_address=command.shipping_address,
+        customer=sealed_customer,
+        billing_address=billing,
+        shipping_address=shipping,
         totals=priced.totals(),
         promotion_codes=sorted(priced.applied),
         now=now,
@@ -133,4 +147,5 @@ async def check_out(uow: UnitOfWork, command: CheckOut, order_ids: OrderIds) -> 
     assert isinstance(checkout, CartCheckedOut)
     order = snapshot(cart, priced, checkout, command)
     uow.publish(order, key=order_id, aggregate_id=cart.id, aggregate_version=cart.current_version)
-    return order
+    clear = {"customer": customer, "billing_address": command.billing_address}
+    return order.model_copy(update={**clear, "shipping_address": command.shipping_address})

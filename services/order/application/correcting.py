@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.order.application.announcing import announce
+from services.order.application.sealed_corrections import sealed_correction
 from services.order.domain.corrections import DetailsCorrection
 from services.order.domain.order import Order
 from shared.contracts.envelope import utc_now
 from shared.eventstore.unit_of_work import UnitOfWork
+from shared.privacy.personal_data import PersonalData
 
 
 @dataclass(frozen=True)
@@ -21,13 +23,13 @@ class UpdateOrder:
     reason: str = ""
 
 
-async def update_order(uow: UnitOfWork, command: UpdateOrder) -> Order:
+async def update_order(uow: UnitOfWork, command: UpdateOrder, personal: PersonalData | None = None) -> Order:
     """Correct first, then cancel or flag `fulfilled`, so a fulfilment asked for in the same request
     ships to the corrected address. Raises OrderNotFound (404), ShippingAddressIsFinal,
     FulfilledOrderCannotBeCancelled or OrderCannotBeFulfilled (422); nothing is written then."""
     order = await uow.load(Order, command.order_id)
     at = utc_now()
-    order.correct_details(command.correction, at)
+    order.correct_details(await sealed_correction(personal, order, command.correction), at)
     if command.cancel:
         order.cancel(command.reason, at)
     if command.fulfil:

@@ -53,3 +53,32 @@ class ShippingAddressIsFinal(DomainError):
             source="data.shipping_address",
             meta={"id": order_id},
         )
+
+
+class OrderCannotBeAnonymised(DomainError):
+    """Elastic Path anonymises only an order that is fulfilled, cancelled or fully refunded."""
+
+    status = 422
+    title = "Could not anonymize orders"
+
+    def __init__(self, order_id: str, status: str, payment: str, shipping: str) -> None:
+        super().__init__(
+            f"Order has status: order:{status}, payment:{payment}, shipping:{shipping}; only fulfilled or"
+            " refunded or cancelled orders may be anonymized",
+            source="data.order_ids",
+            meta={"order_id": order_id},
+        )
+
+
+class OrderDetailsAreErased(DomainError):
+    """An anonymised order's personal details cannot be written again."""
+
+    status = 422
+    title = "Order cannot be updated"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(
+            "The order was anonymized: its shipping address cannot change",
+            source="data.shipping_address",
+            meta={"id": order_id},
+        )

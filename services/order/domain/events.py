@@ -122,3 +122,12 @@ class OrderDetailsCorrected(VersionedEvent):
     order_number: str | None = None
     external_ref: str | None = None
     at: datetime
+
+
+@ORDER_EVENTS.register
+class OrderAnonymised(VersionedEvent):
+    """An admin erased the order's personal data (`POST /v2/orders/anonymize`): its key is destroyed,
+    so its sealed customer and addresses read as `*` everywhere; the order can no longer be found by
+    email, and its details can no longer be corrected."""
+
+    at: datetime

@@ -17,6 +17,7 @@ from typing import ClassVar
 from services.order.domain.corrections import DetailsCorrection
 from services.order.domain.errors import (
     FulfilledOrderCannotBeCancelled,
+    OrderCannotBeAnonymised,
     OrderCannotBeFulfilled,
     OrderNotFound,
     PaymentNotApplicable,
@@ -25,6 +26,7 @@ from services.order.domain.errors import (
 from services.order.domain.events import (
     ORDER_EVENTS,
     FulfilmentRequested,
+    OrderAnonymised,
     OrderCancelled,
     OrderCompleted,
     OrderDetailsCorrected,
@@ -60,6 +62,7 @@ class Order(Aggregate):
         self.fulfilment_requested = False
         self.completed = False
         self.corrected = False  # `placed` holds corrections, no longer the stored `OrderPlaced` as is
+        self.anonymised = False
         self.updated_at: datetime | None = None
 
     # -- commands: the order's own --------------------------------------------------------
@@ -187,6 +190,18 @@ class Order(Aggregate):
         self._record(FulfilmentRequested(carrier=carrier, tracking_reference=tracking_reference, at=at))
         return True
 
+    def anonymise(self, at: datetime) -> bool:
+        """Erase the order's personal data (Elastic Path: only once fulfilled, cancelled or fully
+        refunded); True if it was not anonymised already. Its key is destroyed by the caller."""
+        self._require_placed()
+        if self.anonymised:
+            return False
+        s = self.statuses()
+        if not (s.shipping == "fulfilled" or s.status == "cancelled" or s.payment == "refunded"):
+            raise OrderCannotBeAnonymised(self.id, s.status, s.payment, s.shipping)
+        self._record(OrderAnonymised(at=at))
+        return True
+
     def record_shipment(self, at: datetime) -> bool:
         """The fulfilment service shipped it: a fact, recorded even if cancelled meanwhile (a race
         between two services that only a person can settle)."""
@@ -281,6 +296,12 @@ class Order(Aggregate):
                 self.fulfilled = True
             case FulfilmentRequested():
                 self.fulfilment_requested = True
+            case OrderAnonymised():
+                self.anonymised = True
+                if self.placed is not None:  # no longer found by its email
+                    self.corrected = True
+                    customer = self.placed.customer.model_copy(update={"email_index": None})
+                    self.placed = self.placed.model_copy(update={"customer": customer})
             case OrderDetailsCorrected(shipping_address=address, order_number=number, external_ref=ref):
                 self.corrected = True
                 if self.placed is not None:

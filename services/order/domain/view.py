@@ -17,9 +17,13 @@ from shared.ep.orders import OrderState, order_document, order_items
 class OrderView(NamedTuple):
     snapshot: CartCheckedOut
     state: OrderState
+    anonymized: bool = False  # its personal data can no longer be read (shared/privacy)
 
     def document(self) -> dict[str, Any]:
-        return order_document(self.snapshot, self.state)
+        document = order_document(self.snapshot, self.state)
+        if self.anonymized:
+            document["anonymized"] = True
+        return document
 
     def items(self) -> list[dict[str, Any]]:
         return order_items(self.snapshot)

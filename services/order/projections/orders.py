@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from services.order.domain.events import ORDER_EVENTS, OrderDetailsCorrected, OrderPlaced
+from services.order.domain.events import ORDER_EVENTS, OrderAnonymised, OrderDetailsCorrected, OrderPlaced
 from services.order.domain.order import Order
 from services.order.projections.folded_orders import FoldedOrders, order_id_of
 from shared.eventstore.database import DbConnection
@@ -46,8 +46,8 @@ _INSERT_ORDER = (
     " WHERE o.version < EXCLUDED.version"
 )
 _CORRECT_ORDER = (
-    'UPDATE "{schema}".orders SET order_number = $2, external_ref = $3, placed_version = $4, placed = $5'
-    " WHERE id = $1 AND version < $6"
+    'UPDATE "{schema}".orders SET order_number = $2, external_ref = $3, placed_version = $4, placed = $5,'
+    " customer_email = $7 WHERE id = $1 AND version < $6"
 )
 _UPDATE_ORDER = (
     'UPDATE "{schema}".orders AS o SET status = u.status, payment = u.payment, shipping = u.shipping,'
@@ -81,7 +81,25 @@ def _placed_facts(order: Order, placed: RecordedEvent | None) -> tuple[int, dict
 def _corrected_row(order: Order, version: int) -> tuple[Any, ...]:
     assert order.placed is not None
     placed_version, facts = _placed_facts(order, None)
-    return (order.id, order.placed.order_number, order.placed.external_ref, placed_version, facts, version)
+    return (
+        order.id,
+        order.placed.order_number,
+        order.placed.external_ref,
+        placed_version,
+        facts,
+        version,
+        _email_column(order),
+    )
+
+
+def _email_column(order: Order) -> str:
+    """What `eq(email, ...)` matches: the email, or its keyed hash once sealed (shared/privacy);
+    nothing once the order is anonymised."""
+    assert order.placed is not None
+    if order.anonymised:
+        return ""
+    customer = order.placed.customer
+    return customer.email_index or customer.email
 
 
 def _new_row(order: Order, version: int, placed: RecordedEvent) -> tuple[Any, ...]:
@@ -97,7 +115,7 @@ def _new_row(order: Order, version: int, placed: RecordedEvent) -> tuple[Any, ..
         state.shipping,
         customer.id,
         customer.name,
-        customer.email,
+        _email_column(order),
         totals.currency,
         totals.with_tax,
         totals.without_tax,
@@ -139,6 +157,8 @@ def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
 class OrdersProjection(Projection):
     name: ClassVar[str] = "orders"
     event_types = frozenset(ORDER_EVENTS.event_types())
+    # 2: `customer_email` holds the email's keyed hash when the email is sealed, "" once anonymised.
+    version: ClassVar[int] = 2
 
     def __init__(self, *, remembered: int = 2048) -> None:
         self._folded = FoldedOrders(remembered)
@@ -171,7 +191,7 @@ class OrdersProjection(Projection):
                 batch.setdefault(event.stream_id, []).append(event)
                 if event.event_type == "OrderPlaced":
                     placed[event.stream_id] = event
-                elif event.event_type == OrderDetailsCorrected.event_type:
+                elif event.event_type in (OrderDetailsCorrected.event_type, OrderAnonymised.event_type):
                     corrected.add(event.stream_id)
         if not batch:
             return

@@ -25,6 +25,7 @@ from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.idempotency import IDEMPOTENCY_KEY_PARAMETER, Answer, Claim, answer_once
 from shared.http.openapi import documented
+from shared.privacy.lifespan import personal_data_of
 from shared.service import database_of
 
 router = APIRouter(tags=["checkout"])
@@ -113,14 +114,15 @@ async def _check_out(ref: str, request: Request, principal: Principal, claim: Cl
     command = _command(cart_reference(ref), validate(CheckoutRequest, data))
     _check_acting_for(principal, command, request)
     order_ids: OrderIds = request.app.state.order_ids
+    personal = personal_data_of(request)
 
     async def run(uow: UnitOfWork) -> Answer:
-        return _answer(await check_out(uow, command, order_ids))
+        return _answer(await check_out(uow, command, order_ids, personal))
 
     async def run_keeping_answer(uow: UnitOfWork) -> Answer:
         """The checkout and its kept answer in one transaction (a function of its own: only keyed
         checkouts need the transaction, `Database.run` remembers which commands do)."""
-        answer = _answer(await check_out(uow, command, order_ids))
+        answer = _answer(await check_out(uow, command, order_ids, personal))
         assert claim is not None
         await claim.answer_in(uow.connection, answer)
         return answer

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.order.adapters.http.filters import parse_filter
+from services.order.adapters.http.readable_orders import readable, readable_one
 from services.order.adapters.http.requests import OrderUpdate
 from services.order.application.correcting import UpdateOrder, update_order
 from services.order.application.reading import get_order_soon, view_of
@@ -26,6 +27,7 @@ from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.openapi import PAGE_PARAMETERS, documented, header_parameter, query_parameter
 from shared.http.paging import page_meta, paging
+from shared.privacy.lifespan import personal_data_of
 from shared.service import database_of
 
 router = APIRouter(tags=["orders"])
@@ -80,9 +82,11 @@ async def list_all(request: Request, principal: AnyToken) -> dict[str, Any]:
                 403, "Forbidden", "Listing orders needs an admin token or an X-Moltin-Customer-Token"
             )
         filters = (*[f for f in filters if f[0] != "customer_id"], ("customer_id", customer.customer_id))
+    personal = personal_data_of(request)
+    filters = tuple((a, (personal.email_index(v) or v) if a == "email" else v) for a, v in filters)
     sort = request.query_params.get("sort") or "-created_at"
     page = await list_orders(database_of(request).pool, OrderQuery(filters, limit, offset, sort))
-    documents = [view.document() for view in page.orders]
+    documents = [view.document() for view in await readable(request, page.orders)]
     answer: dict[str, Any] = {"data": documents, **page_meta(request, limit, offset, page.total)}
     if _wants_items(request):
         answer["included"] = {"items": [item for view in page.orders for item in view.items()]}
@@ -94,7 +98,7 @@ async def list_all(request: Request, principal: AnyToken) -> dict[str, Any]:
     **documented(answers="The order", parameters=[INCLUDE_ITEMS, CUSTOMER_TOKEN], not_found=NO_ORDER),
 )
 async def get_one(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
-    view = await _read(request, order_id, principal)
+    view = await readable_one(request, await _read(request, order_id, principal))
     answer: dict[str, Any] = {"data": view.document()}
     if _wants_items(request):
         answer["included"] = {"items": view.items()}
@@ -155,6 +159,7 @@ def _command(order_id: str, body: OrderUpdate) -> UpdateOrder:
 async def update(order_id: str, request: Request, _: AdminToken) -> dict[str, Any]:
     body = validate(OrderUpdate, await read_data(request))
     database = database_of(request)
+    personal = personal_data_of(request)
     try:
         command = _command(order_id, body)
     except ApiError:
@@ -162,7 +167,7 @@ async def update(order_id: str, request: Request, _: AdminToken) -> dict[str, An
         raise
 
     async def run(uow: UnitOfWork) -> OrderView:
-        return view_of(await update_order(uow, command))
+        return view_of(await update_order(uow, command, personal))
 
     try:
         view: OrderView = await database.run(run)
@@ -170,4 +175,4 @@ async def update(order_id: str, request: Request, _: AdminToken) -> dict[str, An
         # Not consumed yet (the command wrote nothing): wait for the checkout, then change it.
         await get_order_soon(database, order_id, timeout=_checkout_wait(request))
         view = await database.run(run)
-    return {"data": view.document()}
+    return {"data": (await readable_one(request, view)).document()}
