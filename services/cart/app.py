@@ -8,12 +8,13 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from services.cart.adapters.consumers import cart_consumer
-from services.cart.adapters.http import carts, checkout, customers, products, promotions
+from services.cart.adapters.http import cart_customers, carts, checkout, customers, products, promotions
 from services.cart.adapters.http.sign_in_throttle import SignInThrottle
 from services.cart.adapters.password_hasher import PasswordHasher
 from services.cart.adapters.tables import CART_DDL
 from services.cart.domain.order_ids import OrderIds
 from services.cart.projections.catalogue import CatalogueProjection
+from services.cart.projections.customer_carts import CustomerCartsProjection
 from services.cart.projections.customers import CustomersProjection
 from services.cart.projections.promotions import PromotionsProjection
 from shared.auth.routes import router as token_router
@@ -45,7 +46,12 @@ def build_runtime(settings: CartSettings) -> ServiceRuntime:
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
         topic_prefix=settings.topic_prefix,
         ddl=CART_DDL,
-        projections=[CatalogueProjection(), PromotionsProjection(), CustomersProjection()],
+        projections=[
+            CatalogueProjection(),
+            PromotionsProjection(),
+            CustomersProjection(),
+            CustomerCartsProjection(),
+        ],
         consumers=[cart_consumer],
         publishes=[CartCheckedOut.event_type, ProductPublished.event_type],
         pool_size=settings.db_pool_size,
@@ -68,6 +74,6 @@ def create_cart_app(settings: CartSettings | None = None) -> FastAPI:
     app.state.password_hasher = PasswordHasher()
     app.state.sign_in_throttle = SignInThrottle()
     app.include_router(token_router)
-    for module in (carts, checkout, products, promotions, customers):
+    for module in (cart_customers, carts, checkout, products, promotions, customers):
         app.include_router(module.router)
     return app

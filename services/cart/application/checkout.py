@@ -2,9 +2,10 @@
 
 Runs in one transaction: the final availability check, the cart's `CartCheckedOut`, the use of
 each applied promotion code (refused, 422, when the code is not the checking-out customer's or has no
-use left), and the integration event in the outbox. The cart is priced anew, so automatic promotions
-are checked again (one ended or disabled since drops out; one started since applies). It answers at
-once with the order as the order service will create it; it never waits on another service.
+use left), and the integration event in the outbox. A cart associated with a customer becomes that
+customer's order. The cart is priced anew, so automatic promotions are checked again (one ended or
+disabled since drops out; one started since applies). It answers at once with the order as the order
+service will create it; it never waits on another service.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.cart.application.lookups import available_stock, price
+from services.cart.domain.associations import CustomerCartForbidden
 from services.cart.domain.cart import Cart
 from services.cart.domain.customer import Customer as CustomerAggregate
 from services.cart.domain.errors import CartAlreadyCheckedOut, InsufficientStock
@@ -41,9 +43,14 @@ class CheckOut:
     external_ref: str | None = None
 
 
-async def _customer(uow: UnitOfWork, command: CheckOut) -> Customer:
-    if command.customer_id:
-        customer = await uow.load(CustomerAggregate, command.customer_id)
+async def _customer(uow: UnitOfWork, command: CheckOut, cart: Cart) -> Customer:
+    """The registered customer the order is for: the cart's own when it is associated with one (the
+    order is theirs whoever the body names as a guest), else `customer.id`; otherwise a guest."""
+    if cart.customer_id is not None and command.customer_id not in (None, cart.customer_id):
+        raise CustomerCartForbidden(source="data.customer.id")
+    customer_id = cart.customer_id or command.customer_id
+    if customer_id:
+        customer = await uow.load(CustomerAggregate, customer_id)
         if not customer.registered:
             raise DomainError(
                 "No customer exists with the given id",
@@ -118,7 +125,7 @@ async def check_out(
     cart = await uow.load(Cart, command.cart_id)
     if cart.last_checkout is not None and not cart.changed_since_checkout:
         raise CartAlreadyCheckedOut(cart.last_checkout.order_id)
-    customer = await _customer(uow, command)
+    customer = await _customer(uow, command, cart)
     priced = await price(uow, cart)
     now = utc_now()
     await _check_stock(uow, cart)

@@ -14,12 +14,19 @@ keeps is bounded too: at most 100 lines, bounded inputs per line, and only its l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import uuid4
 
+from services.cart.domain.associations import (
+    ONE_CUSTOMER_ONLY,
+    CustomerCartAssociated,
+    CustomerCartDissociated,
+    CustomerCartForbidden,
+)
 from services.cart.domain.errors import (
     CartAlreadyCheckedOut,
     CartRuleBroken,
@@ -42,10 +49,12 @@ from services.cart.domain.events import (
     PromotionCodeRemoved,
     TaxLine,
 )
+from services.cart.domain.merging import CartItemsMerged, MergedLine, MergedQuantity
 from services.cart.domain.order_ids import OrderIds
 from services.cart.domain.pricing import PricedLineInput
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import Address, Customer, ProductPrice, Totals
+from shared.domain.errors import DomainError
 from shared.domain.snapshots import SnapshottingAggregate, moment_from_text, moment_text
 
 MAX_UNIQUE_ITEMS = 100
@@ -132,7 +141,8 @@ class Cart(SnapshottingAggregate):
     # Most carts never reach a snapshot (a few adds and a checkout); one changed for ever loads its
     # snapshot and at most 49 events. Bump `snapshot_version` whenever `snapshot_state` changes.
     snapshot_every: ClassVar[int] = 50
-    snapshot_version: ClassVar[int] = 2  # 2: a deleted cart's snapshot no longer keeps its name
+    # 2: a deleted cart's snapshot no longer keeps its name; 3: the associated customer
+    snapshot_version: ClassVar[int] = 3
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
@@ -143,6 +153,7 @@ class Cart(SnapshottingAggregate):
         self.promotion_codes: dict[str, str] = {}  # code -> promotion id
         self.last_checkout: Checkout | None = None
         self.changed_since_checkout = True
+        self.customer_id: str | None = None  # the customer it is associated with, if any
         self.created_at: datetime | None = None
         self.updated_at: datetime | None = None
 
@@ -163,6 +174,7 @@ class Cart(SnapshottingAggregate):
                 "totals": checkout.totals.model_dump(mode="json"),
             },
             "changed_since_checkout": self.changed_since_checkout,
+            "customer_id": self.customer_id,
             "created_at": moment_text(self.created_at),
             "updated_at": moment_text(self.updated_at),
         }
@@ -178,6 +190,7 @@ class Cart(SnapshottingAggregate):
             else Checkout(checkout["order_id"], checkout["cart_version"], Totals(**checkout["totals"]))
         )
         self.changed_since_checkout = state["changed_since_checkout"]
+        self.customer_id = state["customer_id"]
         self.created_at, self.updated_at = (
             moment_from_text(state["created_at"]),
             moment_from_text(state["updated_at"]),
@@ -370,6 +383,53 @@ class Cart(SnapshottingAggregate):
         )
         return order_id
 
+    def associate(self, customer_id: str, now: datetime) -> None:
+        """Make the cart `customer_id`'s (created if it was not yet); again for them changes nothing."""
+        if self.customer_id == customer_id:
+            return
+        if self.customer_id is not None:
+            raise CustomerCartForbidden(ONE_CUSTOMER_ONLY, source="data")
+        self.ensure_created(now)
+        self._record(CustomerCartAssociated(customer_id=customer_id, at=now))
+
+    def dissociate(self, customer_id: str, now: datetime) -> None:
+        """Free the cart from `customer_id`; a cart that is nobody's stays so, another's is refused."""
+        if self.customer_id is None:
+            return
+        if self.customer_id != customer_id:
+            raise CustomerCartForbidden(source="data")
+        self._record(CustomerCartDissociated(customer_id=customer_id, at=now))
+
+    def merge(
+        self,
+        source: Cart,
+        products: Mapping[str, ProductSnapshot | None],
+        available: Mapping[str, int | None],
+        *,
+        all_or_nothing: bool,
+        now: datetime,
+    ) -> list[DomainError]:
+        """Bring `source`'s lines in, with the rules of adding them one by one (live product, a price in
+        this cart's currency, stock, room, quantity); `source` is left unchanged. `products` and
+        `available` hold the catalogue's product and stock for each product line of `source` (None:
+        gone / unmanaged). Returns the lines refused; all or nothing raises the first instead."""
+        if source.id == self.id:
+            raise CartRuleBroken("Bad Request", "A cart cannot be merged into itself", source="data.cart_id")
+        plan = _MergePlan(self)
+        failures: list[DomainError] = []
+        for line in source.lines.values():
+            try:
+                plan.take(line, products.get(line.product_id or ""), available.get(line.product_id or ""))
+            except DomainError as refused:
+                if all_or_nothing:
+                    raise
+                failures.append(refused)
+        if plan.added or plan.raised:
+            self.ensure_created(now)
+            raised = [MergedQuantity(item_id=item_id, quantity=q) for item_id, q in plan.raised.items()]
+            self._record(CartItemsMerged(from_cart_id=source.id, added=plan.added, raised=raised, at=now))
+        return failures
+
     def delete(self, now: datetime) -> None:
         if self.created_at is not None:
             self._record(CartDeleted(at=now))
@@ -459,14 +519,145 @@ class Cart(SnapshottingAggregate):
                 self.promotion_codes.pop(code, None)
             case CartCheckedOut(order_id=order_id, cart_version=cart_version, totals=totals):
                 self.last_checkout = Checkout(order_id, cart_version, totals)
-            case CartDeleted():  # the cart goes with its items, name and description (EP)
+            case CartItemsMerged():
+                self._apply_merge(event)
+            case CustomerCartAssociated(customer_id=customer_id):
+                self.customer_id = customer_id
+            case CustomerCartDissociated():
+                self.customer_id = None
+            case CartDeleted():  # the cart goes with its items, name, description, associations (EP)
                 self.name, self.description = "Cart", ""
                 self.lines.clear()
                 self.promotion_codes.clear()
                 self.created_at = None
                 self.currency = None
+                self.customer_id = None
         if not self.lines:
             self.currency = None
-        self.changed_since_checkout = not isinstance(event, CartCheckedOut)
+        if not isinstance(event, CustomerCartAssociated | CustomerCartDissociated):
+            # Whose cart it is does not change what an order of it would hold.
+            self.changed_since_checkout = not isinstance(event, CartCheckedOut)
         if at is not None:
             self.updated_at = at
+
+    def _apply_merge(self, event: CartItemsMerged) -> None:
+        for added in event.added:
+            price = added.unit_price
+            self.currency = self.currency or price.currency
+            self.lines[added.item_id] = CartLine(
+                id=added.item_id,
+                type=added.type,
+                quantity=added.quantity,
+                unit_amount=price.amount,
+                currency=price.currency,
+                includes_tax=price.includes_tax,
+                product_id=added.product_id,
+                sku=added.sku,
+                slug=added.slug,
+                name=added.name,
+                description=added.description,
+                manage_stock=added.manage_stock,
+                custom_inputs=dict(added.custom_inputs),
+                created_at=event.at,
+                updated_at=event.at,
+            )
+        for raised in event.raised:
+            self.lines[raised.item_id] = replace(
+                self.lines[raised.item_id], quantity=raised.quantity, updated_at=event.at
+            )
+
+
+class _MergePlan:
+    """What a merge would change in `target`, line by line, checked as `Cart.add_product` checks."""
+
+    def __init__(self, target: Cart) -> None:
+        self.target = target
+        self.currency = target.currency
+        self.room = MAX_UNIQUE_ITEMS - len(target.lines) - len(target.promotion_codes)
+        self.added: list[MergedLine] = []
+        self.raised: dict[str, int] = {}
+
+    def take(self, line: CartLine, product: ProductSnapshot | None, available: int | None) -> None:
+        currency = self.currency or line.currency
+        if line.type != "cart_item":
+            self._take_custom(line, currency)
+        else:
+            self._take_product(line, product, available, currency)
+        self.currency = currency
+
+    def _take_custom(self, line: CartLine, currency: str) -> None:
+        if line.currency != currency:
+            raise CartRuleBroken(
+                "Currency mismatch",
+                f"Item {line.sku or line.name} is priced in {line.currency}, the cart in {currency}",
+                meta={"sku": line.sku},
+            )
+        self._check_room()
+        self.added.append(
+            MergedLine(
+                item_id=str(uuid4()),
+                type=line.type,
+                sku=line.sku,
+                name=line.name,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=ProductPrice(
+                    amount=line.unit_amount, currency=currency, includes_tax=line.includes_tax
+                ),
+            )
+        )
+
+    def _take_product(
+        self, line: CartLine, product: ProductSnapshot | None, available: int | None, currency: str
+    ) -> None:
+        if product is None or product.status != "live":
+            raise CartRuleBroken(
+                "Product not available",
+                f"Product {line.sku or line.product_id} is not live",
+                meta={"id": line.product_id, "sku": line.sku},
+            )
+        if currency not in product.prices:
+            raise CartRuleBroken(
+                "Price not found",
+                f"Product {product.sku or product.id} has no price in {currency}",
+                meta={"id": product.id, "sku": product.sku},
+            )
+        existing = next(
+            (
+                kept
+                for kept in self.target.lines.values()
+                if kept.type == "cart_item"
+                and kept.product_id == product.id
+                and kept.custom_inputs == line.custom_inputs
+            ),
+            None,
+        )
+        wanted = line.quantity + (self.raised.get(existing.id, existing.quantity) if existing else 0)
+        Cart._check_quantity(wanted, "data.cart_id")
+        if product.manage_stock and available is not None and wanted > available:
+            raise InsufficientStock(product.sku, product.id, available)
+        if existing is not None:
+            self.raised[existing.id] = wanted
+            return
+        self._check_room()
+        amount, includes_tax = product.prices[currency]
+        self.added.append(
+            MergedLine(
+                item_id=str(uuid4()),
+                type="cart_item",
+                product_id=product.id,
+                sku=product.sku,
+                slug=product.slug,
+                name=product.name,
+                description=product.description,
+                quantity=line.quantity,
+                unit_price=ProductPrice(amount=amount, currency=currency, includes_tax=includes_tax),
+                manage_stock=product.manage_stock,
+                custom_inputs=dict(line.custom_inputs),
+            )
+        )
+
+    def _check_room(self) -> None:
+        if self.room <= 0:
+            raise CartRuleBroken("Too many items", f"A cart can hold at most {MAX_UNIQUE_ITEMS} unique items")
+        self.room -= 1

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import uuid4
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from services.cart.adapters.http.cart_access import access_of
 from services.cart.adapters.http.documents import cart_answer, cart_reference, items_answer, request_currency
 from services.cart.adapters.http.limits import MAX_ITEMS_PER_REQUEST
 from services.cart.adapters.http.requests import (
@@ -20,8 +21,10 @@ from services.cart.adapters.http.requests import (
     TaxItemRequest,
     UpdateItemRequest,
 )
+from services.cart.application import cart_customers
 from services.cart.application import carts as commands
-from services.cart.domain.cart import Cart
+from services.cart.application.cart_customers import accessible_cart
+from services.cart.domain.associations import CartAccess
 from services.cart.domain.events import TaxLine
 from shared.auth import AdminToken, AnyToken, Principal, optional_customer
 from shared.contracts.envelope import utc_now
@@ -48,6 +51,13 @@ class AddItemsOptions(BaseModel):
     add_all_or_nothing: bool = Field(default=False, description="Bulk: add every item or none")
 
 
+class MergeCart(BaseModel):
+    """`Cart.Merge`: the items of cart `cart_id` join this one (that cart is left as it was)."""
+
+    type: Literal["cart_items"]
+    cart_id: str = Field(description="The cart to merge from (a guest cart, or the caller's)")
+
+
 class DoubleWrappedItems(BaseModel):
     """The SDK's bulk add sends `{"data": {"data": [...]}}`."""
 
@@ -70,18 +80,21 @@ async def create_cart(request: Request, _: AnyToken) -> JsonResponse:
     "/v2/carts/{ref}",
     **documented(answers="The cart (empty when nothing was added yet)", parameters=[INCLUDE_ITEMS]),
 )
-async def get_cart(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
-    """An unknown reference is an empty cart, as in Elastic Path; nothing is created by reading."""
+async def get_cart(ref: str, request: Request, principal: AnyToken) -> dict[str, Any]:
+    """An unknown reference is an empty cart, as in Elastic Path; nothing is created by reading. A
+    customer's cart is read only with their token (or an admin's)."""
+    access = access_of(request, principal)
     async with database_of(request).unit_of_work() as uow:
-        return await cart_answer(uow, await uow.load(Cart, cart_reference(ref)), request)
+        return await cart_answer(uow, await accessible_cart(uow, cart_reference(ref), access), request)
 
 
 @router.put("/v2/carts/{ref}", **documented(body=CartRequest, answers="The cart", not_found=NO_CART))
-async def update_cart(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
+async def update_cart(ref: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     body = validate(CartRequest, await read_data(request))
+    access = access_of(request, principal)
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
-        cart = await uow.load(Cart, cart_reference(ref))
+        cart = await accessible_cart(uow, cart_reference(ref), access)
         cart.rename(body.name, body.description, utc_now())
         return await cart_answer(uow, cart, request)
 
@@ -90,15 +103,22 @@ async def update_cart(ref: str, request: Request, _: AnyToken) -> dict[str, Any]
 
 
 @router.delete("/v2/carts/{ref}", **documented(status=204, answers="Deleted", not_found=NO_CART))
-async def delete_cart(ref: str, request: Request, _: AnyToken) -> Response:
-    await database_of(request).run(lambda uow: commands.delete_cart(uow, cart_reference(ref)))
+async def delete_cart(ref: str, request: Request, principal: AnyToken) -> Response:
+    access = access_of(request, principal)
+
+    async def command(uow: UnitOfWork) -> None:
+        await accessible_cart(uow, cart_reference(ref), access)
+        await commands.delete_cart(uow, cart_reference(ref))
+
+    await database_of(request).run(command)
     return Response(status_code=204)
 
 
 @router.get("/v2/carts/{ref}/items", **documented(answers="The cart's items"))
-async def get_items(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
+async def get_items(ref: str, request: Request, principal: AnyToken) -> dict[str, Any]:
+    access = access_of(request, principal)
     async with database_of(request).unit_of_work() as uow:
-        return await items_answer(uow, await uow.load(Cart, cart_reference(ref)), request)
+        return await items_answer(uow, await accessible_cart(uow, cart_reference(ref), access), request)
 
 
 def _items_payload(body: Any) -> tuple[list[Any], bool]:
@@ -131,9 +151,11 @@ def _items_payload(body: Any) -> tuple[list[Any], bool]:
         body_alternatives=[
             Annotated[list[NewItem], Field(min_length=1, max_length=MAX_ITEMS_PER_REQUEST)],
             DoubleWrappedItems,
+            MergeCart,
         ],
         options=AddItemsOptions,
-        body_description="One item, or up to 100 (bulk; failures listed in `errors` unless all or nothing)",
+        body_description="One item, or up to 100 (bulk; failures listed in `errors` unless all or"
+        " nothing), or a cart to merge from (`cart_items`; its refused lines listed the same way)",
         parameters=[CURRENCY],
         answers="The cart's items",
         not_found="The product, its price in the currency, or the promotion code does not exist",
@@ -142,13 +164,18 @@ def _items_payload(body: Any) -> tuple[list[Any], bool]:
 )
 async def add_items(ref: str, request: Request, principal: AnyToken) -> JsonResponse:
     cart_id = cart_reference(ref)
-    items, all_or_nothing = _items_payload(await read_json_body(request))
+    body = await read_json_body(request)
+    access = access_of(request, principal)
+    merged_from = _merge_source(body)
+    if merged_from is not None:
+        return await _merge(request, cart_id, merged_from, body, access)
+    items, all_or_nothing = _items_payload(body)
     currency = request_currency(request)
     customer = optional_customer(request)
     parsed = [_parse_item(item, i if len(items) > 1 else None, principal) for i, item in enumerate(items)]
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
-        cart = await uow.load(Cart, cart_id)
+        cart = await accessible_cart(uow, cart_id, access)
         failures: list[ErrorObject] = []
         customer_id = customer.customer_id if customer else None
         if len(parsed) == 1 or all_or_nothing:  # any failure fails the whole unit of work
@@ -167,6 +194,44 @@ async def add_items(ref: str, request: Request, principal: AnyToken) -> JsonResp
         answer = await items_answer(uow, cart, request)
         if failures:
             answer["errors"] = failures
+        return answer
+
+    return JsonResponse(await database_of(request).run(command), status_code=201)
+
+
+def _merge_source(body: Any) -> str | None:
+    """The cart to merge from when the body is `Cart.Merge`'s `{"data": {"type": "cart_items",
+    "cart_id": ...}}` (or the OpenAPI's one-element array of it); None for any other body."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
+    if not isinstance(data, dict) or data.get("type") != "cart_items":
+        return None
+    source = data.get("cart_id")
+    if not isinstance(source, str) or not source:
+        raise ApiError(400, "required", "cart_id is required to merge a cart", source="data.cart_id")
+    try:
+        return cart_reference(source)
+    except ApiError:
+        raise ApiError(
+            400, "format", "cart_id is not a valid cart reference", source="data.cart_id"
+        ) from None
+
+
+async def _merge(
+    request: Request, cart_id: str, from_cart_id: str, body: Any, access: CartAccess
+) -> JsonResponse:
+    """Merge `from_cart_id` into the cart: refused lines listed in `errors`, unless all or nothing."""
+    options = body.get("options") if isinstance(body.get("options"), dict) else {}
+    all_or_nothing = bool(options.get("add_all_or_nothing", False))
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        cart, refused = await cart_customers.merge(
+            uow, cart_id, from_cart_id, access, all_or_nothing=all_or_nothing
+        )
+        answer = await items_answer(uow, cart, request)
+        if refused:
+            answer["errors"] = [error_object(r.status, r.title, r.detail, r.source, r.meta) for r in refused]
         return answer
 
     return JsonResponse(await database_of(request).run(command), status_code=201)
@@ -236,10 +301,12 @@ async def _add(uow: UnitOfWork, cart_id: str, item: Any, currency: str, customer
         unprocessable="Not enough stock",
     ),
 )
-async def update_item(ref: str, item_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+async def update_item(ref: str, item_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     body = validate(UpdateItemRequest, await read_data(request))
+    access = access_of(request, principal)
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
+        await accessible_cart(uow, cart_reference(ref), access)
         cart = await commands.change_quantity(uow, cart_reference(ref), item_id, body.quantity)
         return await items_answer(uow, cart, request)
 
@@ -259,8 +326,9 @@ async def update_item(ref: str, item_id: str, request: Request, _: AnyToken) -> 
         unprocessable="Not enough stock",
     ),
 )
-async def update_items(ref: str, request: Request, _: AnyToken) -> dict[str, Any]:
+async def update_items(ref: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     data = await read_data(request)
+    access = access_of(request, principal)
     if not isinstance(data, list) or not data:
         raise ApiError(400, "type", "data must be a non-empty list of items", source="data")
     if len(data) > MAX_ITEMS_PER_REQUEST:  # before anything else: a cart never holds more items
@@ -279,7 +347,7 @@ async def update_items(ref: str, request: Request, _: AnyToken) -> dict[str, Any
         seen.add(update.id)
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
-        cart = await uow.load(Cart, cart_reference(ref))
+        cart = await accessible_cart(uow, cart_reference(ref), access)
         for update in updates:
             assert update.id is not None
             cart = await commands.change_quantity(uow, cart.id, update.id, update.quantity)
@@ -290,8 +358,11 @@ async def update_items(ref: str, request: Request, _: AnyToken) -> dict[str, Any
 
 
 @router.delete("/v2/carts/{ref}/items/{item_id}", **documented(answers="The cart's items", not_found=NO_CART))
-async def remove_item(ref: str, item_id: str, request: Request, _: AnyToken) -> dict[str, Any]:
+async def remove_item(ref: str, item_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
+    access = access_of(request, principal)
+
     async def command(uow: UnitOfWork) -> dict[str, Any]:
+        await accessible_cart(uow, cart_reference(ref), access)
         cart = await commands.remove_item(uow, cart_reference(ref), item_id)
         return await items_answer(uow, cart, request)
 
@@ -300,8 +371,14 @@ async def remove_item(ref: str, item_id: str, request: Request, _: AnyToken) -> 
 
 
 @router.delete("/v2/carts/{ref}/items", **documented(status=204, answers="Emptied"))
-async def remove_all_items(ref: str, request: Request, _: AnyToken) -> Response:
-    await database_of(request).run(lambda uow: commands.clear_items(uow, cart_reference(ref)))
+async def remove_all_items(ref: str, request: Request, principal: AnyToken) -> Response:
+    access = access_of(request, principal)
+
+    async def command(uow: UnitOfWork) -> None:
+        await accessible_cart(uow, cart_reference(ref), access)
+        await commands.clear_items(uow, cart_reference(ref))
+
+    await database_of(request).run(command)
     return Response(status_code=204)
 
 
@@ -309,8 +386,14 @@ async def remove_all_items(ref: str, request: Request, _: AnyToken) -> Response:
     "/v2/carts/{ref}/discounts/{code}",
     **documented(status=204, answers="Removed", not_found="The code is not applied to the cart"),
 )
-async def remove_promotion(ref: str, code: str, request: Request, _: AnyToken) -> Response:
-    await database_of(request).run(lambda uow: commands.remove_promotion(uow, cart_reference(ref), code))
+async def remove_promotion(ref: str, code: str, request: Request, principal: AnyToken) -> Response:
+    access = access_of(request, principal)
+
+    async def command(uow: UnitOfWork) -> None:
+        await accessible_cart(uow, cart_reference(ref), access)
+        await commands.remove_promotion(uow, cart_reference(ref), code)
+
+    await database_of(request).run(command)
     return Response(status_code=204)
 
 

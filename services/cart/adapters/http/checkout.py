@@ -4,15 +4,20 @@
 Without a key, checking out an unchanged cart again answers 409 naming the order it became. With an
 `Idempotency-Key` (`shared.http.idempotency`) a retry answers the first 201 again: the answer is kept
 with the key in the checkout's own database transaction, so a crash after the checkout committed
-still leaves the retry its answer, and a crash before leaves no checkout to repeat."""
+still leaves the retry its answer, and a crash before leaves no checkout to repeat.
+
+A cart associated with a customer is checked out only with their token (or an admin's), and its
+order is theirs whatever customer the body names (a guest's name and email, or their own id)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from services.cart.adapters.http.cart_access import access_of
 from services.cart.adapters.http.documents import cart_reference
 from services.cart.adapters.http.requests import AddressRequest, CheckoutRequest
+from services.cart.application.cart_customers import accessible_cart
 from services.cart.application.checkout import CheckOut, check_out
 from services.cart.domain.email import is_valid_email
 from services.cart.domain.order_ids import OrderIds
@@ -115,13 +120,16 @@ async def _check_out(ref: str, request: Request, principal: Principal, claim: Cl
     _check_acting_for(principal, command, request)
     order_ids: OrderIds = request.app.state.order_ids
     personal = personal_data_of(request)
+    access = access_of(request, principal)
 
     async def run(uow: UnitOfWork) -> Answer:
+        await accessible_cart(uow, command.cart_id, access)
         return _answer(await check_out(uow, command, order_ids, personal))
 
     async def run_keeping_answer(uow: UnitOfWork) -> Answer:
         """The checkout and its kept answer in one transaction (a function of its own: only keyed
         checkouts need the transaction, `Database.run` remembers which commands do)."""
+        await accessible_cart(uow, command.cart_id, access)
         answer = _answer(await check_out(uow, command, order_ids, personal))
         assert claim is not None
         await claim.answer_in(uow.connection, answer)

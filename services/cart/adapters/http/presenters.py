@@ -145,7 +145,7 @@ def cart_document(cart: Cart, price: CartPrice, base_url: str) -> dict[str, Any]
                 "data": [{"type": line.type, "id": line.id} for line in cart.lines.values()]
                 + [{"type": "promotion_item", "id": pid} for pid in promotion_ids]
             },
-            "customers": {},
+            "customers": {"data": {"type": "customer", "id": cart.customer_id}} if cart.customer_id else {},
             "accounts": {},
             "promotions": {"data": [{"type": "promotion", "id": pid} for pid in promotion_ids]},
         },
