@@ -16,12 +16,11 @@ from typing import Any
 from checkout_admin.catalogue import PUBLIC_MODULES, key_of, wiring
 from shared.contracts.inbound import INBOUND
 from shared.contracts.integration_event import CONTRACTS
+from shared.contracts.ownership import INTEGRATOR
 from shared.messaging.asyncapi import DEAD_LETTER_DESCRIPTION, DOCUMENTED_SERVER, HEADERS, envelope_model
 from shared.messaging.dead_letters import dead_letter_topic
 
 SCHEMAS = "#/components/schemas/"
-INTEGRATOR = "integrator"
-"""The producer an inbound topic names besides the services: any other backend system."""
 
 
 def public_event_types() -> list[str]:

@@ -13,6 +13,9 @@ redelivers the messages and their inbox rows turn them into no-ops.
 
 - A message that cannot be decoded, has an unknown type or version, or keeps failing goes to the
   dead-letter topic with the reason, and the partition moves on.
+- An envelope whose `producer` does not own its topic (`shared.contracts.ownership`), or whose
+  event type is not the one its topic is named after, is refused the same way: dead-lettered with
+  the reason, nothing applied (defence in depth behind the broker's ACLs).
 - A dead letter's retry meant for another consumer of the topic (header `dlq.retry_for`) is
   stepped over: a retry goes only to the consumer that dead-lettered the message.
 - A handler that raises `NotReady` has its message parked and retried later: after each message of
@@ -40,11 +43,12 @@ from pydantic import ValidationError
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import CONTRACTS, IntegrationEvent, topic_for
+from shared.contracts.ownership import producer_refusal
 from shared.contracts.registry import EventRegistry, UnknownEventType, UnsupportedSchemaVersion
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.unit_of_work import Database, NeedsTransaction, UnitOfWork
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage, is_for
-from shared.messaging.errors import NotReady, PoisonMessage
+from shared.messaging.errors import NotReady, PoisonMessage, UntrustedMessage
 from shared.messaging.offset_commits import OffsetCommitter
 from shared.metrics import CONSUMED, DEAD_LETTERS
 from shared.tracing import traced
@@ -96,6 +100,11 @@ async def _whole_batch(message: StreamMessage[Any]) -> Any:
     consumer validates the bytes itself, and asking FastStream for the `KafkaMessage` as a second
     parameter costs a thread-pool hop per call (fast_depends resolves that context synchronously)."""
     return message
+
+
+def _reason(exc: BaseException) -> str:
+    """The dead letter's reason for a message that could not be decoded or was refused."""
+    return str(exc) if isinstance(exc, UntrustedMessage) else f"undecodable message: {exc}"
 
 
 class _BatchFailed(Exception):
@@ -293,7 +302,7 @@ class EventConsumer:
             try:
                 decoded.append(self._decode(message))
             except _UNDECODABLE as exc:
-                await self._dead_letter(message, f"undecodable message: {exc}", exc)
+                await self._dead_letter(message, _reason(exc), exc)
         try:
             await self._apply_all(decoded)
         except _BatchFailed:
@@ -305,8 +314,22 @@ class EventConsumer:
         handler = self._handlers.get(envelope.event_type)
         if handler is None:
             raise PoisonMessage(f"no handler for event type {envelope.event_type!r} on {message.topic}")
+        self._trust(envelope, message.topic)
         event = self._registry.load(envelope.event_type, envelope.schema_version, envelope.data)
         return _Decoded(message, envelope, event, handler)
+
+    def _trust(self, envelope: Envelope, topic: str) -> None:
+        """Raise UntrustedMessage if the envelope is not its topic's to carry: a topic carries the
+        event type it is named after, from the producer that owns it (any, for an inbound topic)."""
+        named_after = topic.removeprefix(self._prefix)
+        if envelope.event_type != named_after:
+            raise UntrustedMessage(
+                f"refused: a {envelope.event_type} envelope on topic {topic}, "
+                f"which carries only {named_after}"
+            )
+        refusal = producer_refusal(envelope.event_type, envelope.producer)
+        if refusal is not None:
+            raise UntrustedMessage(f"refused: {refusal}")
 
     async def _apply_all(self, batch: Sequence[_Decoded]) -> None:
         """Inbox rows and every new message's effects in one unit of work (one statement, unless a
@@ -362,7 +385,7 @@ class EventConsumer:
         try:
             decoded = self._decode(message)
         except _UNDECODABLE as exc:
-            await self._dead_letter(message, f"undecodable message: {exc}", exc)
+            await self._dead_letter(message, _reason(exc), exc)
             return
         envelope, event, handler = decoded.envelope, decoded.event, decoded.handler
 

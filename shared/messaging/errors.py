@@ -14,3 +14,8 @@ class NotReady(Exception):
 
 class PoisonMessage(Exception):
     """The message can never be applied (bad payload, broken rule): send it to the dead-letter topic."""
+
+
+class UntrustedMessage(PoisonMessage):
+    """The envelope claims more than its topic allows: a producer that does not own the topic, or
+    an event type other than the one the topic is named after. Dead-lettered, never applied."""

@@ -3,7 +3,9 @@ service processes: a warehouse's stock adjustment and a 3PL's shipment confirmat
 `checkout_platform.contracts` and its example producer, apply once each (a duplicate `event_id` is a
 no-op); an invalid one is dead-lettered with its reason and a later valid one on the same partition
 still applies; what the rules refuse (stock below what orders hold, an unpaid order's shipment) is
-refused visibly and changes nothing."""
+refused visibly and changes nothing. A message whose envelope names a producer that does not own
+its topic (or an event type its topic is not named after) is dead-lettered with the reason by every
+consumer, nothing applied, the partition moving on."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import pytest
 from checkout_platform.contracts import ShipmentConfirmed, WarehouseStockAdjusted, envelope_for
 from checkout_platform.contracts.example_producer import publish
 from shared.contracts.envelope import Envelope
+from shared.contracts.events import PaymentCaptured
+from shared.contracts.ownership import INTEGRATOR
 from tests.e2e.conftest import admin_and_shopper
 from tests.e2e.test_shipping import pay_in_full, placed_order, wait_for_payment
 from tests.support import kafka
@@ -263,3 +267,62 @@ async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_r
         for topic in ("OrderFulfilmentRequested", "OrderShipped"):
             published = await kafka.envelopes_up_to_now(kafka_bootstrap_servers, f"{topic_prefix}{topic}")
             assert len([e for e in published if e.aggregate_id == order_id]) == 1, topic
+
+
+async def test_a_message_whose_producer_does_not_own_its_topic_is_refused_and_the_partition_moves_on(
+    cart_clients, order_service, inventory_service, kafka_bootstrap_servers, topic_prefix
+):
+    cart_admin, cart_shopper = cart_clients
+    async with admin_and_shopper(order_service) as (order_admin, _):
+        order = await placed_order(cart_admin, cart_shopper)
+        order_id = order["id"]
+        await wait_for_payment(order_admin, order_id, "unpaid")
+        total = order["meta"]["display_price"]["with_tax"]
+        amount = {"amount": total["amount"], "currency": total["currency"]}
+
+        forged_id = f"forged-{uuid4()}"
+        forged = PaymentCaptured(order_id=order_id, transaction_id=forged_id, gateway="manual", amount=amount)
+        sent = await kafka.publish_event(
+            kafka_bootstrap_servers, topic_prefix, forged, order_id, producer=INTEGRATOR
+        )
+        for consumer in ("order", "inventory"):
+            letter = await dead_letter(
+                kafka_bootstrap_servers,
+                topic_prefix,
+                order_id,
+                consumer,
+                lambda r: "'integrator' does not own topic PaymentCaptured" in r,
+            )
+            assert letter["dlq.original_topic"] == f"{topic_prefix}PaymentCaptured", letter
+            assert letter["event_id"] == str(sent.event_id), letter
+
+        smuggled_id = f"smuggled-{uuid4()}"
+        smuggled = Envelope.of(
+            PaymentCaptured(order_id=order_id, transaction_id=smuggled_id, gateway="manual", amount=amount),
+            aggregate_id=order_id,
+            producer="payment",  # claims to be the owner, on a topic outside systems may write
+            correlation_id=order_id,
+        )
+        await kafka.publish(kafka_bootstrap_servers, f"{topic_prefix}ShipmentConfirmed", smuggled, order_id)
+        await dead_letter(
+            kafka_bootstrap_servers,
+            topic_prefix,
+            order_id,
+            "order",
+            lambda r: "PaymentCaptured envelope on topic" in r and "carries only ShipmentConfirmed" in r,
+        )
+
+        await pay_in_full(order, kafka_bootstrap_servers, topic_prefix)  # the owner, behind them
+        paid = await wait_for_payment(order_admin, order_id, "paid")
+        assert paid["meta"]["display_price"]["paid"]["amount"] == total["amount"], paid
+        connection = await asyncpg.connect(order_service.env["DATABASE_URL"])
+        try:
+            recorded = await connection.fetch(
+                "SELECT data->>'transaction_id' AS txn FROM events"
+                " WHERE stream_id = $1 AND event_type = 'TransactionCaptured'",
+                f"order-{order_id}",
+            )
+        finally:
+            await connection.close()
+        captured = [row["txn"] for row in recorded]
+        assert len(captured) == 1 and forged_id not in captured and smuggled_id not in captured, captured

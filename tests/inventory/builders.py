@@ -12,6 +12,7 @@ from services.inventory.domain.stock import Stock
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import CartCheckedOut
 from shared.contracts.integration_event import IntegrationEvent
+from shared.contracts.ownership import usual_producer
 from shared.contracts.registry import VersionedEvent
 from shared.contracts.values import Address, Customer, Money, OrderLine, StockLine, Totals
 from shared.messaging.dead_letters import FailedMessage
@@ -93,7 +94,8 @@ def checkout(order_id: str, *lines: tuple[str | None, int], kind: str = "cart_it
     )
 
 
-def envelope(event: IntegrationEvent, key: str, producer: str = "test") -> Envelope:
+def envelope(event: IntegrationEvent, key: str, producer: str | None = None) -> Envelope:
+    """The envelope the topic's owner would publish `event` in, unless a test names another producer."""
     return Envelope(
         event_type=event.event_type,
         schema_version=event.schema_version,
@@ -101,7 +103,7 @@ def envelope(event: IntegrationEvent, key: str, producer: str = "test") -> Envel
         aggregate_id=key,
         aggregate_version=1,
         correlation_id="test",
-        producer=producer,
+        producer=producer or usual_producer(event.event_type) or "test",
         data=event.model_dump(mode="json"),
     )
 

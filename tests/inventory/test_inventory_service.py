@@ -19,7 +19,9 @@ from tests.support.services import authenticated_client
 ADDRESS = Address(first_name="A", last_name="B", line_1="1", postcode="P", country="GB")
 
 
-async def send(kafka: str, prefix: str, event: IntegrationEvent, key: str, producer: str = "test") -> None:
+async def send(
+    kafka: str, prefix: str, event: IntegrationEvent, key: str, producer: str | None = None
+) -> None:
     await publish_event(kafka, prefix, event, key, producer)
 
 

@@ -16,6 +16,7 @@ from shared.contracts.events import (
     PaymentRefunded,
 )
 from shared.contracts.integration_event import IntegrationEvent
+from shared.contracts.ownership import usual_producer
 from shared.contracts.values import Address, Customer, Money, OrderLine, Totals
 from shared.messaging.dead_letters import FailedMessage
 
@@ -104,8 +105,9 @@ def shipped(order_id: str) -> OrderShipped:
     return OrderShipped(order_id=order_id)
 
 
-def envelope(event: IntegrationEvent, *, producer: str = "payment", minutes: int = 1) -> Envelope:
-    """The envelope another service would publish `event` in (keyed, like all, by the order id)."""
+def envelope(event: IntegrationEvent, *, producer: str | None = None, minutes: int = 1) -> Envelope:
+    """The envelope another service would publish `event` in (keyed, like all, by the order id); its
+    producer is the topic's owner unless a test says otherwise."""
     aggregate_id = getattr(event, "transaction_id", None) or getattr(event, "cart_id", None) or "agg"
     return Envelope(
         event_type=event.event_type,
@@ -115,7 +117,7 @@ def envelope(event: IntegrationEvent, *, producer: str = "payment", minutes: int
         aggregate_id=aggregate_id,
         aggregate_version=1,
         correlation_id=str(uuid4()),
-        producer=producer,
+        producer=producer or usual_producer(event.event_type) or "test",
         data=event.model_dump(mode="json"),
     )
 

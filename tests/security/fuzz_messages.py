@@ -12,6 +12,7 @@ from shared.contracts import events as contracts
 from shared.contracts import inbound
 from shared.contracts.envelope import Envelope, utc_now
 from shared.contracts.integration_event import IntegrationEvent
+from shared.contracts.ownership import usual_producer
 from shared.contracts.values import Address, Customer, Money, OrderLine, StockLine, Totals
 
 # The broker's default message.max.bytes is 1048588 for a whole record batch; what is left for the
@@ -99,7 +100,12 @@ def valid_event(event_type: str, key: str) -> IntegrationEvent:
 
 
 def _envelope(of_type: str, key: str, **changes: object) -> bytes:
-    good = Envelope.of(valid_event(of_type, key), aggregate_id=key, producer="fuzz", correlation_id="fuzz")
+    good = Envelope.of(
+        valid_event(of_type, key),
+        aggregate_id=key,
+        producer=usual_producer(of_type) or "fuzz",
+        correlation_id="fuzz",
+    )
     return orjson.dumps({**good.model_dump(mode="json"), **changes})
 
 

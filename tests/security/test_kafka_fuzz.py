@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError
 
 from shared.contracts.envelope import Envelope
+from shared.contracts.ownership import usual_producer
 from shared.messaging.dead_letters import dead_letter_topic
 from tests.security.conftest import client
 from tests.security.consumed_topics import Subscription, subscriptions
@@ -80,7 +81,10 @@ async def fuzzed(services, kafka_bootstrap_servers, topic_prefix) -> dict[str, A
                 )
                 sent.append((fuzz_id, event_type, kind, value))
             envelope = Envelope.of(
-                valid_event(event_type, key), aggregate_id=key, producer="fuzz", correlation_id="fuzz"
+                valid_event(event_type, key),
+                aggregate_id=key,
+                producer=usual_producer(event_type) or "fuzz",
+                correlation_id="fuzz",
             )
             await producer.send_and_wait(
                 topic, envelope.to_json(), key=key.encode(), headers=envelope.kafka_headers()

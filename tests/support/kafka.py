@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
+from shared.contracts.ownership import usual_producer
 
 
 def _reader(bootstrap_servers: str, *topics: str) -> AIOKafkaConsumer:
@@ -90,9 +91,11 @@ async def publish(bootstrap_servers: str, topic: str, envelope: Envelope, key: s
 
 
 async def publish_event(
-    bootstrap_servers: str, prefix: str, event: IntegrationEvent, key: str, producer: str = "test"
+    bootstrap_servers: str, prefix: str, event: IntegrationEvent, key: str, producer: str | None = None
 ) -> Envelope:
-    """Play another service (or an outside system): publish `event` to its topic, keyed by `key`."""
+    """Play another service (or an outside system): publish `event` to its topic, keyed by `key`, as
+    the topic's owner (unless a test names another producer)."""
+    producer = producer or usual_producer(event.event_type) or "test"
     envelope = Envelope.of(event, aggregate_id=key, producer=producer, correlation_id=f"test-{producer}")
     await publish(bootstrap_servers, f"{prefix}{event.event_type}", envelope, key)
     return envelope
