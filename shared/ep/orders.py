@@ -42,6 +42,9 @@ class OrderState:
     authorized: int = 0
     paid: int = 0
     updated_at: datetime | None = None
+    carrier: str | None = None
+    tracking_reference: str | None = None
+    """A 3PL's confirmation of the shipment: shown as `meta.shipping` (EP's order `meta` is open)."""
 
 
 def _split(amount: int, quantity: int) -> dict[str, Any]:
@@ -125,6 +128,11 @@ def order_document(order: CartCheckedOut, state: OrderState | None = None) -> di
             },
         },
     }
+    if state.tracking_reference is not None:
+        document["meta"]["shipping"] = {
+            "carrier": state.carrier,
+            "tracking_reference": state.tracking_reference,
+        }
     if order.customer.id:
         document["relationships"]["customer"] = {"data": {"type": "customer", "id": order.customer.id}}
     if order.order_number is not None:

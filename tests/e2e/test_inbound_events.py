@@ -3,9 +3,10 @@ service processes: a warehouse's stock adjustment and a 3PL's shipment confirmat
 `checkout_platform.contracts` and its example producer, apply once each (a duplicate `event_id` is a
 no-op); an invalid one is dead-lettered with its reason and a later valid one on the same partition
 still applies; what the rules refuse (stock below what orders hold, an unpaid order's shipment) is
-refused visibly and changes nothing. A message whose envelope names a producer that does not own
-its topic (or an event type its topic is not named after) is dead-lettered with the reason by every
-consumer, nothing applied, the partition moving on."""
+refused visibly and changes nothing. A 3PL's carrier and tracking show on the order's read, also when
+an admin flagged the order `fulfilled` before the confirmation came. And a message whose envelope
+names a producer that does not own its topic (or an event type its topic is not named after) is
+dead-lettered with the reason by every consumer, nothing applied, the partition moving on."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.events import PaymentCaptured
 from shared.contracts.ownership import INTEGRATOR
 from tests.e2e.conftest import admin_and_shopper
-from tests.e2e.test_shipping import pay_in_full, placed_order, wait_for_payment
+from tests.e2e.test_shipping import FULFIL, pay_in_full, placed_order, wait_for_payment
 from tests.support import kafka
+from tests.support.openapi import validate_response
 from tests.support.polling import poll_until
 from tests.support.settling import services_settled
 
@@ -244,6 +246,9 @@ async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_r
             "complete",
             "fulfilled",
         )
+        read = (await order_admin.get(f"/v2/orders/{order_id}")).json()
+        assert read["data"]["meta"]["shipping"] == {"carrier": "DHL", "tracking_reference": "JJD02"}, read
+        validate_response("carts-orders.yaml", "/v2/orders/{orderID}", "get", "200", read)
         shipped = await kafka.wait_for_envelope(
             kafka_bootstrap_servers,
             f"{topic_prefix}OrderShipped",
@@ -265,6 +270,48 @@ async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_r
 
         await services_settled(kafka_bootstrap_servers, topic_prefix, [order_service, fulfillment_service])
         for topic in ("OrderFulfilmentRequested", "OrderShipped"):
+            published = await kafka.envelopes_up_to_now(kafka_bootstrap_servers, f"{topic_prefix}{topic}")
+            assert len([e for e in published if e.aggregate_id == order_id]) == 1, topic
+
+
+async def test_a_3pl_confirmation_after_an_admin_flagged_the_order_fulfilled_still_records_its_tracking(
+    cart_clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix
+):
+    cart_admin, cart_shopper = cart_clients
+    async with admin_and_shopper(order_service) as (order_admin, _):
+        order = await placed_order(cart_admin, cart_shopper)
+        order_id = order["id"]
+        await pay_in_full(order, kafka_bootstrap_servers, topic_prefix)
+        await wait_for_payment(order_admin, order_id, "paid")
+        flagged = await order_admin.put(f"/v2/orders/{order_id}", json=FULFIL)
+        assert flagged.status_code == 200, flagged.text
+        assert "shipping" not in flagged.json()["data"]["meta"]  # no tracking known yet
+        await kafka.wait_for_envelope(
+            kafka_bootstrap_servers,
+            f"{topic_prefix}OrderShipped",
+            lambda e: e.aggregate_id == order_id,
+            timeout=60,
+        )
+
+        confirmed = envelope_for(
+            ShipmentConfirmed(order_id=order_id, carrier="UPS", tracking_reference="1Z999AA10123456784"),
+            producer="3pl",
+        )
+        await publish(kafka_bootstrap_servers, confirmed, topic_prefix=topic_prefix)
+        tracked = await poll_until(
+            lambda: order_admin.get(f"/v2/orders/{order_id}"),
+            lambda r: "shipping" in r.json()["data"]["meta"],
+        )
+        read = tracked.json()
+        assert read["data"]["meta"]["shipping"] == {
+            "carrier": "UPS",
+            "tracking_reference": "1Z999AA10123456784",
+        }, read
+        assert (read["data"]["status"], read["data"]["shipping"]) == ("complete", "fulfilled")
+        validate_response("carts-orders.yaml", "/v2/orders/{orderID}", "get", "200", read)
+
+        await services_settled(kafka_bootstrap_servers, topic_prefix, [order_service, fulfillment_service])
+        for topic in ("OrderFulfilmentRequested", "OrderShipped"):  # shipped once, by the admin's flag
             published = await kafka.envelopes_up_to_now(kafka_bootstrap_servers, f"{topic_prefix}{topic}")
             assert len([e for e in published if e.aggregate_id == order_id]) == 1, topic
 

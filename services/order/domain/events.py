@@ -114,6 +114,17 @@ class FulfilmentRequested(VersionedEvent):
 
 
 @ORDER_EVENTS.register
+class ShipmentTracked(VersionedEvent):
+    """A 3PL confirmed the shipment of an order already flagged `fulfilled` (by an admin's `PUT`
+    before the confirmation arrived, or by an earlier confirmation): its carrier and tracking, kept
+    for the order's read. Nothing is announced: the shipment was requested already."""
+
+    carrier: str
+    tracking_reference: str
+    at: datetime
+
+
+@ORDER_EVENTS.register
 class OrderDetailsCorrected(VersionedEvent):
     """An admin corrected what Elastic Path lets change after checkout: the details as they now are,
     whole (an empty `order_number` or `external_ref` cleared it, so it is None here)."""

@@ -32,6 +32,7 @@ from services.order.domain.events import (
     OrderDetailsCorrected,
     OrderFulfilled,
     OrderPlaced,
+    ShipmentTracked,
     TransactionAuthorized,
     TransactionCancelled,
     TransactionCaptured,
@@ -61,6 +62,8 @@ class Order(Aggregate):
         self.fulfilled = False
         self.fulfilment_requested = False
         self.completed = False
+        self.carrier: str | None = None
+        self.tracking_reference: str | None = None
         self.corrected = False  # `placed` holds corrections, no longer the stored `OrderPlaced` as is
         self.anonymised = False
         self.updated_at: datetime | None = None
@@ -190,6 +193,18 @@ class Order(Aggregate):
         self._record(FulfilmentRequested(carrier=carrier, tracking_reference=tracking_reference, at=at))
         return True
 
+    def confirm_shipment(self, at: datetime, carrier: str, tracking_reference: str) -> bool:
+        """A 3PL's confirmation; True if it changed anything. It flags the order `fulfilled` as
+        `request_fulfilment` does (same rules); an order flagged already keeps the confirmation's
+        carrier and tracking, if new, instead of dropping them."""
+        self._require_placed()
+        if not (self.fulfilled or self.fulfilment_requested):
+            return self.request_fulfilment(at, carrier, tracking_reference)
+        if (carrier, tracking_reference) == (self.carrier, self.tracking_reference):
+            return False
+        self._record(ShipmentTracked(carrier=carrier, tracking_reference=tracking_reference, at=at))
+        return True
+
     def anonymise(self, at: datetime) -> bool:
         """Erase the order's personal data (Elastic Path: only once fulfilled, cancelled or fully
         refunded); True if it was not anonymised already. Its key is destroyed by the caller."""
@@ -233,6 +248,8 @@ class Order(Aggregate):
             authorized=s.authorized,
             paid=s.paid,
             updated_at=self.updated_at,
+            carrier=self.carrier,
+            tracking_reference=self.tracking_reference,
         )
 
     def snapshot(self) -> CartCheckedOut:
@@ -294,8 +311,12 @@ class Order(Aggregate):
                 self.cancelled, self.cancel_reason = True, reason
             case OrderFulfilled():
                 self.fulfilled = True
-            case FulfilmentRequested():
+            case FulfilmentRequested(carrier=carrier, tracking_reference=tracking):
                 self.fulfilment_requested = True
+                if tracking is not None:
+                    self.carrier, self.tracking_reference = carrier, tracking
+            case ShipmentTracked(carrier=carrier, tracking_reference=tracking):
+                self.carrier, self.tracking_reference = carrier, tracking
             case OrderAnonymised():
                 self.anonymised = True
                 if self.placed is not None:  # no longer found by its email
