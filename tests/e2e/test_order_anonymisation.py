@@ -1,0 +1,362 @@
+"""Issue 19's acceptance: crypto-shredding an order across the whole stack.
+
+Five services with personal data sealed (PII_MASTER_KEY, one key table). Two shoppers check out and
+pay; the first order is shipped and anonymised (`POST /v2/orders/anonymize`), the second is not.
+Then: no table of any service's database and no message of any topic (read from offset 0: values,
+keys, headers) holds either shopper's email or street in clear; the second shopper's are there
+sealed and open through the key table; the first's are there sealed and open through nothing; the
+first order reads with Elastic Path's anonymised values, both orders' money and stock are as
+before, and every projection rebuilt afterwards equals the live one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from checkout_admin.registry import SERVICES
+from shared.privacy.key_store import KeyStore
+from shared.privacy.master_keys import MasterKeys, new_master_key
+from shared.privacy.personal_data import order_subject
+from shared.privacy.sealed_text import ANONYMISED, PREFIX, subject_of, unseal
+from tests.e2e.conftest import _service
+from tests.e2e.operator import run_admin
+from tests.e2e.quiescence import database_state, quiet_state
+from tests.e2e.shop import authorize_and_capture, eventually, managed_product, order_state, stock
+from tests.support.kafka import records_up_to_now
+from tests.support.services import RunningService
+
+pytestmark = pytest.mark.slow
+
+PAYMENT_SETTINGS = {
+    "STRIPE_API_KEY": "sk_test_12345",
+    "STRIPE_WEBHOOK_SECRET": "whsec_e2e",
+    "PAYMENT_ORDER_WAIT_SECONDS": "30",
+}
+# Both projections of the module's stack that are off by default are on, so both are proven to
+# rebuild: fulfilment's shipments (which copies the shipping address) and nothing else.
+FULFILLMENT_SETTINGS = {"FULFILLMENT_SHIPMENTS_PROJECTION": "1"}
+READ_MODEL_SETTINGS = {**FULFILLMENT_SETTINGS}
+
+
+@pytest.fixture(scope="module")
+def master_key() -> str:
+    return new_master_key("k1")
+
+
+@pytest.fixture(scope="module")
+async def keys_dsn(postgres) -> str:
+    name = f"privacy_{uuid4().hex[:8]}"
+    await postgres.create_database(name)
+    return str(postgres.dsn(name))
+
+
+@pytest.fixture(scope="module")
+def privacy_env(master_key: str, keys_dsn: str) -> dict[str, str]:
+    return {"PII_MASTER_KEY": master_key, "PII_KEYS_DATABASE_URL": keys_dsn}
+
+
+def private_service(name: str, **extra: str) -> Any:
+    """`services.<name>` with its own database and the module's master key and key table."""
+
+    @pytest.fixture(scope="module")
+    async def running(
+        postgres, kafka_bootstrap_servers, topic_prefix, localstripe_url, privacy_env, tmp_path_factory
+    ) -> AsyncIterator[RunningService]:
+        settings = {**privacy_env, **extra}
+        if name == "payment":
+            settings["STRIPE_API_BASE"] = localstripe_url
+        service = await _service(
+            f"services.{name}",
+            postgres,
+            kafka_bootstrap_servers,
+            topic_prefix,
+            tmp_path_factory.mktemp(name),
+            **settings,
+        )
+        yield service
+        service.stop()
+
+    return running
+
+
+cart_service = private_service("cart")
+order_service = private_service("order", ORDER_CHECKOUT_WAIT_SECONDS="30")
+payment_service = private_service("payment", **PAYMENT_SETTINGS)
+inventory_service = private_service("inventory")
+fulfillment_service = private_service("fulfillment", **FULFILLMENT_SETTINGS)
+
+
+def shopper(name: str) -> dict[str, Any]:
+    """A shopper whose email, street and delivery note occur nowhere else in the stack."""
+    tag = uuid4().hex[:10]
+    address = {
+        "first_name": name,
+        "last_name": f"Q{tag}",
+        "line_1": f"{tag} Privet Drive",
+        "city": "Little Whinging",
+        "postcode": "KT22 7AA",
+        "country": "GB",
+        "phone_number": f"+44 7700 {tag[:6]}",
+        "instructions": f"Leave with neighbour {tag}",
+    }
+    return {
+        "email": f"{name.lower()}.{tag}@example.com",
+        "street": address["line_1"],
+        "customer": {"name": f"{name} Q{tag}", "email": f"{name.lower()}.{tag}@example.com"},
+        "address": address,
+    }
+
+
+async def check_out(api, product: dict, who: dict[str, Any]) -> dict:
+    ref = uuid4().hex
+    await eventually(
+        lambda: api["shopper"].post(
+            f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
+        ),
+        lambda r: r.status_code == 201,
+        "availability reached the cart",
+    )
+    body = {
+        "customer": who["customer"],
+        "billing_address": who["address"],
+        "shipping_address": who["address"],
+    }
+    response = await api["shopper"].post(f"/v2/carts/{ref}/checkout", json={"data": body})
+    assert response.status_code == 201, response.text
+    order: dict = response.json()["data"]
+    assert order["customer"]["email"] == who["email"]  # the answer is the shopper's, in clear
+    return order
+
+
+async def money_and_stock(api, order_ids: list[str], product_id: str) -> dict[str, Any]:
+    """The facts anonymisation must leave alone: each order's statuses, money and transactions,
+    and the product's stock."""
+    facts: dict[str, Any] = {"stock": await stock(api, product_id)}
+    for order_id in order_ids:
+        order = (await api["orders"].get(f"/v2/orders/{order_id}")).json()["data"]
+        transactions = (await api["pay_admin"].get(f"/v2/orders/{order_id}/transactions")).json()["data"]
+        facts[order_id] = (
+            order["status"],
+            order["payment"],
+            order["shipping"],
+            order["meta"]["display_price"],
+            sorted((t["id"], t["status"], t["amount"]) for t in transactions),
+        )
+    return facts
+
+
+@pytest.fixture(scope="module")
+async def anonymised(api, services, kafka_bootstrap_servers, topic_prefix) -> dict[str, Any]:
+    erased, kept = shopper("Ann"), shopper("Bob")
+    product = await managed_product(api, 5)
+    erased["order"] = await check_out(api, product, erased)
+    kept["order"] = await check_out(api, product, kept)
+    ids = [erased["order"]["id"], kept["order"]["id"]]
+    for order_id in ids:
+        await authorize_and_capture(api, order_id)
+    fulfil = {"data": {"type": "order", "shipping": "fulfilled"}}
+    assert (await api["orders"].put(f"/v2/orders/{ids[0]}", json=fulfil)).status_code == 200
+    # The kept order's address is corrected: the new field is sealed too, and reads back.
+    kept["line_2"] = f"Flat {uuid4().hex[:10]}"
+    correction = {"data": {"type": "order", "shipping_address": {"line_2": kept["line_2"]}}}
+    corrected = await api["orders"].put(f"/v2/orders/{ids[1]}", json=correction)
+    assert (
+        corrected.status_code == 200
+        and corrected.json()["data"]["shipping_address"]["line_2"] == kept["line_2"]
+    )
+
+    await eventually(
+        lambda: order_state(api, ids[0]), lambda s: s == ("complete", "paid", "fulfilled"), "shipped"
+    )
+    await eventually(
+        lambda: order_state(api, ids[1]), lambda s: s == ("complete", "paid", "unfulfilled"), "paid"
+    )
+    await eventually(lambda: stock(api, product["id"]), lambda s: s == (4, 1, 3), "shipped stock left")
+    await quiet_state(services, kafka_bootstrap_servers, topic_prefix)
+    before = await money_and_stock(api, ids, product["id"])
+    listed_before = await api["orders"].get(f"/v2/orders?filter=eq(email,{erased['email']})")
+
+    refused = await api["orders"].post("/v2/orders/anonymize", json={"data": {"order_ids": ids}})
+    answer = await api["orders"].post("/v2/orders/anonymize", json={"data": {"order_ids": ids[:1]}})
+    assert answer.status_code == 200, answer.text
+    await quiet_state(services, kafka_bootstrap_servers, topic_prefix)
+    return {
+        "erased": erased,
+        "kept": kept,
+        "ids": ids,
+        "product": product,
+        "before": before,
+        "listed_before": listed_before.json(),
+        "refused": refused,
+        "answer": answer.json(),
+    }
+
+
+async def test_an_order_not_fulfilled_cancelled_or_refunded_is_not_anonymised(anonymised, api):
+    refused = anonymised["refused"]
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["errors"][0]
+    assert error["title"] == "Could not anonymize orders"
+    assert error["meta"]["order_id"] == anonymised["ids"][1]
+    kept = (await api["orders"].get(f"/v2/orders/{anonymised['ids'][1]}")).json()["data"]
+    assert kept["anonymized"] is False and kept["customer"]["email"] == anonymised["kept"]["email"]
+
+
+async def test_the_anonymised_order_reads_with_eps_anonymised_values_and_its_facts_are_unchanged(
+    anonymised, api
+):
+    erased_id, kept_id = anonymised["ids"]
+    answered = anonymised["answer"]["data"]
+    assert [o["id"] for o in answered] == [erased_id] and answered[0]["anonymized"] is True
+    order = (await api["orders"].get(f"/v2/orders/{erased_id}")).json()["data"]
+    assert order["anonymized"] is True
+    assert order["customer"] == {"name": ANONYMISED, "email": ANONYMISED}
+    for which in ("shipping_address", "billing_address"):
+        assert order[which]["line_1"] == order[which]["first_name"] == order[which]["postcode"] == ANONYMISED
+    assert order["shipping_address"]["instructions"] == ANONYMISED
+
+    kept = (await api["orders"].get(f"/v2/orders/{kept_id}")).json()["data"]
+    assert kept["anonymized"] is False
+    assert kept["customer"] == anonymised["kept"]["customer"]
+    assert kept["shipping_address"]["line_1"] == anonymised["kept"]["street"]
+    assert kept["shipping_address"]["line_2"] == anonymised["kept"]["line_2"]
+
+    after = await money_and_stock(api, anonymised["ids"], anonymised["product"]["id"])
+    assert after == anonymised["before"]
+    # Found by email before, not after; the kept order still is.
+    assert [o["id"] for o in anonymised["listed_before"]["data"]] == [erased_id]
+    erased_email, kept_email = anonymised["erased"]["email"], anonymised["kept"]["email"]
+    assert (await api["orders"].get(f"/v2/orders?filter=eq(email,{erased_email})")).json()["data"] == []
+    found = (await api["orders"].get(f"/v2/orders?filter=eq(email,{kept_email})")).json()["data"]
+    assert [o["id"] for o in found] == [kept_id]
+    # Anonymising again changes nothing and still answers.
+    again = await api["orders"].post("/v2/orders/anonymize", json={"data": {"order_ids": [erased_id]}})
+    assert again.status_code == 200 and again.json()["data"][0]["anonymized"] is True
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return [bytes(value).decode("latin-1")]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _texts(v)]
+    return [str(value)]
+
+
+async def every_stored_text(services: dict[str, RunningService], keys_dsn: str) -> dict[str, list[str]]:
+    """Every value of every row of every table of every service (and of the key table)."""
+    found: dict[str, list[str]] = {}
+    for name, service in services.items():
+        for table, rows in (await database_state(service)).items():
+            found[f"{name} {table}"] = [t for row in rows for t in _texts(row)]
+    conn = await asyncpg.connect(keys_dsn)
+    try:
+        found["keys pii_keys"] = [
+            t for row in await conn.fetch("SELECT * FROM pii_keys") for t in _texts(tuple(row))
+        ]
+    finally:
+        await conn.close()
+    return found
+
+
+async def every_message_text(kafka_bootstrap_servers: str, topic_prefix: str) -> dict[str, list[str]]:
+    """Every key, value and header of every message of the module's topics, from offset 0."""
+    lister = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap_servers, enable_auto_commit=False)
+    await lister.start()
+    try:
+        topics = sorted(t for t in await lister.topics() if t.startswith(topic_prefix))
+    finally:
+        await lister.stop()
+    assert len(topics) >= 10, topics
+    found: dict[str, list[str]] = {topic: [] for topic in topics}
+    for r in await records_up_to_now(kafka_bootstrap_servers, *topics):
+        found[r.topic] += _texts((r.key or b"", r.value or b"", *[v for _, v in r.headers or ()]))
+    return found
+
+
+def sealed_values(texts: dict[str, list[str]], order_id: str) -> set[str]:
+    """The sealed strings of the order's subject, cut out of stored JSON and bytes."""
+    marker = f"{PREFIX}{order_subject(order_id)}:"
+    values = set()
+    for blobs in texts.values():
+        for blob in blobs:
+            start = blob.find(marker)
+            while start != -1:
+                end = start + len(marker)
+                while end < len(blob) and (blob[end].isalnum() or blob[end] in "-_"):
+                    end += 1
+                values.add(blob[start:end])
+                start = blob.find(marker, end)
+    return values
+
+
+async def test_no_store_and_no_topic_holds_personal_data_in_clear_and_only_the_kept_order_opens(
+    anonymised, services, kafka_bootstrap_servers, topic_prefix, keys_dsn, master_key
+):
+    stored = await every_stored_text(services, keys_dsn)
+    sent = await every_message_text(kafka_bootstrap_servers, topic_prefix)
+    everything = {**stored, **{f"kafka {t}": texts for t, texts in sent.items()}}
+    for copier in ("CartCheckedOut", "OrderCreated", "OrderFulfilmentRequested", "OrderUpdated"):
+        assert sent.get(f"{topic_prefix}{copier}"), f"no {copier} message was read"
+    erased, kept = anonymised["erased"], anonymised["kept"]
+    clear = [
+        erased["email"],
+        erased["street"],
+        erased["address"]["instructions"],
+        kept["email"],
+        kept["street"],
+    ]
+    clear.append(kept["line_2"])
+    leaks = {(where, c) for where, texts in everything.items() for c in clear for t in texts if c in t}
+    assert not leaks, leaks
+
+    # The facts are there, sealed: the events and messages were not rewritten or dropped.
+    erased_sealed = sealed_values(everything, anonymised["ids"][0])
+    kept_sealed = sealed_values(everything, anonymised["ids"][1])
+    assert len(erased_sealed) >= 8 and len(kept_sealed) >= 8, (len(erased_sealed), len(kept_sealed))
+    assert any(
+        k.startswith("kafka ") and sealed_values({k: v}, anonymised["ids"][0]) for k, v in everything.items()
+    )
+
+    store = KeyStore(keys_dsn, MasterKeys.parse(master_key))
+    await store.open()
+    try:
+        keys = await store.data_keys([order_subject(i) for i in anonymised["ids"]])
+    finally:
+        await store.close()
+    assert list(keys) == [order_subject(anonymised["ids"][1])]  # the erased order's key is gone
+    opened = {unseal(keys[subject_of(v)], v) for v in kept_sealed}
+    assert {kept["email"], kept["street"], kept["line_2"]} <= opened
+
+
+async def test_streams_show_of_the_anonymised_order_shows_no_personal_data(anonymised, admin_env):
+    story = await run_admin(admin_env, "streams", "show", anonymised["ids"][0])
+    assert "CartCheckedOut" in story and "OrderAnonymised" in story, story
+    erased = anonymised["erased"]
+    assert erased["email"] not in story and erased["street"] not in story
+
+
+async def test_every_projection_rebuilt_after_anonymisation_equals_the_live_one(
+    anonymised, services, admin_env, monkeypatch
+):
+    admin = {**admin_env, **READ_MODEL_SETTINGS}
+    for name, value in READ_MODEL_SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    rebuilt = []
+    for service_name, entry in SERVICES.items():
+        runtime = entry.build("postgresql://unused/x", "unused:9092", "")
+        for projection in runtime.projection_definitions:
+            service = services[service_name]
+            before = await database_state(service)
+            live = {t: rows for t, rows in before.items() if t.startswith(f'"proj_{projection.name}"')}
+            out = await run_admin(admin, "projections", "rebuild", service_name, projection.name)
+            assert f"rebuilt {service_name}/{projection.name}" in out, out
+            after = await database_state(service)
+            assert {t: rows for t, rows in after.items() if t.startswith(f'"proj_{projection.name}"')} == live
+            rebuilt.append(f"{service_name}/{projection.name}")
+    assert "order/orders" in rebuilt and "fulfillment/shipments" in rebuilt, rebuilt
