@@ -193,3 +193,21 @@ async def test_checking_out_a_customers_cart_makes_the_order_theirs(shopper, adm
     order = response.json()["data"]
     assert order["relationships"]["customer"]["data"]["id"] == ann.id
     assert order["customer"] == {"name": "Ann Perkins", "email": ann.email}
+
+
+async def test_a_cart_created_with_a_customer_token_is_that_customers(shopper):
+    ann, ben = await sign_up(shopper, "Ann Perkins"), await sign_up(shopper, "Ben Wyatt")
+    ref = new_cart()
+    created = await shopper.post(
+        "/v2/carts", json={"data": {"name": "Ann's", "id": ref}}, headers=ann.headers
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["relationships"]["customers"] == {
+        "data": {"type": "customer", "id": ann.id}
+    }
+    renamed_by_ben = await shopper.post(
+        "/v2/carts", json={"data": {"name": "Ben's", "id": ref}}, headers=ben.headers
+    )
+    assert renamed_by_ben.status_code == 403 and only_error(renamed_by_ben)["detail"] == NO_PERMISSION
+    listed = await poll_until(lambda: carts_of(shopper, ann), lambda body: len(body["data"]) == 1)
+    assert [(cart["id"], cart["name"]) for cart in listed["data"]] == [(ref, "Ann's")]

@@ -6,6 +6,11 @@ from fastapi import Request
 
 from services.cart.domain.associations import CartAccess
 from shared.auth import Principal, optional_customer
+from shared.http.openapi import header_parameter
+
+CUSTOMER_TOKEN = header_parameter(
+    "X-Moltin-Customer-Token", "The customer's token (an admin's client_credentials token needs none)"
+)
 
 
 def access_of(request: Request, principal: Principal) -> CartAccess:

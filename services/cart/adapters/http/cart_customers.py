@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from services.cart.adapters.http.cart_access import access_of
+from services.cart.adapters.http.cart_access import CUSTOMER_TOKEN, access_of
 from services.cart.adapters.http.documents import cart_reference
 from services.cart.adapters.http.presenters import cart_document
 from services.cart.application import cart_customers
@@ -26,15 +26,12 @@ from shared.auth import AnyToken, CustomerToken
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_json_body
 from shared.http.errors import ApiError
-from shared.http.openapi import PAGE_PARAMETERS, documented, header_parameter
+from shared.http.openapi import PAGE_PARAMETERS, documented
 from shared.http.paging import page_meta, paging
 from shared.service import base_url, database_of
 
 router = APIRouter(tags=["carts"])
 
-CUSTOMER_TOKEN = header_parameter(
-    "X-Moltin-Customer-Token", "The customer's token (an admin's client_credentials token needs none)"
-)
 MAX_LISTED_CARTS = 1000
 """The most carts of one customer `GET /v2/carts` sorts (by their latest change) and pages through."""
 

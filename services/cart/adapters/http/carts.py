@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from services.cart.adapters.http.cart_access import access_of
+from services.cart.adapters.http.cart_access import CUSTOMER_TOKEN, access_of
 from services.cart.adapters.http.documents import cart_answer, cart_reference, items_answer, request_currency
 from services.cart.adapters.http.limits import MAX_ITEMS_PER_REQUEST
 from services.cart.adapters.http.requests import (
@@ -64,13 +64,27 @@ class DoubleWrappedItems(BaseModel):
     data: Annotated[list[NewItem], Field(min_length=1, max_length=MAX_ITEMS_PER_REQUEST)]
 
 
-@router.post("/v2/carts", **documented(status=201, body=CartRequest, answers="The new cart"))
-async def create_cart(request: Request, _: AnyToken) -> JsonResponse:
+@router.post(
+    "/v2/carts",
+    **documented(
+        status=201,
+        body=CartRequest,
+        parameters=[CUSTOMER_TOKEN],
+        answers="The new cart (with a customer token, associated with that customer)",
+    ),
+)
+async def create_cart(request: Request, principal: AnyToken) -> JsonResponse:
+    """With an `X-Moltin-Customer-Token` the cart is that customer's from the start (EP's "a customer
+    token to be associated with the cart"); an existing id is renamed only by whoever may use it."""
     body = validate(CartRequest, await read_data(request))
     cart_id = cart_reference(body.id) if body.id else uuid4().hex
+    access = access_of(request, principal)
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
+        await accessible_cart(uow, cart_id, access)
         cart = await commands.create_cart(uow, cart_id, body.name, body.description)
+        if access.customer_id is not None:
+            cart = await cart_customers.associate(uow, cart_id, access.customer_id, access)
         return await cart_answer(uow, cart, request)
 
     return JsonResponse(await database_of(request).run(command), status_code=201)
