@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import uvicorn
 from fastapi import FastAPI, Request
 
+from shared.auth.revocations import start_revocations
 from shared.eventstore.unit_of_work import Database
 from shared.http.links import base_url as base_url  # documents' links
 from shared.logging import configure_logging
@@ -22,10 +23,12 @@ def runtime_lifespan(runtime: ServiceRuntime) -> Callable[[FastAPI], AbstractAsy
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        revocations = await start_revocations(app, runtime)
         app.state.runtime = runtime
         try:
             yield
         finally:
+            await revocations.stop()
             await runtime.stop()
 
     return lifespan

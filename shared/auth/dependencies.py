@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from shared.auth.customers import CUSTOMER_TOKEN_HEADER, CustomerPrincipal, verify_customer_token
+from shared.auth.revocations import REVOKED_CUSTOMERS
 from shared.auth.tokens import Principal, verify_token
 from shared.auth.verified import VerifiedTokens
 from shared.http.errors import Forbidden, Unauthorized
@@ -70,7 +71,8 @@ async def require_admin(request: Request) -> Principal:
 
 
 def optional_customer(request: Request) -> CustomerPrincipal | None:
-    """The `X-Moltin-Customer-Token` caller when that header is sent (it must then be valid).
+    """The `X-Moltin-Customer-Token` caller when that header is sent (it must then be valid, and
+    its customer not deleted: `shared.auth.revocations`).
 
     Plain `def`, because handlers call it directly; routes declare `OptionalCustomer`, whose
     dependency (`optional_customer_dependency`) is async and does the same.
@@ -78,7 +80,10 @@ def optional_customer(request: Request) -> CustomerPrincipal | None:
     token = request.headers.get(CUSTOMER_TOKEN_HEADER, "").strip()
     if not token:
         return None
-    return CUSTOMER_TOKENS.principal(token, settings_of(request))
+    customer = CUSTOMER_TOKENS.principal(token, settings_of(request))
+    if REVOKED_CUSTOMERS.is_revoked(customer.customer_id):
+        raise Unauthorized("The customer token is not valid: the customer has been deleted")
+    return customer
 
 
 async def optional_customer_dependency(request: Request) -> CustomerPrincipal | None:

@@ -111,6 +111,19 @@ class StockDecremented(IntegrationEvent):
     lines: list[StockLine]
 
 
+# -- customers -------------------------------------------------------------------------------
+
+
+@CONTRACTS.register
+class CustomerDeleted(IntegrationEvent):
+    """A registered customer was deleted: every service that accepts customer tokens refuses
+    theirs from now on (`shared.auth.revocations`). Key: customer id."""
+
+    aggregate_type = "customer"
+
+    customer_id: str
+
+
 # -- cart and order --------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Customers: registration with a unique email, and password sign-in for customer tokens."""
+"""Customers: registration with a unique email, password sign-in for customer tokens, profile and
+password changes, and deletion (announced as the `CustomerDeleted` integration event)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from services.cart.domain.customer import Customer
+from services.cart.domain.customer import Customer, CustomerNotFound
 from shared.contracts.envelope import utc_now
+from shared.contracts.events import CustomerDeleted
 from shared.domain.errors import DomainError
 from shared.eventstore.unit_of_work import Database, UnitOfWork
 
@@ -35,13 +37,68 @@ async def register_customer(
                 "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)", email.lower(), customer_id
             )
     except asyncpg.UniqueViolationError:
-        raise DomainError(
-            "A customer with this email already exists",
-            status=409,
-            title="Duplicate email",
-            source="data.email",
-        ) from None
+        raise duplicate_email() from None
     return customer
+
+
+def duplicate_email() -> DomainError:
+    return DomainError(
+        "A customer with this email already exists", status=409, title="Duplicate email", source="data.email"
+    )
+
+
+async def update_customer(
+    uow: UnitOfWork,
+    customer_id: str,
+    changes: dict[str, str | None],
+    password_hash: str | None,
+) -> Customer:
+    """Apply `changes` (any of name, email, external_ref: the members the body sent) and, with a
+    `password_hash` (hashed by the caller off the event loop), the new password.
+
+    A new email takes the old one's place in `customer_emails` in the same transaction, so two
+    customers can never end up with one email, and the old one is free to register again.
+    """
+    customer = await uow.load(Customer, customer_id)
+    if not customer.registered:
+        raise CustomerNotFound(customer_id)
+    name = changes.get("name") or customer.name
+    email = (changes.get("email") or customer.email).lower()
+    external_ref = changes["external_ref"] if "external_ref" in changes else customer.external_ref
+    if (name, email, external_ref) != (customer.name, customer.email, customer.external_ref):
+        if email != customer.email:
+            try:
+                async with uow.connection.transaction():
+                    await uow.connection.execute(
+                        "DELETE FROM customer_emails WHERE email = $1 AND customer_id = $2",
+                        customer.email,
+                        customer_id,
+                    )
+                    await uow.connection.execute(
+                        "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)", email, customer_id
+                    )
+            except asyncpg.UniqueViolationError:
+                raise duplicate_email() from None
+        customer.update(name, email, external_ref, utc_now())
+    if password_hash is not None:
+        customer.change_password(password_hash, utc_now())
+    return customer
+
+
+async def delete_customer(uow: UnitOfWork, customer_id: str) -> None:
+    """Delete the customer, free their email, and announce it: every service that accepts customer
+    tokens refuses theirs once it reads `CustomerDeleted` (this one at once, `shared.auth.revocations`)."""
+    customer = await uow.load(Customer, customer_id)
+    customer.delete(utc_now())
+    await uow.connection.execute(
+        "DELETE FROM customer_emails WHERE email = $1 AND customer_id = $2", customer.email, customer_id
+    )
+    uow.publish(
+        CustomerDeleted(customer_id=customer_id),
+        key=customer_id,
+        aggregate_id=customer_id,
+        aggregate_version=customer.current_version,
+    )
 
 
 async def authenticate(database: Database, email: str, password: str, check: PasswordCheck) -> Customer:

@@ -1,4 +1,5 @@
-"""The customer list behind `GET /v2/customers` (admins), filterable by name and email."""
+"""The customer list behind `GET /v2/customers` (admins), filterable by name and email; a deleted
+customer leaves it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from shared.projections.projection import Projection
 
 class CustomersProjection(Projection):
     name: ClassVar[str] = "customers"
-    event_types = frozenset({"CustomerRegistered", "CustomerUpdated"})
+    event_types = frozenset({"CustomerRegistered", "CustomerUpdated", "CustomerDeleted"})
+    version = 2  # v1 kept deleted customers: rebuilt without them
 
     def ddl(self, schema: str) -> list[str]:
         return [
@@ -21,11 +23,15 @@ class CustomersProjection(Projection):
         ]
 
     async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+        customer_id = event.stream_id.removeprefix("customer-")
+        if event.event_type == "CustomerDeleted":
+            await conn.execute(f'DELETE FROM "{schema}".customers WHERE id = $1', customer_id)  # noqa: S608
+            return
         await conn.execute(
             f'INSERT INTO "{schema}".customers VALUES ($1, $2, $3, $4, $4)'  # noqa: S608
             " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,"
             " updated_at = EXCLUDED.updated_at",
-            event.stream_id.removeprefix("customer-"),
+            customer_id,
             event.data["name"],
             event.data["email"],
             event.occurred_at,

@@ -1,4 +1,5 @@
-"""`/v2/customers`: registration, password tokens, and reads (admins, or the customer themself).
+"""`/v2/customers`: registration, password tokens, reads and changes (admins, or the customer
+themself), and deletion (admins; the customer's tokens are revoked on every service).
 
 Passwords are hashed and checked on the app's `PasswordHasher` (off the event loop), and sign-ins
 are limited per email by its `SignInThrottle`; the gateway limits both routes per client address.
@@ -9,17 +10,26 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
+from services.cart.adapters.http import addresses
+from services.cart.adapters.http.customer_access import require_customer_or_admin
+from services.cart.adapters.http.customer_requests import CustomerUpdateRequest
 from services.cart.adapters.http.presenters import customer_document
 from services.cart.adapters.http.requests import CustomerRequest, CustomerTokenRequest
 from services.cart.adapters.http.sign_in_throttle import SignInThrottle
 from services.cart.adapters.password_hasher import PasswordHasher
-from services.cart.application.customers import authenticate, register_customer
+from services.cart.application.customers import (
+    authenticate,
+    delete_customer,
+    register_customer,
+    update_customer,
+)
 from services.cart.domain.customer import Customer, CustomerNotFound
 from services.cart.domain.email import is_valid_email
-from shared.auth import AdminToken, AnyToken, issue_customer_token, optional_customer
+from shared.auth import AdminToken, AnyToken, issue_customer_token
 from shared.auth.dependencies import settings_of
+from shared.auth.revocations import REVOKED_CUSTOMERS
 from shared.auth.routes import NO_STORE
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_data, validate
@@ -100,20 +110,64 @@ async def customer_token(request: Request, _: AnyToken) -> JsonResponse:
     **documented(answers="The customer", not_found="No such customer (or not the caller's)"),
 )
 async def get_customer(customer_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
-    customer_token_holder = optional_customer(request)
-    if not principal.is_admin and (
-        customer_token_holder is None or customer_token_holder.customer_id != customer_id
-    ):
-        raise ApiError(403, "Forbidden", "Only an admin or the customer themself may read a customer")
-    try:
-        UUID(customer_id)
-    except ValueError:
-        raise CustomerNotFound(customer_id) from None
+    require_customer_or_admin(principal, request, customer_id)
     async with database_of(request).unit_of_work() as uow:
         customer = await uow.load(Customer, customer_id)
     if not customer.registered:
         raise CustomerNotFound(customer_id)
     return {"data": customer_document(customer)}
+
+
+@router.put(
+    "/v2/customers/{customer_id}",
+    **documented(
+        body=CustomerUpdateRequest,
+        answers="The customer as changed (a new password signs in from now on; the old one no more)",
+        not_found="No such customer",
+        conflict="The new email is another customer's",
+        too_many="Too many password checks in progress",
+    ),
+)
+async def update_customer_route(customer_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
+    require_customer_or_admin(principal, request, customer_id)
+    body = validate(CustomerUpdateRequest, await read_data(request))
+    if body.email is not None and not is_valid_email(body.email):
+        raise ApiError(400, "format", "Does not match format 'email", source="data.email")
+    changes: dict[str, str | None] = {
+        field: getattr(body, field)
+        for field in ("name", "email", "external_ref")
+        if field in body.model_fields_set
+    }
+    password_hash = await password_hasher_of(request).hash(body.password) if body.password else None
+
+    async def command(uow: UnitOfWork) -> dict[str, Any]:
+        customer = await update_customer(uow, customer_id, changes, password_hash)
+        return {"data": customer_document(customer)}
+
+    return await database_of(request).run(command)
+
+
+@router.delete(
+    "/v2/customers/{customer_id}",
+    **documented(
+        status=204,
+        auth="admin",
+        answers="Deleted: the customer's tokens are refused from now on, their email free to register",
+        not_found="No such customer",
+    ),
+)
+async def delete_customer_route(customer_id: str, request: Request, _: AdminToken) -> Response:
+    try:
+        UUID(customer_id)
+    except ValueError:
+        raise CustomerNotFound(customer_id) from None
+
+    async def command(uow: UnitOfWork) -> None:
+        await delete_customer(uow, customer_id)
+
+    await database_of(request).run(command)
+    REVOKED_CUSTOMERS.revoke(customer_id)  # this process at once; the others from CustomerDeleted
+    return Response(status_code=204)
 
 
 @router.get(
@@ -123,5 +177,10 @@ async def list_customers(request: Request, _: AdminToken) -> dict[str, Any]:
     limit, offset = paging(request)
     ids, total = await page_of_ids(database_of(request).pool, "proj_customers.customers", "id", limit, offset)
     async with database_of(request).unit_of_work() as uow:
-        documents = [customer_document(await uow.load(Customer, row_id)) for row_id in ids]
+        customers = [await uow.load(Customer, row_id) for row_id in ids]
+    # one deleted a moment ago may still be in the list (the projection follows the store)
+    documents = [customer_document(customer) for customer in customers if customer.registered]
     return {"data": documents, **page_meta(request, limit, offset, total)}
+
+
+router.include_router(addresses.router)  # a customer's addresses are served with the customer

@@ -1,0 +1,49 @@
+"""Registering a customer and signing them in over HTTP, for the profile, address and token tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import uuid4
+
+import httpx
+
+PASSWORD = "correct-horse-1"
+TOKEN_HEADER = "X-Moltin-Customer-Token"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    id: str
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {TOKEN_HEADER: self.token}
+
+
+def unique_email(local: str = "leslie") -> str:
+    return f"{local}-{uuid4().hex[:8]}@example.com"
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    body = {
+        "data": {
+            "type": "token",
+            "authentication_mechanism": "password",
+            "email": email,
+            "password": password,
+        }
+    }
+    return await client.post("/v2/customers/tokens", json=body)
+
+
+async def registered(client: httpx.AsyncClient, name: str = "Leslie Knope") -> SignedIn:
+    """A new customer with a password, and their customer token."""
+    email = unique_email()
+    body = {"data": {"type": "customer", "name": name, "email": email, "password": PASSWORD}}
+    created = await client.post("/v2/customers", json=body)
+    assert created.status_code == 201, created.text
+    token = await sign_in(client, email)
+    assert token.status_code == 200, token.text
+    return SignedIn(created.json()["data"]["id"], email, token.json()["data"]["token"])
