@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.contracts.integration_event import topic_for
 from shared.messaging.admin import ensure_topics
+from shared.messaging.kafka_security import kafka_client_options
 
 log = logging.getLogger("bench")
 TOPIC = "OrderCompleted"
@@ -63,6 +64,7 @@ class CompletionWatcher:
             enable_auto_commit=False,
             auto_offset_reset="latest",
             fetch_max_wait_ms=100,
+            **kafka_client_options(),
         )
         self._waiting: dict[str, asyncio.Future[float]] = {}
         self._arrived: OrderedDict[str, float] = OrderedDict()

@@ -6,13 +6,19 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.messaging.kafka_security import kafka_client_options
+
 
 class OffsetClients:
     """Started and closed together, once for the whole run."""
 
     def __init__(self, bootstrap_servers: str, client_id: str) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id=client_id)
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, client_id=client_id)
+        self._admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap_servers, client_id=client_id, **kafka_client_options()
+        )
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers, client_id=client_id, **kafka_client_options()
+        )
 
     async def start(self) -> None:
         await self._admin.start()

@@ -22,6 +22,7 @@ from checkout_admin.config import StackConfig
 from checkout_admin.connections import start_kafka
 from checkout_admin.offsets import behind, partitions_of
 from shared.messaging.dead_letters import dead_letter_topic, retry_headers
+from shared.messaging.kafka_security import kafka_client_options
 
 HANDLED = "DeadLetterHandled"
 _LARGEST = 4 * 1024 * 1024  # the broker decides what fits; the client should not refuse first
@@ -91,7 +92,9 @@ class LetterFilter:
 
 
 async def _read_all(config: StackConfig, topic: str) -> list[DeadLetter]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False, **kafka_client_options()
+    )
     await start_kafka(config, consumer)
     try:
         assigned = await partitions_of(config, topic)
@@ -154,7 +157,11 @@ async def _retry(config: StackConfig, letter: DeadLetter) -> DeadLetter:
     if "dlq.value_omitted" in letter.headers:
         value = await _original_value(config, letter, original_topic)
     producer = AIOKafkaProducer(
-        bootstrap_servers=config.kafka, acks="all", enable_idempotence=True, max_request_size=_LARGEST
+        bootstrap_servers=config.kafka,
+        acks="all",
+        enable_idempotence=True,
+        max_request_size=_LARGEST,
+        **kafka_client_options(),
     )
     await start_kafka(config, producer)
     try:
@@ -172,7 +179,11 @@ async def _original_value(config: StackConfig, letter: DeadLetter, topic: str) -
         int(letter.header("dlq.original_offset")),
     )
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False, fetch_max_bytes=_LARGEST
+        bootstrap_servers=config.kafka,
+        group_id=None,
+        enable_auto_commit=False,
+        fetch_max_bytes=_LARGEST,
+        **kafka_client_options(),
     )
     await start_kafka(config, consumer)
     try:
@@ -199,7 +210,9 @@ async def discard(config: StackConfig, ref: str) -> DeadLetter:
 
 
 async def _discard(config: StackConfig, letter: DeadLetter) -> DeadLetter:
-    producer = AIOKafkaProducer(bootstrap_servers=config.kafka, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=config.kafka, acks="all", enable_idempotence=True, **kafka_client_options()
+    )
     await start_kafka(config, producer)
     try:
         await _mark(producer, config, letter, "discarded")

@@ -29,6 +29,7 @@ from checkout_admin.connections import start_kafka
 from checkout_admin.offsets import partitions_of
 from checkout_admin.registry import SERVICES
 from shared.http.dates import utc_start
+from shared.messaging.kafka_security import kafka_client_options
 
 EARLIEST = "earliest"
 LATEST = "latest"
@@ -127,7 +128,9 @@ def _describe(described: list[Any], group: str) -> tuple[str, list[str]]:
 
 async def show(config: StackConfig, group_name: str) -> GroupOffsets:
     group = full_name(group_name, config.topic_prefix)
-    admin = AIOKafkaAdminClient(bootstrap_servers=config.kafka, client_id="checkout-admin")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=config.kafka, client_id="checkout-admin", **kafka_client_options()
+    )
     await start_kafka(config, admin)
     try:
         state, members = _describe(await admin.describe_consumer_groups([group]), group)
@@ -152,7 +155,9 @@ async def show(config: StackConfig, group_name: str) -> GroupOffsets:
 
 
 async def _ends(config: StackConfig, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-    reader = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False)
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False, **kafka_client_options()
+    )
     await start_kafka(config, reader)
     try:
         return dict(await reader.end_offsets(partitions)) if partitions else {}
@@ -179,7 +184,9 @@ async def plan(
     if not chosen:
         raise SystemExit(f"{current.group} does not read {topic}")
     tps = [TopicPartition(p.topic, p.partition) for p in chosen]
-    reader = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False)
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=config.kafka, group_id=None, enable_auto_commit=False, **kafka_client_options()
+    )
     await start_kafka(config, reader)
     try:
         if target.kind == EARLIEST:
@@ -202,7 +209,9 @@ async def plan(
 
 async def commit(config: StackConfig, group: str, planned: list[PlannedOffset]) -> None:
     """Commit the planned offsets for the group, from a consumer that does not join it."""
-    committer = AIOKafkaConsumer(bootstrap_servers=config.kafka, group_id=group, enable_auto_commit=False)
+    committer = AIOKafkaConsumer(
+        bootstrap_servers=config.kafka, group_id=group, enable_auto_commit=False, **kafka_client_options()
+    )
     await start_kafka(config, committer)
     try:
         tps = {TopicPartition(p.topic, p.partition): p.planned for p in planned}

@@ -9,6 +9,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from checkout_admin.config import StackConfig
 from checkout_admin.connections import start_kafka
+from shared.messaging.kafka_security import kafka_client_options
 
 
 async def behind(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int]) -> bool:
@@ -21,7 +22,9 @@ async def behind(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int])
 
 async def partitions_of(config: StackConfig, topic: str) -> list[TopicPartition]:
     """The topic's partitions, asked of the cluster (a plain consumer only knows subscribed topics)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=config.kafka, client_id="checkout-admin")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=config.kafka, client_id="checkout-admin", **kafka_client_options()
+    )
     await start_kafka(config, admin)
     try:
         described = await admin.describe_topics([topic])

@@ -28,6 +28,7 @@ from shared.contracts.envelope import Envelope
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage, is_for
 from shared.messaging.kafka import reliable_producer
+from shared.messaging.kafka_security import kafka_client_options
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,7 @@ async def topic_history(
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",  # an offset retention dropped: from the first still held
+        **kafka_client_options(),
     )
     await start_kafka(config, reader)
     try:

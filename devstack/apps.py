@@ -30,6 +30,7 @@ from devstack.readiness import Probe, http_probe
 from devstack.stack_secrets import StackSecrets, new_jwt_secret, new_order_id_secret, new_webhook_secret
 from devstack.system import ensure_nginx, is_root, reachable
 from gateway.config import ROUTED_SERVICES, local_config, render
+from shared.messaging.kafka_security import principal_environment
 from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SECRETS_FLAG
 
 log = logging.getLogger("devstack")
@@ -202,6 +203,7 @@ def service_env(service: str, port: int, env: Mapping[str, str], settings: AppSe
         "CLIENT_SECRET": settings.client_secret,
         "PUBLIC_BASE_URL": settings.gateway_url,
         "PYTHONPATH": _pythonpath(),
+        **principal_environment(service, env),  # its own Kafka principal: its topics, nobody else's
     }
     if service == "cart":
         variables["ORDER_ID_SECRET"] = settings.order_id_secret

@@ -29,11 +29,26 @@ from devstack.ports import LOOPBACK, free_ports
 from devstack.processes import ManagedProcess, ProcessSpec, stop_all
 from devstack.readiness import Probe, all_of, tcp_probe
 from devstack.system import ensure_java
+from shared.messaging.kafka_acls import upsert_scram_users
+from shared.messaging.kafka_security import (
+    ADMIN,
+    BROKER,
+    CLIENT_PRINCIPALS,
+    MECHANISM,
+    SUPER_USERS,
+    KafkaCredentials,
+    development_password,
+    secured_by_default,
+)
 
 log = logging.getLogger("devstack")
 
 _MARKER = ".devstack-kafka"
 META_PROPERTIES = "meta.properties"
+SCRAM_MARKER = "devstack-scram-users"
+"""Written into a log dir once its SCRAM users exist (formatted with them, or added to an older log)."""
+ADMIN_CREDENTIALS = KafkaCredentials.development(ADMIN, "SASL_PLAINTEXT")
+"""How devstack itself talks to a secured cluster it started (readiness, ACLs)."""
 """Written into a log dir by the storage format: holds the cluster id. Its presence means formatted."""
 KEEP_FOREVER: Mapping[str, str] = {
     "log.retention.ms": "-1",
@@ -84,19 +99,19 @@ def node_properties(
     voters: str,
     data_dir: Path,
     cluster_size: int,
+    secured: bool = False,
 ) -> dict[str, str]:
     """``server.properties`` for one combined broker+controller node, lean enough for a 2-core box."""
     replicas = min(cluster_size, 3)
     min_isr = 2 if replicas >= 3 else 1
+    listeners = (
+        security_properties(port, controller_port) if secured else plaintext_listeners(port, controller_port)
+    )
     return {
+        **listeners,
         "process.roles": "broker,controller",
         "node.id": str(node_id),
         "controller.quorum.voters": voters,
-        "listeners": f"PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{LOOPBACK}:{port}",
-        "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         "log.dirs": str(data_dir),
         "num.partitions": "3",
         "default.replication.factor": str(replicas),
@@ -122,6 +137,63 @@ def node_properties(
         "broker.heartbeat.interval.ms": "1000",
         "broker.session.timeout.ms": "6000",
     }
+
+
+def plaintext_listeners(port: int, controller_port: int) -> dict[str, str]:
+    """Listeners that ask nobody who they are (``KAFKA_SECURITY_PROTOCOL=PLAINTEXT``)."""
+    return {
+        "listeners": f"PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{LOOPBACK}:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    }
+
+
+def _jaas(module: str, **options: str) -> str:
+    pairs = " ".join(f'{key}="{value}"' for key, value in options.items())
+    return f"org.apache.kafka.common.security.{module} required {pairs};"
+
+
+def security_properties(port: int, controller_port: int) -> dict[str, str]:
+    """SASL on every listener and ACLs enforced: no anonymous client anywhere.
+
+    Clients and brokers authenticate with SCRAM-SHA-512 (users created when the storage is
+    formatted, so the brokers can log in before any metadata is replicated). The controller
+    listener uses PLAIN with its one user, ``broker``, in the JAAS config: KRaft's controllers
+    cannot check SCRAM, whose credentials live in the very metadata log they serve. The
+    `StandardAuthorizer` refuses whatever no ACL allows; ``admin`` and ``broker`` are super users.
+    """
+    broker_password = development_password(BROKER)
+    return {
+        "listeners": f"SASL_PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
+        "advertised.listeners": f"SASL_PLAINTEXT://{LOOPBACK}:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "SASL_PLAINTEXT",
+        "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+        "sasl.enabled.mechanisms": MECHANISM,
+        "sasl.mechanism.inter.broker.protocol": MECHANISM,
+        "listener.name.sasl_plaintext.sasl.enabled.mechanisms": MECHANISM,
+        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": _jaas(
+            "scram.ScramLoginModule", username=BROKER, password=broker_password
+        ),
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": _jaas(
+            "plain.PlainLoginModule",
+            username=BROKER,
+            password=broker_password,
+            **{f"user_{BROKER}": broker_password},
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": ";".join(f"User:{user}" for user in SUPER_USERS),
+        "allow.everyone.if.no.acl.found": "false",
+    }
+
+
+def scram_users() -> list[tuple[str, str]]:
+    """Every principal devstack creates, with its development password (see kafka_security)."""
+    return [(user, development_password(user)) for user in (*CLIENT_PRINCIPALS, BROKER)]
 
 
 @dataclass
@@ -166,11 +238,19 @@ class KafkaTimings:
         return self.fetch_seconds + self.format_seconds + self.ready_seconds
 
 
-def metadata_probe(bootstrap: str, expected: Callable[[], set[int]]) -> Probe:
-    """Ready when the node at ``bootstrap`` serves metadata listing every broker in ``expected()``."""
+def metadata_probe(
+    bootstrap: str, expected: Callable[[], set[int]], credentials: KafkaCredentials | None = None
+) -> Probe:
+    """Ready when the node at ``bootstrap`` serves metadata listing every broker in ``expected()``
+    (to `credentials`, by default the environment's: a secured broker answers nobody else)."""
 
     async def probe() -> None:
-        client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, retry_backoff_ms=200)
+        client = AIOKafkaClient(
+            bootstrap_servers=bootstrap,
+            request_timeout_ms=5000,
+            retry_backoff_ms=200,
+            **(credentials or KafkaCredentials.from_environment()).client_options(),
+        )
         try:
             await client.bootstrap()
             seen = {broker.nodeId for broker in client.cluster.brokers()}
@@ -195,6 +275,10 @@ class KafkaCluster:
     ``min.insync.replicas=2``. ``properties`` override any generated broker setting. Broker indexes
     are 0-based (node id = index + 1). Logs go to ``log_dir`` (``<name>.log``) when given, else to each
     broker's folder; ``client_ports``/``controller_ports`` pin the ports (free ones otherwise).
+
+    ``secured`` (the default unless ``KAFKA_SECURITY_PROTOCOL=PLAINTEXT``) makes every listener ask
+    for SASL and the brokers enforce ACLs (:func:`security_properties`); the SCRAM users of
+    :func:`scram_users` are created with the storage, or added once to a kept log formatted before.
     """
 
     def __init__(
@@ -211,6 +295,7 @@ class KafkaCluster:
         log_dir: Path | None = None,
         client_ports: Sequence[int] | None = None,
         controller_ports: Sequence[int] | None = None,
+        secured: bool | None = None,
     ) -> None:
         if brokers < 1:
             raise ValueError("a cluster needs at least one broker")
@@ -222,6 +307,7 @@ class KafkaCluster:
         self.start_timeout = start_timeout
         self.name = name
         self.keep_data = keep_data
+        self.secured = secured_by_default() if secured is None else secured
         self.log_dir = log_dir
         self._client_ports = list(client_ports or [])
         self._controller_ports = list(controller_ports or [])
@@ -241,6 +327,11 @@ class KafkaCluster:
             raise RuntimeError(f"{self.name} has not been started")
         return ",".join(b.bootstrap for b in self.brokers)
 
+    @property
+    def admin_credentials(self) -> KafkaCredentials:
+        """A super user of this cluster (nobody, for an unsecured one)."""
+        return ADMIN_CREDENTIALS if self.secured else KafkaCredentials(protocol="PLAINTEXT")
+
     def processes(self) -> list[ManagedProcess]:
         """The broker processes (for state files and bulk stops)."""
         return [b.process for b in self.brokers]
@@ -259,6 +350,8 @@ class KafkaCluster:
             log.debug("%s: reusing the log of cluster %s", self.name, self.cluster_id)
         if unformatted:
             await gather_or_cancel(*(in_thread(self._format, b) for b in unformatted))
+        if self.secured and formatted and not all((b.data_dir / SCRAM_MARKER).exists() for b in formatted):
+            await self._add_scram_users()
         spawned = time.monotonic()
         try:
             await gather_or_cancel(*(self._start_broker(b) for b in self.brokers))
@@ -310,7 +403,13 @@ class KafkaCluster:
             directory = self.work_dir / f"broker-{node_id}"
             directory.mkdir(exist_ok=self.keep_data)
             props = node_properties(
-                node_id, client_ports[index], controller_ports[index], voters, directory / "data", self.size
+                node_id,
+                client_ports[index],
+                controller_ports[index],
+                voters,
+                directory / "data",
+                self.size,
+                self.secured,
             )
             props.update(self.extra_properties)
             (directory / "server.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
@@ -369,6 +468,9 @@ class KafkaCluster:
             "--config",
             str(broker.properties_path),
         ]
+        if self.secured:
+            for user, password in scram_users():
+                argv += ["--add-scram", f"{MECHANISM}=[name={user},password={password}]"]
         format_log = (
             broker.directory / "format.log"
             if self.log_dir is None
@@ -383,10 +485,41 @@ class KafkaCluster:
             raise ServerStartError(
                 broker.process.name, format_log, f"storage format failed (exit {result.returncode})", tail
             )
+        if self.secured:
+            (broker.data_dir / SCRAM_MARKER).write_text("formatted with devstack's SCRAM users\n")
+
+    async def _add_scram_users(self) -> None:
+        """A kept log formatted before the brokers were secured has no SCRAM users, and a secured broker
+        could not log in to add them: start it once unsecured, add them, stop it. Topics, offsets and
+        the cluster id stay."""
+        log.info("%s: adding SCRAM users to a log formatted without them (once)", self.name)
+        self.secured = False
+        try:
+            self._rewrite_properties()
+            await gather_or_cancel(*(self._start_broker(b) for b in self.brokers))
+            await upsert_scram_users(self.bootstrap_servers, scram_users(), self.admin_credentials)
+        finally:
+            self.stop()
+            self.secured = True
+            self._rewrite_properties()
+        for broker in self.brokers:
+            (broker.data_dir / SCRAM_MARKER).write_text("SCRAM users added to a kept log\n")
+
+    def _rewrite_properties(self) -> None:
+        voters = ",".join(f"{b.node_id}@{LOOPBACK}:{b.controller_port}" for b in self.brokers)
+        for b in self.brokers:
+            props = node_properties(
+                b.node_id, b.port, b.controller_port, voters, b.data_dir, self.size, self.secured
+            )
+            props.update(self.extra_properties)
+            b.properties_path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
 
     async def _start_broker(self, broker: KafkaBroker) -> None:
         def running_ids() -> set[int]:
             return {b.node_id for b in self.brokers if b.process.is_running()}
 
-        probe = all_of(tcp_probe(LOOPBACK, broker.port), metadata_probe(broker.bootstrap, running_ids))
+        probe = all_of(
+            tcp_probe(LOOPBACK, broker.port),
+            metadata_probe(broker.bootstrap, running_ids, self.admin_credentials),
+        )
         await broker.process.start(probe)

@@ -38,6 +38,7 @@ import httpx
 from devstack.aio import gather_or_cancel, in_thread
 from devstack.apps import (
     GATEWAY,
+    PRIVACY_DATABASE,
     SERVICES,
     STRIPE_WEBHOOK_ID,
     AppProcess,
@@ -51,6 +52,7 @@ from devstack.errors import DevstackError, ServerStartError
 from devstack.fake_stripe import API_KEY as LOCALSTRIPE_API_KEY
 from devstack.fake_stripe import LocalStripeServer
 from devstack.kafka import KEEP_FOREVER, KafkaCluster, metadata_probe
+from devstack.kafka_acls import apply_platform_acls
 from devstack.postgres import PostgresServer
 from devstack.processes import ManagedProcess, stop_all
 from devstack.readiness import Probe
@@ -144,8 +146,12 @@ class Stack:
         try:
             check_gateway_port(settings)
             await gather_or_cancel(self.ensure_postgres(), self.ensure_kafka(), self.ensure_stripe())
-            for service in SERVICES:
-                await self.create_database(settings.database_name(service))
+            for database in (*SERVICES, PRIVACY_DATABASE):
+                await self.create_database(settings.database_name(database))
+            if self.kafka is not None and self.kafka.secured:
+                await apply_platform_acls(
+                    self.kafka_bootstrap_servers, settings.topic_prefix, self.kafka.admin_credentials
+                )
             processes = await in_thread(
                 application_processes, self.work_dir / "apps", self.env(), settings, self.log_dir
             )
@@ -347,10 +353,13 @@ class Stack:
         return url
 
     def env(self) -> dict[str, str]:
-        """Environment for child processes: the endpoints of every server started or configured so far."""
+        """Environment for child processes: the endpoints of every server started or configured so far
+        (and, for a Kafka of ours, its admin's development credentials)."""
         env: dict[str, str] = {}
         if self._bootstrap is not None:
             env[KAFKA_ENV] = self.kafka_bootstrap_servers
+            if self.kafka is not None and self.kafka.secured:
+                env.update(self.kafka.admin_credentials.environment())
         if self._postgres is not None or self._external_database:
             env[DATABASE_ENV] = self.database_server_url
         if self._stripe_base is not None or self._external_stripe:

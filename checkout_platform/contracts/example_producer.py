@@ -5,8 +5,11 @@
     python -m checkout_platform.contracts.example_producer --bootstrap localhost:9092 \\
         shipment --order <order id> --carrier DHL --tracking 00340434161094042557
 
-It prints the published envelope (its `event_id` is the one to quote when asking about it). The
-producer is idempotent with `acks=all`; sending the same envelope twice (`--event-id`) is applied once.
+The broker knows who publishes: set KAFKA_SASL_USERNAME=integrator and KAFKA_SASL_PASSWORD (and
+KAFKA_SECURITY_PROTOCOL=SASL_SSL where the broker speaks TLS); the integrator principal may publish
+only the inbound topics. It prints the published envelope (its `event_id` is the one to quote when
+asking about it). The producer is idempotent with `acks=all`; sending the same envelope twice
+(`--event-id`) is applied once.
 """
 
 from __future__ import annotations
@@ -26,11 +29,24 @@ from checkout_platform.contracts import (
     envelope_for,
     topic_for,
 )
+from shared.messaging.kafka_security import KafkaCredentials, kafka_client_options
 
 
-async def publish(bootstrap_servers: str, envelope: Envelope, *, topic_prefix: str = "") -> None:
-    """Send one envelope to its event type's topic, keyed by its aggregate id, and wait for the ack."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True)
+async def publish(
+    bootstrap_servers: str,
+    envelope: Envelope,
+    *,
+    topic_prefix: str = "",
+    credentials: KafkaCredentials | None = None,
+) -> None:
+    """Send one envelope to its event type's topic, keyed by its aggregate id, and wait for the ack,
+    as `credentials` (by default the environment's: KAFKA_SASL_USERNAME=integrator and its password)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        **kafka_client_options(credentials),
+    )
     await producer.start()
     try:
         await producer.send_and_wait(

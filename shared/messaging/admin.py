@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from shared.messaging.kafka_security import kafka_client_options
+
 log = logging.getLogger(__name__)
 
 
@@ -19,7 +21,9 @@ async def ensure_topics(
     replication_factor: int | None = None,
 ) -> None:
     """Create missing topics. Replication defaults to min(3, brokers in the cluster)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="checkout-topic-admin")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="checkout-topic-admin", **kafka_client_options()
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
+from shared.messaging.kafka_security import kafka_client_options, kafka_security
+
 
 def reliable_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
     """An idempotent producer that waits for all in-sync replicas: no loss, no broker-side duplicates."""
@@ -16,6 +18,7 @@ def reliable_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProd
         linger_ms=2,
         request_timeout_ms=30_000,
         retry_backoff_ms=200,
+        **kafka_client_options(),
     )
 
 
@@ -33,4 +36,5 @@ def service_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
         acks="all",
         enable_idempotence=True,
         logger=None,
+        security=kafka_security(),
     )

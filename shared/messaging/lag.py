@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.messaging.kafka_security import kafka_client_options
 from shared.metrics import CONSUMER_LAG
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,9 @@ async def watch_consumer_lag(
         while True:
             try:
                 if admin is None:
-                    new_admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id=client_id)
+                    new_admin = AIOKafkaAdminClient(
+                        bootstrap_servers=bootstrap_servers, client_id=client_id, **kafka_client_options()
+                    )
                     await new_admin.start()
                     admin = new_admin
                 if reader is None:
@@ -85,6 +88,7 @@ async def watch_consumer_lag(
                         client_id=client_id,
                         group_id=None,
                         enable_auto_commit=False,
+                        **kafka_client_options(),
                     )
                     await new_reader.start()
                     reader = new_reader

@@ -10,6 +10,8 @@ import time
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.messaging.kafka_security import kafka_client_options
+
 ORDER_TOPICS = (
     "CartCheckedOut",
     "OrderCreated",
@@ -27,7 +29,11 @@ async def keys_that_are_not_the_order(bootstrap: str, prefix: str) -> tuple[int,
     """(messages read, descriptions of those whose key is not their `data.order_id`)."""
     partitions = await _partitions(bootstrap, [prefix + topic for topic in ORDER_TOPICS])
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **kafka_client_options(),
     )
     await consumer.start()
     try:
@@ -50,7 +56,9 @@ async def keys_that_are_not_the_order(bootstrap: str, prefix: str) -> tuple[int,
 
 
 async def _partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="chaos-inspector")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="chaos-inspector", **kafka_client_options()
+    )
     await admin.start()
     try:
         described = await admin.describe_topics(topics)

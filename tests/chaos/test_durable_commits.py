@@ -60,6 +60,7 @@ from shared.eventstore.aggregate_reader import AggregateReader
 from shared.eventstore.database import connect
 from shared.eventstore.store import EventStore
 from shared.messaging.dead_letters import DEAD_LETTER_TOPIC
+from shared.messaging.kafka_security import kafka_client_options
 from tests.cart.conftest import ADDRESS
 from tests.chaos.conftest import open_shop, stocked_products
 from tests.chaos.faults import crash_postgres
@@ -371,7 +372,9 @@ async def _every_envelope(bootstrap: str, prefix: str) -> tuple[list[tuple[str, 
     """(topic, value) of every message on the platform's topics, from the beginning to their end
     as of now, and how many dead letters there were. The dead-letter topic is left out: a letter
     is a consumed message republished unchanged, and its original is read on its own topic."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="durable-inspector")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="durable-inspector", **kafka_client_options()
+    )
     await admin.start()
     try:
         topics = sorted(t for t in await admin.list_topics() if t.startswith(prefix))
@@ -380,7 +383,11 @@ async def _every_envelope(bootstrap: str, prefix: str) -> tuple[list[tuple[str, 
         await admin.close()
     partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **kafka_client_options(),
     )
     await consumer.start()
     try:

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from checkout_platform.testing import CheckoutPlatform
 from checkout_platform.testing.pytest_plugin import checkout_platform  # noqa: F401  (the fixture)
+from shared.messaging.kafka_security import kafka_client_options
 
 T = TypeVar("T")
 ADDRESS = {
@@ -150,6 +151,7 @@ async def all_events(
         bootstrap_servers=platform.kafka_bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **kafka_client_options(),
     )
     await consumer.start()
     try:
@@ -180,6 +182,7 @@ async def next_event(
         bootstrap_servers=platform.kafka_bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **kafka_client_options(),
     )
     await consumer.start()
     try:

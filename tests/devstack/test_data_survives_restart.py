@@ -32,11 +32,21 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from demo.sample import ADDRESS, CUSTOMER
 from devstack.ports import free_port
+from shared.messaging.kafka_security import PASSWORD_ENV, PROTOCOL_ENV, USERNAME_ENV, kafka_client_options
 from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 
+KAFKA_CREDENTIALS = (PROTOCOL_ENV, USERNAME_ENV, PASSWORD_ENV)
+"""`make start` exports the admin's Kafka credentials with the servers' endpoints."""
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = "cart,order,inventory"
-ENDPOINTS = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "STRIPE_API_BASE", "STRIPE_API_KEY", "TOPIC_PREFIX")
+ENDPOINTS = (
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "DATABASE_URL",
+    "STRIPE_API_BASE",
+    "STRIPE_API_KEY",
+    "TOPIC_PREFIX",
+    *KAFKA_CREDENTIALS,
+)
 T = TypeVar("T")
 
 
@@ -142,7 +152,7 @@ def listed_orders(admin: httpx.Client) -> list[str]:
 
 async def consumer_offsets(bootstrap: str) -> dict[str, dict[TopicPartition, int]]:
     """Every consumer group's committed offsets."""
-    kafka = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    kafka = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_client_options())
     await kafka.start()
     try:
         groups = [str(group[0]) for group in await kafka.list_consumer_groups()]

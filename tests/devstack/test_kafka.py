@@ -7,11 +7,16 @@ import uuid
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from shared.messaging.kafka_security import kafka_client_options
+
 
 async def test_produce_and_consume(kafka_bootstrap_servers: str):
     topic = f"devstack-smoke-{uuid.uuid4().hex[:8]}"
     producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_bootstrap_servers, acks="all", enable_idempotence=True
+        bootstrap_servers=kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        **kafka_client_options(),
     )
     await producer.start()
     try:
@@ -24,6 +29,7 @@ async def test_produce_and_consume(kafka_bootstrap_servers: str):
         bootstrap_servers=kafka_bootstrap_servers,
         group_id=f"devstack-{uuid.uuid4().hex[:8]}",
         auto_offset_reset="earliest",
+        **kafka_client_options(),
     )
     await consumer.start()
     try:

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from devstack.kafka import KafkaCluster, KafkaTimings
 from devstack.kafka_dist import ensure_kafka_libs
 from devstack.state import devstack_home
+from shared.messaging.kafka_security import kafka_client_options
 
 
 def _report(case: str, timings: KafkaTimings) -> None:
@@ -42,7 +43,7 @@ async def _start_and_produce(work: Path, cache: Path | None) -> KafkaCluster:
     cluster = KafkaCluster(work, cache_dir=cache)
     await cluster.start()
     try:
-        producer = AIOKafkaProducer(bootstrap_servers=cluster.bootstrap_servers)
+        producer = AIOKafkaProducer(bootstrap_servers=cluster.bootstrap_servers, **kafka_client_options())
         await producer.start()
         try:
             await producer.send_and_wait("devstack-cache", b"ok")

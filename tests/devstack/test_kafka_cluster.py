@@ -11,6 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from devstack.kafka import KafkaCluster
+from shared.messaging.kafka_security import kafka_client_options
 
 TOPIC = "devstack-replicated"
 AUTO_CREATED = "devstack-created-on-first-use"
@@ -18,7 +19,11 @@ AUTO_CREATED = "devstack-created-on-first-use"
 
 async def _produce(bootstrap: str, values: list[bytes], topic: str = TOPIC) -> None:
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, request_timeout_ms=30000
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=30000,
+        **kafka_client_options(),
     )
     await producer.start()
     try:
@@ -30,7 +35,10 @@ async def _produce(bootstrap: str, values: list[bytes], topic: str = TOPIC) -> N
 
 async def _consume_all(bootstrap: str, expected: int) -> list[bytes]:
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **kafka_client_options(),
     )
     await consumer.start()
     try:
@@ -47,7 +55,7 @@ async def _consume_all(bootstrap: str, expected: int) -> list[bytes]:
 
 
 async def _leaders(bootstrap: str) -> dict[int, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_client_options())
     await admin.start()
     try:
         (topic,) = await admin.describe_topics([TOPIC])
@@ -72,7 +80,7 @@ async def test_a_topic_created_on_first_use_is_replicated_three_times_and_needs_
     defaults, so those defaults are what keeps an acknowledged message on two brokers at least."""
     bootstrap = kafka_cluster3.bootstrap_servers
     await _produce(bootstrap, [b"first"], AUTO_CREATED)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_client_options())
     await admin.start()
     try:
         (topic,) = await admin.describe_topics([AUTO_CREATED])
@@ -88,7 +96,7 @@ async def test_replicated_topic_survives_a_killed_broker(kafka_cluster3: KafkaCl
     bootstrap = cluster.bootstrap_servers
     assert len(bootstrap.split(",")) == 3
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(TOPIC, num_partitions=3, replication_factor=3)])

@@ -23,10 +23,20 @@ from pathlib import Path
 import pytest
 
 from devstack.ports import free_port
+from shared.messaging.kafka_security import PASSWORD_ENV, PROTOCOL_ENV, USERNAME_ENV
 from tests.devstack.readme_steps import Step, WalkthroughError, program, steps
 
+KAFKA_CREDENTIALS = (PROTOCOL_ENV, USERNAME_ENV, PASSWORD_ENV)
+"""`make start` exports the admin's Kafka credentials with the servers' endpoints."""
 REPO = Path(__file__).resolve().parents[2]
-ENDPOINTS = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "STRIPE_API_BASE", "STRIPE_API_KEY", "TOPIC_PREFIX")
+ENDPOINTS = (
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "DATABASE_URL",
+    "STRIPE_API_BASE",
+    "STRIPE_API_KEY",
+    "TOPIC_PREFIX",
+    *KAFKA_CREDENTIALS,
+)
 SECRETS = ("CLIENT_ID", "CLIENT_SECRET", "JWT_SECRET", "ORDER_ID_SECRET", "EP_URL", "GATEWAY_PORT")
 # curl goes to the loopback addresses itself even where a proxy is configured.
 LOOPBACK_DIRECT = {"no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost"}

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from checkout_admin.registry import SERVICES
+from shared.messaging.kafka_security import kafka_client_options
 from shared.messaging.lag import sample_lag
 from tests.support.polling import poll_until
 from tests.support.services import RunningService
@@ -49,9 +50,12 @@ async def consumer_lags(kafka_bootstrap_servers: str, topic_prefix: str) -> dict
     groups: dict[str, list[str]] = {}
     for name in SERVICES:
         groups |= consumer_groups(name, topic_prefix)
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers, **kafka_client_options())
     reader = AIOKafkaConsumer(
-        bootstrap_servers=kafka_bootstrap_servers, group_id=None, enable_auto_commit=False
+        bootstrap_servers=kafka_bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        **kafka_client_options(),
     )
     await admin.start()
     await reader.start()

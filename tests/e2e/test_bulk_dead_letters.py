@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import ProductPublished
 from shared.messaging.dead_letters import RETRY_FOR, DeadLetterPublisher, FailedMessage
+from shared.messaging.kafka_security import kafka_client_options
 from tests.cart.conftest import create_product
 from tests.e2e.operator import run_admin
 from tests.support.kafka import publish_event, records_up_to_now
@@ -42,7 +43,9 @@ async def letter_of_another_consumer(kafka_bootstrap_servers: str, topic_prefix:
     product_id = str(uuid4())
     event = ProductPublished(product_id=product_id, sku=sku, name="Not the cart's letter")
     envelope = Envelope.of(event, aggregate_id=product_id, producer="pim", correlation_id="dlq-other")
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_bootstrap_servers, acks="all", **kafka_client_options()
+    )
     await producer.start()
     try:
         message = FailedMessage(

@@ -28,6 +28,7 @@ from aiokafka import AIOKafkaProducer
 from checkout_admin.registry import SERVICES as ADMIN_SERVICES
 from devstack.apps import SERVICES, available_services
 from devstack.ports import free_port
+from shared.messaging.kafka_security import kafka_client_options
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKOUT_ADMIN = Path(sys.executable).parent / "checkout-admin"
@@ -198,7 +199,9 @@ def test_streams_show_finds_the_order(started: StartedStack) -> None:
 
 
 async def _poison(stack: StartedStack, key: str) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=stack.env["KAFKA_BOOTSTRAP_SERVERS"], acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=stack.env["KAFKA_BOOTSTRAP_SERVERS"], acks="all", **kafka_client_options()
+    )
     await producer.start()
     try:
         await producer.send_and_wait(

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import ProductPublished
+from shared.messaging.kafka_security import kafka_client_options
 from tests.cart.conftest import create_product
 from tests.e2e.operator import run_admin
 from tests.security.fuzz_messages import LARGEST_ACCEPTED_VALUE
@@ -121,7 +122,12 @@ async def test_a_letter_too_large_to_carry_its_value_is_retried_from_the_origina
     )
     large = small.model_copy(update={"description": "x" * room})
     envelope = Envelope.of(large, aggregate_id=product_id, producer="pim", correlation_id="dlq-large")
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all", max_request_size=2**22)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_bootstrap_servers,
+        acks="all",
+        max_request_size=2**22,
+        **kafka_client_options(),
+    )
     await producer.start()
     try:
         await producer.send_and_wait(

@@ -27,6 +27,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic, RecordsToDelete
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from services.order.service import PUBLISHES as ORDER_PUBLISHES
+from shared.messaging.kafka_security import kafka_client_options
 from tests.e2e.operator import run_admin
 from tests.e2e.quiescence import database_state, quiet_state
 from tests.e2e.shop import (
@@ -79,7 +80,7 @@ async def messages(kafka: str, topic: str) -> list[Message]:
 
 async def delete_and_recreate(kafka: str, topic: str, partitions: int) -> None:
     """Delete `topic` and create it again, empty, with as many partitions as it had."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka, client_id="republish-test")
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka, client_id="republish-test", **kafka_client_options())
     await admin.start()
     try:
         await admin.delete_topics([topic])
@@ -119,13 +120,15 @@ async def drop_log_start(
     each partition's log start offset to its end. (The broker checks retention every five minutes
     by default, too slow for a test; what is left is the same.) The log start and end offsets after."""
     ends = await end_offsets(kafka, [topic])
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka, client_id="republish-test")
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka, client_id="republish-test", **kafka_client_options())
     await admin.start()
     try:
         await admin.delete_records({tp: RecordsToDelete(offset) for tp, offset in ends.items()})
     finally:
         await admin.close()
-    reader = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=None, enable_auto_commit=False)
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=kafka, group_id=None, enable_auto_commit=False, **kafka_client_options()
+    )
     await reader.start()
     try:
         return dict(await reader.beginning_offsets(list(ends))), ends

@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared.contracts.events import OrderCreated
 from shared.contracts.values import Customer, Totals
+from shared.messaging.kafka_security import kafka_client_options
 from tests.support.kafka import publish_event
 from tests.support.services import RunningService, start_service
 
@@ -97,7 +98,9 @@ async def test_metrics_show_dead_letters_and_the_lag_of_a_waiting_consumer(
     topic = f"{prefix}OrderCreated"
     group = f"{prefix}fulfillment"
 
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_bootstrap_servers, acks="all", **kafka_client_options()
+    )
     await producer.start()
     try:
         await producer.send_and_wait(topic, b"{not json", key=KEY.encode())

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from shared.contracts.envelope import Envelope
 from shared.eventstore.unit_of_work import Database
 from shared.messaging.dead_letters import dead_letter_topic
+from shared.messaging.kafka_security import kafka_client_options
 from shared.outbox.relay import OutboxRelay
 from tests.kernel.apps.contracts import ProbeCredited
 from tests.kernel.processes import ServiceProcess
@@ -117,6 +118,7 @@ async def test_sigkill_after_commit_before_offset_commit_applies_once(
         bootstrap_servers=kafka_bootstrap_servers,
         group_id=f"{topic_prefix}kernel-ledger",
         enable_auto_commit=False,
+        **kafka_client_options(),
     )
     await probe.start()
     try:
@@ -147,6 +149,7 @@ async def test_malformed_and_poison_messages_go_to_the_dead_letter_topic_and_the
         bootstrap_servers=kafka_bootstrap_servers,
         auto_offset_reset="earliest",
         group_id=None,
+        **kafka_client_options(),
     )
     await dlq.start()
     try:

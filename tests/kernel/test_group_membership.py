@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer
 
 from shared.messaging.admin import ensure_topics
 from shared.messaging.group_membership import NO_GENERATION, generation, settled, stopped
+from shared.messaging.kafka_security import kafka_client_options
 from tests.support.polling import poll_until
 
 
@@ -22,6 +23,7 @@ async def test_a_real_consumer_is_settled_once_it_has_its_partitions(
         topic,
         bootstrap_servers=kafka_bootstrap_servers,
         group_id=f"{topic_prefix}membership-{uuid4().hex[:6]}",
+        **kafka_client_options(),
     )
     assert not settled(consumer) and generation(consumer) == NO_GENERATION
     await consumer.start()

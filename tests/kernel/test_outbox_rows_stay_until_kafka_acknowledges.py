@@ -15,6 +15,7 @@ from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from shared.contracts.integration_event import topic_for
 from shared.eventstore.unit_of_work import Database
 from shared.messaging.kafka import reliable_producer
+from shared.messaging.kafka_security import kafka_client_options
 from shared.outbox.relay import OutboxRelay
 from tests.kernel.apps.contracts import ProbeCredited
 from tests.support.kafka import envelopes_up_to_now
@@ -25,7 +26,9 @@ KAFKAS_DEFAULT_LIMIT = 1_048_588
 
 
 async def set_topic_limit(bootstrap: str, topic: str, limit: int, *, create: bool) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="outbox-ack-test")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="outbox-ack-test", **kafka_client_options()
+    )
     await admin.start()
     try:
         configs = {"max.message.bytes": str(limit)}

@@ -14,6 +14,7 @@ from shared.contracts import events as contracts
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.ownership import usual_producer
+from shared.messaging.kafka_security import kafka_client_options
 from tests.support.polling import DEADLINE_SECONDS, poll_until
 from tests.support.services import RunningService
 from tests.support.settling import end_offsets, services_settled
@@ -42,7 +43,10 @@ class Bus:
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap_servers, acks="all", enable_idempotence=True
+            bootstrap_servers=self.bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+            **kafka_client_options(),
         )
         await self._producer.start()
         consumer = AIOKafkaConsumer(
@@ -51,6 +55,7 @@ class Bus:
             auto_offset_reset="earliest",
             group_id=None,
             enable_auto_commit=False,
+            **kafka_client_options(),
         )
         await consumer.start()
         self._task = asyncio.create_task(self._collect(consumer))

@@ -17,6 +17,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from shared.contracts.envelope import Envelope
 from shared.contracts.ownership import usual_producer
 from shared.messaging.dead_letters import dead_letter_topic
+from shared.messaging.kafka_security import kafka_client_options
 from tests.security.conftest import client
 from tests.security.consumed_topics import Subscription, subscriptions
 from tests.security.fuzz_messages import OVER_THE_BROKER_LIMIT, bad_messages, valid_event
@@ -29,7 +30,9 @@ DEADLINE_SECONDS = 180
 
 def _producer(bootstrap: str) -> AIOKafkaProducer:
     # Larger than the broker allows, so that the broker, not this client, is what refuses.
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", max_request_size=4 * 1024 * 1024, **kafka_client_options()
+    )
 
 
 async def _dead_letters(
@@ -44,6 +47,7 @@ async def _dead_letters(
         enable_auto_commit=False,
         max_partition_fetch_bytes=4 * 1024 * 1024,
         fetch_max_bytes=16 * 1024 * 1024,
+        **kafka_client_options(),
     )
     await consumer.start()
     found: dict[tuple[str, str], Any] = {}

@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.ownership import usual_producer
+from shared.messaging.kafka_security import kafka_client_options
 
 
 def _reader(bootstrap_servers: str, *topics: str) -> AIOKafkaConsumer:
@@ -20,6 +21,7 @@ def _reader(bootstrap_servers: str, *topics: str) -> AIOKafkaConsumer:
         auto_offset_reset="earliest",
         group_id=None,
         enable_auto_commit=False,
+        **kafka_client_options(),
     )
 
 
@@ -80,7 +82,9 @@ async def records_up_to_now(
 
 
 async def publish(bootstrap_servers: str, topic: str, envelope: Envelope, key: str) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True, **kafka_client_options()
+    )
     await producer.start()
     try:
         await producer.send_and_wait(

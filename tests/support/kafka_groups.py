@@ -8,10 +8,14 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
+from shared.messaging.kafka_security import kafka_client_options
+
 
 async def _described(bootstrap: str, group: str) -> tuple[Any, ...]:
     """The DescribeGroups entry of `group`: (error, group, state, protocol type, protocol, members)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="group-inspector")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="group-inspector", **kafka_client_options()
+    )
     await admin.start()
     try:
         (response,) = await admin.describe_consumer_groups([group])
@@ -48,7 +52,9 @@ def describe(members: dict[str, list[str]], prefix: str = "") -> str:
 
 async def replication(bootstrap: str, prefix: str) -> dict[str, set[int]]:
     """topic -> the replica counts of its partitions, for every topic named with `prefix`."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="chaos-inspector")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="chaos-inspector", **kafka_client_options()
+    )
     await admin.start()
     try:
         topics = [t for t in await admin.list_topics() if t.startswith(prefix)]

@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from checkout_admin.registry import SERVICES
+from shared.messaging.kafka_security import kafka_client_options
 from tests.support.polling import DEADLINE_SECONDS, poll_until
 from tests.support.services import RunningService
 
@@ -67,8 +68,10 @@ async def settled(
     """Wait until the outboxes (database URLs) are relayed and the consumer groups (group -> its
     topics) have committed past everything on their topics; fails after `timeout` seconds."""
     topics = sorted({t for group_topics in groups.values() for t in group_topics})
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_client_options())
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, **kafka_client_options()
+    )
     await admin.start()
     await reader.start()
     try:
@@ -87,8 +90,10 @@ async def settled(
 
 async def end_offsets(bootstrap_servers: str, topics: Sequence[str]) -> Offsets:
     """The end offset of every partition of `topics` now (a topic not created yet has none)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_client_options())
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, **kafka_client_options()
+    )
     await admin.start()
     await reader.start()
     try:
