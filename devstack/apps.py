@@ -27,7 +27,13 @@ from devstack.errors import DevstackError
 from devstack.ports import LOOPBACK, free_port
 from devstack.processes import ProcessSpec
 from devstack.readiness import Probe, http_probe
-from devstack.stack_secrets import StackSecrets, new_jwt_secret, new_order_id_secret, new_webhook_secret
+from devstack.stack_secrets import (
+    StackSecrets,
+    new_jwt_secret,
+    new_order_id_secret,
+    new_pii_master_key,
+    new_webhook_secret,
+)
 from devstack.system import ensure_nginx, is_root, reachable
 from gateway.config import ROUTED_SERVICES, local_config, render
 from shared.messaging.kafka_security import principal_environment
@@ -38,6 +44,8 @@ log = logging.getLogger("devstack")
 REPO = Path(__file__).resolve().parent.parent
 SERVICES: tuple[str, ...] = ("cart", "order", "payment", "inventory", "fulfillment")
 """Every service of the platform, each with a database of its own (created even before it is built)."""
+PRIVACY_DATABASE = "privacy"
+"""The database of the personal-data key table every service shares (shared/privacy/key_store.py)."""
 GATEWAY = "gateway"
 DEFAULT_GATEWAY_PORT = 8080
 GATEWAY_READY_PATH = "/v2/products"
@@ -74,6 +82,8 @@ class AppSettings:
     stripe_webhook_secret: str = field(default_factory=new_webhook_secret, repr=False)
     order_id_secret: str = field(default_factory=new_order_id_secret, repr=False)
     """The cart service's key for order ids (random per stack, like the JWT and webhook secrets)."""
+    pii_master_key: str = field(default_factory=new_pii_master_key, repr=False)
+    """``PII_MASTER_KEY``: wraps the keys personal data is sealed under (random per stack, kept)."""
     services: tuple[str, ...] | None = None
     """Services to run; None runs every one that exists."""
     register_stripe_webhook: bool = True
@@ -116,6 +126,7 @@ class AppSettings:
             client_secret=environ.get("CLIENT_SECRET") or DEV_CLIENT_SECRET,
             stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET") or defaults.stripe_webhook_secret,
             order_id_secret=environ.get("ORDER_ID_SECRET") or defaults.order_id_secret,
+            pii_master_key=environ.get("PII_MASTER_KEY") or defaults.pii_master_key,
             services=services,
         )
 
@@ -202,6 +213,8 @@ def service_env(service: str, port: int, env: Mapping[str, str], settings: AppSe
         "CLIENT_ID": settings.client_id,
         "CLIENT_SECRET": settings.client_secret,
         "PUBLIC_BASE_URL": settings.gateway_url,
+        "PII_MASTER_KEY": settings.pii_master_key,
+        "PII_KEYS_DATABASE_URL": database_url(env["DATABASE_URL"], settings.database_name(PRIVACY_DATABASE)),
         "PYTHONPATH": _pythonpath(),
         **principal_environment(service, env),  # its own Kafka principal: its topics, nobody else's
     }

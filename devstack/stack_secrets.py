@@ -5,6 +5,8 @@ before must still be derived the same way, and localstripe's webhooks must still
 order-id and webhook secrets are drawn at random on the first start of a data folder and read back on
 every later one. The file is readable by its owner only. ``JWT_SECRET``, ``ORDER_ID_SECRET`` and
 ``STRIPE_WEBHOOK_SECRET`` in the environment still win for the run they are set in (and are not stored).
+So does ``PII_MASTER_KEY``, the master key wrapping the personal-data keys (shared/privacy): kept like
+the others, since losing it makes every order's customer and addresses unreadable.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from devstack.errors import DevstackError
+from shared.privacy.master_keys import new_master_key
 
 SECRETS_FILE = "secrets.json"
 
@@ -37,10 +40,16 @@ def new_webhook_secret() -> str:
     return "whsec_" + secrets.token_hex(24)
 
 
+def new_pii_master_key() -> str:
+    """A random master key for personal data, as ``PII_MASTER_KEY`` carries it (``k1:<base64url>``)."""
+    return new_master_key("k1")
+
+
 _GENERATORS: dict[str, Callable[[], str]] = {
     "jwt_secret": new_jwt_secret,
     "order_id_secret": new_order_id_secret,
     "stripe_webhook_secret": new_webhook_secret,
+    "pii_master_key": new_pii_master_key,
 }
 
 
@@ -51,6 +60,7 @@ class StackSecrets:
     jwt_secret: str
     order_id_secret: str
     stripe_webhook_secret: str
+    pii_master_key: str
 
     def __repr__(self) -> str:
         return "StackSecrets(<hidden>)"
