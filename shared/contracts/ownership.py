@@ -56,12 +56,12 @@ def owned_by(service: str) -> list[str]:
 
 
 def usual_producer(event_type: str) -> str | None:
-    """The producer an envelope of `event_type` names when it is the real thing: its owner, or
-    `INTEGRATOR` for a topic only the outside publishes; None for a type outside the catalogue."""
-    owner = OWNERS.get(event_type)
-    if owner is not None:
-        return owner
-    return INTEGRATOR if event_type in INBOUND else None
+    """The producer to name when playing whoever publishes `event_type` from outside its consumers:
+    `INTEGRATOR` for an inbound topic (also `ProductPublished`, which the cart ignores from itself),
+    its owner for the others; None for a type outside the catalogue."""
+    if event_type in INBOUND:
+        return INTEGRATOR
+    return OWNERS.get(event_type)
 
 
 def producer_refusal(event_type: str, producer: str) -> str | None:

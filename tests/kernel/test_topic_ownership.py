@@ -31,5 +31,6 @@ def test_an_owned_topic_takes_only_its_owner_and_an_inbound_one_any_producer() -
     for topic in INBOUND:
         assert producer_refusal(topic, "3pl") is None
         assert producer_refusal(topic, "wms") is None
-    assert (usual_producer("ShipmentConfirmed"), usual_producer("ProductPublished")) == (INTEGRATOR, "cart")
+    assert (usual_producer("ShipmentConfirmed"), usual_producer("ProductPublished")) == (INTEGRATOR,) * 2
+    assert usual_producer("OrderShipped") == "fulfillment"
     assert usual_producer("NotInTheCatalogue") is None and producer_refusal("NotInTheCatalogue", "x") is None
