@@ -18,7 +18,7 @@ from services.cart.projections.customer_carts import CustomerCartsProjection
 from services.cart.projections.customers import CustomersProjection
 from services.cart.projections.promotions import PromotionsProjection
 from shared.auth.routes import router as token_router
-from shared.contracts.events import CartCheckedOut, ProductPublished
+from shared.contracts.events import CartCheckedOut, CustomerDeleted, ProductPublished
 from shared.http.app import create_app
 from shared.privacy.lifespan import with_personal_data
 from shared.runtime import ServiceRuntime
@@ -53,7 +53,7 @@ def build_runtime(settings: CartSettings) -> ServiceRuntime:
             CustomerCartsProjection(),
         ],
         consumers=[cart_consumer],
-        publishes=[CartCheckedOut.event_type, ProductPublished.event_type],
+        publishes=[CartCheckedOut.event_type, CustomerDeleted.event_type, ProductPublished.event_type],
         pool_size=settings.db_pool_size,
         consumer_group_suffix=settings.consumer_group_suffix,
         outbox_relay=settings.outbox_relay,

@@ -27,6 +27,7 @@ OWNERS: Mapping[str, str] = MappingProxyType(
     {
         "ProductPublished": "cart",
         "CartCheckedOut": "cart",
+        "CustomerDeleted": "cart",
         "OrderCreated": "order",
         "OrderCompleted": "order",
         "OrderCancelled": "order",
