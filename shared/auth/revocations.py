@@ -37,6 +37,7 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.events import CustomerDeleted
 from shared.contracts.integration_event import topic_for
 from shared.messaging.admin import ensure_topics
+from shared.messaging.kafka_security import kafka_client_options
 from shared.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -117,6 +118,7 @@ class RevocationListener:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",  # no group, so no committed offsets: from the beginning
+            **kafka_client_options(),
         )
         await consumer.start()
         self._consumer = consumer
