@@ -17,6 +17,7 @@ from checkout_admin import (
     catalogue,
     dlq_command,
     offsets_command,
+    privacy_command,
     projections,
     replay_command,
     republish,
@@ -112,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit 1 with a diff summary when they differ from the code"
     )
     docs.add_argument("--root", type=Path, default=schemas.ROOT, help="the repository (default: this one)")
+
+    privacy = commands.add_parser("privacy", help="the keys personal data is sealed under")
+    privacy_commands = privacy.add_subparsers(dest="action", required=True)
+    privacy_commands.add_parser(
+        "rotate", help="rewrap every key under the first key of PII_MASTER_KEY (no event changes)"
+    )
 
     stream = commands.add_parser("streams", help="events of one order across every service")
     stream_commands = stream.add_subparsers(dest="action", required=True)
@@ -216,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "schemas":
         return _schemas(args.root, write=args.write)
+    if args.command == "privacy":
+        return privacy_command.rotate()
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # its connection errors become ours
     config = StackConfig.from_environment()
     try:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
@@ -100,3 +104,30 @@ async def test_a_wrong_master_key_cannot_unwrap(keys_dsn: str) -> None:
     with pytest.raises(CannotOpen):
         await impostor.data_keys([subject])
     await impostor.close()
+
+
+async def test_checkout_admin_privacy_rotate_retires_the_old_master_key(keys_dsn: str) -> None:
+    old = new_master_key("k1")
+    before = KeyStore(keys_dsn, MasterKeys.parse(old))
+    await before.open()
+    subject = order_subject(str(uuid4()))
+    sealed = seal(await before.data_key(subject), subject, "ann@example.com")
+    await before.close()
+    both = MasterKeys.parse(f"{new_master_key('k2')},{old}")
+    env = {
+        **os.environ,
+        "PII_MASTER_KEY": f"{both.keys_as_env('k2', 'k1')}",
+        "PII_KEYS_DATABASE_URL": keys_dsn,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "checkout_admin", "privacy", "rotate", env=env, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    assert out.decode().startswith("rewrapped 1 keys under master key k2"), out
+
+    new_only = KeyStore(keys_dsn, MasterKeys.parse(both.keys_as_env("k2")))
+    await new_only.open()
+    keys = await new_only.data_keys([subject])
+    await new_only.close()
+    assert unseal(keys[subject], sealed) == "ann@example.com"
