@@ -14,6 +14,8 @@ from typing import ClassVar, Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.messaging.kafka_security import DEFAULT_PROTOCOL, DEVELOPMENT_PASSWORDS, SecurityProtocol
+
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production"
 DEV_CLIENT_ID = "checkout-admin"
 DEV_CLIENT_SECRET = "checkout-admin-secret"
@@ -39,6 +41,15 @@ class ServiceSettings(BaseSettings):
     service_name: str = "service"
     database_url: str = Field(default="", description="Defaults to a local database named after the service")
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_security_protocol: SecurityProtocol = Field(
+        default=DEFAULT_PROTOCOL,
+        description="KAFKA_SECURITY_PROTOCOL: SASL_PLAINTEXT, SASL_SSL or PLAINTEXT (every Kafka client "
+        "reads it, with the two below, through shared/messaging/kafka_security.py)",
+    )
+    kafka_sasl_username: str = Field(default="admin", description="KAFKA_SASL_USERNAME: the Kafka principal")
+    kafka_sasl_password: SecretStr = Field(
+        default=SecretStr(""), description="KAFKA_SASL_PASSWORD: its password (empty: its development one)"
+    )
     topic_prefix: str = ""
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     client_id: str = DEV_CLIENT_ID
@@ -77,7 +88,7 @@ class ServiceSettings(BaseSettings):
     )
 
     published_secrets: ClassVar[frozenset[str]] = frozenset(
-        {DEV_JWT_SECRET, DEV_CLIENT_SECRET, COMPOSE_WEBHOOK_SECRET}
+        {DEV_JWT_SECRET, DEV_CLIENT_SECRET, COMPOSE_WEBHOOK_SECRET, *DEVELOPMENT_PASSWORDS}
     )
     """Secret values anyone can read in this repository; subclasses add the defaults of their own."""
 

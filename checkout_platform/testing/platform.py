@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from checkout_platform.testing.engine import Engine, find_engine
+from shared.messaging.kafka_security import ADMIN, PROTOCOL_ENV, USERNAME_ENV
 
 SERVICES = ("cart", "order", "payment", "inventory", "fulfillment")
 DATABASES = SERVICES
@@ -231,6 +232,11 @@ class CheckoutPlatform:
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(ports[name]),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+            # The broker asks who connects (SASL/SCRAM, its development passwords on this throwaway
+            # loopback Kafka); the services connect as its super user, as the tests' own clients do
+            # (no KAFKA_SASL_PASSWORD: the development one, which a service refuses only when set).
+            PROTOCOL_ENV: "SASL_PLAINTEXT",
+            USERNAME_ENV: ADMIN,
             "TOPIC_PREFIX": self.topic_prefix,
             "JWT_SECRET": self._secrets["JWT_SECRET"],
             "CLIENT_ID": self.client_id,

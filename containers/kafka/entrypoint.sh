@@ -1,6 +1,14 @@
 #!/bin/bash
 # Writes server.properties (as devstack.kafka.node_properties, one node), formats the log dir on the
 # first start only (CLUSTER_ID), then runs the broker in the foreground.
+#
+# Secured by default, as devstack.kafka.security_properties: SASL/SCRAM-SHA-512 for clients and the
+# broker itself, SASL/PLAIN on the controller listener, StandardAuthorizer ACLs, admin and broker super
+# users. The SCRAM users are created when the log dir is formatted, each with KAFKA_<NAME>_PASSWORD
+# (KAFKA_BROKER_PASSWORD, KAFKA_ADMIN_PASSWORD, KAFKA_CART_PASSWORD, ..., KAFKA_INTEGRATOR_PASSWORD;
+# a missing one falls back to its public development password: set them all outside a laptop).
+# The ACLs are applied once the broker runs: `python -m devstack.kafka_acls --bootstrap ...` (the
+# compose file's kafka-acls job). KAFKA_SECURITY_PROTOCOL=PLAINTEXT starts it without any of this.
 set -euo pipefail
 data=/var/lib/kafka/data
 cp=/opt/kafka/libs/*
@@ -21,11 +29,6 @@ cat >/etc/kafka/server.properties <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${KAFKA_CONTROLLER_PORT}
-listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${KAFKA_CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=${data}
 num.partitions=3
 default.replication.factor=1
@@ -45,10 +48,48 @@ num.recovery.threads.per.data.dir=1
 background.threads=4
 log.cleaner.threads=1
 PROPS
+principals=(cart order payment inventory fulfillment integrator admin broker)
+password() {  # the principal's password: KAFKA_<NAME>_PASSWORD, else its development one
+    local variable="KAFKA_${1^^}_PASSWORD"
+    printf '%s' "${!variable:-$1-dev-only-kafka-password}"
+}
+scram=()
+if [[ ${KAFKA_SECURITY_PROTOCOL:-SASL_PLAINTEXT} == PLAINTEXT ]]; then
+    cat >>/etc/kafka/server.properties <<PROPS
+listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${KAFKA_CONTROLLER_PORT}
+advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+PROPS
+else
+    broker=$(password broker)
+    cat >>/etc/kafka/server.properties <<PROPS
+listeners=SASL_PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${KAFKA_CONTROLLER_PORT}
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${KAFKA_PORT}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=SASL_PLAINTEXT
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="${broker}";
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="${broker}" user_broker="${broker}";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin;User:broker
+allow.everyone.if.no.acl.found=false
+PROPS
+    for principal in "${principals[@]}"; do
+        scram+=(--add-scram "SCRAM-SHA-512=[name=${principal},password=$(password "$principal")]")
+    done
+fi
 log4j="-Dlog4j2.configurationFile=/etc/kafka/log4j2.properties"
 if [[ ! -f $data/meta.properties ]]; then
     java -Xmx256m -XX:TieredStopAtLevel=1 "$log4j" -cp "$cp" kafka.tools.StorageTool format \
-        --cluster-id "${CLUSTER_ID:?set CLUSTER_ID, a base64 UUID}" --config /etc/kafka/server.properties
+        --cluster-id "${CLUSTER_ID:?set CLUSTER_ID, a base64 UUID}" --config /etc/kafka/server.properties \
+        "${scram[@]}"
 fi
 exec java "-Xms${KAFKA_HEAP_MB}m" "-Xmx${KAFKA_HEAP_MB}m" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true "$log4j" -cp "$cp" kafka.Kafka /etc/kafka/server.properties

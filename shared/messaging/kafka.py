@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
-from shared.messaging.kafka_security import kafka_client_options, kafka_security
+from shared.messaging.kafka_security import KafkaCredentials, kafka_client_options, kafka_security
 
 
 def reliable_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
@@ -28,13 +28,16 @@ def bootstrap_list(bootstrap_servers: str) -> list[str]:
     return [server.strip() for server in bootstrap_servers.split(",") if server.strip()]
 
 
-def service_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
-    """The FastStream broker a service subscribes with (and publishes dead letters through)."""
+def service_broker(
+    bootstrap_servers: str, *, client_id: str, credentials: KafkaCredentials | None = None
+) -> KafkaBroker:
+    """The FastStream broker a service subscribes with (and publishes dead letters through), as
+    `credentials` (by default the environment's)."""
     return KafkaBroker(
         bootstrap_list(bootstrap_servers),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
         logger=None,
-        security=kafka_security(),
+        security=kafka_security(credentials),
     )

@@ -18,6 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.messaging.kafka_security import BROKER, CLIENT_PRINCIPALS
+
+KAFKA_PRINCIPALS = (*CLIENT_PRINCIPALS, BROKER)
+"""Each gets a fresh password (KAFKA_<NAME>_PASSWORD): the composed Kafka asks every client who it is."""
 REPO = Path(__file__).resolve().parents[2]
 ENGINE = REPO / "containers" / "engine.sh"
 COMPOSE_FILE = REPO / "containers" / "compose.yml"
@@ -91,6 +95,9 @@ def composed_platform() -> Iterator[ComposedPlatform]:
         "ORDER_ID_SECRET": secrets.token_urlsafe(32),
         "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
         "POSTGRES_PASSWORD": secrets.token_hex(16),
+        **{
+            f"KAFKA_{principal.upper()}_PASSWORD": secrets.token_urlsafe(24) for principal in KAFKA_PRINCIPALS
+        },
     }
     compose = [*compose_command(), "-p", PROJECT, "-f", str(COMPOSE_FILE)]
     try:

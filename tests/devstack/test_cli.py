@@ -13,9 +13,18 @@ from pathlib import Path
 import pytest
 
 from devstack.processes import ProcessRecord
+from shared.messaging.kafka_security import PASSWORD_ENV, PROTOCOL_ENV, USERNAME_ENV
 
+KAFKA_CREDENTIALS = (PROTOCOL_ENV, USERNAME_ENV, PASSWORD_ENV)
+"""`make start` exports the admin's Kafka credentials with the servers' endpoints."""
 REPO = Path(__file__).resolve().parents[2]
-ENDPOINTS = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "STRIPE_API_BASE", "STRIPE_API_KEY")
+ENDPOINTS = (
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "DATABASE_URL",
+    "STRIPE_API_BASE",
+    "STRIPE_API_KEY",
+    *KAFKA_CREDENTIALS,
+)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from devstack.containers import ContainerBackend, use_testcontainers
 from devstack.databases import ExternalPostgres, PostgresHandle
 from devstack.errors import DevstackError
 from devstack.stack import Stack
+from shared.messaging.kafka_security import ADMIN, PASSWORD_ENV, PROTOCOL_ENV, USERNAME_ENV
 
 
 async def test_asking_for_postgres_starts_only_postgres(tmp_path):
@@ -53,7 +54,14 @@ async def test_environment_points_at_running_servers(
 
 def test_stack_fixture_provides_everything(stack: Stack):
     env = stack.env()
-    assert set(env) == {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "STRIPE_API_BASE", "STRIPE_API_KEY"}
+    secured = stack.kafka is not None and stack.kafka.secured  # a Kafka of ours asks who connects
+    credentials = {PROTOCOL_ENV, USERNAME_ENV, PASSWORD_ENV} if secured else set()
+    assert (
+        set(env)
+        == {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "STRIPE_API_BASE", "STRIPE_API_KEY"} | credentials
+    )
+    if secured:
+        assert (env[PROTOCOL_ENV], env[USERNAME_ENV]) == ("SASL_PLAINTEXT", ADMIN)
     assert env["DATABASE_URL"].startswith("postgresql://")
 
 

@@ -20,6 +20,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from checkout_admin.registry import SERVICES
+from shared.messaging.kafka_security import kafka_client_options
 from shared.privacy.key_store import KeyStore
 from shared.privacy.master_keys import MasterKeys, new_master_key
 from shared.privacy.personal_data import order_subject
@@ -266,7 +267,9 @@ async def every_stored_text(services: dict[str, RunningService], keys_dsn: str) 
 
 async def every_message_text(kafka_bootstrap_servers: str, topic_prefix: str) -> dict[str, list[str]]:
     """Every key, value and header of every message of the module's topics, from offset 0."""
-    lister = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap_servers, enable_auto_commit=False)
+    lister = AIOKafkaConsumer(
+        bootstrap_servers=kafka_bootstrap_servers, enable_auto_commit=False, **kafka_client_options()
+    )
     await lister.start()
     try:
         topics = sorted(t for t in await lister.topics() if t.startswith(topic_prefix))
