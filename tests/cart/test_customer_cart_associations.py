@@ -211,3 +211,22 @@ async def test_a_cart_created_with_a_customer_token_is_that_customers(shopper):
     assert renamed_by_ben.status_code == 403 and only_error(renamed_by_ben)["detail"] == NO_PERMISSION
     listed = await poll_until(lambda: carts_of(shopper, ann), lambda body: len(body["data"]) == 1)
     assert [(cart["id"], cart["name"]) for cart in listed["data"]] == [(ref, "Ann's")]
+
+
+async def test_a_customers_last_cart_cannot_be_deleted_only_freed(shopper):
+    ann = await sign_up(shopper)
+    first, second = new_cart(), new_cart()
+    await shopper.post("/v2/carts", json={"data": {"name": "First", "id": first}}, headers=ann.headers)
+    last = await shopper.delete(f"/v2/carts/{first}", headers=ann.headers)
+    assert last.status_code == 400
+    assert only_error(last) == {
+        "status": 400,
+        "title": "Last cart",
+        "detail": "This is the last cart associated with a customer and it cannot be deleted,"
+        " try disassociating instead",
+    }
+    await shopper.post("/v2/carts", json={"data": {"name": "Second", "id": second}}, headers=ann.headers)
+    await poll_until(lambda: carts_of(shopper, ann), lambda body: len(body["data"]) == 2)
+    assert (await shopper.delete(f"/v2/carts/{first}", headers=ann.headers)).status_code == 204
+    assert [cart["id"] for cart in (await carts_of(shopper, ann))["data"]] == [second]
+    assert (await shopper.get(f"/v2/carts/{first}")).json()["data"]["relationships"]["customers"] == {}

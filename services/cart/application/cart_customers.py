@@ -51,6 +51,36 @@ async def dissociate(uow: UnitOfWork, cart_id: str, customer_id: str, access: Ca
     return cart
 
 
+LAST_CART = (
+    "This is the last cart associated with a customer and it cannot be deleted, try disassociating instead"
+)
+
+
+MAX_CARTS_READ = 1000
+"""The most carts of one customer read for their list (sorted by latest change, then paged)."""
+
+
+async def carts_of(uow: UnitOfWork, customer_id: str) -> list[Cart]:
+    """The customer's carts: ids from the projection, each confirmed from its own stream (the
+    projection may still list a cart freed a moment ago)."""
+    rows = await uow.reads.fetch(
+        "SELECT cart_id FROM proj_customer_carts.customer_carts WHERE customer_id = $1"
+        " ORDER BY created_at DESC LIMIT $2",
+        customer_id,
+        MAX_CARTS_READ,
+    )
+    carts = [await uow.load(Cart, row["cart_id"]) for row in rows]
+    return [cart for cart in carts if cart.customer_id == customer_id]
+
+
+async def delete(uow: UnitOfWork, cart_id: str, access: CartAccess) -> None:
+    """Elastic Path refuses to delete a customer's last cart (400 "Last cart"): free it instead."""
+    cart = await accessible_cart(uow, cart_id, access)
+    if cart.customer_id is not None and all(c.id == cart_id for c in await carts_of(uow, cart.customer_id)):
+        raise DomainError(LAST_CART, status=400, title="Last cart")
+    cart.delete(utc_now())
+
+
 async def merge(
     uow: UnitOfWork, cart_id: str, from_cart_id: str, access: CartAccess, *, all_or_nothing: bool
 ) -> tuple[Cart, list[DomainError]]:

@@ -136,11 +136,6 @@ async def clear_items(uow: UnitOfWork, cart_id: str) -> Cart:
     return cart
 
 
-async def delete_cart(uow: UnitOfWork, cart_id: str) -> None:
-    cart = await uow.load(Cart, cart_id)
-    cart.delete(utc_now())
-
-
 async def add_tax(uow: UnitOfWork, cart_id: str, item_id: str, tax: TaxLine) -> Cart:
     cart = await uow.load(Cart, cart_id)
     cart.add_tax(item_id, tax, utc_now())

@@ -21,7 +21,6 @@ from services.cart.adapters.http.presenters import cart_document
 from services.cart.application import cart_customers
 from services.cart.application.lookups import price
 from services.cart.domain.associations import ONE_CUSTOMER_ONLY
-from services.cart.domain.cart import Cart
 from shared.auth import AnyToken, CustomerToken
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.http.body import read_json_body
@@ -31,9 +30,6 @@ from shared.http.paging import page_meta, paging
 from shared.service import base_url, database_of
 
 router = APIRouter(tags=["carts"])
-
-MAX_LISTED_CARTS = 1000
-"""The most carts of one customer `GET /v2/carts` sorts (by their latest change) and pages through."""
 
 
 class CustomerReference(BaseModel):
@@ -123,17 +119,9 @@ async def list_carts(request: Request, _: AnyToken, customer: CustomerToken) -> 
     """The carts the projection says are the customer's, each read from its stream (one freed since
     is left out), sorted by their latest change and paged."""
     limit, offset = paging(request)
-    database = database_of(request)
-    rows = await database.pool.fetch(
-        "SELECT cart_id FROM proj_customer_carts.customer_carts WHERE customer_id = $1"
-        " ORDER BY created_at DESC LIMIT $2",
-        customer.customer_id,
-        MAX_LISTED_CARTS,
-    )
-    async with database.unit_of_work() as uow:
-        carts = [await uow.load(Cart, row["cart_id"]) for row in rows]
-        theirs = [cart for cart in carts if cart.customer_id == customer.customer_id]
-        theirs.sort(key=lambda cart: (cart.updated_at is not None, cart.updated_at, cart.id), reverse=True)
-        page = theirs[offset : offset + limit]
+    async with database_of(request).unit_of_work() as uow:
+        carts = await cart_customers.carts_of(uow, customer.customer_id)
+        carts.sort(key=lambda cart: (cart.updated_at is not None, cart.updated_at, cart.id), reverse=True)
+        page = carts[offset : offset + limit]
         documents = [cart_document(cart, await price(uow, cart), base_url(request)) for cart in page]
-    return {"data": documents, **page_meta(request, limit, offset, len(theirs))}
+    return {"data": documents, **page_meta(request, limit, offset, len(carts))}

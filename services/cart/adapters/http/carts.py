@@ -116,13 +116,19 @@ async def update_cart(ref: str, request: Request, principal: AnyToken) -> dict[s
     return result
 
 
-@router.delete("/v2/carts/{ref}", **documented(status=204, answers="Deleted", not_found=NO_CART))
+@router.delete(
+    "/v2/carts/{ref}",
+    **documented(
+        status=204,
+        answers="Deleted (a customer's last cart is refused, 400 Last cart: free it instead)",
+        not_found=NO_CART,
+    ),
+)
 async def delete_cart(ref: str, request: Request, principal: AnyToken) -> Response:
     access = access_of(request, principal)
 
     async def command(uow: UnitOfWork) -> None:
-        await accessible_cart(uow, cart_reference(ref), access)
-        await commands.delete_cart(uow, cart_reference(ref))
+        await cart_customers.delete(uow, cart_reference(ref), access)
 
     await database_of(request).run(command)
     return Response(status_code=204)
