@@ -1,5 +1,5 @@
-"""Runs tests/sdk's `checkout_workflow.js` (the official SDK, unchanged) against one platform and
-returns the steps it printed: the devstack's gateway and the composed containers both use it."""
+"""Runs a tests/sdk script (the official SDK, unchanged; `checkout_workflow.js` unless told) against one
+platform and returns the steps it printed: the devstack's gateway and the composed containers both use it."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ async def run_workflow(
     *,
     base_env: Mapping[str, str] | None = None,
     timeout: float = 180,
+    script: str = "checkout_workflow.js",
 ) -> list[dict[str, Any]]:
     """The script's JSON lines, one per step of the seed's workflow; fails on a non-zero exit."""
     env = {
@@ -47,7 +48,7 @@ async def run_workflow(
     }
     process = await asyncio.create_subprocess_exec(
         "node",
-        "checkout_workflow.js",
+        script,
         cwd=SDK,
         env=env,
         stdout=asyncio.subprocess.PIPE,
