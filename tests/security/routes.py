@@ -81,6 +81,13 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/v2/customers/tokens"): Access.SHOPPER,
         ("GET", "/v2/customers"): Access.ADMIN,
         ("GET", "/v2/customers/{customer_id}"): Access.CUSTOMER,
+        ("PUT", "/v2/customers/{customer_id}"): Access.CUSTOMER,  # EP: the customer with their token
+        ("DELETE", "/v2/customers/{customer_id}"): Access.ADMIN,  # EP (SDK Customers.Delete): no token
+        ("GET", "/v2/customers/{customer_id}/addresses"): Access.CUSTOMER,
+        ("POST", "/v2/customers/{customer_id}/addresses"): Access.CUSTOMER,
+        ("GET", "/v2/customers/{customer_id}/addresses/{address_id}"): Access.CUSTOMER,
+        ("PUT", "/v2/customers/{customer_id}/addresses/{address_id}"): Access.CUSTOMER,
+        ("DELETE", "/v2/customers/{customer_id}/addresses/{address_id}"): Access.CUSTOMER,
     },
     "order": {
         **_OPERATIONAL,
