@@ -26,6 +26,7 @@ class Access(Enum):
     SHOPPER = "shopper"  # any valid access token, implicit or client credentials
     CUSTOMER = "customer"  # admins; shoppers only with their X-Moltin-Customer-Token
     ADMIN = "admin"  # client-credentials tokens only
+    CUSTOMER_TOKEN = "customer token"  # only with an X-Moltin-Customer-Token, admins too (EP: 401 without)
 
 
 APPS: dict[str, Callable[[], FastAPI]] = {
@@ -51,6 +52,9 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         **_OPERATIONAL,
         **_TOKEN_ENDPOINT,
         ("POST", "/v2/carts"): Access.SHOPPER,
+        ("GET", "/v2/carts"): Access.CUSTOMER_TOKEN,  # EP getCarts: the customer token's carts
+        ("POST", "/v2/carts/{ref}/relationships/customers"): Access.CUSTOMER,  # EP: with the customer's token
+        ("DELETE", "/v2/carts/{ref}/relationships/customers"): Access.CUSTOMER,
         ("GET", "/v2/carts/{ref}"): Access.SHOPPER,
         ("PUT", "/v2/carts/{ref}"): Access.SHOPPER,
         ("DELETE", "/v2/carts/{ref}"): Access.SHOPPER,
@@ -96,6 +100,7 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/v2/orders/{order_id}"): Access.SHOPPER,  # a registered customer's: see test_ownership
         ("GET", "/v2/orders/{order_id}/items"): Access.SHOPPER,
         ("PUT", "/v2/orders/{order_id}"): Access.ADMIN,  # cancel, flag fulfilled
+        ("POST", "/v2/orders/anonymize"): Access.ADMIN,  # EP: erasure requests, client credentials
     },
     "payment": {
         **_OPERATIONAL,

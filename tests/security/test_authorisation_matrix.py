@@ -37,9 +37,20 @@ def _concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", lambda _: str(uuid4()), path)
 
 
+_BODIES: dict[tuple[str, str], object] = {
+    # EP answers an object body here with 403 "Invalid json payload" (carts-orders.yaml): an array
+    # lets the matrix see the access decision rather than that body rule.
+    ("POST", "/v2/carts/{ref}/relationships/customers"): {"data": [{"type": "customer", "id": str(uuid4())}]},
+    ("DELETE", "/v2/carts/{ref}/relationships/customers"): {
+        "data": [{"type": "customer", "id": str(uuid4())}]
+    },
+}
+
+
 async def _call(url: str, route: Route, token: str | None) -> httpx.Response:
     async with client_for(url, token) as http:
-        body = {"data": {}} if route.method in ("POST", "PUT") else None
+        default = {"data": {}} if route.method in ("POST", "PUT") else None
+        body = _BODIES.get((route.method, route.path), default)
         return await http.request(route.method, _concrete(route.path), json=body)
 
 
@@ -77,6 +88,11 @@ async def test_route_enforces_its_access_class(route, services, admin_token, sho
         error = assert_ep_error(response, 401)
         assert error["title"] == "Unable to validate access token", (route.id, who, error)
         assert response.headers.get("www-authenticate") == "Bearer", (route.id, who)
+    if access is Access.CUSTOMER_TOKEN:
+        for who, response in [("shopper", shopper), ("admin", admin)]:
+            error = assert_ep_error(response, 401)
+            assert "X-Moltin-Customer-Token" in str(error["detail"]), (route.id, who, error)
+        return
     if access is Access.SHOPPER:
         _assert_passes(route, "shopper", shopper)
     else:
@@ -96,4 +112,6 @@ async def test_a_customer_token_lets_a_shopper_through_customer_routes(services,
     assert listed.status_code == 200, listed.text
     async with client(cart, shopper_token, **headers) as carts:
         own = await carts.get(f"/v2/customers/{customer.id}")
+        own_carts = await carts.get("/v2/carts")
     assert own.status_code == 200, own.text
+    assert own_carts.status_code == 200, own_carts.text  # the CUSTOMER_TOKEN class's other half

@@ -40,6 +40,7 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("shared/projections/runner.py", "statement"): "the projection's DDL, constants in its definition",
     ("services/cart/projections/catalogue.py", "schema"): _SCHEMA,
     ("services/cart/projections/customers.py", "schema"): _SCHEMA,
+    ("services/cart/projections/customer_carts.py", "schema"): _SCHEMA,
     ("services/cart/projections/promotions.py", "schema"): _SCHEMA,
     ("services/fulfillment/projections/shipments.py", "schema"): _SCHEMA,
     ("services/inventory/application/reservations.py", "ReservationsProjection().schema"): _SCHEMA,
