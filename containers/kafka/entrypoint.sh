@@ -9,7 +9,11 @@
 # a missing one falls back to its public development password: set them all outside a laptop).
 # The ACLs are applied once the broker runs: `python -m devstack.kafka_acls --bootstrap ...` (the
 # compose file's kafka-acls job). KAFKA_SECURITY_PROTOCOL=PLAINTEXT starts it without any of this.
+# It listens on KAFKA_LISTEN_HOST (127.0.0.1: the host-network containers/compose.yml) and tells
+# clients KAFKA_ADVERTISED_HOST (127.0.0.1; `kafka` in docker-compose.yml's bridge network).
 set -euo pipefail
+listen=${KAFKA_LISTEN_HOST:-127.0.0.1}
+advertised=${KAFKA_ADVERTISED_HOST:-127.0.0.1}
 data=/var/lib/kafka/data
 cp=/opt/kafka/libs/*
 cat >/etc/kafka/log4j2.properties <<'LOG'
@@ -56,8 +60,8 @@ password() {  # the principal's password: KAFKA_<NAME>_PASSWORD, else its develo
 scram=()
 if [[ ${KAFKA_SECURITY_PROTOCOL:-SASL_PLAINTEXT} == PLAINTEXT ]]; then
     cat >>/etc/kafka/server.properties <<PROPS
-listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${KAFKA_CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT}
+listeners=PLAINTEXT://${listen}:${KAFKA_PORT},CONTROLLER://${listen}:${KAFKA_CONTROLLER_PORT}
+advertised.listeners=PLAINTEXT://${advertised}:${KAFKA_PORT}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
@@ -65,8 +69,8 @@ PROPS
 else
     broker=$(password broker)
     cat >>/etc/kafka/server.properties <<PROPS
-listeners=SASL_PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${KAFKA_CONTROLLER_PORT}
-advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${KAFKA_PORT}
+listeners=SASL_PLAINTEXT://${listen}:${KAFKA_PORT},CONTROLLER://${listen}:${KAFKA_CONTROLLER_PORT}
+advertised.listeners=SASL_PLAINTEXT://${advertised}:${KAFKA_PORT}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=SASL_PLAINTEXT
 listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
