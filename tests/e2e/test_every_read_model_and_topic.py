@@ -23,6 +23,7 @@ import pytest
 
 from checkout_admin.registry import SERVICES
 from tests.cart.conftest import ADDRESS, create_promotion
+from tests.cart.registered_customers import registered
 from tests.e2e.conftest import _service, service_fixture
 from tests.e2e.operator import run_admin
 from tests.e2e.quiescence import database_state, quiet_state
@@ -34,7 +35,8 @@ pytestmark = pytest.mark.slow
 # What each service serves from each of its projections, to read while it is rebuilt.
 READS = {
     ("cart", "catalogue"): "/v2/products",
-    ("cart", "customers"): "/v2/products",  # no list endpoint: its table is read directly as well
+    ("cart", "customers"): "/v2/products",  # its list is admin-only: its table is read directly as well
+    ("cart", "customer_carts"): "/v2/products",  # GET /v2/carts needs a customer token: table read too
     ("cart", "promotions"): "/v2/promotions",
     ("order", "orders"): "/v2/orders",
     ("inventory", "stock"): "/v2/inventories",
@@ -118,6 +120,14 @@ async def workload(api, inventory_policy, services, kafka_bootstrap_servers, top
         json={"data": {"type": "customer", "name": "April Ludgate", "email": email, "password": "pa55word"}},
     )
     assert customer.status_code == 201, customer.text
+    # A customer who changes her name and keeps a cart of her own, and one who is deleted (issue 18).
+    ann = await registered(api["shopper"], "Ann Perkins")
+    renamed = {"data": {"type": "customer", "name": "Ann Perkins-Wyatt"}}
+    assert (await api["shopper"].put(f"/v2/customers/{ann.id}", json=renamed, headers=ann.headers)).is_success
+    own_cart = await api["shopper"].post("/v2/carts", json={"data": {"name": "Ann's"}}, headers=ann.headers)
+    assert own_cart.status_code == 201, own_cart.text
+    ben = await registered(api["shopper"], "Ben Wyatt")
+    assert (await api["cart_admin"].delete(f"/v2/customers/{ben.id}")).status_code == 204
 
     product = await managed_product(api, 10)
     scarce = await managed_product(api, 1)
