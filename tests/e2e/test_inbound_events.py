@@ -1,6 +1,7 @@
 """Other backend systems publishing into the platform (issue 15), through real Kafka and the real
 service processes: a warehouse's stock adjustment and a 3PL's shipment confirmation, published with
-`checkout_platform.contracts` and its example producer, apply once each (a duplicate `event_id` is a
+`checkout_platform.contracts` and its example producer as the `integrator` principal (on the secured
+broker, under the platform's ACLs), apply once each (a duplicate `event_id` is a
 no-op); an invalid one is dead-lettered with its reason and a later valid one on the same partition
 still applies; what the rules refuse (stock below what orders hold, an unpaid order's shipment) is
 refused visibly and changes nothing. A 3PL's carrier and tracking show on the order's read, also when
@@ -20,10 +21,13 @@ import asyncpg
 import pytest
 
 from checkout_platform.contracts import ShipmentConfirmed, WarehouseStockAdjusted, envelope_for
-from checkout_platform.contracts.example_producer import publish
+from checkout_platform.contracts.example_producer import publish as publish_as
+from devstack.kafka import ADMIN_CREDENTIALS
+from devstack.kafka_acls import apply_platform_acls
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import PaymentCaptured
 from shared.contracts.ownership import INTEGRATOR
+from shared.messaging.kafka_security import KafkaCredentials
 from tests.e2e.conftest import admin_and_shopper
 from tests.e2e.test_shipping import FULFIL, pay_in_full, placed_order, wait_for_payment
 from tests.support import kafka
@@ -41,6 +45,22 @@ def services(cart_service, order_service, inventory_service, fulfillment_service
         "inventory": inventory_service,
         "fulfillment": fulfillment_service,
     }
+
+
+@pytest.fixture(scope="module")
+async def integrator(kafka_bootstrap_servers: str, topic_prefix: str) -> KafkaCredentials:
+    """The `integrator` principal, with the platform's ACLs for this module's topics: what a WMS or a
+    3PL holds (on a PLAINTEXT broker, nobody: then the ACLs are not applied)."""
+    credentials = KafkaCredentials.development(INTEGRATOR, KafkaCredentials.from_environment().protocol)
+    if credentials.authenticated:
+        await apply_platform_acls(kafka_bootstrap_servers, topic_prefix, ADMIN_CREDENTIALS)
+    return credentials
+
+
+async def publish(
+    bootstrap_servers: str, envelope: Envelope, *, topic_prefix: str, credentials: KafkaCredentials
+) -> None:
+    await publish_as(bootstrap_servers, envelope, topic_prefix=topic_prefix, credentials=credentials)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +113,7 @@ async def level(stock_admin, product_id: str, expected: tuple[int, int, int]) ->
 
 
 async def test_a_warehouse_adjusts_stock_once_and_what_the_rules_refuse_is_recorded_and_announced(
-    stock_admin, inventory_service, kafka_bootstrap_servers, topic_prefix
+    stock_admin, inventory_service, kafka_bootstrap_servers, topic_prefix, integrator
 ):
     product = str(uuid4())
     assert (
@@ -108,8 +128,10 @@ async def test_a_warehouse_adjusts_stock_once_and_what_the_rules_refuse_is_recor
         WarehouseStockAdjusted(product_id=product, kind="received", quantity=5, reference="GRN-1"),
         producer="wms",
     )
-    await publish(kafka_bootstrap_servers, received, topic_prefix=topic_prefix)
-    await publish(kafka_bootstrap_servers, received, topic_prefix=topic_prefix)  # a retry: same event_id
+    await publish(kafka_bootstrap_servers, received, topic_prefix=topic_prefix, credentials=integrator)
+    await publish(
+        kafka_bootstrap_servers, received, topic_prefix=topic_prefix, credentials=integrator
+    )  # a retry: same event_id
     await level(stock_admin, product, (15, 4, 11))
 
     damaged = envelope_for(
@@ -118,8 +140,8 @@ async def test_a_warehouse_adjusts_stock_once_and_what_the_rules_refuse_is_recor
     counted = envelope_for(
         WarehouseStockAdjusted(product_id=product, kind="counted", quantity=3), producer="wms"
     )
-    await publish(kafka_bootstrap_servers, damaged, topic_prefix=topic_prefix)
-    await publish(kafka_bootstrap_servers, counted, topic_prefix=topic_prefix)
+    await publish(kafka_bootstrap_servers, damaged, topic_prefix=topic_prefix, credentials=integrator)
+    await publish(kafka_bootstrap_servers, counted, topic_prefix=topic_prefix, credentials=integrator)
     refusals = {}
     for adjustment in (damaged, counted):
         refused = await kafka.wait_for_envelope(
@@ -137,7 +159,9 @@ async def test_a_warehouse_adjusts_stock_once_and_what_the_rules_refuse_is_recor
     bad_kind = malformed(
         "WarehouseStockAdjusted", product, {"product_id": product, "kind": "stolen", "quantity": 1}
     )
-    await kafka.publish(kafka_bootstrap_servers, f"{topic_prefix}WarehouseStockAdjusted", bad_kind, product)
+    await kafka.publish(
+        kafka_bootstrap_servers, f"{topic_prefix}WarehouseStockAdjusted", bad_kind, product, integrator
+    )
     letter = await dead_letter(
         kafka_bootstrap_servers, topic_prefix, product, "inventory", lambda r: "kind" in r
     )
@@ -146,7 +170,7 @@ async def test_a_warehouse_adjusts_stock_once_and_what_the_rules_refuse_is_recor
     recount = envelope_for(
         WarehouseStockAdjusted(product_id=product, kind="counted", quantity=12), producer="wms"
     )
-    await publish(kafka_bootstrap_servers, recount, topic_prefix=topic_prefix)
+    await publish(kafka_bootstrap_servers, recount, topic_prefix=topic_prefix, credentials=integrator)
     await level(stock_admin, product, (12, 4, 8))  # the partition moved on past the poison message
 
     history = (await stock_admin.get(f"/v2/inventories/{product}/transactions")).json()["data"]
@@ -168,8 +192,11 @@ async def test_a_warehouse_adjusts_stock_once_and_what_the_rules_refuse_is_recor
     assert [row["adjustment_id"] for row in kept] == [str(damaged.event_id), str(counted.event_id)]
 
 
-async def example_producer(kafka_servers: str, prefix: str, *args: str) -> Envelope:
-    """Run the example producer script as an integrator would; the envelope it printed."""
+async def example_producer(
+    kafka_servers: str, prefix: str, credentials: KafkaCredentials, *args: str
+) -> Envelope:
+    """Run the example producer script as an integrator would (its credentials in the environment,
+    as the script's doc says); the envelope it printed."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -181,7 +208,7 @@ async def example_producer(kafka_servers: str, prefix: str, *args: str) -> Envel
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ},
+        env={**os.environ, **credentials.environment()},
     )
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
@@ -189,7 +216,7 @@ async def example_producer(kafka_servers: str, prefix: str, *args: str) -> Envel
 
 
 async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_refused_with_its_reason(
-    cart_clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix
+    cart_clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix, integrator
 ):
     cart_admin, cart_shopper = cart_clients
     async with admin_and_shopper(order_service) as (order_admin, _):
@@ -200,6 +227,7 @@ async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_r
         unpaid = await example_producer(
             kafka_bootstrap_servers,
             topic_prefix,
+            integrator,
             "shipment",
             "--order",
             order_id,
@@ -218,7 +246,7 @@ async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_r
 
         no_tracking = malformed("ShipmentConfirmed", order_id, {"order_id": order_id, "carrier": "DHL"})
         await kafka.publish(
-            kafka_bootstrap_servers, f"{topic_prefix}ShipmentConfirmed", no_tracking, order_id
+            kafka_bootstrap_servers, f"{topic_prefix}ShipmentConfirmed", no_tracking, order_id, integrator
         )
         await dead_letter(
             kafka_bootstrap_servers, topic_prefix, order_id, "order", lambda r: "tracking_reference" in r
@@ -229,13 +257,15 @@ async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_r
         confirmed = envelope_for(
             ShipmentConfirmed(order_id=order_id, carrier="DHL", tracking_reference="JJD02"), producer="3pl"
         )
-        await publish(kafka_bootstrap_servers, confirmed, topic_prefix=topic_prefix)
-        await publish(kafka_bootstrap_servers, confirmed, topic_prefix=topic_prefix)  # the same message again
+        await publish(kafka_bootstrap_servers, confirmed, topic_prefix=topic_prefix, credentials=integrator)
+        await publish(
+            kafka_bootstrap_servers, confirmed, topic_prefix=topic_prefix, credentials=integrator
+        )  # the same message again
         resent = envelope_for(
             ShipmentConfirmed(order_id=order_id, carrier="DHL", tracking_reference="JJD02"), producer="3pl"
         )
         await publish(
-            kafka_bootstrap_servers, resent, topic_prefix=topic_prefix
+            kafka_bootstrap_servers, resent, topic_prefix=topic_prefix, credentials=integrator
         )  # a new id: already fulfilled
 
         fulfilled = await poll_until(
@@ -275,7 +305,7 @@ async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_r
 
 
 async def test_a_3pl_confirmation_after_an_admin_flagged_the_order_fulfilled_still_records_its_tracking(
-    cart_clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix
+    cart_clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix, integrator
 ):
     cart_admin, cart_shopper = cart_clients
     async with admin_and_shopper(order_service) as (order_admin, _):
@@ -297,7 +327,7 @@ async def test_a_3pl_confirmation_after_an_admin_flagged_the_order_fulfilled_sti
             ShipmentConfirmed(order_id=order_id, carrier="UPS", tracking_reference="1Z999AA10123456784"),
             producer="3pl",
         )
-        await publish(kafka_bootstrap_servers, confirmed, topic_prefix=topic_prefix)
+        await publish(kafka_bootstrap_servers, confirmed, topic_prefix=topic_prefix, credentials=integrator)
         tracked = await poll_until(
             lambda: order_admin.get(f"/v2/orders/{order_id}"),
             lambda r: "shipping" in r.json()["data"]["meta"],
@@ -317,7 +347,7 @@ async def test_a_3pl_confirmation_after_an_admin_flagged_the_order_fulfilled_sti
 
 
 async def test_a_message_whose_producer_does_not_own_its_topic_is_refused_and_the_partition_moves_on(
-    cart_clients, order_service, inventory_service, kafka_bootstrap_servers, topic_prefix
+    cart_clients, order_service, inventory_service, kafka_bootstrap_servers, topic_prefix, integrator
 ):
     cart_admin, cart_shopper = cart_clients
     async with admin_and_shopper(order_service) as (order_admin, _):
@@ -350,7 +380,9 @@ async def test_a_message_whose_producer_does_not_own_its_topic_is_refused_and_th
             producer="payment",  # claims to be the owner, on a topic outside systems may write
             correlation_id=order_id,
         )
-        await kafka.publish(kafka_bootstrap_servers, f"{topic_prefix}ShipmentConfirmed", smuggled, order_id)
+        await kafka.publish(
+            kafka_bootstrap_servers, f"{topic_prefix}ShipmentConfirmed", smuggled, order_id, integrator
+        )
         await dead_letter(
             kafka_bootstrap_servers,
             topic_prefix,

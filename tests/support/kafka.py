@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.ownership import usual_producer
-from shared.messaging.kafka_security import kafka_client_options
+from shared.messaging.kafka_security import KafkaCredentials, kafka_client_options
 
 
 def _reader(bootstrap_servers: str, *topics: str) -> AIOKafkaConsumer:
@@ -81,9 +81,19 @@ async def records_up_to_now(
         await consumer.stop()
 
 
-async def publish(bootstrap_servers: str, topic: str, envelope: Envelope, key: str) -> None:
+async def publish(
+    bootstrap_servers: str,
+    topic: str,
+    envelope: Envelope,
+    key: str,
+    credentials: KafkaCredentials | None = None,
+) -> None:
+    """Publish as `credentials` (by default the environment's: the tests' admin)."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True, **kafka_client_options()
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        **kafka_client_options(credentials),
     )
     await producer.start()
     try:
