@@ -1,4 +1,4 @@
-"""Registering a customer and signing them in over HTTP, for the profile, address and token tests."""
+"""Registering a customer and signing them in over HTTP, for the customer, customer-cart and merge tests."""
 
 from __future__ import annotations
 
@@ -47,3 +47,8 @@ async def registered(client: httpx.AsyncClient, name: str = "Leslie Knope") -> S
     token = await sign_in(client, email)
     assert token.status_code == 200, token.text
     return SignedIn(created.json()["data"]["id"], email, token.json()["data"]["token"])
+
+
+def customers(*ids: str) -> dict[str, list[dict[str, str]]]:
+    """Elastic Path's cart-customer association body."""
+    return {"data": [{"type": "customer", "id": customer_id} for customer_id in ids]}

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.cart.conftest import create_product, new_cart
-from tests.cart.customer_sessions import customers, sign_up
+from tests.cart.registered_customers import customers, registered
 from tests.cart.stock_levels import publish_and_wait_for_level
 from tests.support.openapi import validate_response
 
@@ -38,7 +38,7 @@ async def quantities(client: httpx.AsyncClient, ref: str, **kwargs: Any) -> dict
 
 
 async def test_a_guest_cart_merges_into_the_customers_cart_and_stays_as_it_was(shopper, admin):
-    ann = await sign_up(shopper)
+    ann = await registered(shopper, "Ann Perkins")
     shoe, hat = await create_product(admin, amount=5000), await create_product(admin, amount=1500)
     guest, theirs = new_cart(), new_cart()
     await add(shopper, guest, shoe["id"], 2)
@@ -73,7 +73,7 @@ async def test_a_guest_cart_merges_into_the_customers_cart_and_stays_as_it_was(s
 async def test_lines_the_stock_cannot_cover_are_refused_and_all_or_nothing_changes_nothing(
     shopper, admin, kafka_bootstrap_servers, topic_prefix
 ):
-    ann = await sign_up(shopper)
+    ann = await registered(shopper, "Ann Perkins")
     scarce = await create_product(admin, manage_stock=True)
     plenty = await create_product(admin)
     await publish_and_wait_for_level(
@@ -105,7 +105,7 @@ async def test_lines_the_stock_cannot_cover_are_refused_and_all_or_nothing_chang
 async def test_merging_is_refused_from_another_customers_cart_into_itself_or_without_a_cart_id(
     shopper, admin
 ):
-    ann, ben = await sign_up(shopper, "Ann Perkins"), await sign_up(shopper, "Ben Wyatt")
+    ann, ben = await registered(shopper, "Ann Perkins"), await registered(shopper, "Ben Wyatt")
     product = await create_product(admin)
     bens, anns = new_cart(), new_cart()
     for ref, who in ((bens, ben), (anns, ann)):

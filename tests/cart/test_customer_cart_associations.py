@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.cart.conftest import ADDRESS, create_product, new_cart
-from tests.cart.customer_sessions import SignedIn, customers, sign_up
+from tests.cart.registered_customers import SignedIn, customers, registered
 from tests.support.openapi import validate_response
 from tests.support.polling import poll_until
 
@@ -36,7 +36,7 @@ async def add_one(client: httpx.AsyncClient, ref: str, product_id: str, **kwargs
 
 
 async def test_the_body_must_be_the_array_of_one_customer_of_the_token(shopper):
-    ann, ben = await sign_up(shopper, "Ann Perkins"), await sign_up(shopper, "Ben Wyatt")
+    ann, ben = await registered(shopper, "Ann Perkins"), await registered(shopper, "Ben Wyatt")
     ref = new_cart()
     as_object = await shopper.post(
         relationship(ref), json={"data": {"type": "customer", "id": ann.id}}, headers=ann.headers
@@ -65,7 +65,7 @@ async def test_the_body_must_be_the_array_of_one_customer_of_the_token(shopper):
 
 
 async def test_a_customers_cart_is_read_and_changed_only_with_their_token_or_an_admins(shopper, admin):
-    ann, ben = await sign_up(shopper, "Ann Perkins"), await sign_up(shopper, "Ben Wyatt")
+    ann, ben = await registered(shopper, "Ann Perkins"), await registered(shopper, "Ben Wyatt")
     product = await create_product(admin)
     ref = new_cart()
     assert (await add_one(shopper, ref, product["id"])).status_code == 201  # a guest cart first
@@ -134,7 +134,7 @@ async def carts_of(shopper: httpx.AsyncClient, customer: SignedIn, query: str = 
 
 
 async def test_get_carts_lists_the_token_customers_carts_newest_change_first_paginated(shopper, admin):
-    ann, ben = await sign_up(shopper, "Ann Perkins"), await sign_up(shopper, "Ben Wyatt")
+    ann, ben = await registered(shopper, "Ann Perkins"), await registered(shopper, "Ben Wyatt")
     product = await create_product(admin)
     older, newer, bens = new_cart(), new_cart(), new_cart()
     for ref, who in ((older, ann), (newer, ann), (bens, ben)):
@@ -173,7 +173,7 @@ async def test_get_carts_lists_the_token_customers_carts_newest_change_first_pag
 
 
 async def test_checking_out_a_customers_cart_makes_the_order_theirs(shopper, admin):
-    ann, ben = await sign_up(shopper, "Ann Perkins"), await sign_up(shopper, "Ben Wyatt")
+    ann, ben = await registered(shopper, "Ann Perkins"), await registered(shopper, "Ben Wyatt")
     product = await create_product(admin)
     ref = new_cart()
     await add_one(shopper, ref, product["id"])
@@ -196,7 +196,7 @@ async def test_checking_out_a_customers_cart_makes_the_order_theirs(shopper, adm
 
 
 async def test_a_cart_created_with_a_customer_token_is_that_customers(shopper):
-    ann, ben = await sign_up(shopper, "Ann Perkins"), await sign_up(shopper, "Ben Wyatt")
+    ann, ben = await registered(shopper, "Ann Perkins"), await registered(shopper, "Ben Wyatt")
     ref = new_cart()
     created = await shopper.post(
         "/v2/carts", json={"data": {"name": "Ann's", "id": ref}}, headers=ann.headers
@@ -214,7 +214,7 @@ async def test_a_cart_created_with_a_customer_token_is_that_customers(shopper):
 
 
 async def test_a_customers_last_cart_cannot_be_deleted_only_freed(shopper):
-    ann = await sign_up(shopper)
+    ann = await registered(shopper, "Ann Perkins")
     first, second = new_cart(), new_cart()
     await shopper.post("/v2/carts", json={"data": {"name": "First", "id": first}}, headers=ann.headers)
     last = await shopper.delete(f"/v2/carts/{first}", headers=ann.headers)

@@ -36,14 +36,15 @@ async def _service(
 
 
 def service_fixture(name: str, **extra: str) -> Any:
-    """A module-scoped fixture running `services.<name>` with its own database; an `extra` value
-    of "@localstripe" stands for the session's localstripe URL."""
+    """A module-scoped fixture running `services.<name>` with its own database, the module's
+    `service_env` and `extra`, where a value of "@localstripe" stands for the session's localstripe URL."""
 
     @pytest.fixture(scope="module")
     async def running(
-        postgres, kafka_bootstrap_servers, topic_prefix, localstripe_url, tmp_path_factory
+        postgres, kafka_bootstrap_servers, topic_prefix, localstripe_url, service_env, tmp_path_factory
     ) -> AsyncIterator[RunningService]:
-        settings = {k: (localstripe_url if v == "@localstripe" else v) for k, v in extra.items()}
+        mine = {k: (localstripe_url if v == "@localstripe" else v) for k, v in extra.items()}
+        settings = {**service_env, **mine}
         service = await _service(
             f"services.{name}",
             postgres,

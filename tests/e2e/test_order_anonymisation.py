@@ -11,7 +11,6 @@ before, and every projection rebuilt afterwards equals the live one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
@@ -25,7 +24,7 @@ from shared.privacy.key_store import KeyStore
 from shared.privacy.master_keys import MasterKeys, new_master_key
 from shared.privacy.personal_data import order_subject
 from shared.privacy.sealed_text import ANONYMISED, PREFIX, subject_of, unseal
-from tests.e2e.conftest import _service
+from tests.e2e.conftest import service_fixture
 from tests.e2e.operator import run_admin
 from tests.e2e.quiescence import database_state, quiet_state
 from tests.e2e.shop import authorize_and_capture, eventually, managed_product, order_state, stock
@@ -62,35 +61,17 @@ def privacy_env(master_key: str, keys_dsn: str) -> dict[str, str]:
     return {"PII_MASTER_KEY": master_key, "PII_KEYS_DATABASE_URL": keys_dsn}
 
 
-def private_service(name: str, **extra: str) -> Any:
-    """`services.<name>` with its own database and the module's master key and key table."""
-
-    @pytest.fixture(scope="module")
-    async def running(
-        postgres, kafka_bootstrap_servers, topic_prefix, localstripe_url, privacy_env, tmp_path_factory
-    ) -> AsyncIterator[RunningService]:
-        settings = {**privacy_env, **extra}
-        if name == "payment":
-            settings["STRIPE_API_BASE"] = localstripe_url
-        service = await _service(
-            f"services.{name}",
-            postgres,
-            kafka_bootstrap_servers,
-            topic_prefix,
-            tmp_path_factory.mktemp(name),
-            **settings,
-        )
-        yield service
-        service.stop()
-
-    return running
+@pytest.fixture(scope="module")
+def service_env(privacy_env: dict[str, str]) -> dict[str, str]:
+    """Every service of the module seals with the module's master key and key table."""
+    return privacy_env
 
 
-cart_service = private_service("cart")
-order_service = private_service("order", ORDER_CHECKOUT_WAIT_SECONDS="30")
-payment_service = private_service("payment", **PAYMENT_SETTINGS)
-inventory_service = private_service("inventory")
-fulfillment_service = private_service("fulfillment", **FULFILLMENT_SETTINGS)
+cart_service = service_fixture("cart")
+order_service = service_fixture("order", ORDER_CHECKOUT_WAIT_SECONDS="30")
+payment_service = service_fixture("payment", STRIPE_API_BASE="@localstripe", **PAYMENT_SETTINGS)
+inventory_service = service_fixture("inventory")
+fulfillment_service = service_fixture("fulfillment", **FULFILLMENT_SETTINGS)
 
 
 def shopper(name: str) -> dict[str, Any]:
