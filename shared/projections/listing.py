@@ -9,11 +9,16 @@ from shared.eventstore.database import Executor
 async def page_of_ids(
     db: Executor, table: str, key: str, limit: int, offset: int, where: str = "true"
 ) -> tuple[list[str], int]:
-    """`table`, `key` and `where` are the caller's constants, never client input."""
-    total = await db.fetchval(f"SELECT count(*) FROM {table} WHERE {where}")  # noqa: S608
-    rows = await db.fetch(
-        f"SELECT {key} FROM {table} WHERE {where} ORDER BY created_at, {key} LIMIT $1 OFFSET $2",  # noqa: S608
+    """`table`, `key` and `where` are the caller's constants, never client input.
+
+    One statement, so the page and its total come from one snapshot: two statements outside a
+    transaction can count the table before a projection commits and read the page after it."""
+    row = await db.fetchrow(
+        f"SELECT (SELECT count(*) FROM {table} WHERE {where}) AS total,"  # noqa: S608
+        f" ARRAY(SELECT {key}::text FROM {table} WHERE {where}"
+        f" ORDER BY created_at, {key} LIMIT $1 OFFSET $2) AS ids",
         limit,
         offset,
     )
-    return [str(row[key]) for row in rows], int(total)
+    assert row is not None  # a SELECT without FROM always answers one row
+    return list(row["ids"]), int(row["total"])
