@@ -58,7 +58,7 @@ async def test_sealed_values_open_through_the_key_table_and_read_anonymised_once
     address = Address(first_name="Ann", last_name="Lee", line_1="1 Elm Street", postcode="N1", country="GB")
     customer = seal_customer(Customer(name="Ann Lee", email="ann@example.com"), seal_for, "idx:x")
     sealed_address = transform_address(address, seal_for)
-    assert "Elm" not in sealed_address.model_dump_json() and "ann@" not in customer.model_dump_json()
+    assert "1 Elm Street" not in sealed_address.model_dump_json() and "ann@" not in customer.model_dump_json()
 
     opener = await personal.opener([customer.email, sealed_address.line_1])
     assert open_customer(customer, opener).email == "ann@example.com"
