@@ -110,6 +110,7 @@ HOST_COMPOSE = eval "$$($(ENGINE) env)" && $(COMPOSE) -p checkout-platform -f co
 BUILD_CA_CERTS ?= $(wildcard /usr/local/share/ca-certificates/*.crt)
 ## Compose refuses to read the file without the secrets; build and down use none, so they get stand-ins.
 STAND_INS := JWT_SECRET=unused CLIENT_SECRET=unused ORDER_ID_SECRET=unused STRIPE_WEBHOOK_SECRET=unused POSTGRES_PASSWORD=unused \
+	PII_MASTER_KEY=unused \
 	$(foreach p,ADMIN BROKER INTEGRATOR CART ORDER PAYMENT INVENTORY FULFILLMENT,KAFKA_$(p)_PASSWORD=unused)
 
 containers-engine:

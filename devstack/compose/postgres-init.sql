@@ -6,3 +6,5 @@ CREATE DATABASE "order";
 CREATE DATABASE "payment";
 CREATE DATABASE "inventory";
 CREATE DATABASE "fulfillment";
+-- The personal-data key table every service shares (shared/privacy/key_store.py; devstack.apps.PRIVACY_DATABASE).
+CREATE DATABASE "privacy";

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.messaging.kafka_security import BROKER, CLIENT_PRINCIPALS
+from shared.privacy.master_keys import new_master_key
 
 KAFKA_PRINCIPALS = (*CLIENT_PRINCIPALS, BROKER)
 """Each gets a fresh password (KAFKA_<NAME>_PASSWORD): the composed Kafka asks every client who it is."""
@@ -27,6 +28,7 @@ ENGINE = REPO / "containers" / "engine.sh"
 COMPOSE_FILE = REPO / "containers" / "compose.yml"
 PROJECT = "checkout-platform-test"
 GATEWAY = "http://127.0.0.1:8080"
+POSTGRES = "127.0.0.1:15432"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class ComposedPlatform:
     client_id: str
     client_secret: str
     env: dict[str, str]
+
+    def database_url(self, database: str) -> str:
+        """A database of the composed PostgreSQL (a service's, or `privacy`), as its owner reaches it."""
+        return f"postgresql://postgres:{self.env['POSTGRES_PASSWORD']}@{POSTGRES}/{database}"
 
 
 def engine_env() -> dict[str, str]:
@@ -95,6 +101,7 @@ def composed_platform() -> Iterator[ComposedPlatform]:
         "ORDER_ID_SECRET": secrets.token_urlsafe(32),
         "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
         "POSTGRES_PASSWORD": secrets.token_hex(16),
+        "PII_MASTER_KEY": new_master_key(),
         **{
             f"KAFKA_{principal.upper()}_PASSWORD": secrets.token_urlsafe(24) for principal in KAFKA_PRINCIPALS
         },

@@ -18,10 +18,11 @@ import pytest
 import yaml
 
 from devstack import localstripe_server
-from devstack.apps import SERVICES, is_runnable
+from devstack.apps import PRIVACY_DATABASE, SERVICES, is_runnable
 from gateway.config import COMPOSE_CONF, COMPOSE_SERVICE_PORT, ROUTED_SERVICES, compose_config, render
 from shared.messaging.kafka_security import BROKER, CLIENT_PRINCIPALS
 from shared.settings import ServiceSettings
+from tests.support.personal_data_services import PRIVACY_VARIABLES, seals_personal_data
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -41,6 +42,7 @@ REQUIRED_SECRETS = {
     "ORDER_ID_SECRET",
     "STRIPE_WEBHOOK_SECRET",
     "POSTGRES_PASSWORD",
+    "PII_MASTER_KEY",
     *(f"KAFKA_{name.upper()}_PASSWORD" for name in (*CLIENT_PRINCIPALS, BROKER)),
 }
 
@@ -118,7 +120,7 @@ def test_each_service_gets_only_variables_its_settings_read(service: str):
         pytest.skip(f"services/{service}/__main__.py is not built yet")
     cls = settings_class(service)
     fields = {name.upper() for name in cls.model_fields}
-    unknown = set(env) - fields - NOT_SETTINGS
+    unknown = set(env) - fields - NOT_SETTINGS - set(PRIVACY_VARIABLES)  # those are shared/privacy's
     assert not unknown, f"{service}: {sorted(unknown)} are not fields of {cls.__name__}"
     settings = cls.model_validate(
         {key.lower(): value for key, value in env.items() if key not in NOT_SETTINGS}
@@ -134,12 +136,27 @@ def test_each_service_owns_a_database_the_init_script_creates(service: str):
     (mount,) = init_mounts
     script = (REPO / mount.split(":")[0]).read_text()
     created = set(re.findall(r'CREATE DATABASE "?(\w+)"?', script))
-    assert created == set(SERVICES)
+    assert created == {*SERVICES, PRIVACY_DATABASE}
     url = urlsplit(environment(service)["DATABASE_URL"])
     postgres = environment("postgres")
     assert url.hostname == "postgres" and url.port == 5432
     assert (url.username, url.password) == (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"])
     assert url.path == f"/{service}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_services_that_seal_personal_data_get_the_master_key_and_the_key_table_and_no_other(service: str):
+    assert seals_personal_data("cart") and seals_personal_data("order")  # the checkout seals, orders open
+    env = environment(service)
+    if not seals_personal_data(service):  # the master key opens every order: only where it is needed
+        assert not set(PRIVACY_VARIABLES) & set(env), service
+        return
+    assert env["PII_MASTER_KEY"] == "operator-set-pii_master_key"  # required: never clear by default
+    keys = urlsplit(env["PII_KEYS_DATABASE_URL"])
+    postgres = environment("postgres")
+    assert (keys.hostname, keys.port) == ("postgres", 5432)
+    assert (keys.username, keys.password) == (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"])
+    assert keys.path == f"/{PRIVACY_DATABASE}"  # one key table for every service (the init script makes it)
 
 
 def test_services_reach_the_secured_kafka_broker_that_compose_runs_each_as_its_own_principal():
