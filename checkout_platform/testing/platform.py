@@ -7,6 +7,9 @@ run side by side. testcontainers' ``DockerCompose`` is not used: it drives Compo
 (``docker compose up --wait``), and Debian's packages give Compose v1.
 
 Fresh secrets and empty data every time; every container is removed on exit, the test passed or not.
+Personal data is sealed as in production (a fresh ``PII_MASTER_KEY`` per platform, the key table in
+its own ``privacy`` database): the customer's name, email and addresses travel on Kafka as
+``pii:v1:...`` ciphertext, and only the order API answers them in clear.
 """
 
 from __future__ import annotations
@@ -25,9 +28,14 @@ from typing import Any
 
 from checkout_platform.testing.engine import Engine, find_engine
 from shared.messaging.kafka_security import ADMIN, PROTOCOL_ENV, USERNAME_ENV
+from shared.privacy.master_keys import new_master_key
 
 SERVICES = ("cart", "order", "payment", "inventory", "fulfillment")
-DATABASES = SERVICES
+SEALING = ("cart", "order")
+"""The services that seal or open personal data: only they get the master key and the key table."""
+PRIVACY_DATABASE = "privacy"
+"""The key table's database (shared/privacy/key_store.py), beside the services' own."""
+DATABASES = (*SERVICES, PRIVACY_DATABASE)
 ROUTED = ("cart", "order", "payment", "inventory")  # what the gateway routes (fulfillment has no API)
 IMAGES = ("service", "kafka", "postgres", "localstripe", "gateway")
 LABEL = "org.checkout-platform.testing"
@@ -90,6 +98,7 @@ class CheckoutPlatform:
             "JWT_SECRET": secrets.token_urlsafe(48),
             "ORDER_ID_SECRET": secrets.token_urlsafe(32),
             "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
+            "PII_MASTER_KEY": new_master_key(),
         }
         self._engine: Engine | None = None
         self._containers: dict[str, Any] = {}
@@ -243,10 +252,13 @@ class CheckoutPlatform:
             "CLIENT_SECRET": self.client_secret,
             "PUBLIC_BASE_URL": self.url,
             "LOG_FORMAT": "json",
-            "DATABASE_URL": (
-                f"postgresql://postgres:{self._postgres_password}@127.0.0.1:{ports['postgres']}/{name}"
-            ),
+            "DATABASE_URL": self._database_url(name),
         }
+        if name in SEALING:
+            environment |= {
+                "PII_MASTER_KEY": self._secrets["PII_MASTER_KEY"],
+                "PII_KEYS_DATABASE_URL": self._database_url(PRIVACY_DATABASE),
+            }
         if name == "cart":
             environment["ORDER_ID_SECRET"] = self._secrets["ORDER_ID_SECRET"]
         if name == "payment":
@@ -256,6 +268,11 @@ class CheckoutPlatform:
                 "STRIPE_WEBHOOK_SECRET": self._secrets["STRIPE_WEBHOOK_SECRET"],
             }
         return environment
+
+    def _database_url(self, database: str) -> str:
+        return (
+            f"postgresql://postgres:{self._postgres_password}@127.0.0.1:{self.ports['postgres']}/{database}"
+        )
 
     def _run(self, name: str) -> None:
         from testcontainers.core.container import DockerContainer
