@@ -23,7 +23,7 @@ from bench.pg_counters import PgCounters
 from bench.profiler import Profiler
 from bench.ramp import StepWindow, prepare_shoppers, run_ramp
 from bench.recorder import Recorder
-from bench.report import build_results, open_loop_results, table
+from bench.report import build_results, open_loop_results, statements_text, table
 from bench.service_env import service_databases, service_urls, topic_prefix
 from bench.service_metrics import MetricsSampler
 from bench.settings import BenchSettings
@@ -33,12 +33,12 @@ from devstack.state import StackState
 log = logging.getLogger("bench")
 
 
-def cost_meter(state: StackState, urls: dict[str, str]) -> CostMeter:
+def cost_meter(state: StackState, urls: dict[str, str], *, by_statement: bool = False) -> CostMeter:
     """The servers' own counters for the per-checkout costs (PostgreSQL, Kafka, the services')."""
     database = state.env.get("DATABASE_URL")
     bootstrap = state.env.get("KAFKA_BOOTSTRAP_SERVERS")
     return CostMeter(
-        PgCounters(database, service_databases(state)) if database else None,
+        PgCounters(database, service_databases(state), by_statement=by_statement) if database else None,
         KafkaOffsets(bootstrap, topic_prefix(state)) if bootstrap else None,
         MetricsSampler(urls),
     )
@@ -52,7 +52,7 @@ async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
     api = Api(state.env["EP_URL"], recorder, connections=connections, timeout=settings.request_timeout)
     urls = service_urls(state)
     monitor = Monitor(state, urls, recorder)
-    meter = cost_meter(state, urls)
+    meter = cost_meter(state, urls, by_statement=settings.statements)
     completions = CompletionWatcher(state.env["KAFKA_BOOTSTRAP_SERVERS"], topic_prefix(state))
     windows: list[StepWindow] = []
     hot: dict[str, Any] | None = None
@@ -109,8 +109,12 @@ async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
         postgres_settings=meter.postgres_settings,
         durable=meter.durable,
     )
+    if windows and "statements" in windows[-1].costs:
+        results["statements_per_checkout"] = windows[-1].costs["statements"]
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     (settings.output_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    if "statements_per_checkout" in results:
+        (settings.output_dir / "statements.txt").write_text(statements_text(results))
     draw(settings.output_dir / "results.png", recorder, windows, monitor.series, results)
     return results
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.kafka_offsets import KafkaOffsets
-from bench.pg_counters import PgCounters, PgCounts, durable
+from bench.pg_counters import PgCounters, PgCounts, StatementKey, durable
 from bench.service_metrics import MetricsSampler
 
 log = logging.getLogger("bench")
@@ -117,6 +117,32 @@ def _events(before: dict[str, float], after: dict[str, float]) -> float | None:
     return sum(after[n] - before[n] if after[n] >= before[n] else after[n] for n in common)
 
 
+STATEMENTS_LISTED = 60
+"""The breakdown lists this many statements, the most frequent first."""
+
+
+def statements_per_checkout(
+    before: dict[StatementKey, int], after: dict[StatementKey, int], completed: int
+) -> list[dict[str, Any]]:
+    """Each statement's calls over a window per checkout, most frequent first: where the round trips go.
+    A statement evicted from ``pg_stat_statements`` in between counts from zero."""
+    if completed <= 0:
+        return []
+    grown = {key: calls - before.get(key, 0) for key, calls in after.items()}
+    rows: list[dict[str, Any]] = [
+        {
+            "database": key.database,
+            "toplevel": key.toplevel,
+            "per_checkout": round(delta / completed, 2),
+            "query": " ".join(key.query.split()),
+        }
+        for key, delta in grown.items()
+        if delta > 0
+    ]
+    rows.sort(key=lambda r: (-r["per_checkout"], r["database"], r["query"]))
+    return rows[:STATEMENTS_LISTED]
+
+
 def per_checkout(before: CostSnapshot, after: CostSnapshot, completed: int) -> dict[str, Any]:
     """The counters' growth over a window, per checkout completed in it (None where not measured)."""
     pg_before, pg_after = before.pg, after.pg
@@ -137,7 +163,13 @@ def per_checkout(before: CostSnapshot, after: CostSnapshot, completed: int) -> d
         if before.kafka_messages is not None and after.kafka_messages is not None
         else None
     )
+    breakdown = {}
+    if pg_before is not None and pg_after is not None and pg_after.by_statement is not None:
+        breakdown["statements"] = statements_per_checkout(
+            pg_before.by_statement or {}, pg_after.by_statement, completed
+        )
     return {
+        **breakdown,
         "sql_round_trips_per_checkout": _ratio(statements, completed),
         "sql_nested_statements_per_checkout": _ratio(nested, completed),
         "commits_per_checkout": _ratio(commits, completed),

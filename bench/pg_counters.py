@@ -38,11 +38,26 @@ SELECT coalesce(sum(xact_commit), 0)::bigint AS commits, coalesce(sum(xact_rollb
 FROM pg_stat_database
 WHERE datname = ANY($1::text[])
 """
+_BY_STATEMENT = """
+SELECT d.datname, s.toplevel, s.query, sum(s.calls)::bigint AS calls
+FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+WHERE d.datname <> $1
+GROUP BY 1, 2, 3
+"""
 _WAL_SYNCS = "SELECT wal_sync FROM pg_stat_wal"
 # The next transaction id the server will hand out: a transaction gets one only when it writes, so
 # its growth counts the transactions that wrote (every database of the server; reads get none).
 _NEXT_XID = "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
 SETTINGS = ("fsync", "synchronous_commit", "full_page_writes", "wal_compression", "commit_delay")
+
+
+@dataclass(frozen=True, order=True)
+class StatementKey:
+    """One normalised statement of one database, top-level (a round trip) or run inside another."""
+
+    database: str
+    toplevel: bool
+    query: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,8 @@ class PgCounts:
     next_xid: int | None = None
     """The next transaction id: its growth is the number of transactions that wrote (and a write's
     rolled-back attempts), the commits left once lone reads are not counted."""
+    by_statement: dict[StatementKey, int] | None = None
+    """Calls of each normalised statement, only when asked for (``BENCH_STATEMENTS=1``)."""
 
 
 def durable(settings: dict[str, str]) -> bool:
@@ -74,9 +91,10 @@ def durable(settings: dict[str, str]) -> bool:
 class PgCounters:
     """One connection to the stack's server, for counters read at the edges of each measured window."""
 
-    def __init__(self, server_url: str, service_databases: list[str]) -> None:
+    def __init__(self, server_url: str, service_databases: list[str], *, by_statement: bool = False) -> None:
         self._url = database_url(server_url, MONITOR_DATABASE)
         self.databases = service_databases
+        self._by_statement = by_statement
         self._conn: asyncpg.Connection | None = None
         self._statements = False
         self._toplevel = False
@@ -125,4 +143,11 @@ class PgCounters:
         except asyncpg.PostgresError:  # before PostgreSQL 14
             wal_syncs = None
         next_xid = int(await self.conn.fetchval(_NEXT_XID))
-        return PgCounts(statements, nested, int(row["commits"]), int(row["rollbacks"]), wal_syncs, next_xid)
+        by_statement = await self._statement_calls() if self._by_statement and self._toplevel else None
+        return PgCounts(
+            statements, nested, int(row["commits"]), int(row["rollbacks"]), wal_syncs, next_xid, by_statement
+        )
+
+    async def _statement_calls(self) -> dict[StatementKey, int]:
+        rows = await self.conn.fetch(_BY_STATEMENT, MONITOR_DATABASE)
+        return {StatementKey(r["datname"], r["toplevel"], r["query"]): int(r["calls"]) for r in rows}

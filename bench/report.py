@@ -352,3 +352,20 @@ def table(results: dict[str, Any]) -> str:
         f" rest of machine used {results['cpu_of_rest_of_machine_percent']} % of one core on average"
     )
     return "\n".join(lines)
+
+
+def statements_text(results: dict[str, Any]) -> str:
+    """BENCH_STATEMENTS=1's breakdown of the sustained step, one statement a line: calls per checkout,
+    database, and whether it was a round trip (top) or ran inside another statement (nested)."""
+    lines = [
+        f"SQL statements per completed checkout, sustained step ({results['completed_in_sustained_step']}"
+        f" checkouts): {_n(results.get('sql_round_trips_per_checkout'))} top-level"
+        f" (+{_n(results.get('sql_nested_statements_per_checkout'))} nested),"
+        f" {_n(results.get('commits_per_checkout'))} commits,"
+        f" {_n(results.get('write_commits_per_checkout'))} that wrote",
+        "",
+    ]
+    for row in results["statements_per_checkout"]:
+        where = "top" if row["toplevel"] else "nested"
+        lines.append(f"{row['per_checkout']:7.2f}  {row['database']:<12} {where:<6} {row['query'][:200]}")
+    return "\n".join(lines) + "\n"

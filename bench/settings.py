@@ -40,6 +40,9 @@ class BenchSettings:
     output_dir: Path = BENCH_DIR
     profile: bool = False
     """BENCH_PROFILE=1: py-spy flame graphs of every service during the sustained step."""
+    statements: bool = False
+    """BENCH_STATEMENTS=1: each SQL statement's calls per checkout of the sustained step, most frequent
+    first, into results.json and statements.txt (where the round trips go)."""
     request_timeout: float = 30.0
     complete_timeout: float = 30.0
     """How long an order may take to become complete (or a product's stock, once its checkouts are over,
@@ -56,8 +59,8 @@ class BenchSettings:
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> BenchSettings:
         """``BENCH_STEPS`` (e.g. ``4,8,16,32``), ``BENCH_STEP_SECONDS``, ``BENCH_SECONDS`` (the top step),
         ``BENCH_HOT_SHOPPERS``, ``BENCH_HOT_STOCK``, ``BENCH_RATE`` and ``BENCH_OPEN_SECONDS`` (the open-loop
-        run), ``BENCH_OPEN_PRODUCTS``, ``BENCH_OUTPUT_DIR``, ``BENCH_PROFILE``, ``CLIENT_ID``,
-        ``CLIENT_SECRET``."""
+        run), ``BENCH_OPEN_PRODUCTS``, ``BENCH_OUTPUT_DIR``, ``BENCH_PROFILE``, ``BENCH_STATEMENTS``,
+        ``CLIENT_ID``, ``CLIENT_SECRET``."""
         env = os.environ if environ is None else environ
         defaults = cls()
         raw_steps = env.get("BENCH_STEPS")
@@ -78,6 +81,7 @@ class BenchSettings:
             client_secret=env.get("CLIENT_SECRET") or DEV_CLIENT_SECRET,
             output_dir=Path(output) if output else BENCH_DIR,
             profile=env.get("BENCH_PROFILE", "") not in ("", "0"),
+            statements=env.get("BENCH_STATEMENTS", "") not in ("", "0"),
         )
 
     def step_duration(self, index: int) -> float:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from bench import proc_table
 from bench.completions import order_id_of
-from bench.costs import CostSnapshot, per_checkout
-from bench.pg_counters import PgCounts, durable
+from bench.costs import CostSnapshot, per_checkout, statements_per_checkout
+from bench.pg_counters import PgCounts, StatementKey, durable
 from bench.processes import cpu_used
 from bench.stock_ledger import Ledger
 from shared.contracts.envelope import Envelope
@@ -82,6 +82,31 @@ def test_per_checkout_leaves_out_what_was_not_measured() -> None:
     assert set(costs.values()) == {None}
     some = CostSnapshot(PgCounts(1, 0, 1, 0), 1, {"order": 1.0})
     assert set(per_checkout(some, some, 0).values()) == {None}  # no checkout, no ratio
+
+
+def test_the_statement_breakdown_lists_each_statements_growth_per_checkout_most_frequent_first() -> None:
+    read = StatementKey("order", True, "SELECT  *\n FROM events WHERE stream_id = $1")
+    commit = StatementKey("order", True, "SELECT kernel_commit($1)")
+    nested = StatementKey("order", False, "INSERT INTO events VALUES ($1)")
+    idle = StatementKey("cart", True, "SELECT 1")
+    before = {read: 10, commit: 4, idle: 7}
+    after = {read: 16, commit: 12, nested: 20, idle: 7}  # nested: new (or evicted and back) since before
+    assert statements_per_checkout(before, after, 4) == [
+        {"database": "order", "toplevel": False, "per_checkout": 5.0, "query": nested.query},
+        {"database": "order", "toplevel": True, "per_checkout": 2.0, "query": commit.query},
+        {
+            "database": "order",
+            "toplevel": True,
+            "per_checkout": 1.5,
+            "query": "SELECT * FROM events WHERE stream_id = $1",
+        },
+    ]
+    assert statements_per_checkout(before, after, 0) == []
+    with_calls = CostSnapshot(PgCounts(1, 0, 1, 0, by_statement=after), 1, {})
+    without = CostSnapshot(PgCounts(1, 0, 1, 0, by_statement=before), 1, {})
+    assert per_checkout(without, with_calls, 4)["statements"][0]["per_checkout"] == 5.0
+    not_asked = CostSnapshot(PgCounts(1, 0, 1, 0), 1, {})
+    assert "statements" not in per_checkout(not_asked, not_asked, 4)
 
 
 def test_durable_needs_fsync_synchronous_commit_and_full_pages() -> None:
