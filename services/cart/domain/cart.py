@@ -45,6 +45,7 @@ from services.cart.domain.events import (
     CartItemTaxAdded,
     CartItemTaxRemoved,
     CartRenamed,
+    NewLine,
     PromotionCodeApplied,
     PromotionCodeRemoved,
     TaxLine,
@@ -482,25 +483,7 @@ class Cart(SnapshottingAggregate):
             case CartRenamed(name=name, description=description):
                 self.name, self.description = name, description
             case CartItemAdded():
-                price = event.unit_price
-                self.currency = self.currency or price.currency
-                self.lines[event.item_id] = CartLine(
-                    id=event.item_id,
-                    type=event.type,
-                    quantity=event.quantity,
-                    unit_amount=price.amount,
-                    currency=price.currency,
-                    includes_tax=price.includes_tax,
-                    product_id=event.product_id,
-                    sku=event.sku,
-                    slug=event.slug,
-                    name=event.name,
-                    description=event.description,
-                    manage_stock=event.manage_stock,
-                    custom_inputs=dict(event.custom_inputs),
-                    created_at=at,
-                    updated_at=at,
-                )
+                self._join(event, at)
             case CartItemQuantityChanged(item_id=item_id, quantity=quantity):
                 self.lines[item_id] = replace(self.lines[item_id], quantity=quantity, updated_at=at)
             case CartItemRemoved(item_id=item_id):
@@ -540,27 +523,31 @@ class Cart(SnapshottingAggregate):
         if at is not None:
             self.updated_at = at
 
+    def _join(self, line: NewLine, at: datetime | None) -> None:
+        """A line joins the cart, added or merged in."""
+        price = line.unit_price
+        self.currency = self.currency or price.currency
+        self.lines[line.item_id] = CartLine(
+            id=line.item_id,
+            type=line.type,
+            quantity=line.quantity,
+            unit_amount=price.amount,
+            currency=price.currency,
+            includes_tax=price.includes_tax,
+            product_id=line.product_id,
+            sku=line.sku,
+            slug=line.slug,
+            name=line.name,
+            description=line.description,
+            manage_stock=line.manage_stock,
+            custom_inputs=dict(line.custom_inputs),
+            created_at=at,
+            updated_at=at,
+        )
+
     def _apply_merge(self, event: CartItemsMerged) -> None:
         for added in event.added:
-            price = added.unit_price
-            self.currency = self.currency or price.currency
-            self.lines[added.item_id] = CartLine(
-                id=added.item_id,
-                type=added.type,
-                quantity=added.quantity,
-                unit_amount=price.amount,
-                currency=price.currency,
-                includes_tax=price.includes_tax,
-                product_id=added.product_id,
-                sku=added.sku,
-                slug=added.slug,
-                name=added.name,
-                description=added.description,
-                manage_stock=added.manage_stock,
-                custom_inputs=dict(added.custom_inputs),
-                created_at=event.at,
-                updated_at=event.at,
-            )
+            self._join(added, event.at)
         for raised in event.raised:
             self.lines[raised.item_id] = replace(
                 self.lines[raised.item_id], quantity=raised.quantity, updated_at=event.at

@@ -40,16 +40,9 @@ class CartRenamed(VersionedEvent):
     at: datetime
 
 
-@CART_EVENTS.register
-class CartItemAdded(VersionedEvent):
-    """A product (`cart_item`) or a free-form `custom_item` line joined the cart.
-
-    v2 keeps the line's unit price as one value (amount, currency, includes_tax), the shape of
-    `ProductPrice` everywhere else, instead of v1's three loose fields; v1 events stay in every
-    store and are upcast on read (`_unit_price_in_one_value`).
-    """
-
-    schema_version: ClassVar[int] = 2
+class NewLine(VersionedEvent):
+    """A line as it joins a cart, by `CartItemAdded` or a merge (`merging.MergedLine`): one shape,
+    so the cart folds both the same way."""
 
     item_id: str
     type: str  # cart_item | custom_item
@@ -62,6 +55,19 @@ class CartItemAdded(VersionedEvent):
     unit_price: ProductPrice
     manage_stock: bool = False
     custom_inputs: dict[str, Any] = {}
+
+
+@CART_EVENTS.register
+class CartItemAdded(NewLine):
+    """A product (`cart_item`) or a free-form `custom_item` line joined the cart.
+
+    v2 keeps the line's unit price as one value (amount, currency, includes_tax), the shape of
+    `ProductPrice` everywhere else, instead of v1's three loose fields; v1 events stay in every
+    store and are upcast on read (`_unit_price_in_one_value`).
+    """
+
+    schema_version: ClassVar[int] = 2
+
     at: datetime
 
 

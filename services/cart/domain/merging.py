@@ -9,27 +9,13 @@ merge is applied whole or not at all and its history says which cart it came fro
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from services.cart.domain.events import CART_EVENTS
+from services.cart.domain.events import CART_EVENTS, NewLine
 from shared.contracts.registry import VersionedEvent
-from shared.contracts.values import ProductPrice
 
 
-class MergedLine(VersionedEvent):
+class MergedLine(NewLine):
     """A line new to the target cart, priced as the catalogue prices it at the merge."""
-
-    item_id: str
-    type: str  # cart_item | custom_item
-    product_id: str | None = None
-    sku: str = ""
-    slug: str = ""
-    name: str = ""
-    description: str = ""
-    quantity: int
-    unit_price: ProductPrice
-    manage_stock: bool = False
-    custom_inputs: dict[str, Any] = {}
 
 
 class MergedQuantity(VersionedEvent):
