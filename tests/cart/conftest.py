@@ -21,7 +21,11 @@ def topic_prefix() -> str:
 
 @pytest.fixture(scope="module")
 async def cart_service(
-    postgres, kafka_bootstrap_servers: str, topic_prefix: str, tmp_path_factory: pytest.TempPathFactory
+    postgres,
+    kafka_bootstrap_servers: str,
+    topic_prefix: str,
+    service_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[RunningService]:
     database = f"cart_{uuid4().hex[:10]}"
     await postgres.create_database(database)
@@ -31,6 +35,7 @@ async def cart_service(
             "DATABASE_URL": postgres.dsn(database),
             "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
             "TOPIC_PREFIX": topic_prefix,
+            **service_env,
         },
         Path(tmp_path_factory.mktemp("cart")),
     )

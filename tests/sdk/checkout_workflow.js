@@ -5,27 +5,13 @@
 'use strict'
 const assert = require('node:assert/strict')
 const { gateway, MemoryStorageFactory } = require('@elasticpath/js-sdk')
+const { eventually, orFailure } = require('./waiting')
 
 const host = process.env.EP_HOST || '127.0.0.1:8080'
 const paymentGateway = process.env.PAYMENT_GATEWAY || 'manual'
 const common = { host, protocol: 'http', storage: new MemoryStorageFactory(), client_id: process.env.CLIENT_ID }
 const admin = gateway({ ...common, client_secret: process.env.CLIENT_SECRET, storage: new MemoryStorageFactory() })
 const shopper = gateway({ ...common, storage: new MemoryStorageFactory() })
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-// What crosses Kafka lands after the answer, and on a busy machine many seconds later: a deadline,
-// not a count of tries (each try is slow then too).
-async function eventually(read, check, what, seconds = 60) {
-  const deadline = Date.now() + seconds * 1000
-  for (;;) {
-    const last = await read()
-    if (check(last)) return last
-    if (Date.now() > deadline) throw new Error(`${what}: last seen ${JSON.stringify(last)}`)
-    await sleep(100)
-  }
-}
-
-const orFailure = (call) => async () => { try { return await call() } catch (e) { return e } }
 
 async function state(orderId, productId) {
   const order = orderId ? (await admin.Orders.Get(orderId)).data : null

@@ -8,6 +8,7 @@
 const assert = require('node:assert/strict')
 const { randomUUID } = require('node:crypto')
 const { gateway, MemoryStorageFactory } = require('@elasticpath/js-sdk')
+const { eventually, orFailure } = require('./waiting')
 
 const host = process.env.EP_HOST || '127.0.0.1:8080'
 const common = { host, protocol: 'http', client_id: process.env.CLIENT_ID }
@@ -17,21 +18,7 @@ const shopper = gateway({ ...common, storage: new MemoryStorageFactory() })
 // Checkout take no token argument, so it goes in the configuration's headers.
 const storefrontOf = (token) => gateway({ ...common, storage: new MemoryStorageFactory(),
   headers: { 'X-MOLTIN-CUSTOMER-TOKEN': token } })
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const NO_PERMISSION = 'Customer does not have the required permissions to fulfill this request'
-
-// What crosses Kafka or a projection lands after the answer, on a busy machine many seconds later.
-async function eventually(read, check, what, seconds = 60) {
-  const deadline = Date.now() + seconds * 1000
-  for (;;) {
-    const last = await read()
-    if (check(last)) return last
-    if (Date.now() > deadline) throw new Error(`${what}: last seen ${JSON.stringify(last)}`)
-    await sleep(100)
-  }
-}
-
-const orFailure = (call) => async () => { try { return await call() } catch (e) { return e } }
 
 // The SDK rejects with the parsed error body: the status of its one error, or a failure if it succeeded.
 async function refusal(what, call) {
