@@ -1,9 +1,11 @@
 """Another team's test suite against the checkout platform, as that team would write it: only
 `checkout_platform.testing` (testcontainers), HTTP and Kafka; nothing of this repository's services.
 
-The first test is the README's ten-line example ("With a Docker engine"); the second kills the order
-service's container after a checkout was accepted and before the order was read, starts it again, and
-finds the order once, paid, and one `OrderCreated` for it on Kafka.
+The first test is the README's ten-line example ("With a Docker engine"); the second is what a team
+consuming orders must know: the customer's personal data reaches it sealed on Kafka, in clear only
+through the order API, and orders can be anonymised; the third kills the order service's container
+after a checkout was accepted and before the order was read, starts it again, and finds the order
+once, paid, and one `OrderCreated` for it on Kafka.
 """
 
 from __future__ import annotations
@@ -39,6 +41,25 @@ async def test_our_system_sees_the_order_a_checkout_creates(checkout_platform: C
     created = await next_event(checkout_platform, "OrderCreated", lambda data: data["order_id"] == order_id)
     assert created["data"]["items"][0]["product_id"] == product
     assert created["data"]["items"][0]["quantity"] == 2
+
+
+async def test_the_customer_reaches_us_sealed_on_kafka_and_in_clear_only_through_the_api(
+    checkout_platform: CheckoutPlatform,  # noqa: F811
+) -> None:
+    admin, shopper = api(checkout_platform, admin=True), api(checkout_platform, admin=False)
+    order_id = check_out(shopper, publish_product(admin, stock=5), quantity=1)
+    created = await next_event(checkout_platform, "OrderCreated", lambda data: data["order_id"] == order_id)
+    sealed = created["data"]["customer"]
+    assert sealed["email"].startswith(f"pii:v1:order:{order_id}:"), sealed
+    assert sealed["name"].startswith(f"pii:v1:order:{order_id}:"), sealed
+    assert CUSTOMER["email"] not in json.dumps(created)
+    order = until(lambda: admin.get(f"/v2/orders/{order_id}"), lambda r: r.status_code == 200, "the order")
+    assert order.json()["data"]["customer"] == CUSTOMER  # the order API opens it for whoever may read it
+    # Erasure is on (501 where personal data is kept in clear): this order is refused only because it
+    # is neither fulfilled, cancelled nor refunded yet.
+    refused = admin.post("/v2/orders/anonymize", json={"data": {"order_ids": [order_id]}})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["title"] == "Could not anonymize orders"
 
 
 async def test_killing_the_order_service_mid_checkout_loses_nothing() -> None:
