@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from services.cart.adapters.consumers import cart_consumer
+from services.cart.adapters.email_claims import with_claims_indexed
 from services.cart.adapters.http import cart_customers, carts, checkout, customers, products, promotions
 from services.cart.adapters.http.sign_in_throttle import SignInThrottle
 from services.cart.adapters.password_hasher import PasswordHasher
@@ -67,7 +68,7 @@ def create_cart_app(settings: CartSettings | None = None) -> FastAPI:
     app = create_app(
         settings,
         title="Cart service",
-        lifespan=with_personal_data(runtime_lifespan(runtime)),
+        lifespan=with_personal_data(with_claims_indexed(runtime_lifespan(runtime))),
         checks=runtime.readiness_checks(),
     )
     app.state.order_ids = OrderIds(settings.order_id_secret.get_secret_value().encode())

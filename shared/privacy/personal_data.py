@@ -27,6 +27,12 @@ def order_subject(order_id: str) -> str:
     return f"order:{order_id}"
 
 
+def customer_subject(customer_id: str) -> str:
+    """A registered customer's personal data (name, email, saved addresses) is one subject, erased
+    when the customer is deleted."""
+    return f"customer:{customer_id}"
+
+
 @dataclass(frozen=True)
 class Sealer:
     """Seals strings for one subject (identity when privacy is off)."""

@@ -2,7 +2,9 @@
 
 Uniqueness guards (`product_skus`, `customer_emails`, `promotion_codes`) are written in the same
 transaction as the events that claim a sku, an email or a code, so two writers can never both
-win. `stock_levels` is the availability that the inventory service publishes.
+win. `customer_emails` holds the email's keyed index when personal data is sealed (the email itself
+otherwise; `application.customer_privacy`). `stock_levels` is the availability that the inventory
+service publishes.
 
 `automatic_promotions` lists the enabled promotions with `automatic: true`, written in the same
 transaction as their definition, so every cart prices with them from the moment they are stored.

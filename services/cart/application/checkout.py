@@ -43,9 +43,11 @@ class CheckOut:
     external_ref: str | None = None
 
 
-async def _customer(uow: UnitOfWork, command: CheckOut, cart: Cart) -> Customer:
+async def _customer(uow: UnitOfWork, command: CheckOut, cart: Cart, personal: PersonalData) -> Customer:
     """The registered customer the order is for: the cart's own when it is associated with one (the
-    order is theirs whoever the body names as a guest), else `customer.id`; otherwise a guest."""
+    order is theirs whoever the body names as a guest), else `customer.id`; otherwise a guest.
+    A registered customer's name and email are opened (sealed under their own key, they are sealed
+    again under the order's)."""
     if cart.customer_id is not None and command.customer_id not in (None, cart.customer_id):
         raise CustomerCartForbidden(source="data.customer.id")
     customer_id = cart.customer_id or command.customer_id
@@ -58,7 +60,8 @@ async def _customer(uow: UnitOfWork, command: CheckOut, cart: Cart) -> Customer:
                 title="Not Found",
                 source="data.customer.id",
             )
-        return Customer(id=customer.id, name=customer.name, email=customer.email)
+        open_ = await personal.opener([customer.name, customer.email])
+        return Customer(id=customer.id, name=open_(customer.name), email=open_(customer.email))
     assert command.customer_name is not None and command.customer_email is not None
     return Customer(name=command.customer_name, email=command.customer_email)
 
@@ -125,12 +128,13 @@ async def check_out(
     cart = await uow.load(Cart, command.cart_id)
     if cart.last_checkout is not None and not cart.changed_since_checkout:
         raise CartAlreadyCheckedOut(cart.last_checkout.order_id)
-    customer = await _customer(uow, command, cart)
+    personal = personal or PersonalData(None)
+    customer = await _customer(uow, command, cart, personal)
     priced = await price(uow, cart)
     now = utc_now()
     await _check_stock(uow, cart)
     sealed_customer, billing, shipping = await seal_parties(
-        personal or PersonalData(None),
+        personal,
         order_ids.for_checkout(cart.id, cart.current_version),
         customer,
         command.billing_address,

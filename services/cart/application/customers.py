@@ -1,5 +1,6 @@
 """Customers: registration with a unique email, password sign-in for customer tokens, profile and
-password changes, and deletion (announced as the `CustomerDeleted` integration event)."""
+password changes, and deletion (announced as the `CustomerDeleted` integration event). Names and
+emails are recorded sealed under the customer's key (`customer_privacy`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from services.cart.application.customer_privacy import CustomerKeys
 from services.cart.domain.customer import Customer, CustomerNotFound
 from shared.contracts.envelope import utc_now
 from shared.contracts.events import CustomerDeleted
@@ -22,19 +24,23 @@ NOBODY = "00000000-0000-0000-0000-000000000000"
 
 async def register_customer(
     uow: UnitOfWork,
+    keys: CustomerKeys,
     customer_id: str,
     name: str,
     email: str,
     password_hash: str | None,
     external_ref: str | None,
 ) -> Customer:
-    """`password_hash` is hashed by the caller, off the event loop and before the unit of work."""
+    """`password_hash` is hashed by the caller, off the event loop and before the unit of work.
+    The name and email are recorded sealed (`keys`), the email's claim kept in `customer_emails`."""
     customer = await uow.load(Customer, customer_id)
-    customer.register(name, email, password_hash, external_ref, utc_now())
+    customer.register(keys.seal(name), keys.seal(email.lower()), password_hash, external_ref, utc_now())
     try:
         async with uow.connection.transaction():
             await uow.connection.execute(
-                "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)", email.lower(), customer_id
+                "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)",
+                keys.claim(email),
+                customer_id,
             )
     except asyncpg.UniqueViolationError:
         raise duplicate_email() from None
@@ -49,6 +55,7 @@ def duplicate_email() -> DomainError:
 
 async def update_customer(
     uow: UnitOfWork,
+    keys: CustomerKeys,
     customer_id: str,
     changes: dict[str, str | None],
     password_hash: str | None,
@@ -56,30 +63,37 @@ async def update_customer(
     """Apply `changes` (any of name, email, external_ref: the members the body sent) and, with a
     `password_hash` (hashed by the caller off the event loop), the new password.
 
-    A new email takes the old one's place in `customer_emails` in the same transaction, so two
+    Compared in clear (`keys` opens what is recorded), a changed name or email recorded sealed. A
+    new email's claim takes the old one's place in `customer_emails` in the same transaction, so two
     customers can never end up with one email, and the old one is free to register again.
     """
     customer = await uow.load(Customer, customer_id)
     if not customer.registered:
         raise CustomerNotFound(customer_id)
-    name = changes.get("name") or customer.name
-    email = (changes.get("email") or customer.email).lower()
+    was_name, was_email = keys.open(customer.name), keys.open(customer.email)
+    name = changes.get("name") or was_name
+    email = (changes.get("email") or was_email).lower()
     external_ref = changes["external_ref"] if "external_ref" in changes else customer.external_ref
-    if (name, email, external_ref) != (customer.name, customer.email, customer.external_ref):
-        if email != customer.email:
+    if (name, email, external_ref) != (was_name, was_email, customer.external_ref):
+        if email != was_email:
             try:
                 async with uow.connection.transaction():
                     await uow.connection.execute(
-                        "DELETE FROM customer_emails WHERE email = $1 AND customer_id = $2",
-                        customer.email,
-                        customer_id,
+                        "DELETE FROM customer_emails WHERE customer_id = $1", customer_id
                     )
                     await uow.connection.execute(
-                        "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)", email, customer_id
+                        "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)",
+                        keys.claim(email),
+                        customer_id,
                     )
             except asyncpg.UniqueViolationError:
                 raise duplicate_email() from None
-        customer.update(name, email, external_ref, utc_now())
+        customer.update(
+            customer.name if name == was_name else keys.seal(name),
+            customer.email if email == was_email else keys.seal(email),
+            external_ref,
+            utc_now(),
+        )
     if password_hash is not None:
         customer.change_password(password_hash, utc_now())
     return customer
@@ -87,12 +101,11 @@ async def update_customer(
 
 async def delete_customer(uow: UnitOfWork, customer_id: str) -> None:
     """Delete the customer, free their email, and announce it: every service that accepts customer
-    tokens refuses theirs once it reads `CustomerDeleted` (this one at once, `shared.auth.revocations`)."""
+    tokens refuses theirs once it reads `CustomerDeleted` (this one at once, `shared.auth.revocations`).
+    The caller destroys their key after the commit (`customer_privacy.erase_customer`)."""
     customer = await uow.load(Customer, customer_id)
     customer.delete(utc_now())
-    await uow.connection.execute(
-        "DELETE FROM customer_emails WHERE email = $1 AND customer_id = $2", customer.email, customer_id
-    )
+    await uow.connection.execute("DELETE FROM customer_emails WHERE customer_id = $1", customer_id)
     uow.publish(
         CustomerDeleted(customer_id=customer_id),
         key=customer_id,
@@ -101,8 +114,16 @@ async def delete_customer(uow: UnitOfWork, customer_id: str) -> None:
     )
 
 
-async def authenticate(database: Database, email: str, password: str, check: PasswordCheck) -> Customer:
-    """The customer with this email and password, or a 401 that does not say which was wrong.
+async def was_deleted(database: Database, customer_id: str) -> bool:
+    """True for a customer who registered and was deleted (not one who never was)."""
+    async with database.unit_of_work() as uow:
+        customer = await uow.load(Customer, customer_id)
+    return customer.deleted_at is not None
+
+
+async def authenticate(database: Database, email_claim: str, password: str, check: PasswordCheck) -> Customer:
+    """The customer whose email has this claim (`customer_privacy.email_claim`) and password, or a
+    401 that does not say which was wrong.
 
     An unknown email costs what a known one does (the same reads, a check against a hash nobody has),
     so the answer's timing does not tell which emails are registered either. The password is checked
@@ -110,7 +131,7 @@ async def authenticate(database: Database, email: str, password: str, check: Pas
     """
     async with database.unit_of_work() as uow:
         customer_id = await uow.reads.fetchval(
-            "SELECT customer_id FROM customer_emails WHERE email = $1", email.lower()
+            "SELECT customer_id FROM customer_emails WHERE email = $1", email_claim
         )
         customer = await uow.load(Customer, customer_id or NOBODY)
     if await check(password, customer.password_hash) and customer.registered:

@@ -56,13 +56,15 @@ class Customer(Aggregate):
         self, name: str, email: str, password_hash: str | None, external_ref: str | None, now: datetime
     ) -> None:
         """`password_hash` from `services.cart.domain.passwords.hash_password`, computed by the caller
-        off the event loop (None: a customer who signs in some other way)."""
+        off the event loop (None: a customer who signs in some other way). `name` and `email` are
+        recorded as given: the email in lower case, both sealed when personal data is (the caller's
+        work, `services.cart.application.customer_privacy`)."""
         if self.created_at is not None:
             raise DomainError("Customer already exists", status=409, title="Conflict")
         self._record(
             CustomerRegistered(
                 name=name,
-                email=email.lower(),
+                email=email,
                 password_hash=password_hash,
                 external_ref=external_ref,
                 at=now,
@@ -70,8 +72,9 @@ class Customer(Aggregate):
         )
 
     def update(self, name: str, email: str, external_ref: str | None, now: datetime) -> None:
+        """As `register`: the values as given (lower case, perhaps sealed)."""
         self._require_registered()
-        self._record(CustomerUpdated(name=name, email=email.lower(), external_ref=external_ref, at=now))
+        self._record(CustomerUpdated(name=name, email=email, external_ref=external_ref, at=now))
 
     def change_password(self, password_hash: str, now: datetime) -> None:
         self._require_registered()

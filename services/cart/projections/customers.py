@@ -1,5 +1,5 @@
-"""The customer list behind `GET /v2/customers` (admins), filterable by name and email; a deleted
-customer leaves it."""
+"""The customer list behind `GET /v2/customers` (admins); a deleted customer leaves it. The name and
+email are as the events hold them: sealed under the customer's key (`customer_privacy`)."""
 
 from __future__ import annotations
 

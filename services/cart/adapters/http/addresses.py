@@ -5,6 +5,7 @@ reads, changes and deletes them; another customer's token is refused. Every chan
 the customer's stream, and reads replay that stream, so a shopper reads what they just saved.
 A saved address carries every field a checkout's billing or shipping address needs, so the
 storefront can send it as it came (`type`, `id`, `meta` and `links` are ignored by the checkout).
+Every field is recorded sealed under the customer's key and opened for the answer (`customer_privacy`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from services.cart.application.customer_addresses import (
     remove_address,
     update_address,
 )
+from services.cart.application.customer_privacy import (
+    Transform,
+    address_transformed,
+    customer_keys,
+    customers_opener,
+)
 from services.cart.domain.customer_address import AddressFields, AddressNotFound, SavedAddress
 from shared.auth import AnyToken
 from shared.eventstore.unit_of_work import UnitOfWork
@@ -32,6 +39,7 @@ from shared.http.links import base_url
 from shared.http.openapi import PAGE_PARAMETERS, documented
 from shared.http.paging import page_meta, paging
 from shared.http.responses import JsonResponse
+from shared.privacy.lifespan import personal_data_of
 from shared.service import database_of
 
 router = APIRouter(tags=["customer addresses"])
@@ -67,11 +75,14 @@ class AddressListDocument(BaseModel):
     meta: dict[str, Any]
 
 
-def address_document(request: Request, customer_id: str, address: SavedAddress) -> dict[str, Any]:
+def address_document(
+    request: Request, customer_id: str, address: SavedAddress, open_: Transform
+) -> dict[str, Any]:
+    """`open_` opens the sealed fields."""
     return {
         "type": "address",
         "id": address.id,
-        **address.fields.model_dump(),
+        **address_transformed(address.fields, open_).model_dump(),
         "meta": {
             "timestamps": {"created_at": iso(address.created_at), "updated_at": iso(address.updated_at)}
         },
@@ -103,7 +114,8 @@ async def list_addresses(customer_id: str, request: Request, principal: AnyToken
     async with database_of(request).unit_of_work() as uow:
         customer = await registered_customer(uow, customer_id)
     saved = list(customer.addresses.values())
-    page = [address_document(request, customer_id, a) for a in saved[offset : offset + limit]]
+    open_ = await customers_opener(personal_data_of(request), [customer])
+    page = [address_document(request, customer_id, a, open_) for a in saved[offset : offset + limit]]
     return {"data": page, **page_meta(request, limit, offset, len(saved))}
 
 
@@ -123,10 +135,11 @@ async def create_address(customer_id: str, request: Request, principal: AnyToken
     body = validate(AddressRequest, await read_data(request))
     fields = AddressFields.model_validate(body.model_dump(exclude={"type", "id"}))
     address_id = str(uuid4())
+    keys = await customer_keys(personal_data_of(request), customer_id)
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
-        saved = await add_address(uow, customer_id, address_id, fields)
-        return {"data": address_document(request, customer_id, saved)}
+        saved = await add_address(uow, keys, customer_id, address_id, fields)
+        return {"data": address_document(request, customer_id, saved, keys.open)}
 
     return JsonResponse(await database_of(request).run(command), status_code=201)
 
@@ -141,7 +154,9 @@ async def get_address(
     require_customer_or_admin(principal, request, customer_id)
     async with database_of(request).unit_of_work() as uow:
         customer = await registered_customer(uow, customer_id)
-    return {"data": address_document(request, customer_id, customer.address(address_id_of(address_id)))}
+    saved = customer.address(address_id_of(address_id))
+    open_ = await customers_opener(personal_data_of(request), [customer])
+    return {"data": address_document(request, customer_id, saved, open_)}
 
 
 @router.put(
@@ -160,10 +175,11 @@ async def change_address(
     address_id_of(address_id)
     body = validate(AddressUpdateRequest, await read_data(request))
     changes = body.model_dump(include=body.model_fields_set - {"type", "id"}, exclude_none=True)
+    keys = await customer_keys(personal_data_of(request), customer_id)
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
-        saved = await update_address(uow, customer_id, address_id, changes)
-        return {"data": address_document(request, customer_id, saved)}
+        saved = await update_address(uow, keys, customer_id, address_id, changes)
+        return {"data": address_document(request, customer_id, saved, keys.open)}
 
     return await database_of(request).run(command)
 

@@ -3,6 +3,8 @@ themself), and deletion (admins; the customer's tokens are revoked on every serv
 
 Passwords are hashed and checked on the app's `PasswordHasher` (off the event loop), and sign-ins
 are limited per email by its `SignInThrottle`; the gateway limits both routes per client address.
+Names and emails are recorded sealed under the customer's key and opened for each answer
+(`customer_privacy`); deletion destroys the key.
 """
 
 from __future__ import annotations
@@ -19,11 +21,18 @@ from services.cart.adapters.http.presenters import customer_document
 from services.cart.adapters.http.requests import CustomerRequest, CustomerTokenRequest
 from services.cart.adapters.http.sign_in_throttle import SignInThrottle
 from services.cart.adapters.password_hasher import PasswordHasher
+from services.cart.application.customer_privacy import (
+    customer_keys,
+    customers_opener,
+    email_claim,
+    erase_customer,
+)
 from services.cart.application.customers import (
     authenticate,
     delete_customer,
     register_customer,
     update_customer,
+    was_deleted,
 )
 from services.cart.domain.customer import Customer, CustomerNotFound
 from services.cart.domain.email import is_valid_email
@@ -37,6 +46,7 @@ from shared.http.errors import ApiError
 from shared.http.openapi import PAGE_PARAMETERS, documented
 from shared.http.paging import page_meta, paging
 from shared.http.responses import JsonResponse
+from shared.privacy.lifespan import personal_data_of
 from shared.projections.listing import page_of_ids
 from shared.service import database_of
 
@@ -69,12 +79,13 @@ async def create_customer(request: Request, _: AnyToken) -> JsonResponse:
         raise ApiError(400, "format", "Does not match format 'email", source="data.email")
     customer_id = str(uuid4())
     password_hash = await password_hasher_of(request).hash(body.password) if body.password else None
+    keys = await customer_keys(personal_data_of(request), customer_id)
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
         customer = await register_customer(
-            uow, customer_id, body.name, body.email, password_hash, body.external_ref
+            uow, keys, customer_id, body.name, body.email, password_hash, body.external_ref
         )
-        return {"data": customer_document(customer)}
+        return {"data": customer_document(customer, keys.open)}
 
     return JsonResponse(await database_of(request).run(command), status_code=201)
 
@@ -91,7 +102,8 @@ async def customer_token(request: Request, _: AnyToken) -> JsonResponse:
     body = validate(CustomerTokenRequest, await read_data(request))
     sign_in_throttle_of(request).attempt(body.email)
     check = password_hasher_of(request).verify
-    customer = await authenticate(database_of(request), body.email, body.password, check)
+    claim = email_claim(personal_data_of(request), body.email)
+    customer = await authenticate(database_of(request), claim, body.password, check)
     token, expires = issue_customer_token(customer.id, settings_of(request))
     document = {
         "data": {
@@ -115,7 +127,8 @@ async def get_customer(customer_id: str, request: Request, principal: AnyToken) 
         customer = await uow.load(Customer, customer_id)
     if not customer.registered:
         raise CustomerNotFound(customer_id)
-    return {"data": customer_document(customer)}
+    open_ = await customers_opener(personal_data_of(request), [customer])
+    return {"data": customer_document(customer, open_)}
 
 
 @router.put(
@@ -139,10 +152,11 @@ async def update_customer_route(customer_id: str, request: Request, principal: A
         if field in body.model_fields_set
     }
     password_hash = await password_hasher_of(request).hash(body.password) if body.password else None
+    keys = await customer_keys(personal_data_of(request), customer_id)
 
     async def command(uow: UnitOfWork) -> dict[str, Any]:
-        customer = await update_customer(uow, customer_id, changes, password_hash)
-        return {"data": customer_document(customer)}
+        customer = await update_customer(uow, keys, customer_id, changes, password_hash)
+        return {"data": customer_document(customer, keys.open)}
 
     return await database_of(request).run(command)
 
@@ -165,8 +179,15 @@ async def delete_customer_route(customer_id: str, request: Request, _: AdminToke
     async def command(uow: UnitOfWork) -> None:
         await delete_customer(uow, customer_id)
 
-    await database_of(request).run(command)
+    database, personal = database_of(request), personal_data_of(request)
+    try:
+        await database.run(command)
+    except CustomerNotFound:
+        if personal.enabled and await was_deleted(database, customer_id):
+            await erase_customer(personal, customer_id)  # finishes a deletion whose erasure failed
+        raise
     REVOKED_CUSTOMERS.revoke(customer_id)  # this process at once; the others from CustomerDeleted
+    await erase_customer(personal, customer_id)  # after the commit, as an order's anonymisation
     return Response(status_code=204)
 
 
@@ -179,7 +200,9 @@ async def list_customers(request: Request, _: AdminToken) -> dict[str, Any]:
     async with database_of(request).unit_of_work() as uow:
         customers = [await uow.load(Customer, row_id) for row_id in ids]
     # one deleted a moment ago may still be in the list (the projection follows the store)
-    documents = [customer_document(customer) for customer in customers if customer.registered]
+    registered = [customer for customer in customers if customer.registered]
+    open_ = await customers_opener(personal_data_of(request), registered)
+    documents = [customer_document(customer, open_) for customer in registered]
     return {"data": documents, **page_meta(request, limit, offset, total)}
 
 

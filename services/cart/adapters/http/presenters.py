@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -207,12 +208,13 @@ def code_document(code: PromotionCode) -> dict[str, Any]:
     return document
 
 
-def customer_document(customer: Customer) -> dict[str, Any]:
+def customer_document(customer: Customer, open_: Callable[[str], str]) -> dict[str, Any]:
+    """`open_` opens the sealed name and email (`customer_privacy`)."""
     return {
         "type": "customer",
         "id": customer.id,
-        "name": customer.name,
-        "email": customer.email,
+        "name": open_(customer.name),
+        "email": open_(customer.email),
         "external_ref": customer.external_ref,
         "password": customer.password_hash is not None,
         "meta": {
