@@ -14,22 +14,19 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from checkout_admin.registry import SERVICES
 from shared.messaging.kafka_security import kafka_client_options
-from shared.privacy.key_store import KeyStore
-from shared.privacy.master_keys import MasterKeys, new_master_key
 from shared.privacy.personal_data import order_subject
-from shared.privacy.sealed_text import ANONYMISED, PREFIX, subject_of, unseal
+from shared.privacy.sealed_text import ANONYMISED, subject_of, unseal
 from tests.e2e.conftest import service_fixture
 from tests.e2e.operator import run_admin
 from tests.e2e.quiescence import database_state, quiet_state
 from tests.e2e.shop import authorize_and_capture, eventually, managed_product, order_state, stock
 from tests.support.kafka import records_up_to_now
-from tests.support.services import RunningService
+from tests.support.privacy import every_stored_text, live_keys, sealed_values, stored_texts
 
 pytestmark = pytest.mark.slow
 
@@ -42,23 +39,6 @@ PAYMENT_SETTINGS = {
 # rebuild: fulfilment's shipments (which copies the shipping address) and nothing else.
 FULFILLMENT_SETTINGS = {"FULFILLMENT_SHIPMENTS_PROJECTION": "1"}
 READ_MODEL_SETTINGS = {**FULFILLMENT_SETTINGS}
-
-
-@pytest.fixture(scope="module")
-def master_key() -> str:
-    return new_master_key("k1")
-
-
-@pytest.fixture(scope="module")
-async def keys_dsn(postgres) -> str:
-    name = f"privacy_{uuid4().hex[:8]}"
-    await postgres.create_database(name)
-    return str(postgres.dsn(name))
-
-
-@pytest.fixture(scope="module")
-def privacy_env(master_key: str, keys_dsn: str) -> dict[str, str]:
-    return {"PII_MASTER_KEY": master_key, "PII_KEYS_DATABASE_URL": keys_dsn}
 
 
 @pytest.fixture(scope="module")
@@ -222,30 +202,6 @@ async def test_the_anonymised_order_reads_with_eps_anonymised_values_and_its_fac
     assert again.status_code == 200 and again.json()["data"][0]["anonymized"] is True
 
 
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return [bytes(value).decode("latin-1")]
-    if isinstance(value, list | tuple):
-        return [t for v in value for t in _texts(v)]
-    return [str(value)]
-
-
-async def every_stored_text(services: dict[str, RunningService], keys_dsn: str) -> dict[str, list[str]]:
-    """Every value of every row of every table of every service (and of the key table)."""
-    found: dict[str, list[str]] = {}
-    for name, service in services.items():
-        for table, rows in (await database_state(service)).items():
-            found[f"{name} {table}"] = [t for row in rows for t in _texts(row)]
-    conn = await asyncpg.connect(keys_dsn)
-    try:
-        found["keys pii_keys"] = [
-            t for row in await conn.fetch("SELECT * FROM pii_keys") for t in _texts(tuple(row))
-        ]
-    finally:
-        await conn.close()
-    return found
-
-
 async def every_message_text(kafka_bootstrap_servers: str, topic_prefix: str) -> dict[str, list[str]]:
     """Every key, value and header of every message of the module's topics, from offset 0."""
     lister = AIOKafkaConsumer(
@@ -259,24 +215,8 @@ async def every_message_text(kafka_bootstrap_servers: str, topic_prefix: str) ->
     assert len(topics) >= 10, topics
     found: dict[str, list[str]] = {topic: [] for topic in topics}
     for r in await records_up_to_now(kafka_bootstrap_servers, *topics):
-        found[r.topic] += _texts((r.key or b"", r.value or b"", *[v for _, v in r.headers or ()]))
+        found[r.topic] += stored_texts((r.key or b"", r.value or b"", *[v for _, v in r.headers or ()]))
     return found
-
-
-def sealed_values(texts: dict[str, list[str]], order_id: str) -> set[str]:
-    """The sealed strings of the order's subject, cut out of stored JSON and bytes."""
-    marker = f"{PREFIX}{order_subject(order_id)}:"
-    values = set()
-    for blobs in texts.values():
-        for blob in blobs:
-            start = blob.find(marker)
-            while start != -1:
-                end = start + len(marker)
-                while end < len(blob) and (blob[end].isalnum() or blob[end] in "-_"):
-                    end += 1
-                values.add(blob[start:end])
-                start = blob.find(marker, end)
-    return values
 
 
 async def test_no_store_and_no_topic_holds_personal_data_in_clear_and_only_the_kept_order_opens(
@@ -300,19 +240,15 @@ async def test_no_store_and_no_topic_holds_personal_data_in_clear_and_only_the_k
     assert not leaks, leaks
 
     # The facts are there, sealed: the events and messages were not rewritten or dropped.
-    erased_sealed = sealed_values(everything, anonymised["ids"][0])
-    kept_sealed = sealed_values(everything, anonymised["ids"][1])
+    erased_sealed = sealed_values(everything, order_subject(anonymised["ids"][0]))
+    kept_sealed = sealed_values(everything, order_subject(anonymised["ids"][1]))
     assert len(erased_sealed) >= 8 and len(kept_sealed) >= 8, (len(erased_sealed), len(kept_sealed))
     assert any(
-        k.startswith("kafka ") and sealed_values({k: v}, anonymised["ids"][0]) for k, v in everything.items()
+        k.startswith("kafka ") and sealed_values({k: v}, order_subject(anonymised["ids"][0]))
+        for k, v in everything.items()
     )
 
-    store = KeyStore(keys_dsn, MasterKeys.parse(master_key))
-    await store.open()
-    try:
-        keys = await store.data_keys([order_subject(i) for i in anonymised["ids"]])
-    finally:
-        await store.close()
+    keys = await live_keys(keys_dsn, master_key, [order_subject(i) for i in anonymised["ids"]])
     assert list(keys) == [order_subject(anonymised["ids"][1])]  # the erased order's key is gone
     opened = {unseal(keys[subject_of(v)], v) for v in kept_sealed}
     assert {kept["email"], kept["street"], kept["line_2"]} <= opened
