@@ -13,6 +13,10 @@ The convention of Stripe and most payment APIs, designed once for every service:
   successes and the 4xx it decides (400, 422). An answer that may change by itself is not kept (404
   for an order not consumed yet, 409 for a busy transaction, 429, every 5xx): a retry runs the
   operation again.
+- Personal data. An answer carrying personal data in clear keeps it sealed (`Answer.kept`: the
+  checkout's order with the sealed values of its events); a replay opens it through the service's
+  `PersonalData` (`shared/privacy/sealed_json.py`), so it is the first answer's bytes while the
+  subject's key lives, and `*` for those fields once it is erased (an order anonymised).
 - Expiry. A key lives IDEMPOTENCY_KEY_TTL_SECONDS (24 h by default, as Stripe keeps its own); then
   it is new again (but an effect whose id was derived from it, below, keeps that id). Expired rows
   are deleted as new keys arrive.
@@ -59,6 +63,8 @@ from shared.http.errors import ApiError
 from shared.http.idempotency_faults import kill_before_answer
 from shared.http.openapi import header_parameter
 from shared.http.responses import JsonResponse
+from shared.privacy.lifespan import personal_data_if_any
+from shared.privacy.sealed_json import opened_json
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -84,14 +90,17 @@ IDEMPOTENCY_KEY_PARAMETER = header_parameter(
 class Answer:
     status: int
     document: dict[str, Any]
+    kept: dict[str, Any] | None = None
+    """What to keep for retries, if not `document`: the same document with its personal strings
+    sealed (`shared.privacy`), opened again when it is replayed."""
 
-    def body(self) -> bytes:
-        return orjson.dumps(self.document)
+    def kept_body(self) -> bytes:
+        return orjson.dumps(self.document if self.kept is None else self.kept)
 
 
 @dataclass(frozen=True)
 class Kept:
-    """An answer as it was sent: its status and the very bytes of its body."""
+    """An answer as it was kept: its status and the very bytes of its body (personal strings sealed)."""
 
     status: int
     body: bytes
@@ -181,7 +190,7 @@ async def answer_once(request: Request, principal: Principal, database: Database
         kept = await _recall(conn, claim, fingerprint, ttl)
         if kept is not None:
             return Response(
-                kept.body,
+                await _opened(request, kept.body),
                 status_code=kept.status,
                 media_type="application/json",
                 headers={REPLAYED_HEADER: "true"},
@@ -263,7 +272,14 @@ async def _recall(conn: DbConnection, claim: Claim, fingerprint: str, ttl: int) 
 
 
 async def _keep(conn: DbConnection, claim: Claim, answer: Answer) -> None:
-    await conn.execute(_KEEP, claim.scope, claim.key, answer.status, answer.body())
+    await conn.execute(_KEEP, claim.scope, claim.key, answer.status, answer.kept_body())
+
+
+async def _opened(request: Request, body: bytes) -> bytes:
+    """A kept body as it is answered: its sealed strings opened (none kept where privacy is off,
+    or in a service without personal data)."""
+    personal = personal_data_if_any(request)
+    return body if personal is None else await opened_json(personal, body)
 
 
 async def _close(conn: DbConnection) -> None:

@@ -33,3 +33,10 @@ def personal_data_of(request: Request) -> PersonalData:
     personal = request.app.state.personal_data
     assert isinstance(personal, PersonalData)
     return personal
+
+
+def personal_data_if_any(request: Request) -> PersonalData | None:
+    """The service's `PersonalData`, or None in a service that keeps no personal data (no
+    `with_personal_data` around its lifespan): for code every service shares."""
+    personal = getattr(request.app.state, "personal_data", None)
+    return personal if isinstance(personal, PersonalData) else None

@@ -1,12 +1,14 @@
 """Issue 19's acceptance: crypto-shredding an order across the whole stack.
 
-Five services with personal data sealed (PII_MASTER_KEY, one key table). Two shoppers check out and
-pay; the first order is shipped and anonymised (`POST /v2/orders/anonymize`), the second is not.
-Then: no table of any service's database and no message of any topic (read from offset 0: values,
+Five services with personal data sealed (PII_MASTER_KEY, one key table). Two shoppers check out
+(each with an `Idempotency-Key`, so the cart keeps their answers) and pay; the first order is shipped
+and anonymised (`POST /v2/orders/anonymize`), the second is not. Then: no table of any service's
+database (the kept answers' among them) and no message of any topic (read from offset 0: values,
 keys, headers) holds either shopper's email or street in clear; the second shopper's are there
 sealed and open through the key table; the first's are there sealed and open through nothing; the
-first order reads with Elastic Path's anonymised values, both orders' money and stock are as
-before, and every projection rebuilt afterwards equals the live one.
+first order reads with Elastic Path's anonymised values, and so does its checkout's retry, while the
+second's retry is still its first answer byte for byte; both orders' money and stock are as before,
+and every projection rebuilt afterwards equals the live one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
+import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
@@ -76,6 +79,8 @@ def shopper(name: str) -> dict[str, Any]:
 
 
 async def check_out(api, product: dict, who: dict[str, Any]) -> dict:
+    """The shopper's checkout, with an Idempotency-Key: the first answer's bytes and the key's are
+    kept in `who`, with the retry's right after (the same bytes, the answer kept sealed)."""
     ref = uuid4().hex
     await eventually(
         lambda: api["shopper"].post(
@@ -89,8 +94,13 @@ async def check_out(api, product: dict, who: dict[str, Any]) -> dict:
         "billing_address": who["address"],
         "shipping_address": who["address"],
     }
-    response = await api["shopper"].post(f"/v2/carts/{ref}/checkout", json={"data": body})
+    who["retry"] = lambda: api["shopper"].post(
+        f"/v2/carts/{ref}/checkout", json={"data": body}, headers={"Idempotency-Key": f"checkout-{ref}"}
+    )
+    response = await who["retry"]()
     assert response.status_code == 201, response.text
+    who["answered"] = response.content
+    who["replayed"] = await who["retry"]()
     order: dict = response.json()["data"]
     assert order["customer"]["email"] == who["email"]  # the answer is the shopper's, in clear
     return order
@@ -202,6 +212,38 @@ async def test_the_anonymised_order_reads_with_eps_anonymised_values_and_its_fac
     assert again.status_code == 200 and again.json()["data"][0]["anonymized"] is True
 
 
+async def test_an_idempotent_checkouts_retry_replays_its_answer_and_reads_anonymised_once_erased(
+    anonymised,
+):
+    """The cart keeps a keyed checkout's answer sealed, and opens it for each retry: the first
+    answer's bytes while the order's key lives, before and after the other order's anonymisation;
+    the anonymised order's customer and addresses as `*`, everything else as first answered."""
+    erased, kept = anonymised["erased"], anonymised["kept"]
+    for who in (erased, kept):
+        replayed = who["replayed"]
+        assert (replayed.status_code, replayed.content) == (201, who["answered"])
+        assert replayed.headers.get("Idempotent-Replayed") == "true"
+    again = await kept["retry"]()
+    assert (again.status_code, again.content) == (201, kept["answered"])
+
+    retried = await erased["retry"]()
+    assert retried.status_code == 201 and retried.headers.get("Idempotent-Replayed") == "true", retried.text
+    first, now = orjson.loads(erased["answered"]), retried.json()
+    order = now["data"]
+    assert order["id"] == anonymised["ids"][0]
+    assert order["customer"] == {"name": ANONYMISED, "email": ANONYMISED}
+    for which in ("shipping_address", "billing_address"):
+        assert set(order[which]) == set(first["data"][which])
+        assert {field: value for field, value in order[which].items() if value} == {
+            field: ANONYMISED for field, value in first["data"][which].items() if value
+        }
+    personal = ("customer", "shipping_address", "billing_address")
+    assert {k: v for k, v in order.items() if k not in personal} == {
+        k: v for k, v in first["data"].items() if k not in personal
+    }
+    assert now["included"] == first["included"]
+
+
 async def every_message_text(kafka_bootstrap_servers: str, topic_prefix: str) -> dict[str, list[str]]:
     """Every key, value and header of every message of the module's topics, from offset 0."""
     lister = AIOKafkaConsumer(
@@ -238,6 +280,9 @@ async def test_no_store_and_no_topic_holds_personal_data_in_clear_and_only_the_k
     clear.append(kept["line_2"])
     leaks = {(where, c) for where, texts in everything.items() for c in clear for t in texts if c in t}
     assert not leaks, leaks
+    # The cart's kept checkout answers were searched: both are there, sealed.
+    answers = {"answers": everything['cart "public"."idempotency_keys"']}
+    assert all(sealed_values(answers, order_subject(order_id)) for order_id in anonymised["ids"]), answers
 
     # The facts are there, sealed: the events and messages were not rewritten or dropped.
     erased_sealed = sealed_values(everything, order_subject(anonymised["ids"][0]))

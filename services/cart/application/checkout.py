@@ -32,6 +32,15 @@ from shared.privacy.personal_data import PersonalData
 
 
 @dataclass(frozen=True)
+class CheckedOut:
+    """The order as the order service will create it: in clear for the answer, and as stored and
+    published, its customer and addresses sealed (what a kept copy of the answer holds)."""
+
+    clear: contracts.CartCheckedOut
+    sealed: contracts.CartCheckedOut
+
+
+@dataclass(frozen=True)
 class CheckOut:
     cart_id: str
     billing_address: Address
@@ -120,11 +129,11 @@ def snapshot(
 
 async def check_out(
     uow: UnitOfWork, command: CheckOut, order_ids: OrderIds, personal: PersonalData | None = None
-) -> contracts.CartCheckedOut:
+) -> CheckedOut:
     """Raises CartAlreadyCheckedOut (409, naming the order) for an unchanged, checked-out cart.
 
     The customer and addresses are stored and published sealed under the order's key (`personal`,
-    shared/privacy); the snapshot returned, the answer's, holds them in clear."""
+    shared/privacy); the order returned holds them in clear for the answer, and sealed as published."""
     cart = await uow.load(Cart, command.cart_id)
     if cart.last_checkout is not None and not cart.changed_since_checkout:
         raise CartAlreadyCheckedOut(cart.last_checkout.order_id)
@@ -159,4 +168,6 @@ async def check_out(
     order = snapshot(cart, priced, checkout, command)
     uow.publish(order, key=order_id, aggregate_id=cart.id, aggregate_version=cart.current_version)
     clear = {"customer": customer, "billing_address": command.billing_address}
-    return order.model_copy(update={**clear, "shipping_address": command.shipping_address})
+    return CheckedOut(
+        clear=order.model_copy(update={**clear, "shipping_address": command.shipping_address}), sealed=order
+    )

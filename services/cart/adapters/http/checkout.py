@@ -4,12 +4,16 @@
 Without a key, checking out an unchanged cart again answers 409 naming the order it became. With an
 `Idempotency-Key` (`shared.http.idempotency`) a retry answers the first 201 again: the answer is kept
 with the key in the checkout's own database transaction, so a crash after the checkout committed
-still leaves the retry its answer, and a crash before leaves no checkout to repeat.
+still leaves the retry its answer, and a crash before leaves no checkout to repeat. The answer is
+kept with the customer and addresses sealed as the order's events hold them, and opened on replay
+(`*` once the order is anonymised).
 
 A cart associated with a customer is checked out only with their token (or an admin's), and its
 order is theirs whatever customer the body names (a guest's name and email, or their own id)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -18,7 +22,7 @@ from services.cart.adapters.http.cart_access import access_of
 from services.cart.adapters.http.documents import cart_reference
 from services.cart.adapters.http.requests import AddressRequest, CheckoutRequest
 from services.cart.application.cart_customers import accessible_cart
-from services.cart.application.checkout import CheckOut, check_out
+from services.cart.application.checkout import CheckedOut, CheckOut, check_out
 from services.cart.domain.email import is_valid_email
 from services.cart.domain.order_ids import OrderIds
 from shared.auth import AnyToken, Principal, may_access_order
@@ -138,5 +142,9 @@ async def _check_out(ref: str, request: Request, principal: Principal, claim: Cl
     return await database_of(request).run(run if claim is None else run_keeping_answer)
 
 
-def _answer(order: CartCheckedOut) -> Answer:
-    return Answer(201, {"data": order_document(order), "included": {"items": order_items(order)}})
+def _answer(order: CheckedOut) -> Answer:
+    return Answer(201, _document(order.clear), kept=_document(order.sealed))
+
+
+def _document(order: CartCheckedOut) -> dict[str, Any]:
+    return {"data": order_document(order), "included": {"items": order_items(order)}}
