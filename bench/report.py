@@ -367,5 +367,12 @@ def statements_text(results: dict[str, Any]) -> str:
     ]
     for row in results["statements_per_checkout"]:
         where = "top" if row["toplevel"] else "nested"
-        lines.append(f"{row['per_checkout']:7.2f}  {row['database']:<12} {where:<6} {row['query'][:200]}")
+        lines.append(
+            f"{row['per_checkout']:7.2f}  {row['database']:<12} {where:<6} {_shortened(row['query'])}"
+        )
     return "\n".join(lines) + "\n"
+
+
+def _shortened(query: str, head: int = 130, tail: int = 70) -> str:
+    """A long statement's start and end: reads of the events table differ only in their WHERE."""
+    return query if len(query) <= head + tail + 3 else f"{query[:head]} … {query[-tail:]}"
