@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from checkout_platform.testing.engine import Engine, find_engine
-from shared.messaging.kafka_security import ADMIN, PROTOCOL_ENV, USERNAME_ENV
+from shared.messaging.kafka_security import ADMIN, PROTOCOL_ENV, USERNAME_ENV, KafkaCredentials
 from shared.privacy.master_keys import new_master_key
 
 SERVICES = ("cart", "order", "payment", "inventory", "fulfillment")
@@ -60,7 +60,9 @@ class CheckoutPlatform:
     - `url`: the gateway (Elastic Path's API); `client_id` / `client_secret`: the admin client
       (``client_credentials``; shoppers use ``implicit`` with the same `client_id`).
     - `kafka_bootstrap_servers`: the platform's Kafka (topics named after the events, e.g.
-      ``OrderCreated``, with `topic_prefix` in front); `database_url`: its PostgreSQL server.
+      ``OrderCreated``, with `topic_prefix` in front); `kafka_options`: the keyword arguments an
+      aiokafka client needs to be let in (the broker asks who connects: SASL/SCRAM as its admin);
+      `database_url`: its PostgreSQL server.
     - `kill(service)` / `restart(service)`: SIGKILL a service's container, start it again.
     - `session`: the value of the `org.checkout-platform.testing` label its containers carry.
 
@@ -89,6 +91,8 @@ class CheckoutPlatform:
         }
         self.url = f"http://127.0.0.1:{self.ports['gateway']}"
         self.kafka_bootstrap_servers = f"127.0.0.1:{self.ports['kafka']}"
+        admin = KafkaCredentials.development(ADMIN, "SASL_PLAINTEXT")
+        self.kafka_options: dict[str, Any] = admin.client_options()
         self._postgres_password = secrets.token_hex(16)
         self.database_url = (
             f"postgresql://postgres:{self._postgres_password}@127.0.0.1:{self.ports['postgres']}/postgres"
