@@ -9,11 +9,18 @@ The leading relay is handed the rows its own process commits, right after each c
 `poll_interval`, at start and while busy too, for rows committed by other instances of the service
 or written while it was not leading. Rows of one commit go out in their order, commits in the order
 they were handed, so one key's messages keep their order within its partition.
+
+An acknowledged row leaves the table with the next table read, in the same statement (the read
+takes the ids to delete), not with a statement of its own per drain: a relay handed one commit at a
+time would otherwise send a delete per commit. A row so waits up to `poll_interval` after Kafka has
+it; should the process die meanwhile, the next relay publishes it again, which at-least-once allows
+(consumers deduplicate). A relay that stops deletes what it has published before it goes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -30,15 +37,22 @@ from shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 log = logging.getLogger(__name__)
 
 _RELAY_LOCK = 7_351_002
-_SELECT = "SELECT id, topic, key, payload, headers FROM outbox ORDER BY id LIMIT $1"
-_DELETE = """
-WITH published AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]) RETURNING *)
-INSERT INTO outbox_history (id, topic, key, event_id, payload, headers, created_at)
-SELECT id, topic, key, event_id, payload, headers, created_at FROM published
-ON CONFLICT (id) DO NOTHING
-"""
-"""Takes the acknowledged rows out of the outbox into its history, in one statement: the history is
-what `checkout-admin republish` publishes again (same ids, keys, envelopes) after Kafka lost it."""
+_MOVE_TO_HISTORY = """
+published AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]) RETURNING *),
+moved AS (
+    INSERT INTO outbox_history (id, topic, key, event_id, payload, headers, created_at)
+    SELECT id, topic, key, event_id, payload, headers, created_at FROM published
+    ON CONFLICT (id) DO NOTHING
+)"""
+"""Takes the acknowledged rows out of the outbox into its history: the history is what
+`checkout-admin republish` publishes again (same ids, keys, envelopes) after Kafka lost it."""
+_DELETE = f"WITH {_MOVE_TO_HISTORY} SELECT count(*) FROM published"  # noqa: S608
+_READ_AND_DELETE = f"""
+WITH {_MOVE_TO_HISTORY}
+SELECT id, topic, key, payload, headers FROM outbox WHERE id <> ALL($1::bigint[]) ORDER BY id LIMIT $2
+"""  # noqa: S608
+"""The table read, taking the acknowledged rows out in the same statement (it reads the table as it
+was before the delete, hence the filter)."""
 _REMEMBERED = 50_000
 """How many published ids are remembered, so that a row both handed over and read from the table
 (committed while a table read ran) goes out once."""
@@ -67,6 +81,8 @@ class OutboxRelay:
         self._leading = False
         self._last_table_read = 0.0
         self._published_ids: OrderedDict[int, None] = OrderedDict()
+        self._acknowledged: list[int] = []
+        """Rows Kafka has acknowledged, to delete with the next table read."""
         self.published = 0
         if signals is not None:
             signals.listen(self._on_commit)
@@ -76,8 +92,9 @@ class OutboxRelay:
             self._handed.extend(commit.outbox)
             self._wake.set()
 
-    async def _publish(self, rows: Sequence[OutboxRow], db: Executor) -> int:
-        """Publish the rows not published yet, then delete all of them.
+    async def _publish(self, rows: Sequence[OutboxRow]) -> int:
+        """Publish the rows not published yet; once Kafka has acknowledged them, all of them are to be
+        deleted (by the next table read).
 
         A row read from the table may already be out: handed over and published while the read ran,
         or published before a crash undid its delete (deletes commit asynchronously). It is deleted
@@ -90,8 +107,7 @@ class OutboxRelay:
                 await self._producer.send(row.topic, value=row.payload, key=row.key.encode(), headers=headers)
             )
         await asyncio.gather(*acks)
-        if rows:
-            await db.execute(_DELETE, [row.id for row in rows])
+        self._acknowledged += [row.id for row in rows]
         for row in fresh:
             self._published_ids[row.id] = None
         while len(self._published_ids) > _REMEMBERED:
@@ -101,19 +117,30 @@ class OutboxRelay:
         return len(fresh)
 
     async def publish_batch(self, db: Executor | None = None) -> int:
-        """Publish up to one batch of rows read from the table; returns how many rows it read."""
+        """Delete what Kafka has acknowledged and publish up to one batch of rows read from the table
+        in the same statement; returns how many rows it read."""
         self._last_table_read = time.monotonic()
-        records = await (db or self._pool).fetch(_SELECT, self._batch_size)
+        deleting = list(self._acknowledged)
+        records = await (db or self._pool).fetch(_READ_AND_DELETE, deleting, self._batch_size)
+        del self._acknowledged[: len(deleting)]
         OUTBOX_BACKLOG.set(len(records))
         rows = [OutboxRow(r["id"], r["topic"], r["key"], r["payload"], r["headers"]) for r in records]
-        await self._publish(rows, db or self._pool)
+        await self._publish(rows)
         return len(rows)
 
     async def publish_pending(self) -> int:
+        """Drain the table; it is empty when this returns (the last read deleted the last rows)."""
         total = 0
         while (count := await self.publish_batch()) > 0:
             total += count
         return total
+
+    async def delete_acknowledged(self, db: Executor | None = None) -> None:
+        """Delete what Kafka has acknowledged now, without waiting for the next table read."""
+        if self._acknowledged:
+            deleting = list(self._acknowledged)
+            await (db or self._pool).fetchval(_DELETE, deleting)
+            del self._acknowledged[: len(deleting)]
 
     async def _lead(self, conn: asyncpg.Connection) -> None:
         """Wait until this instance holds the relay lock (held as long as the connection lives)."""
@@ -126,12 +153,15 @@ class OutboxRelay:
         log.info("outbox relay leading")
 
     async def _step(self, conn: asyncpg.Connection) -> bool:
-        if time.monotonic() - self._last_table_read >= self._poll_interval:
+        if (
+            time.monotonic() - self._last_table_read >= self._poll_interval
+            or len(self._acknowledged) >= self._batch_size
+        ):
             if await self.publish_batch(conn) >= self._batch_size:
                 return True
         if self._handed:
             rows, self._handed = self._handed, []
-            await self._publish(rows, conn)
+            await self._publish(rows)
         return bool(self._handed)
 
     async def run(self) -> None:
@@ -147,3 +177,5 @@ class OutboxRelay:
             )
         finally:
             self._leading = False
+            with contextlib.suppress(Exception):  # else the next relay publishes them again
+                await asyncio.wait_for(self.delete_acknowledged(), 2)
