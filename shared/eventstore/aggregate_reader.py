@@ -14,14 +14,34 @@ from shared.contracts.registry import VersionedEvent
 from shared.domain.aggregate import Aggregate
 from shared.domain.snapshots import SnapshottingAggregate
 from shared.eventstore.database import Executor
-from shared.eventstore.store import EventStore
+from shared.eventstore.snapshots import Snapshot
+from shared.eventstore.store import EventStore, RecordedEvent
 
 A = TypeVar("A", bound=Aggregate)
+B = TypeVar("B", bound=Aggregate)
 S = TypeVar("S", bound=SnapshottingAggregate)
 
 
 def stream_id_of(cls: type[Aggregate], aggregate_id: str) -> str:
     return f"{cls.stream_type}-{aggregate_id}"
+
+
+def _shape(cls: type[Aggregate]) -> int | None:
+    """The snapshot shape to start `cls` from; None for an aggregate that keeps none."""
+    return cls.snapshot_version if issubclass(cls, SnapshottingAggregate) else None
+
+
+def _rebuilt(
+    cls: type[A], aggregate_id: str, snapshot: Snapshot | None, records: Sequence[RecordedEvent]
+) -> A:
+    """The aggregate from its snapshot (if it keeps them and has one) and the events after it."""
+    if snapshot is None:
+        aggregate = cls(aggregate_id)
+    else:
+        assert issubclass(cls, SnapshottingAggregate)  # only their streams are read from a snapshot
+        aggregate = cls.from_snapshot(aggregate_id, snapshot.version, snapshot.state)
+    aggregate.catch_up([cls.registry.load(r.event_type, r.schema_version, r.data) for r in records])
+    return aggregate
 
 
 class AggregateReader:
@@ -62,6 +82,18 @@ class AggregateReader:
             aggregate: A = await self._load_from_snapshot(cls, aggregate_id)
             return aggregate
         return cls.rehydrate(aggregate_id, await self.history(cls, aggregate_id))
+
+    async def load_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
+        """Two aggregates in one statement, so in one view of the store (each from its snapshot if it
+        keeps them): a request that needs both pays one round trip, not one after the other."""
+        first_stream, second_stream = stream_id_of(first, first_id), stream_id_of(second, second_id)
+        streams = await self._store.read_many_from_snapshots(
+            self._db, [(first_stream, _shape(first)), (second_stream, _shape(second))]
+        )
+        return (
+            _rebuilt(first, first_id, *streams[first_stream]),
+            _rebuilt(second, second_id, *streams[second_stream]),
+        )
 
     async def _load_from_snapshot(self, cls: type[S], aggregate_id: str) -> S:
         """The latest snapshot (if any of this shape) and the events after it, in one statement."""

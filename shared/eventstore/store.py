@@ -86,6 +86,18 @@ LEFT JOIN LATERAL (
     WHERE stream_id = $1 AND version > coalesce(s.version, 0) ORDER BY version
 ) AS e ON true
 """  # noqa: S608
+# Several streams in one round trip, each as `_READ_FROM_SNAPSHOT` reads one: its snapshot of the shape
+# asked for (NULL asks for none: the whole stream) on every row, and the events after it; one row with
+# no event for a stream with none. `wanted` says which stream a row belongs to.
+_READ_MANY_FROM_SNAPSHOTS = f"""
+SELECT w.stream_id AS wanted, s.version AS snapshot_at, s.state AS snapshot_state, e.*
+FROM unnest($1::text[], $2::int[]) AS w(stream_id, snapshot_version)
+LEFT JOIN snapshots AS s ON s.stream_id = w.stream_id AND s.snapshot_version = w.snapshot_version
+LEFT JOIN LATERAL (
+    SELECT {_COLUMNS} FROM events
+    WHERE stream_id = w.stream_id AND version > coalesce(s.version, 0) ORDER BY version
+) AS e ON true
+"""  # noqa: S608
 # A page of one stream's events of some types, and how many there are in all (one statement: the
 # window function counts the rows the filter keeps before LIMIT cuts them).
 _READ_STREAM_PAGE = f"""
@@ -195,6 +207,25 @@ class EventStore:
         )
         events = [RecordedEvent(*tuple(r)[2:]) for r in rows if r["position"] is not None]
         return snapshot, events
+
+    async def read_many_from_snapshots(
+        self, db: Executor, wanted: Sequence[tuple[str, int | None]]
+    ) -> dict[str, tuple[Snapshot | None, list[RecordedEvent]]]:
+        """`read_from_snapshot` for several streams in one statement (one view of all of them):
+        `wanted` pairs each stream id with the snapshot shape to start from, or None for the whole
+        stream."""
+        rows = await db.fetch(
+            _READ_MANY_FROM_SNAPSHOTS, [stream_id for stream_id, _ in wanted], [shape for _, shape in wanted]
+        )
+        found: dict[str, tuple[Snapshot | None, list[RecordedEvent]]] = {}
+        for row in rows:
+            stream_id = row["wanted"]
+            if stream_id not in found:
+                at = row["snapshot_at"]
+                found[stream_id] = (None if at is None else Snapshot(at, row["snapshot_state"]), [])
+            if row["position"] is not None:
+                found[stream_id][1].append(RecordedEvent(*tuple(row)[3:]))
+        return found
 
     async def read_stream_page(
         self, db: Executor, stream_id: str, event_types: Sequence[str], limit: int, offset: int

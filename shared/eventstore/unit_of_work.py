@@ -37,6 +37,7 @@ from shared.outbox.writer import outbox_rows, stage_outbox, write_outbox
 from shared.tracing import current_causation_id, current_correlation_id
 
 A = TypeVar("A", bound=Aggregate)
+B = TypeVar("B", bound=Aggregate)
 T = TypeVar("T")
 
 BROKEN_CONNECTION: tuple[type[BaseException], ...] = (
@@ -162,6 +163,16 @@ class UnitOfWork:
         self._tracked[stream_id] = aggregate
         return aggregate
 
+    async def load_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
+        """`load` of two aggregates, in one statement when neither is tracked yet (a command that
+        changes one and reads the other pays one round trip for both)."""
+        first_stream, second_stream = stream_id_of(first, first_id), stream_id_of(second, second_id)
+        if first_stream == second_stream or {first_stream, second_stream} & self._tracked.keys():
+            return await self.load(first, first_id), await self.load(second, second_id)
+        loaded = await self._reader.load_pair(first, first_id, second, second_id)
+        self._tracked[first_stream], self._tracked[second_stream] = loaded
+        return loaded
+
     def add(self, aggregate: Aggregate) -> None:
         """Track an aggregate created in this unit of work (loaded ones are tracked already)."""
         self._tracked[f"{aggregate.stream_type}-{aggregate.id}"] = aggregate
@@ -286,6 +297,12 @@ class Database:
         and the tail is read after the snapshot, so they fit together)."""
         async with self.connection() as conn:
             return await AggregateReader(conn, self.store).load(cls, aggregate_id)
+
+    async def read_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
+        """Two aggregates as committed (neither snapshotting), read in one statement without a
+        transaction: a read-only request needing both costs one round trip."""
+        async with self.connection() as conn:
+            return await AggregateReader(conn, self.store).load_pair(first, first_id, second, second_id)
 
     @asynccontextmanager
     async def unit_of_work(

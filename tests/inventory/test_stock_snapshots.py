@@ -84,3 +84,29 @@ async def test_the_history_still_lists_every_transaction(database: Database):
     first = await reading.get_transaction(database, product, history[0].id)
     assert [t.action for t in history] == ["set"] + ["allocate"] * sales
     assert first.action == "set" and first.quantity == 10 * sales
+
+
+async def test_two_streams_read_together_start_each_from_its_own_snapshot(database: Database):
+    """`load_pair` (one statement for two aggregates) reads a snapshotting aggregate as `load` does:
+    its snapshot and the events after it, so equal to the fold of the whole stream; a second stream
+    with no snapshot (and one with no events at all) beside it."""
+    snapshotted, short, missing = str(uuid4()), str(uuid4()), str(uuid4())
+    await sell(database, snapshotted, Stock.snapshot_every + 7)
+    await sell(database, short, 3)
+    assert await snapshot_row(database, snapshotted) is not None
+    await database.pool.execute(  # a tampered snapshot shows it really starts from there
+        "UPDATE snapshots SET state = jsonb_set(state, '{managed}', 'true') WHERE stream_id = $1",
+        f"stock-{snapshotted}",
+    )
+
+    async with database.unit_of_work() as uow:
+        first, second = await uow.load_pair(Stock, snapshotted, Stock, short)
+        assert await uow.load(Stock, short) is second  # tracked: no second read
+    async with database.unit_of_work() as uow:
+        _, empty = await uow.load_pair(Stock, short, Stock, missing)
+
+    whole = await folded_whole(database, snapshotted)
+    assert (first.managed, whole.managed) == (True, None)
+    assert (first.version, first.total, first.allocated) == (whole.version, whole.total, whole.allocated)
+    assert state(second) == state(await folded_whole(database, short))
+    assert (empty.version, empty.total) == (0, 0)

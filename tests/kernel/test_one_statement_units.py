@@ -153,3 +153,19 @@ async def test_a_connection_broken_at_the_connection_level_is_closed_not_pooled(
                 "INSERT INTO inbox (consumer, event_id, topic) VALUES ('c', $1, 't'), ('c', $1, 't')", uuid4()
             )
     assert kept in await backends()
+
+
+async def test_two_aggregates_read_together_in_one_statement(database: Database):
+    """A request needing two aggregates reads both in one round trip (the payment's order and its
+    gateway's configuration): each rebuilt from its own stream, a missing one new and empty."""
+
+    async def credit_a(uow: UnitOfWork) -> None:
+        (await uow.load(Account, "pair-a")).credit(5, "c1")
+        (await uow.load(Account, "pair-a")).credit(7, "c2")
+
+    await database.run(credit_a)
+
+    a, missing = await database.read_pair(Account, "pair-a", Account, "pair-none")
+
+    assert (a.id, a.balance, a.version) == ("pair-a", 12, 2)
+    assert (missing.id, missing.balance, missing.version) == ("pair-none", 0, 0)
