@@ -54,10 +54,12 @@ class Payments:
             raise GatewayNotEnabled(name)
         return gateway
 
-    async def enabled_gateway(self, name: str) -> Gateway:
+    async def enabled_gateway(self, name: str, settings: GatewaySettings | None = None) -> Gateway:
         """For a new payment: the adapter with the configured key, or Elastic Path's refusal if an
-        admin disabled the gateway (read from the event store: disabled on one instance, on all)."""
-        settings = await read_gateway(self.database, name)
+        admin disabled the gateway (read from the event store: disabled on one instance, on all).
+        `settings`: the configuration if the caller has just read it (with the order)."""
+        if settings is None or settings.id != name:
+            settings = await read_gateway(self.database, name)
         if not settings.enabled:
             raise GatewayNotEnabled(name)
         return self._keyed(settings)

@@ -42,7 +42,7 @@ from services.payment.domain.errors import (
     InsufficientStock,
     ManualPaymentNeedsAdmin,
 )
-from services.payment.domain.gateway_settings import MANUAL
+from services.payment.domain.gateway_settings import MANUAL, GatewaySettings
 from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.payable_order import PayableOrder
 from services.payment.domain.transaction import PaymentDetails, Transaction
@@ -66,10 +66,16 @@ class Pay:
     gateway_keys: GatewayKeys | None = None  # the gateway calls' keys, from the Idempotency-Key
 
 
-async def pay(payments: Payments, command: Pay, order: PayableOrder | None = None) -> Transaction:
+async def pay(
+    payments: Payments,
+    command: Pay,
+    order: PayableOrder | None = None,
+    gateway_settings: GatewaySettings | None = None,
+) -> Transaction:
     """The transaction as the gateway left it (complete, or pending a shopper's action).
 
-    `order`: the payable order if the caller has just read it (opened), else it is waited for.
+    `order`: the payable order if the caller has just read it (opened), else it is waited for;
+    `gateway_settings`: the gateway's configuration if read with it (`wait_for_order_and_gateway`).
     Nothing is recorded for a payment the caller may not make, or through a disabled gateway.
     """
     if order is None or not order.opened:
@@ -79,7 +85,7 @@ async def pay(payments: Payments, command: Pay, order: PayableOrder | None = Non
         made = await payments.database.read(Transaction, command.transaction_id)
         if made.exists:
             return await _resume(payments, made, command)
-    gateway = await payments.enabled_gateway(command.gateway)
+    gateway = await payments.enabled_gateway(command.gateway, gateway_settings)
     transaction_id = command.transaction_id or str(uuid4())
     if not gateway.records_calls and not order.stock_lines:
         return await _pay_at_once(payments, gateway, transaction_id, command, order)

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from services.payment.adapters.http.context import payments_of
 from services.payment.adapters.http.documents import transaction_document
-from services.payment.adapters.http.ownership import accessible_order
+from services.payment.adapters.http.ownership import accessible_order_and_gateway
 from services.payment.adapters.http.requests import PaymentBody
 from services.payment.application.paying import Pay, pay
 from shared.auth import AnyToken
@@ -60,7 +60,9 @@ async def create_payment(order_id: str, request: Request, principal: AnyToken) -
             raise BadRequest(
                 "payment (the Stripe PaymentMethod id) is required", title="required", source="data.payment"
             )
-        order = await accessible_order(request, order_id, principal)
+        order, gateway_settings = await accessible_order_and_gateway(
+            request, order_id, principal, body.gateway
+        )
         meta = body.paymentmethod_meta
         command = Pay(
             order_id=order_id,
@@ -74,7 +76,7 @@ async def create_payment(order_id: str, request: Request, principal: AnyToken) -
             transaction_id=claim.derived_id() if claim else None,
             gateway_keys=claim.gateway_key if claim else None,
         )
-        txn = await pay(payments_of(request), command, order)
+        txn = await pay(payments_of(request), command, order, gateway_settings)
         return Answer(200, {"data": transaction_document(txn)})
 
     return await answer_once(request, principal, payments_of(request).database, run)
