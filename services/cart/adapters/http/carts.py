@@ -25,7 +25,9 @@ from services.cart.application import cart_customers
 from services.cart.application import carts as commands
 from services.cart.application.cart_customers import accessible_cart
 from services.cart.domain.associations import CartAccess
+from services.cart.domain.cart import Cart
 from services.cart.domain.events import TaxLine
+from services.cart.domain.product import Product
 from shared.auth import AdminToken, AnyToken, Principal, optional_customer
 from shared.contracts.envelope import utc_now
 from shared.domain.errors import DomainError
@@ -194,7 +196,11 @@ async def add_items(ref: str, request: Request, principal: AnyToken) -> JsonResp
     customer = optional_customer(request)
     parsed = [_parse_item(item, i if len(items) > 1 else None, principal) for i, item in enumerate(items)]
 
+    products = [item.id for item in parsed if isinstance(item, CartItemRequest) and item.id]
+
     async def command(uow: UnitOfWork) -> dict[str, Any]:
+        if len(products) == 1:  # the cart and the product added in one read; both tracked from here
+            await uow.load_pair(Cart, cart_id, Product, products[0])
         cart = await accessible_cart(uow, cart_id, access)
         failures: list[ErrorObject] = []
         customer_id = customer.customer_id if customer else None
