@@ -52,24 +52,23 @@ class StockProjection(Projection):
                 " VALUES ($1, $2, $3, $4, $5, $6, $6)"
             )
             change = "total = EXCLUDED.total, allocated = EXCLUDED.allocated, tracked = EXCLUDED.tracked"
-        await conn.execute(
+        upsert = (
             f'INSERT INTO "{schema}".stock {sql} ON CONFLICT (product_id) DO UPDATE SET {change},'
-            " version = EXCLUDED.version, updated_at = EXCLUDED.updated_at",
+            " version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"
+        )
+        if event.event_type != "StockMovement":
+            await conn.execute(upsert, product_id, event.version, *values, event.occurred_at)
+            return
+        # The movement's history row and the levels after it in one statement (one round trip a movement).
+        await conn.execute(
+            f'WITH movement AS (INSERT INTO "{schema}".transactions'  # noqa: S608
+            " VALUES ($7, $1, $8, $9, $10, $3, $4, $6) ON CONFLICT (id) DO NOTHING) " + upsert,
             product_id,
             event.version,
             *values,
             event.occurred_at,
+            d["transaction_id"],
+            d["action"],
+            d["quantity"],
+            d.get("order_id"),
         )
-        if event.event_type == "StockMovement":
-            await conn.execute(
-                f'INSERT INTO "{schema}".transactions VALUES ($1, $2, $3, $4, $5, $6, $7, $8)'  # noqa: S608
-                " ON CONFLICT (id) DO NOTHING",
-                d["transaction_id"],
-                product_id,
-                d["action"],
-                d["quantity"],
-                d.get("order_id"),
-                d["total_after"],
-                d["allocated_after"],
-                event.occurred_at,
-            )
