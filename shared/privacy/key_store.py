@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import asyncpg
 
+from shared.eventstore.database import create_pool
 from shared.privacy.cipher import decrypt, encrypt
 from shared.privacy.master_keys import KEY_BYTES, MasterKeys
 
@@ -75,13 +76,12 @@ class KeyStore:
         self._pool: asyncpg.Pool | None = None
 
     async def open(self) -> None:
-        self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=4)
-        async with self._pool.acquire() as conn:
-            await conn.execute("SELECT pg_advisory_lock(hashtext('pii_keys ddl'))")
-            try:
-                await conn.execute(KEY_TABLE_DDL)
-            finally:
-                await conn.execute("SELECT pg_advisory_unlock(hashtext('pii_keys ddl'))")
+        # Its connections keep no session state (the DDL's lock ends with its transaction), so handing
+        # one back costs no reset: the bench counted 4 statements per release, 8 per checkout.
+        self._pool = await create_pool(self._dsn, min_size=1, max_size=4)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('pii_keys ddl'))")
+            await conn.execute(KEY_TABLE_DDL)
 
     async def close(self) -> None:
         if self._pool is not None:
