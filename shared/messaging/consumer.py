@@ -19,8 +19,10 @@ redelivers the messages and their inbox rows turn them into no-ops.
 - A dead letter's retry meant for another consumer of the topic (header `dlq.retry_for`) is
   stepped over: a retry goes only to the consumer that dead-lettered the message.
 - A handler that raises `NotReady` has its message parked and retried later: after each message of
-  the same key while anything may be parked (a flag only the periodic sweep clears, on finding no
-  parked row of this consumer in the database, whichever instance parked it), and by that sweep.
+  the same key, and by the periodic sweep. Which keys may hold parked messages is kept in memory
+  (`ParkedKeys`): until the first sweep has read the table every key is suspect (another instance
+  may have parked before a rebalance); after it, only the keys parked since or found by a sweep,
+  so a message of any other key costs no query and batches stay batches.
 - Lost database or broker connections are retried until they come back (the partition waits:
   skipping would break per-key order).
 """
@@ -50,6 +52,7 @@ from shared.eventstore.unit_of_work import Database, NeedsTransaction, UnitOfWor
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage, is_for
 from shared.messaging.errors import NotReady, PoisonMessage, UntrustedMessage
 from shared.messaging.offset_commits import OffsetCommitter
+from shared.messaging.parked_keys import ParkedKeys
 from shared.metrics import CONSUMED, DEAD_LETTERS
 from shared.tracing import traced
 
@@ -100,6 +103,10 @@ async def _whole_batch(message: StreamMessage[Any]) -> Any:
     consumer validates the bytes itself, and asking FastStream for the `KafkaMessage` as a second
     parameter costs a thread-pool hop per call (fast_depends resolves that context synchronously)."""
     return message
+
+
+def _key(message: FailedMessage) -> str:
+    return (message.key or b"").decode(errors="replace")
 
 
 def _reason(exc: BaseException) -> str:
@@ -164,11 +171,7 @@ class EventConsumer:
         self.parked = 0
         self.skipped_retries = 0
         self.offsets = OffsetCommitter(name, interval=commit_interval)
-        self._maybe_parked = True
-        """False only once a sweep found nothing parked and nothing was parked since: then the
-        per-message retry of the key's parked messages (a query per message) can be skipped."""
-        self._parks_begun = 0
-        self._parks_done = 0
+        self._parked = ParkedKeys()
 
     # -- wiring ---------------------------------------------------------------------------------
 
@@ -292,7 +295,7 @@ class EventConsumer:
 
     async def process_batch(self, messages: Sequence[FailedMessage]) -> None:
         """Apply messages in one transaction, or one at a time if that cannot be done. Never raises."""
-        if len(messages) == 1 or self._maybe_parked:
+        if len(messages) == 1 or any(self._parked.may_hold(_key(message)) for message in messages):
             # Parked messages may wait for these: the one-at-a-time path retries them after each.
             for message in messages:
                 await self.process(message)
@@ -389,7 +392,7 @@ class EventConsumer:
             return
         envelope, event, handler = decoded.envelope, decoded.event, decoded.handler
 
-        key = (message.key or b"").decode(errors="replace")
+        key = _key(message)
         attempt = 0
         while True:
             try:
@@ -415,7 +418,7 @@ class EventConsumer:
                     await self._dead_letter(message, f"handler failed {attempt} times: {exc!r}", exc)
                     return
                 await asyncio.sleep(self._retry_delay * attempt)
-        if self._maybe_parked:
+        if self._parked.may_hold(key):
             await self._retry_parked_after(key)
 
     async def _retry_parked_after(self, key: str) -> None:
@@ -508,8 +511,7 @@ class EventConsumer:
     # -- parking --------------------------------------------------------------------------------
 
     async def _park(self, message: FailedMessage, envelope: Envelope, key: str, reason: str) -> None:
-        self._maybe_parked = True
-        self._parks_begun += 1
+        self._parked.begin(key)
         try:
             while True:
                 try:
@@ -524,7 +526,7 @@ class EventConsumer:
                     log.warning("%s: parking failed (%s), retrying", self.name, exc)
                     await asyncio.sleep(0.5)
         finally:
-            self._parks_done += 1
+            self._parked.end()
 
     async def retry_parked(self, key: str | None = None) -> int:
         """Re-run parked messages (of one key, or all); returns how many were applied or found done."""
@@ -533,14 +535,11 @@ class EventConsumer:
         if key is not None:
             query += " AND key = $2"
             args.append(key)
-        parks_before, none_in_flight = self._parks_begun, self._parks_begun == self._parks_done
+        reading = self._parked.reading()
         async with self._db.connection() as conn:
             rows = await conn.fetch(query + " ORDER BY id", *args)
-        if rows:
-            self._maybe_parked = True  # perhaps parked by another instance before a rebalance
-        elif key is None and none_in_flight and self._parks_begun == parks_before:
-            self._maybe_parked = False  # every park so far had committed before this read saw none
         done = 0
+        still_parked: set[str] = set()
         for row in rows:
             envelope = Envelope.from_json(row["payload"])
             handler = self._handlers[envelope.event_type]
@@ -549,6 +548,7 @@ class EventConsumer:
                 with traced(envelope.correlation_id, str(envelope.event_id)):
                     await self._apply(envelope, event, handler, row["topic"])
             except NotReady:
+                still_parked.add(row["key"])
                 continue
             except TRANSIENT_ERRORS:
                 raise
@@ -558,6 +558,7 @@ class EventConsumer:
             async with self._db.connection() as conn:
                 await conn.execute("DELETE FROM parked_messages WHERE id = $1", row["id"])
             done += 1
+        self._parked.read(reading, key, still_parked)
         return done
 
     async def sweep_parked(self) -> None:
