@@ -33,13 +33,18 @@ async def lead_and_follow(
     wake: asyncio.Event,
     prepare: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
     coalesce: float = 0.0,
+    spacing: float = 0.0,
 ) -> None:
     """Run `step(conn)` when `wake` is set, or every `poll_interval`, until cancelled.
 
     `step` returns True when there is more to do at once. `prepare` runs on the connection after each
     (re)connect, e.g. to wait for a leader lock that lives as long as the connection. After a wake-up
-    the worker waits `coalesce` seconds, so that one step covers the commits of that moment.
+    the worker waits `coalesce` seconds, so that one step covers the commits of that moment, and at
+    least until `spacing` seconds have passed since the previous step began: a worker woken after a
+    quiet spell steps at once, one woken again and again under load takes what came meanwhile in one
+    step (a batch's statements are paid once per step, not once per commit).
     """
+    loop = asyncio.get_running_loop()
     backoff = 0.2
     while True:
         conn: asyncpg.Connection | None = None
@@ -51,14 +56,17 @@ async def lead_and_follow(
             backoff = 0.2
             while True:
                 wake.clear()
+                began = loop.time()
                 if await step(conn):
                     continue
                 woken = False
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), poll_interval)
                     woken = True
-                if woken and coalesce > 0:
-                    await asyncio.sleep(coalesce)
+                if woken:
+                    pause = max(coalesce, began + spacing - loop.time())
+                    if pause > 0:
+                        await asyncio.sleep(pause)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

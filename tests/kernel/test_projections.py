@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Sequence
 from typing import ClassVar
 
 from shared.eventstore.database import DbConnection
@@ -185,3 +186,46 @@ async def test_a_rebuild_records_the_shape_it_wrote(database: Database):
     await rebuild_projection(database.pool, BalancesV2())
     assert await stored_shape(database, "balances") == BalancesV2().shape
     assert await rows(database) == await expected_rows(database)
+
+
+class CountedBalances(Balances):
+    """Balances that count the batches they fold."""
+
+    def __init__(self) -> None:
+        self.batches = 0
+
+    async def apply_batch(self, conn: DbConnection, schema: str, events: Sequence[RecordedEvent]) -> None:
+        self.batches += 1
+        await super().apply_batch(conn, schema, events)
+
+
+async def test_commits_in_quick_succession_are_folded_in_fewer_steps(database: Database):
+    """A runner woken by every commit steps at most once per `spacing`: under load one batch folds
+    many commits (its read, checkpoint and transaction paid once), and nothing is left unfolded."""
+    projection = CountedBalances()
+    runner = ProjectionRunner(
+        database.dsn,
+        database.pool,
+        projection,
+        signals=database.signals,
+        coalesce=0.0,
+        spacing=1.0,
+        poll_interval=30,
+    )
+    await runner.setup()
+    live = asyncio.create_task(runner.run())
+    try:
+        for i in range(20):
+            async with database.unit_of_work() as uow:
+                account = await uow.load(Account, "quick")
+                account.credit(i + 1, "c")
+            await asyncio.sleep(0.02)  # each commit's wake-up would be a step of its own
+        target = await last_written(database)
+        await poll_until(lambda: runner.position, lambda position: position >= target, timeout=30)
+        balance = await database.pool.fetchval(
+            "SELECT balance FROM proj_balances.balances WHERE account = 'account-quick'"
+        )
+        assert balance == sum(range(1, 21))
+        assert 1 <= projection.batches <= 5  # each of 20 commits wakes it: a batch each, unspaced
+    finally:
+        live.cancel()
