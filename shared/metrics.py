@@ -28,6 +28,11 @@ OUTBOX_BACKLOG = Gauge(
 CONSUMED = Counter(
     "consumer_messages_total", "Messages handled by consumers, by outcome", ["consumer", "outcome"]
 )
+AGGREGATE_CACHE = Counter(
+    "aggregate_cache_total",
+    "Streams a unit of work looked up in the process's stream cache (hit, miss), and streams forgotten",
+    ["outcome"],
+)
 DEAD_LETTERS = Counter(
     "dead_letters_total",
     "Messages this service's consumers sent to the dead-letter topic, by the topic they came from",

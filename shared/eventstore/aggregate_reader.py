@@ -16,6 +16,7 @@ from shared.domain.snapshots import SnapshottingAggregate
 from shared.eventstore.database import Executor
 from shared.eventstore.snapshots import Snapshot
 from shared.eventstore.store import EventStore, RecordedEvent
+from shared.eventstore.stream_cache import CachedStream
 
 A = TypeVar("A", bound=Aggregate)
 B = TypeVar("B", bound=Aggregate)
@@ -93,6 +94,31 @@ class AggregateReader:
         return (
             _rebuilt(first, first_id, *streams[first_stream]),
             _rebuilt(second, second_id, *streams[second_stream]),
+        )
+
+    async def load_for_cache(self, cls: type[A], aggregate_id: str) -> tuple[A, CachedStream]:
+        """`load`, and the stream as read, for the process's stream cache."""
+        stream_id = stream_id_of(cls, aggregate_id)
+        snapshot: Snapshot | None = None
+        if issubclass(cls, SnapshottingAggregate):
+            shape = cls.snapshot_version
+            snapshot, records = await self._store.read_from_snapshot(self._db, stream_id, shape)
+        else:
+            records = await self._store.read_stream(self._db, stream_id, 0)
+        return _rebuilt(cls, aggregate_id, snapshot, records), CachedStream.read(cls, snapshot, records)
+
+    async def load_pair_for_cache(
+        self, first: type[A], first_id: str, second: type[B], second_id: str
+    ) -> tuple[tuple[A, CachedStream], tuple[B, CachedStream]]:
+        """`load_pair`, and both streams as read, for the process's stream cache."""
+        first_stream, second_stream = stream_id_of(first, first_id), stream_id_of(second, second_id)
+        streams = await self._store.read_many_from_snapshots(
+            self._db, [(first_stream, _shape(first)), (second_stream, _shape(second))]
+        )
+        one, two = streams[first_stream], streams[second_stream]
+        return (
+            (_rebuilt(first, first_id, *one), CachedStream.read(first, *one)),
+            (_rebuilt(second, second_id, *two), CachedStream.read(second, *two)),
         )
 
     async def _load_from_snapshot(self, cls: type[S], aggregate_id: str) -> S:

@@ -73,8 +73,11 @@ async def kernel_commit(
     outbox: StagedOutbox,
     inbox: tuple[str, Sequence[UUID], Sequence[str]] | None,
     writes: Sequence[StagedWrite] = (),
+    unchanged: dict[str, int] | None = None,
 ) -> Committed:
-    """Write everything in one statement; ConcurrencyError if a stream or an inbox row moved on."""
+    """Write everything in one statement; ConcurrencyError if a stream or an inbox row moved on, or
+    a stream of `unchanged` (read from the stream cache, not appended to) is not at its version."""
+    unchanged = unchanged or {}
     staged = [(stream_id, s) for stream_id, s in streams.items() if s.events]
     events = [e for _, s in staged for e in s.events]
     consumer, inbox_ids, inbox_topics = inbox if inbox is not None else (None, [], [])
@@ -82,7 +85,7 @@ async def kernel_commit(
         rows = await conn.fetch(
             "SELECT out_kind, out_a, out_b FROM kernel_commit("
             "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
-            " $20, $21, $22, $23, $24)",
+            " $20, $21, $22, $23, $24, $25, $26)",
             [stream_id for stream_id, _ in staged],
             [s.stream_type for _, s in staged],
             [s.expected_version for _, s in staged],
@@ -102,6 +105,8 @@ async def kernel_commit(
             list(inbox_topics),
             [w.statement for w in writes],
             [orjson.dumps(w.args).decode() for w in writes],
+            list(unchanged),
+            list(unchanged.values()),
         )
     except asyncpg.SerializationError as exc:
         stream_id = getattr(exc, "detail", None) or "inbox"

@@ -125,11 +125,18 @@ DROP FUNCTION IF EXISTS notify_channel();
 # One unit of work's whole write in one call (see one_statement.py). `w_statements`: the service's
 # own index writes (`UnitOfWork.write`), each a constant of its code taking one jsonb array as $1
 # (sent as JSON text: a jsonb[] of arrays would reach asyncpg as a two-dimensional array).
-# The signature before those two arguments is dropped: another one would be an overload.
+# `r_ids`/`r_versions`: streams the unit read from the process's stream cache and did not append to;
+# each must still be at that version (stream_cache.py). Earlier signatures are dropped: another one
+# would be an overload.
 KERNEL_COMMIT_DDL = """
 DROP FUNCTION IF EXISTS kernel_commit(
     text[], text[], int[], int[], uuid[], text[], int[], jsonb[], jsonb[], timestamptz[],
     text[], int[], int[], jsonb[], text[], text[], uuid[], bytea[], jsonb[], text, uuid[], text[]
+);
+DROP FUNCTION IF EXISTS kernel_commit(
+    text[], text[], int[], int[], uuid[], text[], int[], jsonb[], jsonb[], timestamptz[],
+    text[], int[], int[], jsonb[], text[], text[], uuid[], bytea[], jsonb[], text, uuid[], text[],
+    text[], text[]
 );
 CREATE OR REPLACE FUNCTION kernel_commit(
     s_ids text[], s_types text[], s_expected int[], s_counts int[],
@@ -137,14 +144,25 @@ CREATE OR REPLACE FUNCTION kernel_commit(
     n_ids text[], n_versions int[], n_shapes int[], n_states jsonb[],
     o_topics text[], o_keys text[], o_event_ids uuid[], o_payloads bytea[], o_headers jsonb[],
     i_consumer text, i_ids uuid[], i_topics text[],
-    w_statements text[], w_args text[]
+    w_statements text[], w_args text[],
+    r_ids text[], r_versions int[]
 ) RETURNS TABLE (out_kind text, out_a bigint, out_b bigint)
 LANGUAGE plpgsql AS $fn$
 DECLARE
     i int;
     offs int := 0;
     n int;
+    moved text;
 BEGIN
+    IF coalesce(cardinality(r_ids), 0) > 0 THEN
+        SELECT r.id INTO moved FROM unnest(r_ids, r_versions) AS r(id, v)
+        LEFT JOIN streams AS s ON s.stream_id = r.id
+        WHERE coalesce(s.version, 0) <> r.v LIMIT 1;
+        IF moved IS NOT NULL THEN
+            RAISE EXCEPTION 'stream % moved on since it was read from the cache', moved
+                USING ERRCODE = '40001', DETAIL = moved;
+        END IF;
+    END IF;
     IF i_consumer IS NOT NULL AND coalesce(cardinality(i_ids), 0) > 0 THEN
         INSERT INTO inbox (consumer, event_id, topic)
         SELECT i_consumer, x.id, x.topic FROM unnest(i_ids, i_topics) AS x(id, topic)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -32,6 +33,8 @@ from shared.eventstore.one_statement import StagedSnapshot, StagedStream, Staged
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.snapshots import save_snapshot
 from shared.eventstore.store import EventStore, NewEvent
+from shared.eventstore.stream_cache import CachedReadSuspect, StreamCache
+from shared.eventstore.unit_streams import UnitStreams
 from shared.metrics import EVENTS_APPENDED
 from shared.outbox.writer import outbox_rows, stage_outbox, write_outbox
 from shared.tracing import current_causation_id, current_correlation_id
@@ -76,6 +79,7 @@ class UnitOfWork:
         signals: CommitSignals | None = None,
         *,
         one_statement: bool = False,
+        cache: StreamCache | None = None,
     ) -> None:
         self._conn = conn
         self._one_statement = one_statement
@@ -96,6 +100,9 @@ class UnitOfWork:
         self._inbox: tuple[str, list[UUID], list[str]] | None = None
         self._writes: list[StagedWrite] = []
         self._staged_count = 0
+        self._streams = UnitStreams(cache, read_from_cache=one_statement)
+        """The process's stream cache as this unit uses it: only a one-statement unit starts from
+        cached streams, for only its commit checks the streams it read (see stream_cache.py)."""
 
     @property
     def connection(self) -> DbConnection:
@@ -131,7 +138,16 @@ class UnitOfWork:
         """Run `callback` once the transaction has committed (not if it rolls back)."""
         self._after_commit.append(callback)
 
+    @property
+    def read_from_cache(self) -> bool:
+        """Whether any aggregate this unit loaded came from the stream cache."""
+        return self._streams.read_any_from_cache
+
+    def _failed(self) -> None:
+        self._streams.failed()
+
     def _committed(self) -> None:
+        self._streams.committed()
         if self._staged_count:
             EVENTS_APPENDED.inc(self._staged_count)
         if self._signals is not None and (self._written_streams or self._outbox_rows):
@@ -159,7 +175,13 @@ class UnitOfWork:
         if tracked is not None:
             assert isinstance(tracked, cls)
             return tracked
-        aggregate = await self._reader.load(cls, aggregate_id)
+        aggregate = self._streams.lookup(cls, stream_id, aggregate_id)
+        if aggregate is None:
+            if self._streams.enabled:
+                aggregate, read = await self._reader.load_for_cache(cls, aggregate_id)
+                self._streams.loaded(stream_id, read)
+            else:
+                aggregate = await self._reader.load(cls, aggregate_id)
         self._tracked[stream_id] = aggregate
         return aggregate
 
@@ -169,13 +191,30 @@ class UnitOfWork:
         first_stream, second_stream = stream_id_of(first, first_id), stream_id_of(second, second_id)
         if first_stream == second_stream or {first_stream, second_stream} & self._tracked.keys():
             return await self.load(first, first_id), await self.load(second, second_id)
-        loaded = await self._reader.load_pair(first, first_id, second, second_id)
-        self._tracked[first_stream], self._tracked[second_stream] = loaded
-        return loaded
+        one = self._streams.lookup(first, first_stream, first_id)
+        two = self._streams.lookup(second, second_stream, second_id)
+        if one is not None or two is not None:  # the other one alone, if the cache lacks it
+            if one is not None:
+                self._tracked[first_stream] = one
+            if two is not None:
+                self._tracked[second_stream] = two
+            return await self.load(first, first_id), await self.load(second, second_id)
+        if not self._streams.enabled:
+            loaded = await self._reader.load_pair(first, first_id, second, second_id)
+            self._tracked[first_stream], self._tracked[second_stream] = loaded
+            return loaded
+        pair = await self._reader.load_pair_for_cache(first, first_id, second, second_id)
+        (one, one_read), (two, two_read) = pair
+        self._streams.loaded(first_stream, one_read)
+        self._streams.loaded(second_stream, two_read)
+        self._tracked[first_stream], self._tracked[second_stream] = one, two
+        return one, two
 
     def add(self, aggregate: Aggregate) -> None:
         """Track an aggregate created in this unit of work (loaded ones are tracked already)."""
-        self._tracked[f"{aggregate.stream_type}-{aggregate.id}"] = aggregate
+        stream_id = f"{aggregate.stream_type}-{aggregate.id}"
+        self._tracked[stream_id] = aggregate
+        self._streams.added(stream_id, aggregate)
 
     def publish(
         self,
@@ -208,10 +247,11 @@ class UnitOfWork:
             self._outgoing = []
             return
         outbox = stage_outbox(self._outgoing, self._topic_prefix)
-        if not (self._staged or outbox.topics or self._inbox or self._writes):
-            return  # it only read
+        unchanged = self._streams.to_check()
+        if not (self._staged or outbox.topics or self._inbox or self._writes or unchanged):
+            return  # it only read, and not from the cache
         committed = await kernel_commit(
-            self._conn, self._staged, self._snapshots, outbox, self._inbox, self._writes
+            self._conn, self._staged, self._snapshots, outbox, self._inbox, self._writes, unchanged
         )
         self._last_position = committed.last_position
         self._outbox_rows = outbox_rows(outbox, committed.outbox_ids)
@@ -248,6 +288,7 @@ class UnitOfWork:
                     self._last_position = last
             self._written_streams.add(stream_id)
             self._written_types.update(e.event_type for e in new)
+            self._streams.appending(stream_id, new)
             if isinstance(aggregate, SnapshottingAggregate) and aggregate.passes_snapshot_point(
                 loaded, aggregate.version
             ):
@@ -255,6 +296,7 @@ class UnitOfWork:
 
     async def _snapshot(self, stream_id: str, aggregate: SnapshottingAggregate) -> None:
         state: dict[str, Any] = aggregate.snapshot_state()
+        self._streams.snapshot(stream_id, aggregate.version, state)
         if self._one_statement:
             self._snapshots[stream_id] = StagedSnapshot(aggregate.version, aggregate.snapshot_version, state)
         else:
@@ -264,7 +306,11 @@ class UnitOfWork:
 class Database:
     """A service's own database: its pool, its event store, and units of work on it."""
 
-    def __init__(self, dsn: str, *, producer: str, topic_prefix: str = "") -> None:
+    def __init__(
+        self, dsn: str, *, producer: str, topic_prefix: str = "", stream_cache: int | None = None
+    ) -> None:
+        """`stream_cache`: how many streams this process keeps in memory for its units of work
+        (`stream_cache.py`; 0 keeps none); by default `STREAM_CACHE_SIZE`, or 4096."""
         self.dsn = dsn
         self.store = EventStore()
         self.producer = producer
@@ -274,6 +320,8 @@ class Database:
         self._transactional: set[object] = set()
         """Commands that asked for their unit's connection: they run in a transaction."""
         self._pool: asyncpg.Pool | None = None
+        size = int(os.environ.get("STREAM_CACHE_SIZE", "4096")) if stream_cache is None else stream_cache
+        self.stream_cache = StreamCache(size) if size > 0 else None
 
     async def open(self, ddl: Iterable[str] = (), *, min_size: int = 2, max_size: int = 10) -> None:
         """Connect and create the kernel's and the service's tables."""
@@ -296,13 +344,25 @@ class Database:
         pool, without a transaction (a stream read is one statement; a snapshot and its tail, two,
         and the tail is read after the snapshot, so they fit together)."""
         async with self.connection() as conn:
-            return await AggregateReader(conn, self.store).load(cls, aggregate_id)
+            reader = AggregateReader(conn, self.store)
+            if self.stream_cache is None:
+                return await reader.load(cls, aggregate_id)
+            aggregate, read = await reader.load_for_cache(cls, aggregate_id)
+        self.stream_cache.put(stream_id_of(cls, aggregate_id), read)
+        return aggregate
 
     async def read_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
         """Two aggregates as committed (neither snapshotting), read in one statement without a
         transaction: a read-only request needing both costs one round trip."""
         async with self.connection() as conn:
-            return await AggregateReader(conn, self.store).load_pair(first, first_id, second, second_id)
+            reader = AggregateReader(conn, self.store)
+            if self.stream_cache is None:
+                return await reader.load_pair(first, first_id, second, second_id)
+            pair = await reader.load_pair_for_cache(first, first_id, second, second_id)
+        (one, one_read), (two, two_read) = pair
+        self.stream_cache.put(stream_id_of(first, first_id), one_read)
+        self.stream_cache.put(stream_id_of(second, second_id), two_read)
+        return one, two
 
     @asynccontextmanager
     async def unit_of_work(
@@ -338,15 +398,31 @@ class Database:
     @asynccontextmanager
     async def _unit(self, conn: DbConnection, one_statement: bool) -> AsyncIterator[UnitOfWork]:
         uow = UnitOfWork(
-            conn, self.store, self.producer, self.topic_prefix, self.signals, one_statement=one_statement
+            conn,
+            self.store,
+            self.producer,
+            self.topic_prefix,
+            self.signals,
+            one_statement=one_statement,
+            cache=self.stream_cache,
         )
-        if one_statement:
-            yield uow
-            await uow.flush()
-        else:
-            async with conn.transaction():
+        try:
+            if one_statement:
                 yield uow
                 await uow.flush()
+            else:
+                async with conn.transaction():
+                    yield uow
+                    await uow.flush()
+        except Exception as exc:
+            uow._failed()
+            if uow.read_from_cache and not isinstance(exc, ConcurrencyError | NeedsTransaction):
+                # Decided on streams that may be stale: let it be decided again on fresh reads.
+                raise CachedReadSuspect(exc) from exc
+            raise
+        except BaseException:
+            uow._failed()
+            raise
         uow._committed()
 
     def in_one_statement(self, command: object) -> bool:

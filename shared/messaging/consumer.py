@@ -48,6 +48,7 @@ from shared.contracts.integration_event import CONTRACTS, IntegrationEvent, topi
 from shared.contracts.ownership import producer_refusal
 from shared.contracts.registry import EventRegistry, UnknownEventType, UnsupportedSchemaVersion
 from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.stream_cache import CachedReadSuspect
 from shared.eventstore.unit_of_work import Database, NeedsTransaction, UnitOfWork
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage, is_for
 from shared.messaging.errors import NotReady, PoisonMessage, UntrustedMessage
@@ -399,6 +400,8 @@ class EventConsumer:
                 with traced(envelope.correlation_id, str(envelope.event_id)):
                     await self._apply(envelope, event, handler, message.topic)
                 break
+            except CachedReadSuspect:
+                continue  # decided on cached streams, now forgotten: again from fresh reads, at once
             except NotReady as exc:
                 await self._park(message, envelope, key, str(exc))
                 return
@@ -546,7 +549,10 @@ class EventConsumer:
             event = self._registry.load(envelope.event_type, envelope.schema_version, envelope.data)
             try:
                 with traced(envelope.correlation_id, str(envelope.event_id)):
-                    await self._apply(envelope, event, handler, row["topic"])
+                    try:
+                        await self._apply(envelope, event, handler, row["topic"])
+                    except CachedReadSuspect:
+                        await self._apply(envelope, event, handler, row["topic"])  # from fresh reads
             except NotReady:
                 still_parked.add(row["key"])
                 continue

@@ -1,0 +1,144 @@
+"""The process's stream cache (shared/eventstore/stream_cache.py) against a real PostgreSQL: a unit of
+work starts from what this process last committed without reading it again, and nothing decided on a
+stale stream sticks, whoever moved it on (here another "process": a second `Database` with a cache of
+its own on the same database)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from shared.eventstore.store import EventStore
+from shared.eventstore.unit_of_work import Database, UnitOfWork
+from tests.kernel.apps.ledger_service import Account
+
+
+@pytest.fixture
+async def elsewhere(database: Database) -> AsyncIterator[Database]:
+    """Another process's view of the same database, with a stream cache of its own."""
+    other = Database(database.dsn, producer="kernel-test", stream_cache=64)
+    await other.open(max_size=2)
+    try:
+        yield other
+    finally:
+        await other.close()
+
+
+class CountedReads:
+    """Counts the stream reads that reach PostgreSQL."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reads = 0
+        real = EventStore.read_stream
+
+        async def read_stream(store: EventStore, *args: Any, **kwargs: Any) -> Any:
+            self.reads += 1
+            return await real(store, *args, **kwargs)
+
+        monkeypatch.setattr(EventStore, "read_stream", read_stream)
+
+
+def credit(amount: int, credit_id: str, account_id: str = "a") -> Any:
+    async def command(uow: UnitOfWork) -> int:
+        account = await uow.load(Account, account_id)
+        account.credit(amount, credit_id)
+        return account.balance
+
+    return command
+
+
+async def balance_of(database: Database, account_id: str = "a") -> int:
+    return (await database.read(Account, account_id)).balance
+
+
+async def test_a_stream_this_process_committed_is_not_read_again(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await database.run(credit(5, "c1"))
+    counted = CountedReads(monkeypatch)
+    assert await database.run(credit(7, "c2")) == 12
+    assert await database.run(credit(1, "c3")) == 13
+    assert counted.reads == 0
+    assert await balance_of(database) == 13  # a read-only request reads the store: 1 read
+    assert counted.reads == 1
+
+
+async def test_a_stream_moved_on_elsewhere_is_read_again_and_nothing_is_lost(
+    database: Database, elsewhere: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await database.run(credit(5, "c1"))  # cached here at version 1
+    await elsewhere.run(credit(100, "c2"))  # the stream moves on behind this process's back
+    counted = CountedReads(monkeypatch)
+    assert await database.run(credit(7, "c3")) == 112  # the cached append conflicted: read again
+    assert counted.reads == 1
+    assert await balance_of(elsewhere) == 112
+
+
+async def test_a_stream_only_read_from_the_cache_is_checked_at_commit(
+    database: Database, elsewhere: Database
+) -> None:
+    """A unit that decides on one stream and writes another: its decision stands only if the stream
+    it read is still where the cache had it."""
+    await database.run(credit(5, "c1", "source"))
+    await elsewhere.run(credit(50, "c2", "source"))
+
+    async def copy_balance(uow: UnitOfWork) -> int:
+        source = await uow.load(Account, "source")
+        (await uow.load(Account, "copy")).credit(source.balance, "copy")
+        return source.balance
+
+    assert await database.run(copy_balance) == 55  # not the cached 5
+    assert await balance_of(database, "copy") == 55
+
+
+async def test_a_failure_decided_on_a_stale_stream_is_decided_again_on_a_fresh_read(
+    database: Database, elsewhere: Database
+) -> None:
+    await database.run(credit(5, "c1"))
+    await elsewhere.run(credit(10, "c2"))
+
+    async def needs_ten(uow: UnitOfWork) -> int:
+        account = await uow.load(Account, "a")
+        if account.balance < 10:
+            raise ValueError(f"balance {account.balance} is below 10")
+        account.credit(1, "c3")
+        return account.balance
+
+    assert await database.run(needs_ten) == 16  # the cache said 5: a refusal, run again from 15
+
+
+async def test_a_unit_that_only_read_cached_streams_still_raises_a_fresh_refusal(database: Database) -> None:
+    await database.run(credit(5, "c1"))
+
+    async def refuses(uow: UnitOfWork) -> None:
+        await uow.load(Account, "a")
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        await database.run(refuses)
+
+
+async def test_aggregates_from_the_cache_share_nothing(database: Database) -> None:
+    """Each unit gets an aggregate of its own, rebuilt from the cached records: one changed in
+    memory (here without an event, as no command should) changes nothing for the next."""
+    await database.run(credit(5, "c1"))
+    async with database.unit_of_work(one_statement=True) as uow:
+        (await uow.load(Account, "a")).balance = 1_000
+    async with database.unit_of_work(one_statement=True) as uow:
+        assert (await uow.load(Account, "a")).balance == 5
+
+
+async def test_without_a_cache_every_unit_reads_the_store(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = Database(database.dsn, producer="kernel-test", stream_cache=0)
+    await plain.open(max_size=2)
+    try:
+        await plain.run(credit(5, "c1"))
+        counted = CountedReads(monkeypatch)
+        await plain.run(credit(5, "c2"))
+        assert counted.reads == 1
+    finally:
+        await plain.close()
