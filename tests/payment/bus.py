@@ -97,12 +97,14 @@ class Bus:
         return envelope
 
     def events(self, event_type: str, **data: Any) -> list[Envelope]:
-        """What the service published of `event_type` whose data has these values."""
-        return [
-            e
-            for e in self.seen
-            if e.event_type == event_type and all(e.data.get(k) == v for k, v in data.items())
-        ]
+        """What the service published of `event_type` whose data has these values, each event once:
+        Kafka may carry one twice (a relay killed after publishing, before deleting its outbox row,
+        publishes it again), and consumers take it once by its id."""
+        distinct: dict[Any, Envelope] = {}
+        for e in self.seen:
+            if e.event_type == event_type and all(e.data.get(k) == v for k, v in data.items()):
+                distinct.setdefault(e.event_id, e)
+        return list(distinct.values())
 
     async def wait_for(self, event_type: str, timeout: float = 60, **data: Any) -> Envelope:
         return (await self.wait_for_all(event_type, 1, timeout, **data))[0]
