@@ -310,7 +310,7 @@ class Database:
         self, dsn: str, *, producer: str, topic_prefix: str = "", stream_cache: int | None = None
     ) -> None:
         """`stream_cache`: how many streams this process keeps in memory for its units of work
-        (`stream_cache.py`; 0 keeps none); by default `STREAM_CACHE_SIZE`, or 4096."""
+        (`stream_cache.py`; 0 keeps none); by default `STREAM_CACHE_SIZE`, or 1024."""
         self.dsn = dsn
         self.store = EventStore()
         self.producer = producer
@@ -320,7 +320,7 @@ class Database:
         self._transactional: set[object] = set()
         """Commands that asked for their unit's connection: they run in a transaction."""
         self._pool: asyncpg.Pool | None = None
-        size = int(os.environ.get("STREAM_CACHE_SIZE", "4096")) if stream_cache is None else stream_cache
+        size = _stream_cache_size() if stream_cache is None else stream_cache
         self.stream_cache = StreamCache(size) if size > 0 else None
 
     async def open(self, ddl: Iterable[str] = (), *, min_size: int = 2, max_size: int = 10) -> None:
@@ -456,6 +456,13 @@ class Database:
                 log.debug("concurrency conflict, retrying (attempt %d)", attempt)
                 await asyncio.sleep(random.uniform(0, min(0.05, 0.002 * 2 ** min(attempt, 5))))
                 attempt += 1
+
+
+def _stream_cache_size() -> int:
+    raw = os.environ.get("STREAM_CACHE_SIZE", "1024").strip()
+    if not raw.isdigit():
+        raise ValueError(f"STREAM_CACHE_SIZE must be a whole number of streams (0: no cache), not {raw!r}")
+    return int(raw)
 
 
 def _identity(command: object) -> object:
