@@ -13,17 +13,13 @@ import pytest
 from shared.eventstore.store import EventStore
 from shared.eventstore.unit_of_work import Database, UnitOfWork
 from tests.kernel.apps.ledger_service import Account
+from tests.support.databases import another_process
 
 
 @pytest.fixture
 async def elsewhere(database: Database) -> AsyncIterator[Database]:
-    """Another process's view of the same database, with a stream cache of its own."""
-    other = Database(database.dsn, producer="kernel-test", stream_cache=64)
-    await other.open(max_size=2)
-    try:
+    async with another_process(database) as other:
         yield other
-    finally:
-        await other.close()
 
 
 class CountedReads:

@@ -13,17 +13,13 @@ from shared.eventstore.unit_of_work import Database
 from shared.messaging.consumer import EventConsumer
 from tests.order.builders import authorized, captured, checkout, envelope, message
 from tests.order.reads import statuses, stream_version
-from tests.support.databases import RecordedDeadLetters
+from tests.support.databases import RecordedDeadLetters, another_process
 
 
 @pytest.fixture
 async def other_instance(database: Database) -> AsyncIterator[Database]:
-    other = Database(database.dsn, producer="order", stream_cache=64)
-    await other.open(max_size=2)
-    try:
+    async with another_process(database) as other:
         yield other
-    finally:
-        await other.close()
 
 
 def _consumer(database: Database, dead_letters: RecordedDeadLetters) -> EventConsumer:

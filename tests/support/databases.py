@@ -24,6 +24,17 @@ async def fresh_database(postgres: Any, producer: str, *, max_size: int) -> Asyn
         await db.close()
 
 
+@asynccontextmanager
+async def another_process(database: Database) -> AsyncIterator[Database]:
+    """Another process's view of the same database: its own pool and stream cache."""
+    other = Database(database.dsn, producer=database.producer, stream_cache=64)
+    await other.open(max_size=2)
+    try:
+        yield other
+    finally:
+        await other.close()
+
+
 class RecordedDeadLetters:
     """Stands in for the dead-letter topic where a test needs no Kafka; keeps what it was given."""
 
