@@ -395,13 +395,18 @@ class EventConsumer:
 
         key = _key(message)
         attempt = 0
+        suspects = 0
         while True:
             try:
                 with traced(envelope.correlation_id, str(envelope.event_id)):
                     await self._apply(envelope, event, handler, message.topic)
                 break
             except CachedReadSuspect:
-                continue  # decided on cached streams, now forgotten: again from fresh reads, at once
+                # Decided on cached streams, now forgotten: again from fresh reads, at once (after a
+                # few in a row, as any conflict: others keep putting streams back meanwhile).
+                suspects += 1
+                if suspects > 3:
+                    await asyncio.sleep(min(0.01 * suspects, 1.0))
             except NotReady as exc:
                 await self._park(message, envelope, key, str(exc))
                 return
