@@ -131,6 +131,10 @@ class StreamCache:
         AGGREGATE_CACHE.labels("hit").inc()
         return cached
 
+    def peek(self, stream_id: str) -> CachedStream | None:
+        """The stream if kept, without counting a use."""
+        return self._streams.get(stream_id)
+
     def put(self, stream_id: str, stream: CachedStream) -> None:
         """Remember a stream as committed; never replaces a later version by an earlier one (a read
         that began before another unit's commit may end after it). A stream with no events is not

@@ -56,9 +56,14 @@ class UnitStreams:
 
     def added(self, stream_id: str, aggregate: Aggregate) -> None:
         """An aggregate the unit did not load: a new one starts from an empty stream; one the caller
-        already had is not known as committed here, so the cache forgets it after the commit."""
-        new = aggregate.version == 0
-        self._bases[stream_id] = CachedStream.empty(type(aggregate)) if new else None
+        already had (as committed) continues the cached stream if the cache holds it at that very
+        version, and is otherwise forgotten after the commit (its records are not known here)."""
+        if aggregate.version == 0:
+            self._bases[stream_id] = CachedStream.empty(type(aggregate))
+            return
+        kept = None if self._cache is None else self._cache.peek(stream_id)
+        fits = kept is not None and kept.version == aggregate.version and kept.fits(type(aggregate))
+        self._bases[stream_id] = kept if fits else None
 
     def appending(self, stream_id: str, events: list[NewEvent]) -> None:
         self._appended.setdefault(stream_id, []).extend(

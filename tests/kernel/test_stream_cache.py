@@ -138,3 +138,38 @@ async def test_without_a_cache_every_unit_reads_the_store(
         assert counted.reads == 1
     finally:
         await plain.close()
+
+
+async def test_a_unit_given_an_aggregate_as_committed_keeps_its_stream_cached(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller that already holds the aggregate as committed hands it to the unit (`uow.add`, as the
+    payment's requests do): its stream stays cached, continued by what the unit appended."""
+    await database.run(credit(5, "c1"))
+    known = await database.read(Account, "a")
+
+    async def credit_known(uow: UnitOfWork) -> None:
+        uow.add(known)
+        known.credit(2, "c2")
+
+    await database.run(credit_known)
+    counted = CountedReads(monkeypatch)
+    assert await database.run(credit(1, "c3")) == 8
+    assert counted.reads == 0
+
+
+async def test_an_aggregate_handed_in_at_another_version_than_cached_is_forgotten(
+    database: Database, elsewhere: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await database.run(credit(5, "c1"))  # cached here at version 1
+    await elsewhere.run(credit(10, "c2"))
+    known = await elsewhere.read(Account, "a")  # version 2, which this process never saw
+
+    async def credit_known(uow: UnitOfWork) -> None:
+        uow.add(known)
+        known.credit(2, "c3")
+
+    await database.run(credit_known)
+    counted = CountedReads(monkeypatch)
+    assert await database.run(credit(1, "c4")) == 18  # read afresh: the cache had only version 1
+    assert counted.reads == 1
