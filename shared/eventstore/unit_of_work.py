@@ -351,6 +351,16 @@ class Database:
         self.stream_cache.put(stream_id_of(cls, aggregate_id), read)
         return aggregate
 
+    async def read_newer(self, cls: type[A], aggregate_id: str, than_version: int) -> A:
+        """The aggregate at a version after `than_version` if this process holds one (for a caller
+        woken by this process's commit of the stream: the cache has at least that commit), else as
+        the store has it. What the caller then decides still sticks only through versioned appends."""
+        if self.stream_cache is not None:
+            kept = self.stream_cache.peek(stream_id_of(cls, aggregate_id))
+            if kept is not None and kept.version > than_version and kept.fits(cls):
+                return kept.rebuild(cls, aggregate_id)
+        return await self.read(cls, aggregate_id)
+
     async def read_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
         """Two aggregates as committed (neither snapshotting), read in one statement without a
         transaction: a read-only request needing both costs one round trip."""

@@ -173,3 +173,16 @@ async def test_an_aggregate_handed_in_at_another_version_than_cached_is_forgotte
     counted = CountedReads(monkeypatch)
     assert await database.run(credit(1, "c4")) == 18  # read afresh: the cache had only version 1
     assert counted.reads == 1
+
+
+async def test_a_reader_woken_by_this_process_s_commit_takes_it_from_the_cache(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await database.run(credit(5, "c1"))
+    seen = await database.read(Account, "a")  # version 1
+    await database.run(credit(2, "c2"))  # this process commits version 2
+    counted = CountedReads(monkeypatch)
+    newer = await database.read_newer(Account, "a", seen.version)
+    assert (newer.version, newer.balance, counted.reads) == (2, 7, 0)
+    current = await database.read_newer(Account, "a", newer.version)  # nothing newer kept: the store
+    assert (current.version, counted.reads) == (2, 1)

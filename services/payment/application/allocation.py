@@ -3,7 +3,8 @@
 The request (`StockAllocationRequested`, request id = transaction id, as inventory expects to
 match a later `PaymentFailed`) is published with the transaction that needs it. The reply is
 recorded on the transaction by the consumer; the waiting HTTP request wakes when this process
-commits to the transaction's stream (`Database.signals`), reads it once, and gives up after
+commits to the transaction's stream (`Database.signals`), takes what was committed (from the
+process's stream cache, `Database.read_newer`, or else one read), and gives up after
 PAYMENT_ALLOCATION_TIMEOUT_SECONDS.
 """
 
@@ -70,9 +71,12 @@ async def await_allocation(database: Database, txn: Transaction, timeout: float)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
-            await wait_for(changed, min(remaining, FALLBACK_READ_SECONDS))
+            woken = await wait_for(changed, min(remaining, FALLBACK_READ_SECONDS))
             changed.clear()  # before the read: a commit after it is seen by it or sets it again
-            txn = await database.read(Transaction, txn.id)
+            if woken:  # this process committed to it: what it committed, without a read
+                txn = await database.read_newer(Transaction, txn.id, txn.version)
+            else:
+                txn = await database.read(Transaction, txn.id)
     return txn
 
 
