@@ -103,6 +103,9 @@ class UnitOfWork:
         self._streams = UnitStreams(cache, read_from_cache=one_statement)
         """The process's stream cache as this unit uses it: only a one-statement unit starts from
         cached streams, for only its commit checks the streams it read (see stream_cache.py)."""
+        self.memo: dict[str, Any] = {}
+        """Reads a handler shares with later steps of the same unit (its presenter, say), so one
+        statement serves both; gone with the unit, so an attempt run again reads afresh."""
 
     @property
     def connection(self) -> DbConnection:

@@ -1,7 +1,14 @@
 """Reads the command handlers need (`uow.reads`: no transaction of their own): products by sku, stock,
-promotions."""
+promotions.
+
+Stock levels and the automatic promotions are read together, once per unit of work (`Shelf`): adding
+an item needs the product's stock and, for the answer, the promotions; a checkout needs the
+promotions to price and every stocked line's level. One statement serves both steps.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from services.cart.domain.cart import Cart, ProductSnapshot
 from services.cart.domain.errors import PromotionNotFound
@@ -23,16 +30,58 @@ async def product_by_id_or_sku(
     return product.snapshot()
 
 
+_STOCK_AND_PROMOTIONS = """
+SELECT array(SELECT promotion_id FROM automatic_promotions) AS promotions,
+       s.product_id, s.available, s.managed
+FROM (SELECT 1) AS one LEFT JOIN stock_levels AS s ON s.product_id = ANY($1::text[])
+"""
+_STOCK = "SELECT product_id, available, managed FROM stock_levels WHERE product_id = ANY($1::text[])"
+
+
+@dataclass
+class Shelf:
+    """What this unit of work has read of `stock_levels` and `automatic_promotions`."""
+
+    promotion_ids: list[str] | None = None
+    levels: dict[str, int | None] = field(default_factory=dict)  # None: inventory does not manage it
+    read: set[str] = field(default_factory=set)  # products asked for (with a level or none recorded)
+
+    async def fill(self, uow: UnitOfWork, product_ids: list[str], *, promotions: bool) -> None:
+        """Read what is missing: the products not asked for yet, the promotions if `promotions`
+        and not read yet (then with the stock, in one statement)."""
+        missing = sorted(set(product_ids) - self.read)
+        if promotions and self.promotion_ids is None:
+            rows = await uow.reads.fetch(_STOCK_AND_PROMOTIONS, missing)
+            self.promotion_ids = list(rows[0]["promotions"])
+        elif missing:
+            rows = await uow.reads.fetch(_STOCK, missing)
+        else:
+            return
+        for row in rows:
+            if row["product_id"] is not None:
+                self.levels[row["product_id"]] = int(row["available"]) if row["managed"] else None
+        self.read.update(missing)
+
+    def available(self, product_id: str) -> int | None:
+        if product_id not in self.levels:
+            return 0  # managed, but no stock recorded yet: nothing to sell
+        return self.levels[product_id]
+
+
+def _shelf(uow: UnitOfWork) -> Shelf:
+    shelf = uow.memo.get("cart.shelf")
+    if not isinstance(shelf, Shelf):
+        shelf = uow.memo["cart.shelf"] = Shelf()
+    return shelf
+
+
 async def available_stock(uow: UnitOfWork, product: ProductSnapshot) -> int | None:
     """What inventory last said is available; None for products whose stock is not managed."""
     if not product.manage_stock:
         return None
-    row = await uow.reads.fetchrow(
-        "SELECT available, managed FROM stock_levels WHERE product_id = $1", product.id
-    )
-    if row is None:
-        return 0  # managed, but no stock recorded yet: nothing to sell
-    return int(row["available"]) if row["managed"] else None
+    shelf = _shelf(uow)
+    await shelf.fill(uow, [product.id], promotions=True)  # the answer will price the cart
+    return shelf.available(product.id)
 
 
 async def promotion_for_code(uow: UnitOfWork, code: str) -> Promotion:
@@ -47,10 +96,14 @@ async def promotion_for_code(uow: UnitOfWork, code: str) -> Promotion:
     return promotion
 
 
-async def automatic_promotions(uow: UnitOfWork) -> list[Promotion]:
-    """The enabled automatic promotions, oldest first (as Elastic Path orders promotions)."""
-    rows = await uow.reads.fetch("SELECT promotion_id FROM automatic_promotions")
-    promotions = [await uow.load(Promotion, row["promotion_id"]) for row in rows]
+async def automatic_promotions(uow: UnitOfWork, stocked: list[str] | None = None) -> list[Promotion]:
+    """The enabled automatic promotions, oldest first (as Elastic Path orders promotions).
+
+    `stocked`: products whose stock the unit will ask for next, read in the same statement."""
+    shelf = _shelf(uow)
+    await shelf.fill(uow, stocked or [], promotions=True)
+    assert shelf.promotion_ids is not None
+    promotions = [await uow.load(Promotion, promotion_id) for promotion_id in shelf.promotion_ids]
     live = [promotion for promotion in promotions if promotion.automatic]
     return sorted(live, key=lambda promotion: (promotion.created_at or utc_now(), promotion.id))
 
@@ -63,7 +116,7 @@ async def applied_terms(uow: UnitOfWork, cart: Cart) -> list[PromotionTerms]:
     by_code = set(cart.promotion_codes.values())
     terms = [
         promotion.automatic_terms(cart.currency)
-        for promotion in await automatic_promotions(uow)
+        for promotion in await automatic_promotions(uow, cart.stocked_product_ids())
         if promotion.id not in by_code and promotion.id not in cart.promotion_codes
     ]
     for code, promotion_id in cart.promotion_codes.items():

@@ -437,6 +437,14 @@ class Cart(SnapshottingAggregate):
 
     # -- queries --------------------------------------------------------------------------
 
+    def stocked_product_ids(self) -> list[str]:
+        """The products of the cart's items whose stock inventory manages (a checkout checks them)."""
+        return [
+            line.product_id
+            for line in self.lines.values()
+            if line.type == "cart_item" and line.manage_stock and line.product_id is not None
+        ]
+
     def pricing_lines(self) -> list[PricedLineInput]:
         return [
             PricedLineInput(
