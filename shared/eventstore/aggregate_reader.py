@@ -7,7 +7,7 @@ aggregate's snapshot and the events after it come in one, too).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from shared.contracts.registry import VersionedEvent
@@ -20,7 +20,8 @@ from shared.eventstore.stream_cache import CachedStream
 
 A = TypeVar("A", bound=Aggregate)
 B = TypeVar("B", bound=Aggregate)
-S = TypeVar("S", bound=SnapshottingAggregate)
+StreamRead = tuple[Snapshot | None, Sequence[RecordedEvent]]
+"""A stream as read: the snapshot it starts from (None: from the first event), the events after it."""
 
 
 def stream_id_of(cls: type[Aggregate], aggregate_id: str) -> str:
@@ -46,11 +47,18 @@ def _rebuilt(
 
 
 class AggregateReader:
-    """Reads aggregates through one executor: a transaction's connection, or the pool."""
+    """Reads aggregates through one executor: a transaction's connection, or the pool.
 
-    def __init__(self, db: Executor, store: EventStore) -> None:
+    `remember`: told each stream read whole (its id and `CachedStream`), to keep for later units of
+    work (the process's stream cache); streams are encoded for it only when it is given.
+    """
+
+    def __init__(
+        self, db: Executor, store: EventStore, remember: Callable[[str, CachedStream], None] | None = None
+    ) -> None:
         self._db = db
         self._store = store
+        self._remember = remember
 
     async def history(
         self, cls: type[Aggregate], aggregate_id: str, after_version: int = 0
@@ -79,56 +87,34 @@ class AggregateReader:
 
     async def load(self, cls: type[A], aggregate_id: str) -> A:
         """The aggregate rebuilt from its stream (a new, empty one if the stream does not exist)."""
-        if issubclass(cls, SnapshottingAggregate):
-            aggregate: A = await self._load_from_snapshot(cls, aggregate_id)
-            return aggregate
-        return cls.rehydrate(aggregate_id, await self.history(cls, aggregate_id))
+        read = await self._read(cls, aggregate_id)
+        self._kept(cls, aggregate_id, read)
+        return _rebuilt(cls, aggregate_id, *read)
 
     async def load_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
         """Two aggregates in one statement, so in one view of the store (each from its snapshot if it
         keeps them): a request that needs both pays one round trip, not one after the other."""
+        one, two = await self._read_pair(first, first_id, second, second_id)
+        self._kept(first, first_id, one)
+        self._kept(second, second_id, two)
+        return _rebuilt(first, first_id, *one), _rebuilt(second, second_id, *two)
+
+    def _kept(self, cls: type[Aggregate], aggregate_id: str, read: StreamRead) -> None:
+        if self._remember is not None:
+            self._remember(stream_id_of(cls, aggregate_id), CachedStream.read(cls, *read))
+
+    async def _read(self, cls: type[Aggregate], aggregate_id: str) -> StreamRead:
+        """One stream: from its latest snapshot of `cls`'s shape (if it keeps them), in one statement."""
+        stream_id, shape = stream_id_of(cls, aggregate_id), _shape(cls)
+        if shape is None:
+            return None, await self._store.read_stream(self._db, stream_id, 0)
+        return await self._store.read_from_snapshot(self._db, stream_id, shape)
+
+    async def _read_pair(
+        self, first: type[Aggregate], first_id: str, second: type[Aggregate], second_id: str
+    ) -> tuple[StreamRead, StreamRead]:
         first_stream, second_stream = stream_id_of(first, first_id), stream_id_of(second, second_id)
         streams = await self._store.read_many_from_snapshots(
             self._db, [(first_stream, _shape(first)), (second_stream, _shape(second))]
         )
-        return (
-            _rebuilt(first, first_id, *streams[first_stream]),
-            _rebuilt(second, second_id, *streams[second_stream]),
-        )
-
-    async def load_for_cache(self, cls: type[A], aggregate_id: str) -> tuple[A, CachedStream]:
-        """`load`, and the stream as read, for the process's stream cache."""
-        stream_id = stream_id_of(cls, aggregate_id)
-        snapshot: Snapshot | None = None
-        if issubclass(cls, SnapshottingAggregate):
-            shape = cls.snapshot_version
-            snapshot, records = await self._store.read_from_snapshot(self._db, stream_id, shape)
-        else:
-            records = await self._store.read_stream(self._db, stream_id, 0)
-        return _rebuilt(cls, aggregate_id, snapshot, records), CachedStream.read(cls, snapshot, records)
-
-    async def load_pair_for_cache(
-        self, first: type[A], first_id: str, second: type[B], second_id: str
-    ) -> tuple[tuple[A, CachedStream], tuple[B, CachedStream]]:
-        """`load_pair`, and both streams as read, for the process's stream cache."""
-        first_stream, second_stream = stream_id_of(first, first_id), stream_id_of(second, second_id)
-        streams = await self._store.read_many_from_snapshots(
-            self._db, [(first_stream, _shape(first)), (second_stream, _shape(second))]
-        )
-        one, two = streams[first_stream], streams[second_stream]
-        return (
-            (_rebuilt(first, first_id, *one), CachedStream.read(first, *one)),
-            (_rebuilt(second, second_id, *two), CachedStream.read(second, *two)),
-        )
-
-    async def _load_from_snapshot(self, cls: type[S], aggregate_id: str) -> S:
-        """The latest snapshot (if any of this shape) and the events after it, in one statement."""
-        snapshot, records = await self._store.read_from_snapshot(
-            self._db, stream_id_of(cls, aggregate_id), cls.snapshot_version
-        )
-        if snapshot is None:
-            aggregate = cls(aggregate_id)
-        else:
-            aggregate = cls.from_snapshot(aggregate_id, snapshot.version, snapshot.state)
-        aggregate.catch_up([cls.registry.load(r.event_type, r.schema_version, r.data) for r in records])
-        return aggregate
+        return streams[first_stream], streams[second_stream]

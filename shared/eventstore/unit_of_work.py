@@ -84,7 +84,6 @@ class UnitOfWork:
         self._conn = conn
         self._one_statement = one_statement
         self._store = store
-        self._reader = AggregateReader(conn, store)
         self._producer = producer
         self._topic_prefix = topic_prefix
         self._signals = signals
@@ -103,6 +102,7 @@ class UnitOfWork:
         self._streams = UnitStreams(cache, read_from_cache=one_statement)
         """The process's stream cache as this unit uses it: only a one-statement unit starts from
         cached streams, for only its commit checks the streams it read (see stream_cache.py)."""
+        self._reader = AggregateReader(conn, store, self._streams.loaded if self._streams.enabled else None)
         self.memo: dict[str, Any] = {}
         """Reads a handler shares with later steps of the same unit (its presenter, say), so one
         statement serves both; gone with the unit, so an attempt run again reads afresh."""
@@ -180,11 +180,7 @@ class UnitOfWork:
             return tracked
         aggregate = self._streams.lookup(cls, stream_id, aggregate_id)
         if aggregate is None:
-            if self._streams.enabled:
-                aggregate, read = await self._reader.load_for_cache(cls, aggregate_id)
-                self._streams.loaded(stream_id, read)
-            else:
-                aggregate = await self._reader.load(cls, aggregate_id)
+            aggregate = await self._reader.load(cls, aggregate_id)
         self._tracked[stream_id] = aggregate
         return aggregate
 
@@ -202,14 +198,7 @@ class UnitOfWork:
             if two is not None:
                 self._tracked[second_stream] = two
             return await self.load(first, first_id), await self.load(second, second_id)
-        if not self._streams.enabled:
-            loaded = await self._reader.load_pair(first, first_id, second, second_id)
-            self._tracked[first_stream], self._tracked[second_stream] = loaded
-            return loaded
-        pair = await self._reader.load_pair_for_cache(first, first_id, second, second_id)
-        (one, one_read), (two, two_read) = pair
-        self._streams.loaded(first_stream, one_read)
-        self._streams.loaded(second_stream, two_read)
+        one, two = await self._reader.load_pair(first, first_id, second, second_id)
         self._tracked[first_stream], self._tracked[second_stream] = one, two
         return one, two
 
@@ -347,12 +336,7 @@ class Database:
         pool, without a transaction (a stream read is one statement; a snapshot and its tail, two,
         and the tail is read after the snapshot, so they fit together)."""
         async with self.connection() as conn:
-            reader = AggregateReader(conn, self.store)
-            if self.stream_cache is None:
-                return await reader.load(cls, aggregate_id)
-            aggregate, read = await reader.load_for_cache(cls, aggregate_id)
-        self.stream_cache.put(stream_id_of(cls, aggregate_id), read)
-        return aggregate
+            return await self._reader(conn).load(cls, aggregate_id)
 
     async def read_newer(self, cls: type[A], aggregate_id: str, than_version: int) -> A:
         """The aggregate at a version after `than_version` if this process holds one (for a caller
@@ -368,14 +352,11 @@ class Database:
         """Two aggregates as committed (neither snapshotting), read in one statement without a
         transaction: a read-only request needing both costs one round trip."""
         async with self.connection() as conn:
-            reader = AggregateReader(conn, self.store)
-            if self.stream_cache is None:
-                return await reader.load_pair(first, first_id, second, second_id)
-            pair = await reader.load_pair_for_cache(first, first_id, second, second_id)
-        (one, one_read), (two, two_read) = pair
-        self.stream_cache.put(stream_id_of(first, first_id), one_read)
-        self.stream_cache.put(stream_id_of(second, second_id), two_read)
-        return one, two
+            return await self._reader(conn).load_pair(first, first_id, second, second_id)
+
+    def _reader(self, conn: DbConnection) -> AggregateReader:
+        """A reader on `conn` that keeps what it reads in the stream cache (when there is one)."""
+        return AggregateReader(conn, self.store, None if self.stream_cache is None else self.stream_cache.put)
 
     @asynccontextmanager
     async def unit_of_work(
