@@ -1,11 +1,11 @@
 """Another team's test suite against the checkout platform, as that team would write it: only
 `checkout_platform.testing` (testcontainers), HTTP and Kafka; nothing of this repository's services.
 
-The first test is the README's ten-line example ("With a Docker engine"); the second is what a team
-consuming orders must know: the customer's personal data reaches it sealed on Kafka, in clear only
-through the order API, and orders can be anonymised; the third kills the order service's container
-after a checkout was accepted and before the order was read, starts it again, and finds the order
-once, paid, and one `OrderCreated` for it on Kafka.
+The first test is the documented example (docs/devstack.md, "With a Docker engine"); the second is
+what a team consuming orders must know: the customer's personal data reaches it sealed on Kafka, in
+clear only through the order API, and orders can be anonymised; the third kills the order service's
+container after a checkout was accepted and before the order was read, starts it again, and finds
+the order once, paid, and one `OrderCreated` for it on Kafka.
 """
 
 from __future__ import annotations

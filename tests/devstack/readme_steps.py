@@ -1,7 +1,7 @@
-"""The README's "Walkthrough by hand": its shell blocks, the answer each one promises, and the bash
-program that runs them in order and checks every answer.
+"""The "Walkthrough by hand" (docs/walkthrough.md, linked from the README): its shell blocks, the answer
+each one promises, and the bash program that runs them in order and checks every answer.
 
-Strict on purpose, so the README cannot drift: inside the section every fenced block is ```sh, and its
+Strict on purpose, so the walkthrough cannot drift: inside the section every fenced block is ```sh, and its
 last line is its marker, ``# → [eventually] STATUS JQ-TEST``: the HTTP status of the block's one
 request and a jq test its answer passes (``jq -e``). A block without a marker, a malformed or misplaced
 marker, another kind of fence or an unclosed one is an error, not a skipped step.
@@ -13,7 +13,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
-SECTION = "### Walkthrough by hand"
+SECTION = "# Walkthrough by hand"
+"""The page's title: the section runs from it to the next heading of level 1 to 3."""
 MARKER = re.compile(r"^# → (?P<eventually>eventually )?(?P<status>[1-5]\d\d) (?P<check>\S.*)$")
 WRITES = re.compile(r"(?:^|\s)(?:-X|--request|-d|--data\S*|--json|-F|--form|-T|--upload-file)(?:\s|=|$)")
 RETRY_SECONDS = 60
@@ -28,7 +29,7 @@ class Step:
     """One ```sh block: its commands verbatim and the answer its marker promises."""
 
     number: int
-    line: int  # the README line of the opening fence
+    line: int  # the walkthrough page's line of the opening fence
     commands: str
     status: int
     check: str
@@ -44,12 +45,12 @@ class Step:
         return self.commands.strip().splitlines()[0]
 
 
-def section(readme: str) -> list[tuple[int, str]]:
-    """The section's lines with their README line numbers, up to the next heading of its level or above."""
-    lines = readme.splitlines()
+def section(page: str) -> list[tuple[int, str]]:
+    """The section's lines with their line numbers in the page, up to the next heading of level 1 to 3."""
+    lines = page.splitlines()
     starts = [i for i, line in enumerate(lines) if line.strip() == SECTION]
     if len(starts) != 1:
-        raise WalkthroughError(f"the README has {len(starts)} {SECTION!r} headings, not one")
+        raise WalkthroughError(f"the page has {len(starts)} {SECTION!r} headings, not one")
     found = []
     fenced = False  # a shell comment in a block is no heading
     for i in range(starts[0] + 1, len(lines)):
@@ -60,29 +61,31 @@ def section(readme: str) -> list[tuple[int, str]]:
     return found
 
 
-def steps(readme: str) -> list[Step]:
+def steps(page: str) -> list[Step]:
     """Every block of the section, in order, with its marker; WalkthroughError when the format breaks."""
     found: list[Step] = []
     block: list[str] | None = None
     opened = 0
-    for number, line in section(readme):
+    for number, line in section(page):
         if block is None:
             if line.startswith("```"):
                 if line.strip() != "```sh":
-                    raise WalkthroughError(f"README line {number}: only ```sh blocks belong here: {line!r}")
+                    raise WalkthroughError(
+                        f"walkthrough line {number}: only ```sh blocks belong here: {line!r}"
+                    )
                 block, opened = [], number
             elif "# →" in line:
-                raise WalkthroughError(f"README line {number}: a marker outside a block: {line!r}")
+                raise WalkthroughError(f"walkthrough line {number}: a marker outside a block: {line!r}")
             continue
         if line.strip() == "```":
             found.append(_step(len(found) + 1, opened, block))
             block = None
         elif line.startswith("```"):
-            raise WalkthroughError(f"README line {number}: a fence inside a block: {line!r}")
+            raise WalkthroughError(f"walkthrough line {number}: a fence inside a block: {line!r}")
         else:
             block.append(line)
     if block is not None:
-        raise WalkthroughError(f"README line {opened}: the block is never closed")
+        raise WalkthroughError(f"walkthrough line {opened}: the block is never closed")
     if not found:
         raise WalkthroughError(f"{SECTION!r} has no ```sh blocks")
     return found
@@ -91,18 +94,21 @@ def steps(readme: str) -> list[Step]:
 def _step(number: int, line: int, block: list[str]) -> Step:
     body = [text for text in block if text.strip()]
     if not body:
-        raise WalkthroughError(f"README line {line}: an empty block")
+        raise WalkthroughError(f"walkthrough line {line}: an empty block")
     *commands, last = body
     for text in commands:
         if "# →" in text:
-            raise WalkthroughError(f"README line {line}: the marker must be the block's last line: {text!r}")
+            raise WalkthroughError(
+                f"walkthrough line {line}: the marker must be the block's last line: {text!r}"
+            )
     marker = MARKER.match(last.strip())
     if marker is None:
         raise WalkthroughError(
-            f"README line {line}: the block must end with '# → [eventually] STATUS JQ-TEST', not {last!r}"
+            f"walkthrough line {line}: the block must end with '# → [eventually] STATUS JQ-TEST', "
+            f"not {last!r}"
         )
     if not commands:
-        raise WalkthroughError(f"README line {line}: a marker and no command")
+        raise WalkthroughError(f"walkthrough line {line}: a marker and no command")
     return Step(
         number=number,
         line=line,
@@ -115,7 +121,7 @@ def _step(number: int, line: int, block: list[str]) -> Step:
 
 PRELUDE = r"""set -euo pipefail
 # Each curl also notes its HTTP status (on stderr, into a file) and keeps a copy of its answer; the
-# commands themselves run as the README has them.
+# commands themselves run as the walkthrough has them.
 curl() {
   command curl --write-out '%{stderr}walk-status %{http_code}\n' "$@" 2>>"$WALK_DIR/status" \
     | tee "$WALK_DIR/body"
@@ -151,7 +157,7 @@ def program(walk: list[Step]) -> str:
     parts = [PRELUDE]
     for step in walk:
         parts.append(
-            f"# step {step.number} (README line {step.line})\n"
+            f"# step {step.number} (docs/walkthrough.md line {step.line})\n"
             f"walk_deadline=$((SECONDS + {RETRY_SECONDS}))\n"
             "while :; do\n"
             f"walk_begin {step.number}\n"

@@ -1,5 +1,6 @@
-"""The README's "Walkthrough by hand" runs verbatim against a started stack, and every answer is the one
-its marker promises (issue 21, point 2); `python -m demo -v` prints each request it makes.
+"""The "Walkthrough by hand" (docs/walkthrough.md, linked from the README) runs verbatim against a started
+stack, and every answer is the one its marker promises (issue 21, point 2); `python -m demo -v` prints
+each request it makes.
 
 The stack is `python -m devstack start` as `make start` runs it (every service and the gateway, servers
 of its own, throwaway data in a folder of its own), so the walkthrough's `eval "$(make env)"` finds it
@@ -29,6 +30,7 @@ from tests.devstack.readme_steps import Step, WalkthroughError, program, steps
 KAFKA_CREDENTIALS = (PROTOCOL_ENV, USERNAME_ENV, PASSWORD_ENV)
 """`make start` exports the admin's Kafka credentials with the servers' endpoints."""
 REPO = Path(__file__).resolve().parents[2]
+WALKTHROUGH = REPO / "docs" / "walkthrough.md"
 ENDPOINTS = (
     "KAFKA_BOOTSTRAP_SERVERS",
     "DATABASE_URL",
@@ -40,7 +42,7 @@ ENDPOINTS = (
 SECRETS = ("CLIENT_ID", "CLIENT_SECRET", "JWT_SECRET", "ORDER_ID_SECRET", "EP_URL", "GATEWAY_PORT")
 # curl goes to the loopback addresses itself even where a proxy is configured.
 LOOPBACK_DIRECT = {"no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost"}
-# What the walkthrough must keep covering: the seed's steps, each a request the README makes.
+# What the walkthrough must keep covering: the seed's steps, each a request the walkthrough makes.
 COVERED = (
     "grant_type=client_credentials",
     "grant_type=implicit",
@@ -58,7 +60,7 @@ COVERED = (
 
 
 def walkthrough() -> list[Step]:
-    return steps((REPO / "README.md").read_text())
+    return steps(WALKTHROUGH.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +105,7 @@ def started() -> Iterator[dict[str, str]]:
 def test_the_walkthrough_covers_the_seed_workflow() -> None:
     commands = "\n".join(step.commands for step in walkthrough())
     missing = [request for request in COVERED if request not in commands]
-    assert not missing, f"the README walkthrough no longer makes these requests: {missing}"
+    assert not missing, f"the walkthrough ({WALKTHROUGH.name}) no longer makes these requests: {missing}"
 
 
 @pytest.mark.parametrize(
@@ -122,17 +124,17 @@ def test_the_walkthrough_covers_the_seed_workflow() -> None:
     ],
 )
 def test_a_step_without_a_well_formed_marker_is_refused(text: str, complaint: str) -> None:
-    readme = f"# Title\n\n### Walkthrough by hand\n\n{text}\n## Next\n"
+    page = f"# Walkthrough by hand\n\n{text}\n## Next\n"
     with pytest.raises(WalkthroughError, match=complaint):
-        steps(readme)
+        steps(page)
 
 
 def test_a_marker_reads_as_status_test_and_eventually() -> None:
-    readme = (
-        "### Walkthrough by hand\n```sh\nX=$(curl -s -d a=b u | jq -r .id)\n# → 201 .data.id\n```\n"
+    page = (
+        "# Walkthrough by hand\n```sh\nX=$(curl -s -d a=b u | jq -r .id)\n# → 201 .data.id\n```\n"
         "```sh\ncurl -s u\n# → eventually 200 .data.total == 8\n```\n### Other\n```sh\nignored\n```\n"
     )
-    first, second = steps(readme)
+    first, second = steps(page)
     assert (first.status, first.check, first.eventually, first.writes) == (201, ".data.id", False, True)
     assert (second.status, second.check, second.eventually, second.writes) == (
         200,
@@ -184,14 +186,14 @@ def scripted() -> Iterator[str]:
 def test_eventually_resends_a_refused_write_and_a_read_but_never_a_write_that_was_taken(
     scripted: str, tmp_path: Path
 ) -> None:
-    readme = (
-        "### Walkthrough by hand\n"
+    page = (
+        "# Walkthrough by hand\n"
         '```sh\nID=$(curl -s -d a=b $URL/refused-once | jq -r .id)\n# → eventually 201 .id == "x1"\n```\n'
         "```sh\ncurl -s $URL/counting/$ID\n# → eventually 200 .n == 3\n```\n"
         "```sh\ncurl -s -d a=b $URL/taken\n# → eventually 201 .id != null\n```\n"
         "```sh\ncurl -s $URL/never-reached\n# → 200 .n == 1\n```\n"
     )
-    result, log = run(os.environ | {"URL": scripted, **LOOPBACK_DIRECT}, steps(readme), tmp_path / "walk")
+    result, log = run(os.environ | {"URL": scripted, **LOOPBACK_DIRECT}, steps(page), tmp_path / "walk")
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "walk-step 1 ok 201" in log and "walk-step 2 ok 200" in log, log
     assert "walk-step 3 FAILED: its answer fails the test .id != null" in log, log
@@ -213,7 +215,7 @@ def run(env: dict[str, str], walk: list[Step], work: Path) -> tuple[subprocess.C
     return result, (work / "log").read_text()
 
 
-def test_the_readme_walkthrough_runs_verbatim_and_every_answer_is_the_promised_one(
+def test_the_walkthrough_runs_verbatim_and_every_answer_is_the_promised_one(
     started: dict[str, str], tmp_path: Path
 ) -> None:
     assert shutil.which("jq") and shutil.which("curl") and shutil.which("make"), "the walkthrough needs them"
@@ -224,7 +226,8 @@ def test_the_readme_walkthrough_runs_verbatim_and_every_answer_is_the_promised_o
     stopped = int(tried[-1].split()[1]) if tried else 1
     where = walk[stopped - 1]
     assert result.returncode == 0 and len(passed) == len(walk), (
-        f"README step {where.number} (line {where.line}: {where.first_line!r}) failed; "
+        f"walkthrough step {where.number} ({WALKTHROUGH.name} line {where.line}: {where.first_line!r}) "
+        "failed; "
         f"promised {where.status} {where.check}\n{log}\n"
         f"--- stdout (the end)\n{result.stdout[-2000:]}\n--- stderr\n{result.stderr[-2000:]}"
     )
