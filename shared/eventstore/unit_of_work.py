@@ -30,6 +30,7 @@ from shared.eventstore.commit_signals import Commit, CommitSignals, OutboxRow
 from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.one_statement import StagedSnapshot, StagedStream, StagedWrite, kernel_commit
+from shared.eventstore.outgoing import event_metadata, outgoing_envelope
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.snapshots import save_snapshot
 from shared.eventstore.store import EventStore, NewEvent
@@ -37,7 +38,6 @@ from shared.eventstore.stream_cache import CachedReadSuspect, StreamCache
 from shared.eventstore.unit_streams import UnitStreams
 from shared.metrics import EVENTS_APPENDED
 from shared.outbox.writer import outbox_rows, stage_outbox, write_outbox
-from shared.tracing import current_causation_id, current_correlation_id
 
 A = TypeVar("A", bound=Aggregate)
 B = TypeVar("B", bound=Aggregate)
@@ -218,14 +218,12 @@ class UnitOfWork:
         aggregate_type: str | None = None,
     ) -> Envelope:
         """Queue an integration event for Kafka, keyed by `key` (the order id in an order's life)."""
-        envelope = Envelope.of(
+        envelope = outgoing_envelope(
             event,
+            producer=self._producer,
             aggregate_id=aggregate_id,
             aggregate_version=aggregate_version,
             aggregate_type=aggregate_type,
-            correlation_id=current_correlation_id(),
-            causation_id=current_causation_id(),
-            producer=self._producer,
         )
         self._outgoing.append((key, envelope))
         return envelope
@@ -253,11 +251,7 @@ class UnitOfWork:
         """Append the pending events of every tracked aggregate, with the current correlation and
         causation: a consumer applying a batch calls it after each message's handler, and leaves the
         outbox rows (their envelopes carry their own correlation) to one insert at commit."""
-        metadata = {
-            "correlation_id": current_correlation_id(),
-            "causation_id": current_causation_id(),
-            "producer": self._producer,
-        }
+        metadata = event_metadata(self._producer)
         for stream_id, aggregate in self._tracked.items():
             pending = aggregate.take_pending()
             if not pending:
