@@ -1,7 +1,7 @@
 """Kafka from an empty jar cache (a real Maven fetch) and from a warm one; prints the timings.
 
 Set DEVSTACK_COLD_MAVEN=1 to also bypass ~/.m2 (Maven then downloads every jar from Maven Central).
-The measured durations are written to .devstack/kafka-timings.json for the README.
+The measured durations are written to .devstack/kafka-timings.json for docs/devstack.md.
 """
 
 from __future__ import annotations

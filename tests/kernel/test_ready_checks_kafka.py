@@ -1,4 +1,4 @@
-"""`GET /ready` checks Kafka as well as the database, as the README says (issue 21, point 7).
+"""`GET /ready` checks Kafka as well as the database, as docs/operations.md says (issue 21, point 7).
 
 A real service process on a Kafka broker of its own: ready while the broker runs, 503 naming
 `kafka` (and only it) once the broker is killed, ready again once the broker is back on its port.

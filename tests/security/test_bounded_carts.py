@@ -4,7 +4,7 @@ The attack: `PUT /v2/carts/{ref}/items` naming one item 16,000 times (984 KB) ap
 events, after which every read of the cart folded them all, and five such requests stalled unrelated
 reads for seconds; a megabyte of `custom_inputs` was stored as it came. Now every list and free-form
 object is bounded (services/cart/adapters/http/limits.py: Elastic Path's 100 items per cart and 255
-characters per custom input text, and the limits the README lists where Elastic Path sets none): a
+characters per custom input text, and the limits docs/decisions.md lists where Elastic Path sets none): a
 request beyond them is a 400 in Elastic Path's shape and writes nothing. A cart changed for ever
 loads from a snapshot and fewer than `Cart.snapshot_every` events, however long its history.
 """
