@@ -1,8 +1,10 @@
-"""The composition root every service process runs: database, Kafka, relay, consumers, projections.
+"""The runtime every service process runs: database, Kafka, relay, consumers, projections.
 
-A service declares its tables, projections and consumers; `ServiceRuntime` opens the database,
-creates the schema, starts the outbox relay, binds consumers to the broker, keeps projections
-current, and shuts all of it down in the reverse order.
+A service declares its tables, projections and consumers (in `services/<name>/bootstrap.py`, its
+composition root); `ServiceRuntime` opens the database, creates the schema, starts the outbox relay,
+binds consumers to the broker, keeps projections current, then opens what the service keeps open
+(`add_resource`) and starts its own background tasks (`add_background`), and shuts all of it down in
+the reverse order.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -29,6 +32,11 @@ from shared.projections.projection import Projection
 from shared.projections.runner import ProjectionRunner
 
 log = logging.getLogger(__name__)
+
+Background = Callable[[], Coroutine[Any, Any, None]]
+"""A service's own background task (a sweep, a reconciler): called once the runtime is up."""
+Resource = Callable[[], AbstractAsyncContextManager[object]]
+"""Something a service keeps open while it runs (a pool its tasks and requests share)."""
 
 
 class ServiceRuntime:
@@ -67,6 +75,20 @@ class ServiceRuntime:
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._resources: list[tuple[str, Resource]] = []
+        self._background: list[tuple[str, Background]] = []
+        self._held = AsyncExitStack()
+
+    def add_resource(self, what: str, resource: Resource) -> None:
+        """Enter `resource()` once the runtime is up (relay, projections and consumers running), in
+        the order added; leave it, in the reverse order, when the runtime stops, after the
+        background tasks (which may use it) are cancelled."""
+        self._resources.append((what, resource))
+
+    def add_background(self, what: str, task: Background) -> None:
+        """Run `task()` once the runtime is up and its resources are open; it is cancelled when the
+        runtime stops, before the resources close. Building a runtime (as the tools do) runs nothing."""
+        self._background.append((what, task))
 
     async def start(self) -> None:
         await self.database.open(self._ddl, max_size=self._pool_size)
@@ -110,7 +132,21 @@ class ServiceRuntime:
                 watch_consumer_lag(self.kafka_bootstrap_servers, groups, client_id=f"{self.name}-lag"),
                 "consumer lag",
             )
+        await self._start_own()
         log.info("%s runtime started", self.name)
+
+    async def _start_own(self) -> None:
+        """The service's own resources, then its background tasks (stopping everything on a failure)."""
+        self._held = AsyncExitStack()
+        try:
+            for what, resource in self._resources:
+                log.debug("%s: opening %s", self.name, what)
+                await self._held.enter_async_context(resource())
+        except BaseException:
+            await self.stop()
+            raise
+        for what, task in self._background:
+            self.spawn(task(), what)
 
     async def database_ready(self) -> None:
         """Readiness: the service's database answers (raises otherwise)."""
@@ -153,6 +189,10 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        try:
+            await self._held.aclose()
+        except Exception:
+            log.exception("%s: closing the service's resources failed", self.name)
         if self.producer is not None:
             await self.producer.stop()
             self.producer = None
