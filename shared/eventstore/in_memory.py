@@ -31,7 +31,7 @@ from shared.eventstore.commit_signals import Commit, CommitSignals, OutboxRow
 from shared.eventstore.database import DbConnection
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.outgoing import event_metadata, outgoing_envelope
-from shared.eventstore.port import NeedsPostgres
+from shared.eventstore.port import Adapters, NeedsPostgres, Port
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.store import NewEvent, RecordedEvent
 from shared.outbox.writer import outbox_rows, stage_outbox
@@ -108,8 +108,12 @@ class InMemoryStore:
 class InMemoryUnitOfWork:
     """`port.UnitOfWork` on an `InMemoryStore`; `InMemoryDatabase.unit_of_work` commits it."""
 
-    def __init__(self, store: InMemoryStore, producer: str, topic_prefix: str) -> None:
+    def __init__(
+        self, store: InMemoryStore, producer: str, topic_prefix: str, adapters: Adapters | None = None
+    ) -> None:
         self._store = store
+        self._adapters = adapters or Adapters()
+        self._built: dict[Port[Any], Any] = {}
         self._producer = producer
         self._topic_prefix = topic_prefix
         self._tracked: dict[str, Aggregate] = {}
@@ -164,6 +168,12 @@ class InMemoryUnitOfWork:
         """A consumer's messages: the unit fails as a conflict if one of them was applied already."""
         self._inbox = (consumer, list(event_ids))
 
+    def adapter(self, port: Port[T]) -> T:
+        if port not in self._built:
+            self._built[port] = self._adapters.build(port, self)
+        adapter: T = self._built[port]
+        return adapter
+
     @property
     def connection(self) -> DbConnection:
         raise NeedsPostgres("the in-memory unit of work has no SQL tables")
@@ -209,13 +219,15 @@ class InMemoryDatabase:
         self.producer = producer
         self.topic_prefix = topic_prefix
         self.signals = CommitSignals()
+        self.adapters = Adapters()
+        """In-memory adapters of the service's ports (`port.py`), provided by the test."""
         self.stream_cache = None
 
     @asynccontextmanager
     async def unit_of_work(self, *, one_statement: bool = False) -> AsyncIterator[InMemoryUnitOfWork]:
         """A unit that commits on normal exit and writes nothing on error (`one_statement`: accepted
         for the PostgreSQL database's callers; every in-memory unit commits at once)."""
-        uow = InMemoryUnitOfWork(self.store, self.producer, self.topic_prefix)
+        uow = InMemoryUnitOfWork(self.store, self.producer, self.topic_prefix, self.adapters)
         yield uow
         commit = uow.commit()
         if commit.streams or commit.outbox:

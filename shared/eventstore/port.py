@@ -6,16 +6,22 @@ PostgreSQL's (`unit_of_work.PostgresUnitOfWork`, the one services run on) and th
 (`in_memory.InMemoryUnitOfWork`, for tests of handlers without servers). Both pass the contract
 suite in tests/contract.
 
-`connection`, `reads` and `write` let a handler reach its service's own PostgreSQL tables (claims,
-indexes, locks) beside the events; the in-memory unit has no such tables and refuses them
-(`NeedsPostgres`). Handlers that use them are tested on PostgreSQL until those tables sit behind
-typed adapters of their own.
+A service's own tables beside its events (claims, indexes, read-side lookups) are reached through
+ports of its own: a `Port` names a Protocol, the service's bootstrap provides an adapter for it on
+the database (`database.adapters.provide(port, factory)`: PostgreSQL's, or an in-memory one in the
+fast tier), and a handler asks its unit for it (`uow.adapter(port)`), built once per unit on that
+unit (so a PostgreSQL adapter writes in the unit's transaction).
+
+`connection`, `reads` and `write` reach those tables directly, for the PostgreSQL adapters (and for
+handlers not moved behind a port yet); the in-memory unit has no SQL and refuses them
+(`NeedsPostgres`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
@@ -24,10 +30,36 @@ from shared.eventstore.database import DbConnection
 
 A = TypeVar("A", bound=Aggregate)
 B = TypeVar("B", bound=Aggregate)
+T = TypeVar("T")
 
 
 class NeedsPostgres(NotImplementedError):
     """A handler reached for SQL tables in a unit of work that has none (the in-memory one)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Port(Generic[T]):
+    """The name of an adapter a handler needs (`T`, a Protocol of the service's application layer)."""
+
+    name: str
+
+
+class Adapters:
+    """The adapters a database provides its units of work, one factory per port."""
+
+    def __init__(self) -> None:
+        self._factories: dict[Port[Any], Callable[[Any], Any]] = {}
+
+    def provide(self, port: Port[T], factory: Callable[[Any], T]) -> None:
+        """`factory(uow)` builds the adapter for one unit of work."""
+        self._factories[port] = factory
+
+    def build(self, port: Port[T], uow: Any) -> T:
+        factory = self._factories.get(port)
+        if factory is None:
+            raise LookupError(f"no adapter provided for {port.name!r} on this database")
+        adapter: T = factory(uow)
+        return adapter
 
 
 class UnitOfWork(Protocol):
@@ -60,6 +92,10 @@ class UnitOfWork(Protocol):
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the unit has committed (not if it fails)."""
+        ...
+
+    def adapter(self, port: Port[T]) -> T:
+        """The database's adapter for `port`, built on this unit (once per unit)."""
         ...
 
     @property

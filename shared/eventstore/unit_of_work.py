@@ -31,6 +31,7 @@ from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.one_statement import StagedSnapshot, StagedStream, StagedWrite, kernel_commit
 from shared.eventstore.outgoing import event_metadata, outgoing_envelope
+from shared.eventstore.port import Adapters, Port
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.snapshots import save_snapshot
 from shared.eventstore.store import EventStore, NewEvent
@@ -80,8 +81,11 @@ class UnitOfWork:
         *,
         one_statement: bool = False,
         cache: StreamCache | None = None,
+        adapters: Adapters | None = None,
     ) -> None:
         self._conn = conn
+        self._adapters = adapters or Adapters()
+        self._built: dict[Port[Any], Any] = {}
         self._one_statement = one_statement
         self._store = store
         self._producer = producer
@@ -113,6 +117,13 @@ class UnitOfWork:
         if self._one_statement:
             raise NeedsTransaction("this unit of work commits in one statement")
         return self._conn
+
+    def adapter(self, port: Port[T]) -> T:
+        """The database's adapter for `port`, built on this unit (once per unit)."""
+        if port not in self._built:
+            self._built[port] = self._adapters.build(port, self)
+        adapter: T = self._built[port]
+        return adapter
 
     @property
     def reads(self) -> DbConnection:
@@ -303,6 +314,8 @@ class Database:
         self.topic_prefix = topic_prefix
         self.signals = CommitSignals()
         """What this process's units of work commit, for its relay, runners and waiting requests."""
+        self.adapters = Adapters()
+        """The service's adapters for its own tables (`port.py`), provided by its bootstrap."""
         self._transactional: set[object] = set()
         """Commands that asked for their unit's connection: they run in a transaction."""
         self._pool: asyncpg.Pool | None = None
@@ -393,6 +406,7 @@ class Database:
             self.signals,
             one_statement=one_statement,
             cache=self.stream_cache,
+            adapters=self.adapters,
         )
         try:
             if one_statement:

@@ -19,7 +19,7 @@ from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.domain.aggregate import Aggregate
 from shared.eventstore.commit_signals import Commit
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.port import UnitOfWork
+from shared.eventstore.port import Port, UnitOfWork
 
 TALLY_EVENTS = EventRegistry("contract-tally")
 
@@ -212,3 +212,22 @@ class UnitOfWorkContract:
         written.count(50)  # a change outside any unit is never committed, nor seen by the next read
         read = await backend.database.read(Tally, tally_id)
         assert read is not written and (read.total, read.version) == (1, 1)
+
+    async def test_each_unit_builds_the_adapters_it_asks_for_once_on_itself(self, backend: Backend) -> None:
+        notes: Port[list[str]] = Port("contract notes")
+        built: list[object] = []
+
+        def factory(uow: object) -> list[str]:
+            built.append(uow)
+            return []
+
+        backend.database.adapters.provide(notes, factory)
+
+        async def command(uow: UnitOfWork) -> None:
+            assert uow.adapter(notes) is uow.adapter(notes)
+            with pytest.raises(LookupError):
+                uow.adapter(Port[str]("never provided"))
+
+        await backend.database.run(command)
+        await backend.database.run(command)
+        assert len(built) == 2 and built[0] is not built[1]
