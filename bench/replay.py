@@ -36,7 +36,8 @@ from checkout_admin.replay import replay
 from devstack.databases import database_url
 from services.order.application.payments import record_payment
 from services.order.application.placing import place_order
-from services.order.service import OrderSettings, build_runtime
+from services.order.bootstrap import build_runtime
+from services.order.settings import Settings
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import topic_for
 from shared.eventstore.unit_of_work import Database
@@ -62,7 +63,7 @@ async def _create_database(server_url: str, name: str, *, fresh: bool) -> str:
 
 async def _order_schema(dsn: str, kafka: str) -> None:
     """The kernel's tables, created by the order service's own runtime's migration."""
-    runtime = build_runtime(OrderSettings(database_url=dsn, kafka_bootstrap_servers=kafka))
+    runtime = build_runtime(Settings(database_url=dsn, kafka_bootstrap_servers=kafka))
     await runtime.database.open(max_size=2)
     await runtime.database.close()
 

@@ -47,8 +47,6 @@ def wiring() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     producers: dict[str, set[str]] = {}
     consumers: dict[str, set[str]] = {}
     for name, entry in SERVICES.items():
-        if not entry.available:
-            continue
         runtime = entry.build("postgresql://unused/unused", "unused:9092", "")
         for event_type in runtime.publishes:
             producers.setdefault(event_type, set()).add(name)

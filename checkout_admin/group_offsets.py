@@ -108,8 +108,6 @@ def full_name(name: str, prefix: str) -> str:
 def _group_topics(config: StackConfig, group: str) -> list[str]:
     """The topics the platform's consumer of that name reads (a group nobody here declares: none)."""
     for name, entry in SERVICES.items():
-        if not entry.available:
-            continue
         runtime = entry.build(config.database_url(name), config.kafka, config.topic_prefix)
         for consumer in runtime.consumers:
             if config.topic_prefix + consumer.name == group:

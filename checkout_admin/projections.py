@@ -48,10 +48,10 @@ async def events_to_fold(db: Executor, projection: Projection, checkpoint: LogPo
 async def statuses(config: StackConfig, only: str | None = None) -> list[ProjectionStatus]:
     """Every projection's checkpoint and lag; raises `Unreachable` for a database that does not answer."""
     if only is not None:
-        _available(only)
+        _known(only)
     found = []
     for name, entry in SERVICES.items():
-        if (only and name != only) or not entry.available:
+        if only and name != only:
             continue
         runtime = entry.build(config.database_url(name), config.kafka, config.topic_prefix)
         pool = await open_pool(config, name, max_size=2)
@@ -70,10 +70,10 @@ async def statuses(config: StackConfig, only: str | None = None) -> list[Project
     return found
 
 
-def _available(service: str) -> ServiceEntry:
+def _known(service: str) -> ServiceEntry:
     entry = SERVICES.get(service)
-    if entry is None or not entry.available:
-        raise SystemExit(f"unknown or unavailable service {service!r}; known: {', '.join(SERVICES)}")
+    if entry is None:
+        raise SystemExit(f"unknown service {service!r}; known: {', '.join(SERVICES)}")
     return entry
 
 
@@ -94,7 +94,7 @@ async def _opened(
     config: StackConfig, service: str, name: str, *, max_size: int
 ) -> AsyncIterator[tuple[Projection, asyncpg.Pool]]:
     """The service's projection of that name and a pool on its database, closed on exit."""
-    runtime = _available(service).build(config.database_url(service), config.kafka, config.topic_prefix)
+    runtime = _known(service).build(config.database_url(service), config.kafka, config.topic_prefix)
     projection = next((p for p in runtime.projection_definitions if p.name == name), None)
     if projection is None:
         names = ", ".join(p.name for p in runtime.projection_definitions)

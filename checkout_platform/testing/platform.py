@@ -27,10 +27,10 @@ from types import TracebackType
 from typing import Any
 
 from checkout_platform.testing.engine import Engine, find_engine
+from services import SERVICES as SERVICES  # re-exported by checkout_platform.testing
 from shared.messaging.kafka_security import ADMIN, PROTOCOL_ENV, USERNAME_ENV, KafkaCredentials
 from shared.privacy.master_keys import new_master_key
 
-SERVICES = ("cart", "order", "payment", "inventory", "fulfillment")
 SEALING = ("cart", "order")
 """The services that seal or open personal data: only they get the master key and the key table."""
 PRIVACY_DATABASE = "privacy"

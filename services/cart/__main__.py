@@ -1,8 +1,9 @@
-"""`python -m services.cart`: run the cart service (HTTP_PORT, DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS...)."""
+"""`python -m services.cart`: serve `bootstrap.create_app` with the environment's `Settings`."""
 
-from services.cart.app import CartSettings, create_cart_app
+from services.cart.bootstrap import create_app
+from services.cart.settings import Settings
 from shared.service import serve
 
 if __name__ == "__main__":
-    settings = CartSettings()
-    serve(create_cart_app(settings), settings)
+    settings = Settings()
+    serve(create_app(settings), settings)

@@ -1,8 +1,9 @@
-"""`python -m services.fulfillment`: run the fulfilment service."""
+"""`python -m services.fulfillment`: serve `bootstrap.create_app` with the environment's `Settings`."""
 
-from services.fulfillment.app import FulfillmentSettings, create_fulfillment_app
+from services.fulfillment.bootstrap import create_app
+from services.fulfillment.settings import Settings
 from shared.service import serve
 
 if __name__ == "__main__":
-    settings = FulfillmentSettings()
-    serve(create_fulfillment_app(settings), settings)
+    settings = Settings()
+    serve(create_app(settings), settings)

@@ -1,8 +1,9 @@
-"""`python -m services.inventory`: run the inventory service (INVENTORY_POLICY, ...)."""
+"""`python -m services.inventory`: serve `bootstrap.create_app` with the environment's `Settings`."""
 
-from services.inventory.service import InventorySettings, create_inventory_app
+from services.inventory.bootstrap import create_app
+from services.inventory.settings import Settings
 from shared.service import serve
 
 if __name__ == "__main__":
-    settings = InventorySettings()
-    serve(create_inventory_app(settings), settings)
+    settings = Settings()
+    serve(create_app(settings), settings)

@@ -1,9 +1,9 @@
-"""`python -m services.order`: run the order service (HTTP_PORT, DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS...)."""
+"""`python -m services.order`: serve `bootstrap.create_app` with the environment's `Settings`."""
 
-from services.order.app import create_order_app
-from services.order.service import OrderSettings
+from services.order.bootstrap import create_app
+from services.order.settings import Settings
 from shared.service import serve
 
 if __name__ == "__main__":
-    settings = OrderSettings()
-    serve(create_order_app(settings), settings)
+    settings = Settings()
+    serve(create_app(settings), settings)

@@ -7,7 +7,7 @@ from pydantic import Field, SecretStr
 from shared.settings import ServiceSettings
 
 
-class PaymentSettings(ServiceSettings):
+class Settings(ServiceSettings):
     """From the environment, besides DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX, JWT_SECRET...
 
     - STRIPE_API_KEY: seeds the `stripe_payment_intents` gateway, enabled with this key (unset:

@@ -16,9 +16,9 @@ from uuid import uuid4
 
 import httpx
 
+from services import SERVICES
 from tests.support.services import RunningService, start_service, token
 
-SERVICES = ("cart", "order", "payment", "inventory", "fulfillment")
 CHAOS_SETTINGS: dict[str, dict[str, str]] = {
     # Generous waits: a payment may wait for inventory through a broker failover or a restart.
     "payment": {

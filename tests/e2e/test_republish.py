@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic, RecordsToDelete
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from services.order.service import PUBLISHES as ORDER_PUBLISHES
+from services.order.bootstrap import PUBLISHES as ORDER_PUBLISHES
 from shared.messaging.kafka_security import kafka_client_options
 from tests.e2e.operator import run_admin
 from tests.e2e.quiescence import database_state, quiet_state

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.fulfillment.app import FulfillmentSettings, build_runtime
 from services.fulfillment.application.shipping import dispatch, open_shipment
+from services.fulfillment.bootstrap import build_runtime
 from services.fulfillment.projections.shipments import ShipmentsProjection
+from services.fulfillment.settings import Settings
 from shared.contracts import events as contracts
 from shared.contracts.values import Address, Customer, Money, OrderLine, StockLine, Totals
 from shared.eventstore.unit_of_work import Database
@@ -23,7 +24,7 @@ LINES = [StockLine(product_id="p1", quantity=2)]
 
 
 def projections() -> list[str]:
-    runtime = build_runtime(FulfillmentSettings(**UNUSED))
+    runtime = build_runtime(Settings(**UNUSED))
     return [projection.name for projection in runtime.projection_definitions]
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from services.inventory.bootstrap import build_runtime
 from services.inventory.domain.policy import AllocationPolicy
-from services.inventory.service import InventorySettings, build_runtime
+from services.inventory.settings import Settings
 
 UNUSED = {"database_url": "postgresql://unused/x", "kafka_bootstrap_servers": "unused:9092"}
 
 
 def projections(policy: AllocationPolicy) -> list[str]:
-    runtime = build_runtime(InventorySettings(inventory_policy=policy, **UNUSED))
+    runtime = build_runtime(Settings(inventory_policy=policy, **UNUSED))
     return [projection.name for projection in runtime.projection_definitions]
 
 

@@ -11,8 +11,9 @@ from uuid import uuid4
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from services.order.bootstrap import build_runtime
 from services.order.domain.errors import OrderNotFound
-from services.order.service import OrderSettings, build_runtime
+from services.order.settings import Settings
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import PaymentCaptured
 from shared.contracts.values import Money
@@ -29,7 +30,7 @@ from tests.support.settling import settled
 async def runtime(postgres, kafka_bootstrap_servers: str) -> AsyncIterator[ServiceRuntime]:
     name = f"order_{uuid4().hex[:10]}"
     await postgres.create_database(name)
-    settings = OrderSettings(
+    settings = Settings(
         database_url=postgres.dsn(name),
         kafka_bootstrap_servers=kafka_bootstrap_servers,
         topic_prefix=f"t{uuid4().hex[:8]}.",

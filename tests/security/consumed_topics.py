@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.cart.app import CartSettings
-from services.cart.app import build_runtime as cart_runtime
-from services.fulfillment.app import FulfillmentSettings
-from services.fulfillment.app import build_runtime as fulfillment_runtime
-from services.inventory.service import InventorySettings
-from services.inventory.service import build_runtime as inventory_runtime
-from services.order.service import OrderSettings
-from services.order.service import build_runtime as order_runtime
-from services.payment.app import build_runtime as payment_runtime
-from services.payment.settings import PaymentSettings
+from services import SERVICES, bootstrap, settings_class
 from shared.runtime import ServiceRuntime
 
 
@@ -25,13 +16,7 @@ class Subscription:
 
 
 def _runtimes() -> dict[str, ServiceRuntime]:
-    return {
-        "cart": cart_runtime(CartSettings()),
-        "order": order_runtime(OrderSettings()),
-        "payment": payment_runtime(PaymentSettings()),
-        "inventory": inventory_runtime(InventorySettings()),
-        "fulfillment": fulfillment_runtime(FulfillmentSettings()),
-    }
+    return {name: bootstrap(name).build_runtime(settings_class(name)()) for name in SERVICES}
 
 
 def subscriptions() -> list[Subscription]:

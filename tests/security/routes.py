@@ -14,11 +14,7 @@ from enum import Enum
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
-from services.cart.app import create_cart_app
-from services.fulfillment.app import create_fulfillment_app
-from services.inventory.service import create_inventory_app
-from services.order.app import create_order_app
-from services.payment.app import create_payment_app
+from services import SERVICES, bootstrap
 
 
 class Access(Enum):
@@ -29,13 +25,7 @@ class Access(Enum):
     CUSTOMER_TOKEN = "customer token"  # only with an X-Moltin-Customer-Token, admins too (EP: 401 without)
 
 
-APPS: dict[str, Callable[[], FastAPI]] = {
-    "cart": create_cart_app,
-    "order": create_order_app,
-    "payment": create_payment_app,
-    "inventory": create_inventory_app,
-    "fulfillment": create_fulfillment_app,
-}
+APPS: dict[str, Callable[[], FastAPI]] = {name: bootstrap(name).create_app for name in SERVICES}
 
 # Operational endpoints every service has; the gateway routes none of them to the public.
 _OPERATIONAL = {

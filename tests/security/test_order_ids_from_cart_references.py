@@ -12,8 +12,8 @@ from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import httpx
 
-from services.cart.app import DEV_ORDER_ID_SECRET
 from services.cart.domain.order_ids import OrderIds
+from services.cart.settings import DEV_ORDER_ID_SECRET
 from tests.cart.conftest import ADDRESS
 from tests.security import canaries
 from tests.security.conftest import client, token_over_http

@@ -22,7 +22,7 @@ import pytest
 
 from devstack.apps import AppSettings, service_env
 from devstack.ports import free_port
-from services.cart.app import DEV_ORDER_ID_SECRET
+from services.cart.settings import DEV_ORDER_ID_SECRET
 from shared.auth.tokens import issue_token
 from shared.settings import (
     COMPOSE_WEBHOOK_SECRET,

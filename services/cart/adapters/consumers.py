@@ -8,7 +8,7 @@ from shared.contracts.events import ProductPublished, StockLevelChanged
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 
-cart_consumer = EventConsumer("cart")
+CONSUMER_NAME = "cart"
 
 # Written with the message's inbox row in one statement (`UnitOfWork.write`: one jsonb array of
 # arguments), so applying a stock level needs no transaction of its own.
@@ -22,12 +22,18 @@ ON CONFLICT (product_id) DO UPDATE
 """
 
 
-@cart_consumer.handles(ProductPublished)
 async def on_product_published(event: ProductPublished, envelope: Envelope, uow: UnitOfWork) -> None:
     await import_product(uow, event, envelope.producer)
 
 
-@cart_consumer.handles(StockLevelChanged)
 async def on_stock_level_changed(event: StockLevelChanged, envelope: Envelope, uow: UnitOfWork) -> None:
     """Keep the newest availability per product (older or repeated levels change nothing)."""
     await uow.write(_STOCK_LEVEL, event.product_id, event.available, event.managed, event.version)
+
+
+def build_cart_consumer() -> EventConsumer:
+    """A fresh consumer group `cart` (one per runtime, so tests and processes never share one)."""
+    consumer = EventConsumer(CONSUMER_NAME)
+    consumer.handles(ProductPublished)(on_product_published)
+    consumer.handles(StockLevelChanged)(on_stock_level_changed)
+    return consumer

@@ -9,21 +9,27 @@ from shared.contracts.events import OrderCreated, OrderFulfilmentRequested, Orde
 from shared.eventstore.unit_of_work import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 
-fulfillment_consumer = EventConsumer("fulfillment")
+CONSUMER_NAME = "fulfillment"
 
 
-@fulfillment_consumer.handles(OrderCreated)
 async def on_order_created(event: OrderCreated, envelope: Envelope, uow: UnitOfWork) -> None:
     await open_shipment(uow, event)
 
 
-@fulfillment_consumer.handles(OrderFulfilmentRequested)
 async def on_fulfilment_requested(
     event: OrderFulfilmentRequested, envelope: Envelope, uow: UnitOfWork
 ) -> None:
     await dispatch(uow, event)
 
 
-@fulfillment_consumer.handles(OrderUpdated)
 async def on_order_updated(event: OrderUpdated, envelope: Envelope, uow: UnitOfWork) -> None:
     await correct_address(uow, event, envelope.aggregate_version)
+
+
+def build_fulfillment_consumer() -> EventConsumer:
+    """A fresh consumer group `fulfillment` (one per runtime, so tests and processes never share one)."""
+    consumer = EventConsumer(CONSUMER_NAME)
+    consumer.handles(OrderCreated)(on_order_created)
+    consumer.handles(OrderFulfilmentRequested)(on_fulfilment_requested)
+    consumer.handles(OrderUpdated)(on_order_updated)
+    return consumer

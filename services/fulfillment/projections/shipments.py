@@ -1,6 +1,6 @@
 """One row per shipment: its status, when it was opened and dispatched, and where it ships (the
 corrected address until dispatched, then the dispatch's). Optional: no request reads it, so it runs
-only with FULFILLMENT_SHIPMENTS_PROJECTION=1 (see `FulfillmentSettings`)."""
+only with FULFILLMENT_SHIPMENTS_PROJECTION=1 (see `services.fulfillment.settings.Settings`)."""
 
 from __future__ import annotations
 

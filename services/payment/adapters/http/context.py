@@ -9,5 +9,5 @@ from services.payment.application.context import Payments
 
 def payments_of(request: Request) -> Payments:
     payments = request.app.state.payments
-    assert isinstance(payments, Payments), "create_payment_app puts Payments on app.state"
+    assert isinstance(payments, Payments), "services.payment.bootstrap.create_app puts Payments on app.state"
     return payments

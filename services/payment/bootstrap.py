@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,10 +20,10 @@ from services.payment.application.gateway_config import list_gateways, seed_gate
 from services.payment.application.ports import Gateway
 from services.payment.application.reconciler import reconcile_forever
 from services.payment.domain.gateway_settings import MANUAL, STRIPE_PAYMENT_INTENTS
-from services.payment.settings import PaymentSettings
+from services.payment.settings import Settings
 from shared.auth.routes import router as token_router
 from shared.contracts import events as contracts
-from shared.http.app import create_app
+from shared.http.app import create_app as create_http_app
 from shared.runtime import ServiceRuntime
 from shared.service import runtime_lifespan
 
@@ -42,7 +40,7 @@ PUBLISHES = [
 ]
 
 
-def build_runtime(settings: PaymentSettings) -> ServiceRuntime:
+def build_runtime(settings: Settings) -> ServiceRuntime:
     """The service's runtime (its consumer's commits wake the payments waiting in this process)."""
     return ServiceRuntime(
         "payment",
@@ -58,7 +56,7 @@ def build_runtime(settings: PaymentSettings) -> ServiceRuntime:
     )
 
 
-def build_gateways(settings: PaymentSettings, kill_after: KillAfter) -> dict[str, Gateway]:
+def build_gateways(settings: Settings, kill_after: KillAfter) -> dict[str, Gateway]:
     """Both adapters; whether each is enabled, and Stripe's key, come from `/v2/gateways`."""
     return {
         MANUAL: ManualGateway(),
@@ -71,7 +69,7 @@ def build_gateways(settings: PaymentSettings, kill_after: KillAfter) -> dict[str
     }
 
 
-def gateway_seeds(settings: PaymentSettings) -> dict[str, tuple[bool, str]]:
+def gateway_seeds(settings: Settings) -> dict[str, tuple[bool, str]]:
     """The configuration the environment gives a store that has none yet: manual as
     PAYMENT_MANUAL_GATEWAY_ENABLED says, Stripe enabled with STRIPE_API_KEY when it is set."""
     api_key = settings.stripe_api_key.get_secret_value()
@@ -81,8 +79,10 @@ def gateway_seeds(settings: PaymentSettings) -> dict[str, tuple[bool, str]]:
     }
 
 
-def create_payment_app(settings: PaymentSettings | None = None) -> FastAPI:
-    settings = settings or PaymentSettings()
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The HTTP API on the runtime, which also keeps the payments' sessions and gateways open (the
+    requests and the reconciler share them) and runs the reconciler, cancelled before they close."""
+    settings = settings or Settings()
     runtime = build_runtime(settings)
     kill_after = KillAfter.from_environment()
     gateways = build_gateways(settings, kill_after)
@@ -94,37 +94,40 @@ def create_payment_app(settings: PaymentSettings | None = None) -> FastAPI:
         lock_wait=settings.payment_lock_wait_seconds,
         session_pool_size=settings.payment_session_pool_size,
     )
-    base = runtime_lifespan(runtime)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def payments_open() -> AsyncIterator[None]:
+        """The sessions pool and the gateways, the gateways' configuration seeded (a started runtime)."""
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
         if kill_after.operations:
             log.warning(
                 "test hook: killing the process after Stripe %s", ", ".join(sorted(kill_after.operations))
             )
-        async with base(app):
-            await context.open()
+        await context.open()
+        try:
             await seed_gateways(runtime.database, gateway_seeds(settings))
             configured = await list_gateways(runtime.database)
             log.info(
                 "payment gateways enabled: %s", ", ".join(g.slug for g in configured if g.enabled) or "none"
             )
-            interval = settings.payment_reconcile_interval_seconds
-            reconciler = asyncio.create_task(reconcile_forever(context, interval), name="payment: reconciler")
-            try:
-                yield
-            finally:
-                reconciler.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reconciler
-                await context.close()
-                for gateway in gateways.values():
-                    if isinstance(gateway, StripeGateway):
-                        await gateway.close()
+            yield
+        finally:
+            await context.close()
+            for gateway in gateways.values():
+                if isinstance(gateway, StripeGateway):
+                    await gateway.close()
 
-    app = create_app(settings, title="Payment service", lifespan=lifespan, checks=runtime.readiness_checks())
+    interval = settings.payment_reconcile_interval_seconds
+    runtime.add_resource("payments", payments_open)
+    runtime.add_background("reconciler", lambda: reconcile_forever(context, interval))
+
+    app = create_http_app(
+        settings,
+        title="Payment service",
+        lifespan=runtime_lifespan(runtime),
+        checks=runtime.readiness_checks(),
+    )
     app.state.payments = context
     app.state.stripe_webhook_secret = settings.stripe_webhook_secret.get_secret_value()
     app.state.webhook_rejected_kept = settings.webhook_rejected_kept

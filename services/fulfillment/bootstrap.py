@@ -1,0 +1,41 @@
+"""Composition root of the fulfilment service: its runtime, and the HTTP app (health and metrics
+only: fulfilment has no API of its own) that runs it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.fulfillment.adapters.consumers import build_fulfillment_consumer
+from services.fulfillment.projections.shipments import ShipmentsProjection
+from services.fulfillment.settings import Settings
+from shared.contracts.events import OrderShipped
+from shared.http.app import create_app as create_http_app
+from shared.runtime import ServiceRuntime
+from shared.service import runtime_lifespan
+
+PUBLISHES = [OrderShipped.event_type]
+
+
+def build_runtime(settings: Settings) -> ServiceRuntime:
+    return ServiceRuntime(
+        "fulfillment",
+        database_url=settings.database_url,
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        projections=[ShipmentsProjection()] if settings.fulfillment_shipments_projection else [],
+        consumers=[build_fulfillment_consumer()],
+        publishes=PUBLISHES,
+        pool_size=settings.db_pool_size,
+        consumer_group_suffix=settings.consumer_group_suffix,
+        outbox_relay=settings.outbox_relay,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime = build_runtime(settings)
+
+    lifespan = runtime_lifespan(runtime)
+    return create_http_app(
+        settings, title="Fulfilment service", lifespan=lifespan, checks=runtime.readiness_checks()
+    )

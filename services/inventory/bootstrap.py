@@ -1,0 +1,75 @@
+"""Composition root of the inventory service: its runtime (with the reservation sweep under the
+reserve policy), and the HTTP API that runs it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.inventory.adapters.consumers import build_inventory_consumer
+from services.inventory.adapters.http import inventories
+from services.inventory.application.reservations import sweep_forever
+from services.inventory.domain.policy import AllocationPolicy
+from services.inventory.projections.reservations import ReservationsProjection
+from services.inventory.projections.stock import StockProjection
+from services.inventory.settings import Settings
+from shared.auth.routes import router as token_router
+from shared.contracts import events as contracts
+from shared.contracts.inbound import WarehouseStockAdjustmentRefused
+from shared.http.app import create_app as create_http_app
+from shared.projections.projection import Projection
+from shared.runtime import ServiceRuntime
+from shared.service import runtime_lifespan
+
+PUBLISHES = [
+    contracts.StockLevelChanged.event_type,
+    contracts.StockAllocated.event_type,
+    contracts.StockAllocationFailed.event_type,
+    contracts.StockReleased.event_type,
+    contracts.StockDecremented.event_type,
+    WarehouseStockAdjustmentRefused.event_type,
+]
+
+
+def projections_for(policy: AllocationPolicy) -> list[Projection]:
+    """The read models something reads under `policy`: `stock` (the listings), and `reservations`
+    only where the expiry sweep runs. A model turned on later catches up from where it stopped."""
+    if policy.reserves_at_checkout:
+        return [StockProjection(), ReservationsProjection()]
+    return [StockProjection()]
+
+
+def build_runtime(settings: Settings) -> ServiceRuntime:
+    """The inventory runtime: its database, the `inventory` consumer for the policy, projections,
+    and under the reserve policy the sweep that releases unpaid reservations past their deadline
+    (started once the runtime is up, cancelled when it stops)."""
+    runtime = ServiceRuntime(
+        "inventory",
+        database_url=settings.database_url,
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        projections=projections_for(settings.inventory_policy),
+        consumers=[build_inventory_consumer(settings.inventory_policy, settings.reservation_ttl)],
+        publishes=PUBLISHES,
+        pool_size=settings.db_pool_size,
+        consumer_group_suffix=settings.consumer_group_suffix,
+        outbox_relay=settings.outbox_relay,
+    )
+    if settings.inventory_policy.reserves_at_checkout:
+        every = settings.inventory_sweep_seconds
+        runtime.add_background("reservation sweep", lambda: sweep_forever(runtime.database, every))
+    return runtime
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime = build_runtime(settings)
+
+    app = create_http_app(
+        settings,
+        title="Inventory service",
+        lifespan=runtime_lifespan(runtime),
+        checks=runtime.readiness_checks(),
+    )
+    app.include_router(token_router)
+    app.include_router(inventories.router)
+    return app

@@ -1,0 +1,47 @@
+"""Composition root of the order service: its runtime (database, consumers, projections, relay),
+and the HTTP API that runs it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.order.adapters.consumers import build_order_consumer
+from services.order.adapters.http import anonymize, orders
+from services.order.projections.orders import OrdersProjection
+from services.order.settings import Settings
+from shared.auth.routes import router as token_router
+from shared.http.app import create_app as create_http_app
+from shared.privacy.lifespan import with_personal_data
+from shared.runtime import ServiceRuntime
+from shared.service import runtime_lifespan
+
+PUBLISHES = ("OrderCreated", "OrderCompleted", "OrderCancelled", "OrderFulfilmentRequested", "OrderUpdated")
+
+
+def build_runtime(settings: Settings) -> ServiceRuntime:
+    return ServiceRuntime(
+        "order",
+        database_url=settings.database_url,
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        projections=[OrdersProjection()],
+        consumers=[build_order_consumer()],
+        publishes=PUBLISHES,
+        pool_size=settings.db_pool_size,
+        consumer_group_suffix=settings.consumer_group_suffix,
+        outbox_relay=settings.outbox_relay,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime = build_runtime(settings)
+
+    lifespan = with_personal_data(runtime_lifespan(runtime))
+    app = create_http_app(
+        settings, title="Order service", lifespan=lifespan, checks=runtime.readiness_checks()
+    )
+    app.include_router(token_router)
+    app.include_router(anonymize.router)  # before orders': /v2/orders/anonymize is no order id
+    app.include_router(orders.router)
+    return app
