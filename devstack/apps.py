@@ -1,24 +1,25 @@
-"""The platform's own processes on top of the servers: every runnable service, then the nginx gateway.
+"""The platform's own processes on top of the servers: every service, then the nginx gateway.
 
 ``make run`` / ``make start`` (and the opt-in ``gateway_stack`` fixture) start them; the ordinary
 fixtures do not, because tests start exactly the services they exercise. Each service gets its own
 database, a free loopback port and the shared settings (Kafka, topic prefix, one JWT secret, the admin
 client); the gateway is nginx, configured by :mod:`gateway.config` with the ports the services got.
 
-Services are found, not listed by hand: a service exists once ``services/<name>/__main__.py`` does, so
-the stack grows as the services are built, and the gateway answers 503 on the paths of the missing.
+The services are those of :data:`services.SERVICES`, each run as ``python -m services.<name>``; a
+stack may run only some (``DEVSTACK_SERVICES``), and the gateway answers 503 on the paths of the others.
+What each service is given beyond the shared settings follows from its ``services.<name>.settings.Settings``:
+the stack's value for each of :data:`STACK_VARIABLES` it declares.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import pwd
 import signal
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -36,14 +37,14 @@ from devstack.stack_secrets import (
 )
 from devstack.system import ensure_nginx, is_root, reachable
 from gateway.config import ROUTED_SERVICES, local_config, render
+from services import SERVICES as SERVICES  # every service, in start order (re-exported)
+from services import settings_class
 from shared.messaging.kafka_security import principal_environment
 from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_SECRETS_FLAG
 
 log = logging.getLogger("devstack")
 
 REPO = Path(__file__).resolve().parent.parent
-SERVICES: tuple[str, ...] = ("cart", "order", "payment", "inventory", "fulfillment")
-"""Every service of the platform, each with a database of its own (created even before it is built)."""
 PRIVACY_DATABASE = "privacy"
 """The database of the personal-data key table every service shares (shared/privacy/key_store.py)."""
 GATEWAY = "gateway"
@@ -85,7 +86,7 @@ class AppSettings:
     pii_master_key: str = field(default_factory=new_pii_master_key, repr=False)
     """``PII_MASTER_KEY``: wraps the keys personal data is sealed under (random per stack, kept)."""
     services: tuple[str, ...] | None = None
-    """Services to run; None runs every one that exists."""
+    """Services to run; None runs every one."""
     register_stripe_webhook: bool = True
     """Point the localstripe we started at the gateway's ``/v2/webhooks/stripe`` (off in tests: a
     localstripe shared by a test session sends every webhook to every registered URL)."""
@@ -140,26 +141,9 @@ class AppSettings:
         return f"{self.database_prefix}{service}"
 
     def selected(self) -> list[str]:
-        """The services this stack runs: those asked for (all by default) that exist."""
+        """The services this stack runs: those asked for (all by default), in start order."""
         wanted = SERVICES if self.services is None else self.services
-        present = available_services()
-        for name in wanted:
-            if name not in present:
-                log.info("%s service not built yet (no services/%s/__main__.py); skipping it", name, name)
-        return [name for name in SERVICES if name in wanted and name in present]
-
-
-def is_runnable(service: str) -> bool:
-    """True when ``python -m services.<service>`` can run (its ``__main__`` module exists)."""
-    try:
-        return importlib.util.find_spec(f"services.{service}.__main__") is not None
-    except ImportError:
-        return False
-
-
-def available_services() -> list[str]:
-    """The services of :data:`SERVICES` built so far, in start order."""
-    return [name for name in SERVICES if is_runnable(name)]
+        return [name for name in SERVICES if name in wanted]
 
 
 def check_gateway_port(settings: AppSettings) -> None:
@@ -197,8 +181,18 @@ def application_processes(
     return processes
 
 
+STACK_VARIABLES: dict[str, Callable[[Mapping[str, str], AppSettings], str]] = {
+    "ORDER_ID_SECRET": lambda env, settings: settings.order_id_secret,
+    "STRIPE_API_BASE": lambda env, settings: env["STRIPE_API_BASE"],
+    "STRIPE_API_KEY": lambda env, settings: env["STRIPE_API_KEY"],
+    "STRIPE_WEBHOOK_SECRET": lambda env, settings: settings.stripe_webhook_secret,
+}
+"""What the stack gives a service whose settings have the field of that name, beyond the shared
+variables: from the servers' endpoints (``env``) or from the stack's own secrets."""
+
+
 def service_env(service: str, port: int, env: Mapping[str, str], settings: AppSettings) -> dict[str, str]:
-    """The variables ``python -m services.<service>`` reads (its settings class), for this stack.
+    """The variables ``python -m services.<service>`` reads (its ``Settings``), for this stack.
 
     A development stack: the services may start with the public development client secret.
     """
@@ -218,12 +212,10 @@ def service_env(service: str, port: int, env: Mapping[str, str], settings: AppSe
         "PYTHONPATH": _pythonpath(),
         **principal_environment(service, env),  # its own Kafka principal: its topics, nobody else's
     }
-    if service == "cart":
-        variables["ORDER_ID_SECRET"] = settings.order_id_secret
-    if service == "payment":
-        variables["STRIPE_API_BASE"] = env["STRIPE_API_BASE"]
-        variables["STRIPE_API_KEY"] = env["STRIPE_API_KEY"]
-        variables["STRIPE_WEBHOOK_SECRET"] = settings.stripe_webhook_secret
+    fields = settings_class(service).model_fields
+    for name, value in STACK_VARIABLES.items():
+        if name.lower() in fields:
+            variables[name] = value(env, settings)
     return variables
 
 

@@ -164,7 +164,7 @@ def _print_welcome(stack: Stack) -> None:
     if missing:
         lines.append(
             f"  not running (their paths answer 503): {', '.join(missing)}"
-        )  # not built, or left out
+        )  # left out (DEVSTACK_SERVICES)
     lines += [
         f"  admin client: CLIENT_ID={settings.client_id} CLIENT_SECRET={settings.client_secret}"
         + (

@@ -2,7 +2,8 @@
 
 Why generated rather than hand-written: the same routes must hold on loopback ports chosen at start
 (``make run``, tests) and on compose's service hostnames, and a route to a service that does not run
-(not built yet, or left out) must answer an Elastic Path 503 instead of failing nginx at start-up.
+(left out of the stack by ``DEVSTACK_SERVICES``, or by a test) must answer an Elastic Path 503 instead
+of failing nginx at start-up.
 
 Invariants the template keeps:
 

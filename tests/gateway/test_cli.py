@@ -13,7 +13,7 @@ from uuid import uuid4
 import httpx
 
 from devstack import proctable
-from devstack.apps import GATEWAY, available_services
+from devstack.apps import GATEWAY, SERVICES
 from devstack.ports import free_port
 from devstack.processes import ProcessRecord
 
@@ -61,7 +61,7 @@ def test_start_then_stop_leaves_no_process_behind(kafka_bootstrap_servers: str, 
 
         records = _records(home)
         names = [r.name for r in records]
-        assert names[: len(available_services()) + 1] == [*available_services(), GATEWAY]
+        assert names[: len(SERVICES) + 1] == [*SERVICES, GATEWAY]
         assert {"postgres", "localstripe"} <= set(names)
         for record in records:  # every process of every family: nginx workers, postgres backends...
             family |= proctable.family(record.pid, record.start_time)

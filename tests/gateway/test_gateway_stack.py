@@ -9,7 +9,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from devstack.apps import GATEWAY, available_services
+from devstack.apps import GATEWAY, SERVICES
 from devstack.stack import Stack
 from tests.gateway.support import access_logged, assert_ep_error, start_gateway
 from tests.support.services import ADMIN_ID, ADMIN_SECRET
@@ -43,8 +43,8 @@ async def shopper(gateway: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_every_available_service_and_the_gateway_run(gateway_stack: Stack):
-    assert set(gateway_stack.app_urls) == {*available_services(), GATEWAY}
+def test_every_service_and_the_gateway_run(gateway_stack: Stack):
+    assert set(gateway_stack.app_urls) == {*SERVICES, GATEWAY}
     assert all(process.is_running() for process in gateway_stack.apps)
 
 
@@ -122,7 +122,7 @@ async def test_a_route_to_a_service_that_is_not_running_answers_an_ep_503(
     gateway_stack: Stack, shopper: dict[str, str], tmp_path: Path
 ):
     """A second gateway in front of the same cart and order services only (as when payment and
-    inventory are not built yet): their paths answer 503, the others still work."""
+    inventory are left out of the stack): their paths answer 503, the others still work."""
     upstreams = {name: gateway_stack.app_urls[name].removeprefix("http://") for name in ("cart", "order")}
     process, url = await start_gateway(tmp_path, upstreams)
     try:

@@ -12,7 +12,6 @@ from devstack.apps import (
     SERVICES,
     AppSettings,
     application_processes,
-    available_services,
     check_gateway_port,
     service_env,
 )
@@ -91,25 +90,32 @@ def test_each_service_gets_its_own_database_and_the_shared_settings():
     assert cart["PUBLIC_BASE_URL"] == "http://127.0.0.1:8081"
     assert (cart["TOPIC_PREFIX"], cart["KAFKA_BOOTSTRAP_SERVERS"]) == ("t.", "127.0.0.1:9092")
     assert cart["JWT_SECRET"] == settings.jwt_secret
+    assert cart["ORDER_ID_SECRET"] == settings.order_id_secret
     assert "STRIPE_API_KEY" not in cart
     payment = service_env("payment", 20002, ENDPOINTS, settings)
     assert payment["DATABASE_URL"].endswith("/x_payment")
     assert payment["STRIPE_API_BASE"] == ENDPOINTS["STRIPE_API_BASE"]
     assert payment["STRIPE_WEBHOOK_SECRET"] == settings.stripe_webhook_secret
+    assert "ORDER_ID_SECRET" not in payment  # each is given only what its Settings declare
 
 
-def test_the_stack_runs_every_built_service_then_the_gateway(tmp_path: Path):
+def test_the_stack_runs_every_service_then_the_gateway(tmp_path: Path):
     settings = AppSettings(gateway_port=free_port())
     processes = application_processes(tmp_path, ENDPOINTS, settings)
     names = [app.spec.name for app in processes]
-    assert names == [*available_services(), "gateway"]
+    assert names == [*SERVICES, "gateway"]
     assert {app.stage for app in processes[:-1]} == {0} and processes[-1].stage == 1
     ports = {app.spec.env["HTTP_PORT"] for app in processes[:-1] if app.spec.env}
     assert len(ports) == len(processes) - 1  # one free port each
+
+
+def test_a_stack_of_some_services_answers_503_on_the_paths_of_the_others(tmp_path: Path):
+    settings = AppSettings(gateway_port=free_port(), services=("order", "cart"))
+    processes = application_processes(tmp_path, ENDPOINTS, settings)
+    assert [app.spec.name for app in processes] == ["cart", "order", "gateway"]  # in start order
     conf = (tmp_path / "gateway" / "nginx.conf").read_text()
     for service in ROUTED_SERVICES:
-        if service not in names:
-            assert f"The {service} service is not running" in conf
+        assert (f"The {service} service is not running" in conf) == (service not in ("cart", "order"))
 
 
 def test_without_nginx_and_without_root_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch):
