@@ -62,7 +62,7 @@ class NeedsTransaction(Exception):
     transaction, and runs that command in one from then on."""
 
 
-class UnitOfWork:
+class PostgresUnitOfWork:
     """Tracks aggregates and outgoing messages of one transaction; `Database.unit_of_work` commits it.
 
     In one-statement mode (`one_statement=True`) there is no transaction: reads run on their own,
@@ -368,12 +368,12 @@ class Database:
     @asynccontextmanager
     async def unit_of_work(
         self, conn: DbConnection | None = None, *, one_statement: bool = False
-    ) -> AsyncIterator[UnitOfWork]:
+    ) -> AsyncIterator[PostgresUnitOfWork]:
         """A unit of work that commits on normal exit and writes nothing on error.
 
         Given `conn`, runs on the caller's connection (the consumer passes its own, so the inbox row
         joins the same transaction); otherwise takes one from the pool. `one_statement`: no
-        transaction, the whole write in one statement at the end (see `UnitOfWork`).
+        transaction, the whole write in one statement at the end (see `PostgresUnitOfWork`).
         """
         if conn is not None:
             async with self._unit(conn, one_statement) as uow:
@@ -397,8 +397,8 @@ class Database:
                 raise
 
     @asynccontextmanager
-    async def _unit(self, conn: DbConnection, one_statement: bool) -> AsyncIterator[UnitOfWork]:
-        uow = UnitOfWork(
+    async def _unit(self, conn: DbConnection, one_statement: bool) -> AsyncIterator[PostgresUnitOfWork]:
+        uow = PostgresUnitOfWork(
             conn,
             self.store,
             self.producer,
@@ -435,7 +435,7 @@ class Database:
     def needs_transaction(self, command: object) -> None:
         self._transactional.add(_identity(command))
 
-    async def run(self, command: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 40) -> T:
+    async def run(self, command: Callable[[PostgresUnitOfWork], Awaitable[T]], *, attempts: int = 40) -> T:
         """Run `command` in a unit of work, retrying from a fresh read on a concurrency conflict.
 
         The unit is written in one statement unless the command asks for the connection (it then

@@ -48,8 +48,9 @@ from shared.contracts.integration_event import CONTRACTS, IntegrationEvent, topi
 from shared.contracts.ownership import producer_refusal
 from shared.contracts.registry import EventRegistry, UnknownEventType, UnsupportedSchemaVersion
 from shared.eventstore.errors import ConcurrencyError
+from shared.eventstore.port import UnitOfWork
 from shared.eventstore.stream_cache import CachedReadSuspect
-from shared.eventstore.unit_of_work import Database, NeedsTransaction, UnitOfWork
+from shared.eventstore.unit_of_work import Database, NeedsTransaction
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage, is_for
 from shared.messaging.errors import NotReady, PoisonMessage, UntrustedMessage
 from shared.messaging.offset_commits import OffsetCommitter

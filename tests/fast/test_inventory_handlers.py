@@ -7,6 +7,7 @@ tests/inventory and tests/e2e."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
@@ -18,6 +19,7 @@ from shared.contracts.events import ProductPublished
 from shared.contracts.inbound import WarehouseStockAdjusted
 from shared.domain.errors import DomainError
 from shared.eventstore.in_memory import InMemoryDatabase
+from shared.eventstore.port import UnitOfWork
 from tests.fast.memory import published, published_data
 from tests.inventory.builders import checkout, line
 
@@ -26,8 +28,12 @@ from tests.inventory.builders import checkout, line
 async def database() -> InMemoryDatabase:
     database = InMemoryDatabase(producer="inventory")
     for product, quantity in (("shoe", 5), ("hat", 1)):
-        await database.run(lambda uow, p=product, q=quantity: create_stock(uow, p, q))
+        await database.run(partial(_create, product_id=product, quantity=quantity))
     return database
+
+
+async def _create(uow: UnitOfWork, *, product_id: str, quantity: int) -> Stock:
+    return await create_stock(uow, product_id, quantity)
 
 
 async def levels(database: InMemoryDatabase, *products: str) -> list[tuple[int, int]]:

@@ -6,6 +6,7 @@ behind Kafka in tests/order and tests/e2e."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
@@ -149,7 +150,7 @@ async def test_orders_are_anonymised_all_or_none_and_only_once_ended(database: I
     await database.run(lambda uow: cancel_order(uow, CancelOrder("o-1")))
     for refused in (["o-1", "o-missing"], ["o-1", "o-2"]):
         with pytest.raises(OrderNotFound if "o-missing" in refused else OrderCannotBeAnonymised):
-            await database.run(lambda uow, ids=refused: mark_anonymised(uow, ids))
+            await database.run(partial(mark_anonymised, order_ids=refused))
         assert (await database.read(Order, "o-1")).version == 2  # placed, cancelled: not anonymised
     await database.run(lambda uow: mark_anonymised(uow, ["o-1", "o-1"]))
     await database.run(lambda uow: mark_anonymised(uow, ["o-1"]))  # again: nothing more

@@ -17,7 +17,8 @@ from services.inventory.domain.stock import Stock
 from services.inventory.projections.reservations import ReservationsProjection
 from services.inventory.projections.stock import StockProjection
 from shared.contracts.events import ProductPublished, StockAllocationRequested
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.port import UnitOfWork
+from shared.eventstore.unit_of_work import Database
 from shared.projections.runner import ProjectionRunner
 from tests.inventory.builders import TTL, checkout, line
 from tests.inventory.conftest import outbox

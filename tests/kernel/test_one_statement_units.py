@@ -10,7 +10,8 @@ import asyncpg
 import pytest
 
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.unit_of_work import Database, NeedsTransaction, UnitOfWork
+from shared.eventstore.port import UnitOfWork
+from shared.eventstore.unit_of_work import Database, NeedsTransaction
 from tests.kernel.apps.ledger_service import Account
 from tests.order.builders import checkout
 from tests.support.polling import poll_until

@@ -12,7 +12,8 @@ from typing import ClassVar
 from checkout_admin.projections import events_to_fold
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.domain.aggregate import Aggregate
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.port import UnitOfWork
+from shared.eventstore.unit_of_work import Database
 from shared.projections.runner import ProjectionRunner, read_checkpoint
 from tests.kernel.apps.ledger_service import Account
 from tests.kernel.test_projections import Balances

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from shared.eventstore.database import DbConnection
+from shared.eventstore.port import UnitOfWork
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.store import EventStore, RecordedEvent
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.unit_of_work import Database
 from shared.projections.projection import Projection
 from shared.projections.rebuild import rebuild_projection
 from shared.projections.runner import ProjectionRunner

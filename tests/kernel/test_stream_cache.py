@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from shared.eventstore.port import UnitOfWork
 from shared.eventstore.store import EventStore
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.unit_of_work import Database
 from tests.kernel.apps.ledger_service import Account
 from tests.support.databases import another_process
 

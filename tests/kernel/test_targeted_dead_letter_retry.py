@@ -18,7 +18,7 @@ import pytest
 from checkout_admin import dead_letters
 from checkout_admin.config import StackConfig
 from shared.contracts.envelope import Envelope
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 from shared.runtime import ServiceRuntime
 from tests.kernel.apps.contracts import ProbeCredited

@@ -12,7 +12,8 @@ from services.order.adapters.consumers import build_order_consumer, on_payment
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import PaymentAuthorized
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.port import UnitOfWork
+from shared.eventstore.unit_of_work import Database
 from tests.order.builders import authorized, checkout, envelope, message
 from tests.order.reads import parked, statuses
 from tests.support.databases import RecordedDeadLetters

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from services.cart.application.lookups import automatic_promotions, available_stock
 from services.cart.domain.cart import ProductSnapshot
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 class RecordingReads:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.cart.application.catalogue import import_product
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import ProductPublished, StockLevelChanged
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 
 CONSUMER_NAME = "cart"

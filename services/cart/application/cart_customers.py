@@ -10,7 +10,7 @@ from services.cart.domain.customer import Customer, CustomerNotFound
 from services.cart.domain.product import Product
 from shared.contracts.envelope import utc_now
 from shared.domain.errors import DomainError
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def accessible_cart(uow: UnitOfWork, cart_id: str, access: CartAccess) -> Cart:

@@ -16,7 +16,7 @@ from services.cart.domain.errors import CartRuleBroken
 from services.cart.domain.events import TaxLine
 from services.cart.domain.product import Product
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 DEFAULT_CURRENCY = "USD"
 

@@ -9,7 +9,7 @@ from services.cart.domain.product import Product, ProductNotFound
 from shared.contracts import events as contracts
 from shared.contracts.envelope import utc_now
 from shared.domain.errors import DomainError
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 PRODUCER = "cart"
 

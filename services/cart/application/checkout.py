@@ -26,7 +26,7 @@ from shared.contracts import events as contracts
 from shared.contracts.envelope import utc_now
 from shared.contracts.values import Address, Customer, Money, OrderLine
 from shared.domain.errors import DomainError
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.privacy.order_parties import seal_parties
 from shared.privacy.personal_data import PersonalData
 

@@ -11,7 +11,7 @@ from services.cart.application.customer_privacy import CustomerKeys, address_tra
 from services.cart.domain.customer import Customer, CustomerNotFound
 from services.cart.domain.customer_address import AddressFields, SavedAddress
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def registered_customer(uow: UnitOfWork, customer_id: str) -> Customer:

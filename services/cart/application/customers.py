@@ -13,7 +13,8 @@ from services.cart.domain.customer import Customer, CustomerNotFound
 from shared.contracts.envelope import utc_now
 from shared.contracts.events import CustomerDeleted
 from shared.domain.errors import DomainError
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.port import UnitOfWork
+from shared.eventstore.unit_of_work import Database
 
 PasswordCheck = Callable[[str, str | None], Awaitable[bool]]
 """`(password, stored hash or None) -> matches`, run off the event loop; None costs the same work."""

@@ -16,7 +16,7 @@ from services.cart.domain.pricing import CartPrice, PromotionTerms, price_cart
 from services.cart.domain.product import Product, ProductNotFound
 from services.cart.domain.promotion import Promotion
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def product_by_id_or_sku(

@@ -11,7 +11,7 @@ from services.cart.domain.events import PromotionDefined
 from services.cart.domain.promotion import Promotion, PromotionCode
 from shared.contracts.envelope import utc_now
 from shared.domain.errors import DomainError
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 MAX_AUTOMATIC_PROMOTIONS = 20
 """Enabled automatic promotions at once: every cart loads each of them whenever it is priced."""

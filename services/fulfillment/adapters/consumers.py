@@ -6,7 +6,7 @@ from __future__ import annotations
 from services.fulfillment.application.shipping import correct_address, dispatch, open_shipment
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import OrderCreated, OrderFulfilmentRequested, OrderUpdated
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 
 CONSUMER_NAME = "fulfillment"

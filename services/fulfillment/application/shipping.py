@@ -6,7 +6,7 @@ from __future__ import annotations
 from services.fulfillment.domain.shipment import Shipment
 from shared.contracts import events as contracts
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def open_shipment(uow: UnitOfWork, order: contracts.OrderCreated) -> Shipment:

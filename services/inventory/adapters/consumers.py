@@ -18,7 +18,7 @@ from services.inventory.domain.policy import AllocationPolicy
 from shared.contracts import events as contracts
 from shared.contracts.envelope import Envelope
 from shared.contracts.inbound import WarehouseStockAdjusted
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 
 

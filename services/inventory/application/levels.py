@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.inventory.domain.stock import Stock
 from shared.contracts import events as contracts
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 def announce_level(uow: UnitOfWork, stock: Stock) -> None:

@@ -20,7 +20,7 @@ from shared.contracts import events as contracts
 from shared.contracts.envelope import utc_now
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.values import StockLine
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def allocate(uow: UnitOfWork, order_id: str, request_id: str, lines: Iterable[StockLine]) -> Answer:

@@ -13,7 +13,8 @@ import logging
 
 from services.inventory.application.order_flow import expire_reservation
 from services.inventory.projections.reservations import ReservationsProjection
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.port import UnitOfWork
+from shared.eventstore.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 

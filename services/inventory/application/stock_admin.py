@@ -10,7 +10,7 @@ from services.inventory.application.levels import announce_level
 from services.inventory.domain.stock import AdminAction, Stock, Transaction
 from shared.contracts import events as contracts
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def create_stock(uow: UnitOfWork, product_id: str, quantity: int) -> Stock:

@@ -14,7 +14,7 @@ from services.inventory.domain.stock import Stock
 from services.inventory.domain.warehouse import adjust
 from shared.contracts.envelope import utc_now
 from shared.contracts.inbound import WarehouseStockAdjusted, WarehouseStockAdjustmentRefused
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def apply_adjustment(uow: UnitOfWork, event: WarehouseStockAdjusted, adjustment_id: str) -> None:

@@ -27,7 +27,7 @@ from shared.contracts.events import (
 )
 from shared.contracts.inbound import ShipmentConfirmed
 from shared.domain.errors import DomainError
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.errors import NotReady, PoisonMessage
 

@@ -19,7 +19,7 @@ from services.order.domain.order import Order
 from shared.contracts import events as contracts
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.values import StockLine
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 def announce(uow: UnitOfWork, order: Order) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from services.order.domain.order import Order
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.privacy.personal_data import PersonalData, order_subject
 
 

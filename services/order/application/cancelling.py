@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from services.order.application.announcing import announce
 from services.order.domain.order import Order
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from services.order.application.sealed_corrections import sealed_correction
 from services.order.domain.corrections import DetailsCorrection
 from services.order.domain.order import Order
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.privacy.personal_data import PersonalData
 
 

@@ -13,7 +13,7 @@ from shared.contracts.events import (
     PaymentFailed,
     PaymentRefunded,
 )
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 PaymentFact = PaymentAuthorized | PaymentCaptured | PaymentRefunded | PaymentCancelled | PaymentFailed
 

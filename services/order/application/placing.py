@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.order.application.announcing import announce
 from services.order.domain.order import Order
 from shared.contracts.events import CartCheckedOut
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def place_order(uow: UnitOfWork, checkout: CartCheckedOut) -> Order:

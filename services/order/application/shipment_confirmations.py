@@ -15,7 +15,7 @@ from services.order.application.announcing import announce
 from services.order.domain.order import Order
 from shared.contracts.envelope import utc_now
 from shared.contracts.inbound import ShipmentConfirmed
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def confirm_shipment(uow: UnitOfWork, confirmation: ShipmentConfirmed) -> Order:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from services.order.domain.order import Order
 from shared.contracts.events import OrderShipped
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def record_shipment(uow: UnitOfWork, fact: OrderShipped, at: datetime) -> Order:

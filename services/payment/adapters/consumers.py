@@ -12,7 +12,7 @@ from services.payment.application.allocation import record_reply
 from services.payment.application.orders import note_cancelled, open_order
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import CartCheckedOut, OrderCancelled, StockAllocated, StockAllocationFailed
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 
 CONSUMER_NAME = "payment"

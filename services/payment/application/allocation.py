@@ -21,7 +21,8 @@ from shared.contracts.values import StockLine
 from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.commit_signals import wait_for
 from shared.eventstore.database import DbConnection
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.port import UnitOfWork
+from shared.eventstore.unit_of_work import Database
 
 FALLBACK_READ_SECONDS = 0.25
 """How often the waiting request reads the transaction without a signal: the reply may be consumed

@@ -13,7 +13,7 @@ from services.payment.application.units import run_on
 from services.payment.domain.errors import GatewayDeclined, GatewayUnavailable
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def confirm(payments: Payments, order_id: str, transaction_id: str) -> Transaction:

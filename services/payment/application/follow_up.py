@@ -26,7 +26,7 @@ from services.payment.domain.transaction import Transaction
 from shared.contracts import events as contracts
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.values import Money
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 # Written with the unit's events (`UnitOfWork.write`: the arguments are one jsonb array), so a unit
 # of work that indexes its transaction still commits in one statement.

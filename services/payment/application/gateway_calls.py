@@ -23,7 +23,7 @@ from services.payment.domain.gateway_state import GatewayRefund, GatewayState
 from services.payment.domain.transaction import InFlightCall, Transaction
 from shared.contracts.envelope import utc_now
 from shared.eventstore.database import DbConnection
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 T = TypeVar("T")
 Record = Callable[[Transaction, T, datetime], object]

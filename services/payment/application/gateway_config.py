@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from services.payment.domain.errors import GatewayNotFound
 from services.payment.domain.gateway_settings import GATEWAY_NAMES, GatewaySettings
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.port import UnitOfWork
+from shared.eventstore.unit_of_work import Database
 
 
 async def seed_gateways(database: Database, seeds: Mapping[str, tuple[bool, str]]) -> None:

@@ -14,7 +14,8 @@ from shared.contracts.values import StockLine
 from shared.domain.order_ids import could_be_an_order
 from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.commit_signals import wait_for
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.port import UnitOfWork
+from shared.eventstore.unit_of_work import Database
 
 FALLBACK_READ_SECONDS = 0.25
 """How often a waiting read looks again without a signal: the message it waits for may be consumed

@@ -49,7 +49,7 @@ from services.payment.domain.transaction import PaymentDetails, Transaction
 from shared.contracts.envelope import utc_now
 from shared.domain.errors import DomainError
 from shared.eventstore.database import DbConnection
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from services.payment.application.units import run_on
 from services.payment.domain.gateway_state import GatewayRefund
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 
 
 async def refund(

@@ -9,7 +9,8 @@ from typing import TypeVar
 from shared.domain.aggregate import Aggregate
 from shared.eventstore.database import DbConnection
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.unit_of_work import Database, NeedsTransaction, UnitOfWork
+from shared.eventstore.port import UnitOfWork
+from shared.eventstore.unit_of_work import Database, NeedsTransaction
 
 T = TypeVar("T")
 

@@ -18,7 +18,8 @@ from services.payment.application.ports import GatewayEvent
 from services.payment.application.units import run_on
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import Database, UnitOfWork
+from shared.eventstore.port import UnitOfWork
+from shared.eventstore.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 _INBOX = (

@@ -18,7 +18,7 @@ from typing import ClassVar
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.domain.aggregate import Aggregate
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.messaging.consumer import EventConsumer
 from shared.runtime import ServiceRuntime
 from tests.kernel.apps.contracts import ProbeCredited

@@ -33,7 +33,7 @@ from services.cart.application.customer_privacy import (
 )
 from services.cart.domain.customer_address import AddressFields, AddressNotFound, SavedAddress
 from shared.auth import AnyToken
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.links import base_url
 from shared.http.openapi import PAGE_PARAMETERS, documented

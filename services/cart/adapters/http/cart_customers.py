@@ -22,7 +22,7 @@ from services.cart.application import cart_customers
 from services.cart.application.lookups import price
 from services.cart.domain.associations import ONE_CUSTOMER_ONLY
 from shared.auth import AnyToken, CustomerToken
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.http.body import read_json_body
 from shared.http.errors import ApiError
 from shared.http.openapi import PAGE_PARAMETERS, documented

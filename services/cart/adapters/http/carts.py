@@ -31,7 +31,7 @@ from services.cart.domain.product import Product
 from shared.auth import AdminToken, AnyToken, Principal, optional_customer
 from shared.contracts.envelope import utc_now
 from shared.domain.errors import DomainError
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.http.body import read_data, read_json_body, validate
 from shared.http.errors import ApiError, ErrorObject, error_object
 from shared.http.openapi import documented, header_parameter, query_parameter

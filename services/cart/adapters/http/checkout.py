@@ -29,7 +29,7 @@ from shared.auth import AnyToken, Principal, may_access_order
 from shared.contracts.events import CartCheckedOut
 from shared.contracts.values import Address
 from shared.ep.orders import order_document, order_items
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.idempotency import IDEMPOTENCY_KEY_PARAMETER, Answer, Claim, answer_once

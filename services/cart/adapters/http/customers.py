@@ -40,7 +40,7 @@ from shared.auth import AdminToken, AnyToken, issue_customer_token
 from shared.auth.dependencies import settings_of
 from shared.auth.revocations import REVOKED_CUSTOMERS
 from shared.auth.routes import NO_STORE
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.openapi import PAGE_PARAMETERS, documented

@@ -11,7 +11,7 @@ from services.cart.adapters.http.presenters import cart_document, items_response
 from services.cart.application.carts import DEFAULT_CURRENCY
 from services.cart.application.lookups import price
 from services.cart.domain.cart import Cart
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.http.errors import ApiError
 from shared.service import base_url
 

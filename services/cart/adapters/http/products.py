@@ -16,7 +16,7 @@ from services.cart.domain.product import Product, ProductNotFound
 from shared.auth import AdminToken, AnyToken
 from shared.contracts.envelope import utc_now
 from shared.contracts.values import ProductPrice
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.openapi import PAGE_PARAMETERS, documented

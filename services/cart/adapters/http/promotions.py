@@ -15,7 +15,7 @@ from services.cart.application import promotions as commands
 from services.cart.domain.events import PromotionDefined
 from shared.auth import AdminToken
 from shared.contracts.envelope import utc_now
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.openapi import PAGE_PARAMETERS, documented

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from services.inventory.application import reading, stock_admin
 from services.inventory.domain.stock import MAX_QUANTITY, Stock, Transaction
 from shared.auth import AdminToken, AnyToken
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.openapi import PAGE_PARAMETERS, documented

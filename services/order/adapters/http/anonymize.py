@@ -17,7 +17,7 @@ from services.order.adapters.http.readable_orders import readable
 from services.order.application.anonymising import destroy_keys, mark_anonymised
 from services.order.application.reading import view_of
 from shared.auth import AdminToken
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.openapi import documented

@@ -22,7 +22,7 @@ from services.order.domain.errors import OrderNotFound
 from services.order.domain.view import OrderView
 from services.order.projections.listing import OrderQuery, list_orders
 from shared.auth import AdminToken, AnyToken, Principal, may_access_order, optional_customer
-from shared.eventstore.unit_of_work import UnitOfWork
+from shared.eventstore.port import UnitOfWork
 from shared.http.body import read_data, validate
 from shared.http.errors import ApiError
 from shared.http.openapi import PAGE_PARAMETERS, documented, header_parameter, query_parameter
