@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install install-bench test test-chaos lint typecheck check run start stop status env demo clean schemas bench bench-replay
+.PHONY: install install-bench test test-fast test-chaos lint typecheck check run start stop status env demo clean schemas bench bench-replay
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ install: $(STAMP)
 ## make test: the whole suite against real Kafka, Postgres and localstripe (started by the fixtures).
 test: $(STAMP)
 	$(PY) -m pytest --ignore=tests/chaos $(PYTEST_ARGS)
+
+## make test-fast: the tier below the processes, in seconds: pure unit tests, every application handler on
+## the in-memory database (tests/fast), and the unit-of-work contract suite on it. Starts no server.
+test-fast: $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider tests/unit tests/fast tests/contract/test_in_memory.py $(PYTEST_ARGS)
 
 ## make test-chaos: the fault-injection suite (tests/chaos: 1,000+ checkouts while services, a broker of
 ## three and PostgreSQL are killed, restarted or paused; scale-out to two instances). Prints its counts.
