@@ -24,16 +24,16 @@ from uuid import UUID
 import orjson
 
 from shared.contracts.envelope import Envelope
-from shared.contracts.integration_event import IntegrationEvent
 from shared.domain.aggregate import Aggregate
 from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.commit_signals import Commit, CommitSignals, OutboxRow
 from shared.eventstore.database import DbConnection
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.outgoing import event_metadata, outgoing_envelope
-from shared.eventstore.port import Adapters, NeedsPostgres, Port
+from shared.eventstore.outgoing import event_metadata
+from shared.eventstore.port import Adapters, NeedsPostgres
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.store import NewEvent, RecordedEvent
+from shared.eventstore.unit_basics import UnitBasics
 from shared.outbox.writer import outbox_rows, stage_outbox
 
 A = TypeVar("A", bound=Aggregate)
@@ -105,22 +105,17 @@ class InMemoryStore:
         return last, rows
 
 
-class InMemoryUnitOfWork:
+class InMemoryUnitOfWork(UnitBasics):
     """`port.UnitOfWork` on an `InMemoryStore`; `InMemoryDatabase.unit_of_work` commits it."""
 
     def __init__(
         self, store: InMemoryStore, producer: str, topic_prefix: str, adapters: Adapters | None = None
     ) -> None:
+        super().__init__(producer, adapters)
         self._store = store
-        self._adapters = adapters or Adapters()
-        self._built: dict[Port[Any], Any] = {}
-        self._producer = producer
         self._topic_prefix = topic_prefix
         self._tracked: dict[str, Aggregate] = {}
-        self._outgoing: list[tuple[str, Envelope]] = []
-        self._after_commit: list[Callable[[], None]] = []
         self._inbox: tuple[str, list[UUID]] | None = None
-        self.memo: dict[str, Any] = {}
 
     async def load(self, cls: type[A], aggregate_id: str) -> A:
         stream_id = stream_id_of(cls, aggregate_id)
@@ -142,37 +137,9 @@ class InMemoryUnitOfWork:
     def add(self, aggregate: Aggregate) -> None:
         self._tracked[stream_id_of(type(aggregate), aggregate.id)] = aggregate
 
-    def publish(
-        self,
-        event: IntegrationEvent,
-        *,
-        key: str,
-        aggregate_id: str,
-        aggregate_version: int = 0,
-        aggregate_type: str | None = None,
-    ) -> Envelope:
-        envelope = outgoing_envelope(
-            event,
-            producer=self._producer,
-            aggregate_id=aggregate_id,
-            aggregate_version=aggregate_version,
-            aggregate_type=aggregate_type,
-        )
-        self._outgoing.append((key, envelope))
-        return envelope
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        self._after_commit.append(callback)
-
     def record_inbox(self, consumer: str, event_ids: list[UUID], topics: list[str]) -> None:
         """A consumer's messages: the unit fails as a conflict if one of them was applied already."""
         self._inbox = (consumer, list(event_ids))
-
-    def adapter(self, port: Port[T]) -> T:
-        if port not in self._built:
-            self._built[port] = self._adapters.build(port, self)
-        adapter: T = self._built[port]
-        return adapter
 
     @property
     def connection(self) -> DbConnection:
@@ -207,8 +174,7 @@ class InMemoryUnitOfWork:
         )
 
     def committed(self) -> None:
-        for callback in self._after_commit:
-            callback()
+        self._run_after_commit()
 
 
 class InMemoryDatabase:

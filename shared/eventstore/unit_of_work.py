@@ -20,8 +20,6 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.contracts.envelope import Envelope
-from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.registry import VersionedEvent
 from shared.domain.aggregate import Aggregate
 from shared.domain.snapshots import SnapshottingAggregate
@@ -30,12 +28,13 @@ from shared.eventstore.commit_signals import Commit, CommitSignals, OutboxRow
 from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.one_statement import StagedSnapshot, StagedStream, StagedWrite, kernel_commit
-from shared.eventstore.outgoing import event_metadata, outgoing_envelope
-from shared.eventstore.port import Adapters, Port
+from shared.eventstore.outgoing import event_metadata
+from shared.eventstore.port import Adapters
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.snapshots import save_snapshot
 from shared.eventstore.store import EventStore, NewEvent
 from shared.eventstore.stream_cache import CachedReadSuspect, StreamCache
+from shared.eventstore.unit_basics import UnitBasics
 from shared.eventstore.unit_streams import UnitStreams
 from shared.metrics import EVENTS_APPENDED
 from shared.outbox.writer import outbox_rows, stage_outbox, write_outbox
@@ -62,7 +61,7 @@ class NeedsTransaction(Exception):
     transaction, and runs that command in one from then on."""
 
 
-class PostgresUnitOfWork:
+class PostgresUnitOfWork(UnitBasics):
     """Tracks aggregates and outgoing messages of one transaction; `Database.unit_of_work` commits it.
 
     In one-statement mode (`one_statement=True`) there is no transaction: reads run on their own,
@@ -83,17 +82,13 @@ class PostgresUnitOfWork:
         cache: StreamCache | None = None,
         adapters: Adapters | None = None,
     ) -> None:
+        super().__init__(producer, adapters)
         self._conn = conn
-        self._adapters = adapters or Adapters()
-        self._built: dict[Port[Any], Any] = {}
         self._one_statement = one_statement
         self._store = store
-        self._producer = producer
         self._topic_prefix = topic_prefix
         self._signals = signals
         self._tracked: dict[str, Aggregate] = {}
-        self._outgoing: list[tuple[str, Envelope]] = []
-        self._after_commit: list[Callable[[], None]] = []
         self._written_streams: set[str] = set()
         self._written_types: set[str] = set()
         self._last_position: LogPosition | None = None
@@ -107,9 +102,6 @@ class PostgresUnitOfWork:
         """The process's stream cache as this unit uses it: only a one-statement unit starts from
         cached streams, for only its commit checks the streams it read (see stream_cache.py)."""
         self._reader = AggregateReader(conn, store, self._streams.loaded if self._streams.enabled else None)
-        self.memo: dict[str, Any] = {}
-        """Reads a handler shares with later steps of the same unit (its presenter, say), so one
-        statement serves both; gone with the unit, so an attempt run again reads afresh."""
 
     @property
     def connection(self) -> DbConnection:
@@ -117,13 +109,6 @@ class PostgresUnitOfWork:
         if self._one_statement:
             raise NeedsTransaction("this unit of work commits in one statement")
         return self._conn
-
-    def adapter(self, port: Port[T]) -> T:
-        """The database's adapter for `port`, built on this unit (once per unit)."""
-        if port not in self._built:
-            self._built[port] = self._adapters.build(port, self)
-        adapter: T = self._built[port]
-        return adapter
 
     @property
     def reads(self) -> DbConnection:
@@ -148,10 +133,6 @@ class PostgresUnitOfWork:
         there, written meanwhile by another instance, fails the write as a conflict)."""
         self._inbox = (consumer, event_ids, topics)
 
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run `callback` once the transaction has committed (not if it rolls back)."""
-        self._after_commit.append(callback)
-
     @property
     def read_from_cache(self) -> bool:
         """Whether any aggregate this unit loaded came from the stream cache."""
@@ -173,8 +154,7 @@ class PostgresUnitOfWork:
                     outbox=tuple(self._outbox_rows),
                 )
             )
-        for callback in self._after_commit:
-            callback()
+        self._run_after_commit()
 
     async def history(
         self, cls: type[Aggregate], aggregate_id: str, after_version: int = 0
@@ -218,26 +198,6 @@ class PostgresUnitOfWork:
         stream_id = f"{aggregate.stream_type}-{aggregate.id}"
         self._tracked[stream_id] = aggregate
         self._streams.added(stream_id, aggregate)
-
-    def publish(
-        self,
-        event: IntegrationEvent,
-        *,
-        key: str,
-        aggregate_id: str,
-        aggregate_version: int = 0,
-        aggregate_type: str | None = None,
-    ) -> Envelope:
-        """Queue an integration event for Kafka, keyed by `key` (the order id in an order's life)."""
-        envelope = outgoing_envelope(
-            event,
-            producer=self._producer,
-            aggregate_id=aggregate_id,
-            aggregate_version=aggregate_version,
-            aggregate_type=aggregate_type,
-        )
-        self._outgoing.append((key, envelope))
-        return envelope
 
     async def flush(self) -> None:
         """Append pending events and outbox rows; called once, just before commit (in one-statement
