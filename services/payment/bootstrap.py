@@ -14,6 +14,8 @@ from services.payment.adapters.gateways.manual import ManualGateway
 from services.payment.adapters.gateways.stripe import StripeGateway
 from services.payment.adapters.http import gateways as gateway_routes
 from services.payment.adapters.http import payments, transactions, webhooks
+from services.payment.adapters.postgres.locking import PostgresTransactionLocks
+from services.payment.adapters.postgres.tables import PostgresTransactionReads, provide_tables
 from services.payment.adapters.tables import PAYMENT_DDL
 from services.payment.application.context import Payments
 from services.payment.application.gateway_config import list_gateways, seed_gateways
@@ -86,18 +88,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
     kill_after = KillAfter.from_environment()
     gateways = build_gateways(settings, kill_after)
+    provide_tables(runtime.database)
     context = Payments(
         database=runtime.database,
         gateways=gateways,
+        locks=PostgresTransactionLocks(runtime.database, pool_size=settings.payment_session_pool_size),
+        reads=PostgresTransactionReads(runtime.database),
         allocation_timeout=settings.payment_allocation_timeout_seconds,
         order_wait=settings.payment_order_wait_seconds,
         lock_wait=settings.payment_lock_wait_seconds,
-        session_pool_size=settings.payment_session_pool_size,
     )
 
     @asynccontextmanager
     async def payments_open() -> AsyncIterator[None]:
-        """The sessions pool and the gateways, the gateways' configuration seeded (a started runtime)."""
+        """The locks' sessions pool and the gateways, their configuration seeded (a started runtime)."""
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
         if kill_after.operations:
@@ -129,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checks=runtime.readiness_checks(),
     )
     app.state.payments = context
+    app.state.database = runtime.database
     app.state.stripe_webhook_secret = settings.stripe_webhook_secret.get_secret_value()
     app.state.webhook_rejected_kept = settings.webhook_rejected_kept
     app.include_router(token_router)

@@ -12,7 +12,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from services.payment.application.locking import transaction_lock
+from services.payment.adapters.postgres.locking import transaction_lock
 from shared.eventstore.database import create_pool
 
 _HELD = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"

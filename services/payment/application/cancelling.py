@@ -9,9 +9,7 @@ from datetime import datetime
 from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
 from services.payment.application.gateway_calls import call_gateway, reconcile
-from services.payment.application.locking import transaction_lock
 from services.payment.application.reading import load_transaction
-from services.payment.application.units import run_on
 from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
@@ -22,11 +20,11 @@ async def cancel(
     payments: Payments, order_id: str, transaction_id: str, reason: str, key: str | None = None
 ) -> Transaction:
     database = payments.database
-    async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
+    async with payments.locks.held(transaction_id, wait=payments.lock_wait) as units:
         txn = await load_transaction(database, order_id, transaction_id)
         if txn.in_flight is not None:
             interrupted = txn.in_flight.operation
-            txn = await reconcile(payments, conn, txn)
+            txn = await reconcile(payments, units, txn)
             if interrupted == "cancel" and txn.status == "cancelled":
                 return txn  # the interrupted void had gone through
         if key is not None and txn.status == "cancelled":
@@ -44,7 +42,7 @@ async def cancel(
 
             return await call_gateway(
                 payments,
-                conn,
+                units,
                 txn,
                 "cancel",
                 None,
@@ -61,4 +59,4 @@ async def cancel(
             await follow_up(uow, current, at)
             return current
 
-        return await run_on(database, conn, void, known=(txn,))
+        return await units.run(void, known=(txn,))

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from services.payment.application.context import Payments
 from services.payment.application.gateway_calls import call_gateway, reconcile
-from services.payment.application.locking import transaction_lock
 from services.payment.application.reading import load_transaction
 from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.transaction import Transaction
@@ -23,11 +22,11 @@ async def capture(
     payments: Payments, order_id: str, transaction_id: str, amount: int | None, key: str | None = None
 ) -> Transaction:
     database = payments.database
-    async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
+    async with payments.locks.held(transaction_id, wait=payments.lock_wait) as units:
         txn = await load_transaction(database, order_id, transaction_id)
         if txn.in_flight is not None:
             interrupted = txn.in_flight.operation
-            txn = await reconcile(payments, conn, txn)
+            txn = await reconcile(payments, units, txn)
             if interrupted == "capture" and txn.has_capture:
                 return txn  # the interrupted capture had gone through: this retry is its answer
         if key is not None and txn.has_capture:
@@ -37,7 +36,7 @@ async def capture(
         reference = txn.reference or ""
         return await call_gateway(
             payments,
-            conn,
+            units,
             txn,
             "capture",
             to_capture,

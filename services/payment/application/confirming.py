@@ -6,10 +6,8 @@ from __future__ import annotations
 from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
 from services.payment.application.gateway_calls import reconcile
-from services.payment.application.locking import transaction_lock
 from services.payment.application.ports import GatewayRefused, GatewayUnreachable
 from services.payment.application.reading import load_transaction
-from services.payment.application.units import run_on
 from services.payment.domain.errors import GatewayDeclined, GatewayUnavailable
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
@@ -18,9 +16,9 @@ from shared.eventstore.port import UnitOfWork
 
 async def confirm(payments: Payments, order_id: str, transaction_id: str) -> Transaction:
     database = payments.database
-    async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
+    async with payments.locks.held(transaction_id, wait=payments.lock_wait) as units:
         txn = await load_transaction(database, order_id, transaction_id)
-        txn = await reconcile(payments, conn, txn)
+        txn = await reconcile(payments, units, txn)
         gateway = await payments.current_gateway(txn.gateway)
         if txn.status != "pending" or txn.reference is None or not gateway.records_calls:
             return txn
@@ -38,4 +36,4 @@ async def confirm(payments: Payments, order_id: str, transaction_id: str) -> Tra
             await follow_up(uow, current, at)
             return current
 
-        return await run_on(database, conn, sync, known=(txn,))
+        return await units.run(sync, known=(txn,))

@@ -1,51 +1,36 @@
-"""What the payment use cases run against: the database, the gateways, and their time limits."""
+"""What the payment use cases run against: the database, the transactions' locks, the gateways,
+and their time limits (all ports: `ports.py`; the composition root gives PostgreSQL's adapters,
+the fast tier in-memory ones)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-import asyncpg
+from dataclasses import dataclass
 
 from services.payment.application.gateway_config import read_gateway
-from services.payment.application.ports import Gateway
+from services.payment.application.ports import Gateway, PaymentsDatabase, TransactionLocks, TransactionReads
 from services.payment.domain.errors import GatewayNotEnabled
 from services.payment.domain.gateway_settings import GatewaySettings
-from shared.eventstore.database import create_pool
-from shared.eventstore.unit_of_work import Database
 
 
 @dataclass
 class Payments:
-    """`sessions` is a pool of its own for the connections that hold a transaction's lock for a
-    whole operation (up to the allocation timeout): were they taken from the service's pool,
-    enough waiting payments could starve the consumer that records the replies they wait for.
-    Its connections are not reset on release: `locking` unlocks before handing one back, and
-    closes it when it cannot (the only session state its users keep is that lock)."""
+    """`locks` hold a transaction for a whole operation and run its units of work; `reads` read
+    transactions beyond what a unit of work loads (whole histories, several at once)."""
 
-    database: Database
+    database: PaymentsDatabase
     gateways: Mapping[str, Gateway]
+    locks: TransactionLocks
+    reads: TransactionReads
     allocation_timeout: float = 10.0  # PAYMENT_ALLOCATION_TIMEOUT_SECONDS
     order_wait: float = 5.0  # how long a request waits for a checkout not consumed yet
     lock_wait: float = 2.0  # how long a request waits for another one on the same transaction
-    session_pool_size: int = 20
-    _sessions: asyncpg.Pool | None = field(default=None, init=False)
 
     async def open(self) -> None:
-        self._sessions = await create_pool(
-            self.database.dsn, min_size=1, max_size=self.session_pool_size, session_state=False
-        )
+        await self.locks.open()
 
     async def close(self) -> None:
-        if self._sessions is not None:
-            await self._sessions.close()
-            self._sessions = None
-
-    @property
-    def sessions(self) -> asyncpg.Pool:
-        if self._sessions is None:
-            raise RuntimeError("the payment sessions pool is not open")
-        return self._sessions
+        await self.locks.close()
 
     def gateway(self, name: str) -> Gateway:
         """The adapter, with the key it was last given (`enabled_gateway`, `current_gateway`)."""

@@ -1,5 +1,5 @@
 """What follows a change to a transaction, in the same unit of work: its integration events, the
-order's balance, and the service's own indexes.
+order's balance, and the service's own indexes (`ports.TransactionIndex`, written with the unit).
 
 Every path that changes a transaction (the HTTP commands, the Kafka consumer, webhooks, the
 reconciler) ends with `follow_up`, once per unit of work. Because a transaction records each
@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
+from services.payment.application.ports import TRANSACTION_INDEX
 from services.payment.domain.events import (
     GatewayReferenceRecorded,
     StockAllocationRefused,
@@ -27,19 +28,6 @@ from shared.contracts import events as contracts
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.values import Money
 from shared.eventstore.port import UnitOfWork
-
-# Written with the unit's events (`UnitOfWork.write`: the arguments are one jsonb array), so a unit
-# of work that indexes its transaction still commits in one statement.
-_OPEN = """
-INSERT INTO open_transactions (transaction_id, order_id, gateway, since)
-VALUES ($1::jsonb ->> 0, $1::jsonb ->> 1, $1::jsonb ->> 2, ($1::jsonb ->> 3)::timestamptz)
-ON CONFLICT (transaction_id) DO UPDATE SET since = EXCLUDED.since
-"""
-_CLOSE = "DELETE FROM open_transactions WHERE transaction_id = $1::jsonb ->> 0"
-_REFERENCE = """
-INSERT INTO gateway_references (reference, transaction_id) VALUES ($1::jsonb ->> 0, $1::jsonb ->> 1)
-ON CONFLICT DO NOTHING
-"""
 
 
 async def follow_up(uow: UnitOfWork, txn: Transaction, at: datetime, *, index_reference: bool = True) -> None:
@@ -74,7 +62,7 @@ async def follow_up(uow: UnitOfWork, txn: Transaction, at: datetime, *, index_re
                 _publish(uow, txn, contracts.PaymentCancelled(**_fact(txn, txn.authorized or txn.amount)))
                 (await _order(uow, txn)).release(txn.id, at)
             case GatewayReferenceRecorded(reference=reference) if index_reference:
-                await uow.write(_REFERENCE, reference, txn.id)
+                await uow.adapter(TRANSACTION_INDEX).reference_recorded(reference, txn.id)
     await _index(uow, txn, at)
 
 
@@ -106,6 +94,6 @@ async def _index(uow: UnitOfWork, txn: Transaction, at: datetime) -> None:
     """Keep `open_transactions` to the transactions the reconciler may have to finish: a row from
     the unit of work that opens one (`since`) to the one that settles it."""
     if txn.unfinished and not txn.was_unfinished:
-        await uow.write(_OPEN, txn.id, txn.order_id, txn.gateway, at)
+        await uow.adapter(TRANSACTION_INDEX).opened(txn.id, txn.order_id, txn.gateway, at)
     elif txn.was_unfinished and not txn.unfinished:
-        await uow.write(_CLOSE, txn.id)
+        await uow.adapter(TRANSACTION_INDEX).closed(txn.id)

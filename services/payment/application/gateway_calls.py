@@ -16,13 +16,11 @@ from typing import TypeVar
 
 from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
-from services.payment.application.ports import ChargeRequest, GatewayRefused, GatewayUnreachable
-from services.payment.application.units import run_on
+from services.payment.application.ports import ChargeRequest, GatewayRefused, GatewayUnreachable, Units
 from services.payment.domain.errors import GatewayDeclined, GatewayUnavailable
 from services.payment.domain.gateway_state import GatewayRefund, GatewayState
 from services.payment.domain.transaction import InFlightCall, Transaction
 from shared.contracts.envelope import utc_now
-from shared.eventstore.database import DbConnection
 from shared.eventstore.port import UnitOfWork
 
 T = TypeVar("T")
@@ -43,7 +41,7 @@ def charge_request(txn: Transaction) -> ChargeRequest:
 
 async def call_gateway(
     payments: Payments,
-    conn: DbConnection,
+    units: Units,
     txn: Transaction,
     operation: str,
     amount: int | None,
@@ -55,14 +53,14 @@ async def call_gateway(
     """Record the intent, make the call with its idempotency key, record the outcome.
 
     `txn` is the transaction as the caller (holding its lock) last read or wrote it: each unit of
-    work starts from it (`run_on`'s `known`), and reads it again only if another writer (a webhook,
-    the consumer) appended meanwhile. A gateway that stays in the process records no intent: there
-    is no crash between its call and its outcome that would leave money moved and unrecorded.
+    work (run by `units`, the lock's) starts from it (`Units.run`'s `known`), and reads it again
+    only if another writer (a webhook, the consumer) appended meanwhile. A gateway that stays in
+    the process records no intent: there is no crash between its call and its outcome that would
+    leave money moved and unrecorded.
     A refusal is recorded (`on_refused`, e.g. the payment fails) and answered 400; no answer at
     all leaves the call in flight for reconciliation and answers 503. `idempotency_key`: the key a
     client's `Idempotency-Key` gives this call (else one derived from the transaction).
     """
-    database = payments.database
     transaction_id = txn.id
     key = idempotency_key or txn.next_key(operation)
     if payments.gateway(txn.gateway).records_calls:
@@ -75,7 +73,7 @@ async def call_gateway(
             await follow_up(uow, current, at)
             return current, started
 
-        txn, key = await run_on(database, conn, start, known=(txn,))
+        txn, key = await units.run(start, known=(txn,))
     try:
         result = await perform(key)
     except GatewayRefused as refusal:
@@ -89,7 +87,7 @@ async def call_gateway(
             current.finish_call(operation, "rejected", at)
             await follow_up(uow, current, at)
 
-        await run_on(database, conn, refused, known=(txn,))
+        await units.run(refused, known=(txn,))
         raise GatewayDeclined(refusal.message, transaction_id=transaction_id, error=refusal.error) from None
     except GatewayUnreachable as exc:
         raise GatewayUnavailable(transaction_id) from exc
@@ -102,10 +100,10 @@ async def call_gateway(
         await follow_up(uow, current, at)
         return current
 
-    return await run_on(database, conn, done, known=(txn,))
+    return await units.run(done, known=(txn,))
 
 
-async def reconcile(payments: Payments, conn: DbConnection, txn: Transaction) -> Transaction:
+async def reconcile(payments: Payments, units: Units, txn: Transaction) -> Transaction:
     """Settle a call left in flight by a crashed holder of the lock (the caller holds it now)."""
     call = txn.in_flight
     if call is None:
@@ -135,7 +133,7 @@ async def reconcile(payments: Payments, conn: DbConnection, txn: Transaction) ->
             await follow_up(uow, current, at)
         return current
 
-    return await run_on(payments.database, conn, settle, known=(txn,))
+    return await units.run(settle, known=(txn,))
 
 
 Apply = Callable[[Transaction, datetime], None]

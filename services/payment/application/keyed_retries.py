@@ -11,23 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from services.payment.application.ports import TransactionReads
 from services.payment.domain.errors import GatewayDeclined, InsufficientStock
 from services.payment.domain.events import GatewayCallFinished, GatewayCallStarted
 from services.payment.domain.transaction import INSUFFICIENT_STOCK, Transaction
-from shared.eventstore.aggregate_reader import AggregateReader
-from shared.eventstore.unit_of_work import Database
 
 GatewayKeys = Callable[[str], str]
 """The gateway idempotency key of each call (`create`, `confirm`, ...) a keyed request makes."""
 
 
-async def call_made(database: Database, txn: Transaction, operation: str, key: str) -> bool:
+async def call_made(reads: TransactionReads, txn: Transaction, operation: str, key: str) -> bool:
     """Whether the `operation` call with idempotency `key` went through (or, for a refund only
     recorded, whether one with that reference was)."""
     if operation == "refund" and key in txn.refund_references:
         return True
-    async with database.connection() as conn:
-        history = await AggregateReader(conn, database.store).history(Transaction, txn.id)
+    history = await reads.history(txn.id)
     ours = False
     for event in history:
         if isinstance(event, GatewayCallStarted):

@@ -31,10 +31,8 @@ from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
 from services.payment.application.gateway_calls import call_gateway, charge_request, reconcile
 from services.payment.application.keyed_retries import GatewayKeys, call_made, raise_if_failed
-from services.payment.application.locking import transaction_lock
 from services.payment.application.orders import wait_for_order
-from services.payment.application.ports import Gateway, GatewayRefused, GatewayUnreachable
-from services.payment.application.units import run_on
+from services.payment.application.ports import Gateway, GatewayRefused, GatewayUnreachable, Units
 from services.payment.domain.errors import (
     AllocationTimedOut,
     GatewayDeclined,
@@ -48,7 +46,6 @@ from services.payment.domain.payable_order import PayableOrder
 from services.payment.domain.transaction import PaymentDetails, Transaction
 from shared.contracts.envelope import utc_now
 from shared.domain.errors import DomainError
-from shared.eventstore.database import DbConnection
 from shared.eventstore.port import UnitOfWork
 
 
@@ -89,13 +86,11 @@ async def pay(
     transaction_id = command.transaction_id or str(uuid4())
     if not gateway.records_calls and not order.stock_lines:
         return await _pay_at_once(payments, gateway, transaction_id, command, order)
-    async with transaction_lock(payments.sessions, transaction_id, wait=0) as conn:
-        txn = await run_on(
-            payments.database, conn, lambda uow: _request(uow, transaction_id, command), known=(order,)
-        )
+    async with payments.locks.held(transaction_id, wait=0) as units:
+        txn = await units.run(lambda uow: _request(uow, transaction_id, command), known=(order,))
         if txn.awaiting_allocation:
-            txn = await _allocate(payments, conn, txn)
-        return await charge(payments, conn, txn, command.gateway_keys)
+            txn = await _allocate(payments, units, txn)
+        return await charge(payments, units, txn, command.gateway_keys)
 
 
 async def _resume(payments: Payments, txn: Transaction, command: Pay) -> Transaction:
@@ -108,14 +103,14 @@ async def _resume(payments: Payments, txn: Transaction, command: Pay) -> Transac
             "This Idempotency-Key was used for a payment of another order: use a new key",
             source="Idempotency-Key",
         )
-    async with transaction_lock(payments.sessions, txn.id, wait=payments.lock_wait) as conn:
+    async with payments.locks.held(txn.id, wait=payments.lock_wait) as units:
         txn = await payments.database.read(Transaction, txn.id)
         if txn.in_flight is not None:
-            txn = await reconcile(payments, conn, txn)
+            txn = await reconcile(payments, units, txn)
         if txn.awaiting_allocation:
-            txn = await _allocate(payments, conn, txn)
+            txn = await _allocate(payments, units, txn)
         if txn.ready_to_charge and not await _confirmed(payments, txn, command.gateway_keys):
-            txn = await charge(payments, conn, txn, command.gateway_keys)
+            txn = await charge(payments, units, txn, command.gateway_keys)
     raise_if_failed(txn)
     return txn
 
@@ -124,7 +119,7 @@ async def _confirmed(payments: Payments, txn: Transaction, keys: GatewayKeys | N
     """Whether the gateway confirmed this payment already (it may still await the shopper, 3-D Secure)."""
     if keys is None or not payments.gateway(txn.gateway).records_calls:
         return False
-    return await call_made(payments.database, txn, "confirm", keys("confirm"))
+    return await call_made(payments.reads, txn, "confirm", keys("confirm"))
 
 
 def _check_payer(command: Pay, order: PayableOrder) -> None:
@@ -185,17 +180,16 @@ async def _pay_at_once(
         await follow_up(uow, txn, at, index_reference=False)
         return txn, problem
 
-    txn, problem = await run_on(payments.database, None, pay_now, known=(order,))
+    txn, problem = await payments.locks.unlocked().run(pay_now, known=(order,))
     if problem is not None:
         raise problem
     return txn
 
 
-async def _allocate(payments: Payments, conn: DbConnection, txn: Transaction) -> Transaction:
-    database = payments.database
-    txn = await await_allocation(database, txn, payments.allocation_timeout)
+async def _allocate(payments: Payments, units: Units, txn: Transaction) -> Transaction:
+    txn = await await_allocation(payments.database, txn, payments.allocation_timeout)
     if txn.awaiting_allocation:
-        await give_up_allocation(database, conn, txn.id)
+        await give_up_allocation(units, txn.id)
         raise AllocationTimedOut(txn.id)
     if txn.allocation == "refused":
         raise InsufficientStock(txn.id, txn.short)
@@ -203,7 +197,7 @@ async def _allocate(payments: Payments, conn: DbConnection, txn: Transaction) ->
 
 
 async def charge(
-    payments: Payments, conn: DbConnection, txn: Transaction, keys: GatewayKeys | None = None
+    payments: Payments, units: Units, txn: Transaction, keys: GatewayKeys | None = None
 ) -> Transaction:
     """Create the payment at the gateway (unless it exists) and confirm it (unless settled).
 
@@ -211,12 +205,12 @@ async def charge(
     """
     gateway = payments.gateway(txn.gateway)
     if not gateway.records_calls:
-        return await _charge_in_process(payments, conn, gateway, txn)
+        return await _charge_in_process(units, gateway, txn)
     request = charge_request(txn)
     if txn.reference is None:
         txn = await call_gateway(
             payments,
-            conn,
+            units,
             txn,
             "create",
             None,
@@ -229,7 +223,7 @@ async def charge(
         reference = txn.reference
         txn = await call_gateway(
             payments,
-            conn,
+            units,
             txn,
             "confirm",
             None,
@@ -241,9 +235,7 @@ async def charge(
     return txn
 
 
-async def _charge_in_process(
-    payments: Payments, conn: DbConnection, gateway: Gateway, txn: Transaction
-) -> Transaction:
+async def _charge_in_process(units: Units, gateway: Gateway, txn: Transaction) -> Transaction:
     """Create and confirm in one unit of work, for a gateway that does not leave the process."""
     transaction_id = txn.id
 
@@ -254,7 +246,7 @@ async def _charge_in_process(
         await follow_up(uow, current, at, index_reference=False)
         return current, problem
 
-    txn, problem = await run_on(payments.database, conn, create_and_confirm, known=(txn,))
+    txn, problem = await units.run(create_and_confirm, known=(txn,))
     if problem is not None:
         raise problem
     return txn

@@ -1,16 +1,39 @@
-"""The one protocol every payment gateway adapter implements, and the two ways a call can fail.
+"""What the payment application runs against, as protocols its adapters implement.
 
-A gateway answers in `GatewayState`s; it never writes anything itself. Calls that move money
-take an idempotency key derived from the transaction, and `find` / `retrieve` / `find_refund`
-let the application learn what a call cut short by a crash actually did, instead of repeating it.
+- `Gateway`: the one protocol every payment gateway adapter implements, and the two ways a call
+  can fail. A gateway answers in `GatewayState`s; it never writes anything itself. Calls that move
+  money take an idempotency key derived from the transaction, and `find` / `retrieve` /
+  `find_refund` let the application learn what a call cut short by a crash actually did, instead of
+  repeating it.
+- `PaymentsDatabase`: the event store's reads, units of work and commit signals (PostgreSQL's
+  `Database` or the fast tier's `InMemoryDatabase`).
+- `TransactionLocks` and `Units`: one conversation with the gateway per transaction at a time,
+  across every instance, and the units of work run while holding it (PostgreSQL: session advisory
+  locks, `adapters/postgres/locking.py`; in memory: one asyncio lock per transaction).
+- `TransactionReads`: a transaction's whole history, several transactions at once.
+- `TRANSACTION_INDEX` and `WEBHOOK_INBOX`: the service's own tables, per unit of work
+  (`uow.adapter(port)`), written atomically with the unit's events.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
 
 from services.payment.domain.gateway_state import GatewayRefund, GatewayState
+from services.payment.domain.transaction import Transaction
+from shared.contracts.registry import VersionedEvent
+from shared.domain.aggregate import Aggregate
+from shared.eventstore.commit_signals import CommitSignals
+from shared.eventstore.port import Port, UnitOfWork
+
+A = TypeVar("A", bound=Aggregate)
+B = TypeVar("B", bound=Aggregate)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -83,3 +106,100 @@ class Gateway(Protocol):
     async def find_refund(self, reference: str, idempotency_key: str) -> GatewayRefund | None:
         """The refund made with this idempotency key, if it was made."""
         ...
+
+
+class PaymentsDatabase(Protocol):
+    """The event store as the payment use cases use it (both databases of the kernel implement it)."""
+
+    signals: CommitSignals
+    """What this process's units commit: a waiting request wakes on its transaction's commit."""
+
+    async def read(self, cls: type[A], aggregate_id: str) -> A: ...
+
+    async def read_newer(self, cls: type[A], aggregate_id: str, than_version: int) -> A: ...
+
+    async def read_pair(
+        self, first: type[A], first_id: str, second: type[B], second_id: str
+    ) -> tuple[A, B]: ...
+
+    async def run(self, command: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 40) -> T: ...
+
+
+class Units(Protocol):
+    """Units of work run one after another for one operation (holding a transaction's lock, or not)."""
+
+    async def run(
+        self, command: Callable[[UnitOfWork], Awaitable[T]], *, known: tuple[Aggregate, ...] = ()
+    ) -> T:
+        """`command` in a unit of work, re-run from a fresh read on a conflict (a webhook or the
+        consumer may write the same transaction concurrently).
+
+        `known`: aggregates this request has just read or written, as committed (no pending events).
+        The first attempt works on them instead of reading them again; their appends still state the
+        version they were read at, so if another writer got there first the append conflicts and the
+        next attempt reads them afresh.
+        """
+        ...
+
+
+class TransactionLocks(Protocol):
+    """One holder of a transaction at a time, for a whole operation (waiting for stock, calling the
+    gateway, recording its answer), across every instance of the service. A lock whose holder died
+    is free again, so whoever takes it next and finds a call in flight knows its owner is gone."""
+
+    def held(self, transaction_id: str, *, wait: float) -> AbstractAsyncContextManager[Units]:
+        """The transaction's lock, waited for up to `wait` seconds (GatewayCallInFlight, 409, if
+        another holder keeps it longer); the operation's units run through what it yields."""
+        ...
+
+    def if_free(self, transaction_id: str) -> AbstractAsyncContextManager[Units | None]:
+        """The lock if nobody holds it (None if someone does), without waiting."""
+        ...
+
+    def unlocked(self) -> Units:
+        """Units for an operation that needs no lock (nothing of it is visible before it is done)."""
+        ...
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class TransactionReads(Protocol):
+    async def history(self, transaction_id: str) -> list[VersionedEvent]:
+        """Every event of the transaction, oldest first."""
+        ...
+
+    async def read_each(self, transaction_ids: Sequence[str]) -> list[Transaction]:
+        """The transactions in the order given, in one read."""
+        ...
+
+
+class TransactionIndex(Protocol):
+    """The payment's indexes beside its events, written with the unit of work: the transactions the
+    reconciler may have to finish (`open_transactions`), and each gateway reference's transaction
+    (`gateway_references`, for webhooks that name only the gateway's object)."""
+
+    async def opened(self, transaction_id: str, order_id: str, gateway: str, since: datetime) -> None: ...
+
+    async def closed(self, transaction_id: str) -> None: ...
+
+    async def oldest_open(self, limit: int) -> list[str]:
+        """The open transactions' ids, longest open first (as committed)."""
+        ...
+
+    async def reference_recorded(self, reference: str, transaction_id: str) -> None:
+        """A reference already indexed keeps its first transaction."""
+        ...
+
+    async def transaction_of(self, reference: str) -> str | None: ...
+
+
+class WebhookInbox(Protocol):
+    async def first_delivery(self, consumer: str, event_id: UUID) -> bool:
+        """Whether the notification is new; it then counts as delivered once the unit commits."""
+        ...
+
+
+TRANSACTION_INDEX: Port[TransactionIndex] = Port("payment.transaction_index")
+WEBHOOK_INBOX: Port[WebhookInbox] = Port("payment.webhook_inbox")

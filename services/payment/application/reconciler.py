@@ -19,14 +19,11 @@ import logging
 from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
 from services.payment.application.gateway_calls import reconcile
-from services.payment.application.locking import try_transaction_lock, unlock
-from services.payment.application.ports import GatewayRefused, GatewayUnreachable
-from services.payment.application.units import run_on
+from services.payment.application.ports import TRANSACTION_INDEX, GatewayRefused, GatewayUnreachable, Units
 from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
 from shared.domain.errors import DomainError
-from shared.eventstore.database import DbConnection
 from shared.eventstore.port import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -45,43 +42,45 @@ async def reconcile_forever(payments: Payments, interval: float) -> None:
 
 async def reconcile_open_transactions(payments: Payments) -> int:
     """Visit the open transactions nobody holds; returns how many were visited."""
-    rows = await payments.database.pool.fetch(
-        "SELECT transaction_id FROM open_transactions ORDER BY since LIMIT $1", BATCH
-    )
+    found = await payments.locks.unlocked().run(_oldest_open)
     visited = 0
-    for row in rows:
-        transaction_id: str = row["transaction_id"]
-        async with payments.sessions.acquire() as conn:
-            if not await try_transaction_lock(conn, transaction_id):
+    for transaction_id in found:
+        async with payments.locks.if_free(transaction_id) as units:
+            if units is None:
                 continue
             try:
-                await _finish(payments, conn, transaction_id)
+                await _finish(payments, units, transaction_id)
                 visited += 1
             except (DomainError, GatewayRefused, GatewayUnreachable) as exc:
                 log.warning("could not reconcile transaction %s yet: %s", transaction_id, exc)
-            finally:
-                await unlock(conn, transaction_id)
     return visited
 
 
-async def _finish(payments: Payments, conn: DbConnection, transaction_id: str) -> None:
-    database = payments.database
-    txn = await database.read(Transaction, transaction_id)
+async def _oldest_open(uow: UnitOfWork) -> list[str]:
+    return await uow.adapter(TRANSACTION_INDEX).oldest_open(BATCH)
+
+
+async def _forget(uow: UnitOfWork, transaction_id: str) -> None:
+    await uow.adapter(TRANSACTION_INDEX).closed(transaction_id)
+
+
+async def _finish(payments: Payments, units: Units, transaction_id: str) -> None:
+    txn = await payments.database.read(Transaction, transaction_id)
     if not txn.exists:
-        await conn.execute("DELETE FROM open_transactions WHERE transaction_id = $1", transaction_id)
+        await units.run(lambda uow: _forget(uow, transaction_id))
         return
-    txn = await reconcile(payments, conn, txn)
+    txn = await reconcile(payments, units, txn)
     if txn.status != "pending":
         return
     gateway = await payments.current_gateway(txn.gateway)
     if txn.reference is not None and gateway.records_calls:
         state = await gateway.retrieve(txn.reference)
         if state.stage != "created":
-            await run_on(database, conn, lambda uow: _merge(uow, transaction_id, state), known=(txn,))
+            await units.run(lambda uow: _merge(uow, transaction_id, state), known=(txn,))
             return
         with contextlib.suppress(GatewayRefused, GatewayUnreachable):
             await gateway.cancel(txn.reference, f"{transaction_id}:abandon")
-    await run_on(database, conn, lambda uow: _abandon(uow, transaction_id), known=(txn,))
+    await units.run(lambda uow: _abandon(uow, transaction_id), known=(txn,))
 
 
 async def _merge(uow: UnitOfWork, transaction_id: str, state: GatewayState) -> None:

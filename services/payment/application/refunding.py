@@ -18,9 +18,7 @@ from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
 from services.payment.application.gateway_calls import call_gateway, reconcile
 from services.payment.application.keyed_retries import call_made
-from services.payment.application.locking import transaction_lock
 from services.payment.application.reading import load_transaction
-from services.payment.application.units import run_on
 from services.payment.domain.gateway_state import GatewayRefund
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
@@ -31,19 +29,19 @@ async def refund(
     payments: Payments, order_id: str, transaction_id: str, amount: int | None, key: str | None = None
 ) -> Transaction:
     database = payments.database
-    async with transaction_lock(payments.sessions, transaction_id, wait=payments.lock_wait) as conn:
+    async with payments.locks.held(transaction_id, wait=payments.lock_wait) as units:
         txn = await load_transaction(database, order_id, transaction_id)
         if txn.in_flight is not None:
             interrupted = txn.in_flight
             before = txn.refunded_total
-            txn = await reconcile(payments, conn, txn)
+            txn = await reconcile(payments, units, txn)
             if (
                 interrupted.operation == "refund"
                 and interrupted.amount == amount
                 and txn.refunded_total > before
             ):
                 return txn  # the interrupted refund had gone through: this retry is its answer
-        if key is not None and await call_made(database, txn, "refund", key):
+        if key is not None and await call_made(payments.reads, txn, "refund", key):
             return txn  # this key's refund was made: this retry is its answer
         to_refund = txn.refund_amount(amount)
         gateway = await payments.current_gateway(txn.gateway)
@@ -57,11 +55,11 @@ async def refund(
                 await follow_up(uow, current, at)
                 return current
 
-            return await run_on(database, conn, mark, known=(txn,))
+            return await units.run(mark, known=(txn,))
         reference = txn.reference or ""
         return await call_gateway(
             payments,
-            conn,
+            units,
             txn,
             "refund",
             to_refund,

@@ -1,6 +1,6 @@
 """A verified gateway notification, merged into its transaction exactly once.
 
-The notification's id goes into the kernel's inbox in the same transaction as its effect, so a
+The notification's id goes into the inbox (`ports.WebhookInbox`) with its effect, so a
 redelivered webhook changes nothing; the merge itself is idempotent too, so a webhook that
 repeats what the synchronous answer already recorded (or the reverse) changes nothing either.
 Notifications about payments that are not ours (another store sharing the gateway account)
@@ -14,17 +14,17 @@ from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.payment.application.follow_up import follow_up
-from services.payment.application.ports import GatewayEvent
-from services.payment.application.units import run_on
+from services.payment.application.ports import (
+    TRANSACTION_INDEX,
+    WEBHOOK_INBOX,
+    GatewayEvent,
+    PaymentsDatabase,
+)
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
 from shared.eventstore.port import UnitOfWork
-from shared.eventstore.unit_of_work import Database
 
 log = logging.getLogger(__name__)
-_INBOX = (
-    "INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true"
-)
 
 
 class EventEffect(StrEnum):
@@ -44,16 +44,15 @@ def inbox_id(gateway: str, event_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"webhook:{gateway}:{event_id}")
 
 
-async def apply_gateway_event(database: Database, gateway: str, event: GatewayEvent) -> EventEffect:
+async def apply_gateway_event(database: PaymentsDatabase, gateway: str, event: GatewayEvent) -> EventEffect:
     """What the notification did; `EventEffect.CHANGED` only if it changed a transaction."""
 
     async def apply(uow: UnitOfWork) -> EventEffect:
         consumer = f"webhook:{gateway}"
-        fresh = await uow.connection.fetchval(_INBOX, consumer, inbox_id(gateway, event.event_id), consumer)
-        if not fresh:
+        if not await uow.adapter(WEBHOOK_INBOX).first_delivery(consumer, inbox_id(gateway, event.event_id)):
             return EventEffect.DUPLICATE
-        transaction_id = event.transaction_id or await uow.connection.fetchval(
-            "SELECT transaction_id FROM gateway_references WHERE reference = $1", event.state.reference
+        transaction_id = event.transaction_id or await uow.adapter(TRANSACTION_INDEX).transaction_of(
+            event.state.reference
         )
         if not transaction_id:
             return EventEffect.NOT_OURS
@@ -70,4 +69,4 @@ async def apply_gateway_event(database: Database, gateway: str, event: GatewayEv
         await follow_up(uow, txn, at)
         return EventEffect.CHANGED if changed else EventEffect.UNCHANGED
 
-    return await run_on(database, None, apply)
+    return await database.run(apply, attempts=8)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from services.payment.adapters.http.context import payments_of
+from services.payment.adapters.http.context import database_of, payments_of
 from services.payment.adapters.http.documents import transaction_document
 from services.payment.adapters.http.ownership import accessible_order_and_gateway
 from services.payment.adapters.http.requests import PaymentBody
@@ -79,4 +79,4 @@ async def create_payment(order_id: str, request: Request, principal: AnyToken) -
         txn = await pay(payments_of(request), command, order, gateway_settings)
         return Answer(200, {"data": transaction_document(txn)})
 
-    return await answer_once(request, principal, payments_of(request).database, run)
+    return await answer_once(request, principal, database_of(request), run)

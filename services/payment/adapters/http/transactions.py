@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from services.payment.adapters.http.context import payments_of
+from services.payment.adapters.http.context import database_of, payments_of
 from services.payment.adapters.http.documents import transaction_document
 from services.payment.adapters.http.ownership import accessible_order
 from services.payment.adapters.http.requests import CancelBody, CaptureBody, RefundBody
@@ -53,7 +53,7 @@ def _admin_action(body: type[BaseModel], description: str | None = None) -> dict
 @router.get(BASE, **documented(answers="The order's transactions", not_found="No such order"))
 async def list_transactions(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     order = await accessible_order(request, order_id, principal)
-    found = await order_transactions(payments_of(request).database, order)
+    found = await order_transactions(payments_of(request).reads, order)
     return {"data": [transaction_document(txn) for txn in found]}
 
 
@@ -96,7 +96,7 @@ async def capture_transaction(
         txn = await capture(payments_of(request), order_id, transaction_id, body.amount, key)
         return Answer(200, {"data": transaction_document(txn)})
 
-    return await answer_once(request, principal, payments_of(request).database, run)
+    return await answer_once(request, principal, database_of(request), run)
 
 
 @router.post(
@@ -112,7 +112,7 @@ async def refund_transaction(
         txn = await refund(payments_of(request), order_id, transaction_id, body.amount, key)
         return Answer(200, {"data": transaction_document(txn)})
 
-    return await answer_once(request, principal, payments_of(request).database, run)
+    return await answer_once(request, principal, database_of(request), run)
 
 
 @router.post(
@@ -128,4 +128,4 @@ async def cancel_transaction(
         txn = await cancel(payments_of(request), order_id, transaction_id, body.reason, key)
         return Answer(200, {"data": transaction_document(txn)})
 
-    return await answer_once(request, principal, payments_of(request).database, run)
+    return await answer_once(request, principal, database_of(request), run)

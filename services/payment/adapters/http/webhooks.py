@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from services.payment.adapters.gateways.stripe import NAME as STRIPE
 from services.payment.adapters.gateways.stripe_webhooks import WebhookRejected
-from services.payment.adapters.http.context import payments_of
+from services.payment.adapters.http.context import database_of, payments_of
 from services.payment.adapters.webhook_receiving import receive
 from shared.http.errors import BadRequest
 from shared.http.openapi import documented, header_parameter
@@ -57,7 +57,7 @@ async def stripe_webhook(request: Request) -> dict[str, Any]:
     payments = payments_of(request)
     try:
         handled = await receive(
-            payments.database,
+            database_of(request),
             await request.body(),
             request.headers.get("stripe-signature"),
             secret,

@@ -1,0 +1,1 @@
+"""The payment application's ports on PostgreSQL (wired by `services.payment.bootstrap`)."""
