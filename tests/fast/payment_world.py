@@ -157,14 +157,14 @@ def line(product_id: str, quantity: int, unit: int, *, managed: bool) -> OrderLi
     )
 
 
-async def checked_out(database: InMemoryDatabase, *lines: OrderLine) -> str:
+async def checked_out(database: InMemoryDatabase, *lines: OrderLine, order_id: str | None = None) -> str:
     """A new order opened as the consumer opens it on `CartCheckedOut` (one unmanaged line of
     10000 by default); its id."""
     items = list(lines) or [line("mug", 1, 10000, managed=False)]
     total = sum(item.value.amount for item in items)
     checkout = CartCheckedOut(
         cart_id=uuid4().hex,
-        order_id=str(uuid4()),
+        order_id=order_id or str(uuid4()),
         customer=Customer(name="Ron Swanson", email="ron@example.com"),
         billing_address=ADDRESS,
         shipping_address=ADDRESS,
