@@ -9,6 +9,7 @@ from services.cart.adapters.email_claims import with_claims_indexed
 from services.cart.adapters.http import cart_customers, carts, checkout, customers, products, promotions
 from services.cart.adapters.http.sign_in_throttle import SignInThrottle
 from services.cart.adapters.password_hasher import PasswordHasher
+from services.cart.adapters.postgres import provide_postgres_tables
 from services.cart.adapters.tables import CART_DDL
 from services.cart.domain.order_ids import OrderIds
 from services.cart.projections.catalogue import CatalogueProjection
@@ -27,7 +28,7 @@ PUBLISHES = [CartCheckedOut.event_type, CustomerDeleted.event_type, ProductPubli
 
 
 def build_runtime(settings: Settings) -> ServiceRuntime:
-    return ServiceRuntime(
+    runtime = ServiceRuntime(
         "cart",
         database_url=settings.database_url,
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -45,6 +46,8 @@ def build_runtime(settings: Settings) -> ServiceRuntime:
         consumer_group_suffix=settings.consumer_group_suffix,
         outbox_relay=settings.outbox_relay,
     )
+    provide_postgres_tables(runtime.database.adapters)  # the cart's own tables (application/ports.py)
+    return runtime
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

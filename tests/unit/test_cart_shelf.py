@@ -1,16 +1,19 @@
 """The cart reads stock levels and automatic promotions once per unit of work, together: adding an
 item (its stock, then the promotions to price the answer) and checking out (the promotions to price,
-then every stocked line's level) each cost one statement. A fake connection records the statements;
-the HTTP suites (tests/cart/test_checkout_rechecks_stock.py, test_automatic_promotions.py) prove
-the answers against PostgreSQL."""
+then every stocked line's level) each cost one statement. The port's PostgreSQL adapter
+(`adapters/postgres/reads.py`) runs on a fake connection that records the statements; the HTTP
+suites (tests/cart/test_checkout_rechecks_stock.py, test_automatic_promotions.py) prove the answers
+against PostgreSQL."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
+from services.cart.adapters.postgres.reads import PostgresStockAndPromotions
 from services.cart.application.lookups import automatic_promotions, available_stock
+from services.cart.application.ports import STOCK_AND_PROMOTIONS
 from services.cart.domain.cart import ProductSnapshot
-from shared.eventstore.port import UnitOfWork
+from shared.eventstore.port import Port, UnitOfWork
 
 
 class RecordingReads:
@@ -35,9 +38,16 @@ class RecordingReads:
 
 
 class FakeUnit:
+    """A unit with PostgreSQL's `StockAndPromotions` adapter on the recording connection."""
+
     def __init__(self, reads: RecordingReads) -> None:
         self.reads = reads
         self.memo: dict[str, Any] = {}
+        self._shelf_reads = PostgresStockAndPromotions(cast(UnitOfWork, self))
+
+    def adapter(self, port: Port[Any]) -> Any:
+        assert port is STOCK_AND_PROMOTIONS
+        return self._shelf_reads
 
 
 def product(product_id: str, manage_stock: bool = True) -> ProductSnapshot:

@@ -4,6 +4,7 @@ and the access rule every cart command checks first (`accessible_cart`)."""
 from __future__ import annotations
 
 from services.cart.application.lookups import available_stock
+from services.cart.application.ports import CUSTOMER_CARTS
 from services.cart.domain.associations import CartAccess, CustomerCartForbidden
 from services.cart.domain.cart import Cart, ProductSnapshot
 from services.cart.domain.customer import Customer, CustomerNotFound
@@ -63,13 +64,8 @@ MAX_CARTS_READ = 1000
 async def carts_of(uow: UnitOfWork, customer_id: str) -> list[Cart]:
     """The customer's carts: ids from the projection, each confirmed from its own stream (the
     projection may still list a cart freed a moment ago)."""
-    rows = await uow.reads.fetch(
-        "SELECT cart_id FROM proj_customer_carts.customer_carts WHERE customer_id = $1"
-        " ORDER BY created_at DESC LIMIT $2",
-        customer_id,
-        MAX_CARTS_READ,
-    )
-    carts = [await uow.load(Cart, row["cart_id"]) for row in rows]
+    cart_ids = await uow.adapter(CUSTOMER_CARTS).cart_ids(customer_id, MAX_CARTS_READ)
+    carts = [await uow.load(Cart, cart_id) for cart_id in cart_ids]
     return [cart for cart in carts if cart.customer_id == customer_id]
 
 

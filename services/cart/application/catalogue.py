@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncpg
-
+from services.cart.application.ports import SKU_CLAIMS
 from services.cart.domain.events import ProductDefined
 from services.cart.domain.product import Product, ProductNotFound
 from shared.contracts import events as contracts
@@ -14,30 +13,9 @@ from shared.eventstore.port import UnitOfWork
 PRODUCER = "cart"
 
 
-class DuplicateSku(DomainError):
-    status = 409
-    title = "Duplicate sku"
-
-    def __init__(self, sku: str) -> None:
-        super().__init__(f"A product with sku {sku!r} already exists", source="data.sku", meta={"sku": sku})
-
-
 async def _claim_sku(uow: UnitOfWork, product_id: str, sku: str) -> None:
-    """Point `sku` at this product, in the same transaction as the product's event."""
-    await uow.connection.execute(
-        "DELETE FROM product_skus WHERE product_id = $1 AND sku <> $2", product_id, sku
-    )
-    try:
-        async with uow.connection.transaction():  # a savepoint: a clash must not poison the unit of work
-            await uow.connection.execute(
-                "INSERT INTO product_skus (sku, product_id) VALUES ($1, $2)"
-                " ON CONFLICT (product_id) DO UPDATE"
-                " SET sku = EXCLUDED.sku",
-                sku,
-                product_id,
-            )
-    except asyncpg.UniqueViolationError:
-        raise DuplicateSku(sku) from None
+    """Point `sku` at this product, with the product's event (DuplicateSku when another has it)."""
+    await uow.adapter(SKU_CLAIMS).claim(product_id, sku)
 
 
 def published(product: Product) -> contracts.ProductPublished:
@@ -81,7 +59,7 @@ async def define_product(
 async def delete_product(uow: UnitOfWork, product_id: str) -> None:
     product = await uow.load(Product, product_id)
     product.delete(utc_now())
-    await uow.connection.execute("DELETE FROM product_skus WHERE product_id = $1", product_id)
+    await uow.adapter(SKU_CLAIMS).release(product_id)
     uow.publish(
         published(product), key=product_id, aggregate_id=product_id, aggregate_version=product.current_version
     )
@@ -104,8 +82,5 @@ async def import_product(uow: UnitOfWork, event: contracts.ProductPublished, pro
         source=producer,
         at=utc_now(),
     )
-    try:
-        await _claim_sku(uow, event.product_id, event.sku)
-    except DuplicateSku:
-        raise
+    await _claim_sku(uow, event.product_id, event.sku)
     product.define(definition)

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import asyncpg
-
 from services.cart.application.customer_privacy import CustomerKeys
+from services.cart.application.ports import EMAIL_CLAIMS, UnitsOfWork
 from services.cart.domain.customer import Customer, CustomerNotFound
 from shared.contracts.envelope import utc_now
 from shared.contracts.events import CustomerDeleted
 from shared.domain.errors import DomainError
 from shared.eventstore.port import UnitOfWork
-from shared.eventstore.unit_of_work import Database
 
 PasswordCheck = Callable[[str, str | None], Awaitable[bool]]
 """`(password, stored hash or None) -> matches`, run off the event loop; None costs the same work."""
@@ -33,25 +31,11 @@ async def register_customer(
     external_ref: str | None,
 ) -> Customer:
     """`password_hash` is hashed by the caller, off the event loop and before the unit of work.
-    The name and email are recorded sealed (`keys`), the email's claim kept in `customer_emails`."""
+    The name and email are recorded sealed (`keys`), the email claimed (`ports.EmailClaims`)."""
     customer = await uow.load(Customer, customer_id)
     customer.register(keys.seal(name), keys.seal(email.lower()), password_hash, external_ref, utc_now())
-    try:
-        async with uow.connection.transaction():
-            await uow.connection.execute(
-                "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)",
-                keys.claim(email),
-                customer_id,
-            )
-    except asyncpg.UniqueViolationError:
-        raise duplicate_email() from None
+    await uow.adapter(EMAIL_CLAIMS).claim(customer_id, keys.claim(email))
     return customer
-
-
-def duplicate_email() -> DomainError:
-    return DomainError(
-        "A customer with this email already exists", status=409, title="Duplicate email", source="data.email"
-    )
 
 
 async def update_customer(
@@ -65,7 +49,7 @@ async def update_customer(
     `password_hash` (hashed by the caller off the event loop), the new password.
 
     Compared in clear (`keys` opens what is recorded), a changed name or email recorded sealed. A
-    new email's claim takes the old one's place in `customer_emails` in the same transaction, so two
+    new email's claim takes the old one's place with the unit (`ports.EmailClaims`), so two
     customers can never end up with one email, and the old one is free to register again.
     """
     customer = await uow.load(Customer, customer_id)
@@ -77,18 +61,7 @@ async def update_customer(
     external_ref = changes["external_ref"] if "external_ref" in changes else customer.external_ref
     if (name, email, external_ref) != (was_name, was_email, customer.external_ref):
         if email != was_email:
-            try:
-                async with uow.connection.transaction():
-                    await uow.connection.execute(
-                        "DELETE FROM customer_emails WHERE customer_id = $1", customer_id
-                    )
-                    await uow.connection.execute(
-                        "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)",
-                        keys.claim(email),
-                        customer_id,
-                    )
-            except asyncpg.UniqueViolationError:
-                raise duplicate_email() from None
+            await uow.adapter(EMAIL_CLAIMS).reclaim(customer_id, keys.claim(email))
         customer.update(
             customer.name if name == was_name else keys.seal(name),
             customer.email if email == was_email else keys.seal(email),
@@ -106,7 +79,7 @@ async def delete_customer(uow: UnitOfWork, customer_id: str) -> None:
     The caller destroys their key after the commit (`customer_privacy.erase_customer`)."""
     customer = await uow.load(Customer, customer_id)
     customer.delete(utc_now())
-    await uow.connection.execute("DELETE FROM customer_emails WHERE customer_id = $1", customer_id)
+    await uow.adapter(EMAIL_CLAIMS).release(customer_id)
     uow.publish(
         CustomerDeleted(customer_id=customer_id),
         key=customer_id,
@@ -115,14 +88,16 @@ async def delete_customer(uow: UnitOfWork, customer_id: str) -> None:
     )
 
 
-async def was_deleted(database: Database, customer_id: str) -> bool:
+async def was_deleted(database: UnitsOfWork, customer_id: str) -> bool:
     """True for a customer who registered and was deleted (not one who never was)."""
     async with database.unit_of_work() as uow:
         customer = await uow.load(Customer, customer_id)
     return customer.deleted_at is not None
 
 
-async def authenticate(database: Database, email_claim: str, password: str, check: PasswordCheck) -> Customer:
+async def authenticate(
+    database: UnitsOfWork, email_claim: str, password: str, check: PasswordCheck
+) -> Customer:
     """The customer whose email has this claim (`customer_privacy.email_claim`) and password, or a
     401 that does not say which was wrong.
 
@@ -131,9 +106,7 @@ async def authenticate(database: Database, email_claim: str, password: str, chec
     after the unit of work, so a queue of checks never holds database connections.
     """
     async with database.unit_of_work() as uow:
-        customer_id = await uow.reads.fetchval(
-            "SELECT customer_id FROM customer_emails WHERE email = $1", email_claim
-        )
+        customer_id = await uow.adapter(EMAIL_CLAIMS).customer_of(email_claim)
         customer = await uow.load(Customer, customer_id or NOBODY)
     if await check(password, customer.password_hash) and customer.registered:
         return customer

@@ -1,4 +1,4 @@
-"""Reads the command handlers need (`uow.reads`: no transaction of their own): products by sku, stock,
+"""Reads the command handlers need (through the ports, `ports.py`): products by sku, stock,
 promotions.
 
 Stock levels and the automatic promotions are read together, once per unit of work (`Shelf`): adding
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from services.cart.application.ports import PROMOTION_INDEX, SKU_CLAIMS, STOCK_AND_PROMOTIONS
 from services.cart.domain.cart import Cart, ProductSnapshot
 from services.cart.domain.errors import PromotionNotFound
 from services.cart.domain.pricing import CartPrice, PromotionTerms, price_cart
@@ -23,24 +24,17 @@ async def product_by_id_or_sku(
     uow: UnitOfWork, *, product_id: str | None, sku: str | None
 ) -> ProductSnapshot:
     if not product_id and sku:
-        product_id = await uow.reads.fetchval("SELECT product_id FROM product_skus WHERE sku = $1", sku)
+        product_id = await uow.adapter(SKU_CLAIMS).product_of(sku)
     if not product_id:
         raise ProductNotFound(sku or "")
     product = await uow.load(Product, product_id)
     return product.snapshot()
 
 
-_STOCK_AND_PROMOTIONS = """
-SELECT array(SELECT promotion_id FROM automatic_promotions) AS promotions,
-       s.product_id, s.available, s.managed
-FROM (SELECT 1) AS one LEFT JOIN stock_levels AS s ON s.product_id = ANY($1::text[])
-"""
-_STOCK = "SELECT product_id, available, managed FROM stock_levels WHERE product_id = ANY($1::text[])"
-
-
 @dataclass
 class Shelf:
-    """What this unit of work has read of `stock_levels` and `automatic_promotions`."""
+    """What this unit of work has read of stock levels and the automatic promotions
+    (`ports.StockAndPromotions`, one statement a call)."""
 
     promotion_ids: list[str] | None = None
     levels: dict[str, int | None] = field(default_factory=dict)  # None: inventory does not manage it
@@ -50,16 +44,14 @@ class Shelf:
         """Read what is missing: the products not asked for yet, the promotions if `promotions`
         and not read yet (then with the stock, in one statement)."""
         missing = sorted(set(product_ids) - self.read)
+        reads = uow.adapter(STOCK_AND_PROMOTIONS)
         if promotions and self.promotion_ids is None:
-            rows = await uow.reads.fetch(_STOCK_AND_PROMOTIONS, missing)
-            self.promotion_ids = list(rows[0]["promotions"])
+            self.promotion_ids, levels = await reads.levels_and_automatic(missing)
         elif missing:
-            rows = await uow.reads.fetch(_STOCK, missing)
+            levels = await reads.levels(missing)
         else:
             return
-        for row in rows:
-            if row["product_id"] is not None:
-                self.levels[row["product_id"]] = int(row["available"]) if row["managed"] else None
+        self.levels.update(levels)
         self.read.update(missing)
 
     def available(self, product_id: str) -> int | None:
@@ -85,9 +77,7 @@ async def available_stock(uow: UnitOfWork, product: ProductSnapshot) -> int | No
 
 
 async def promotion_for_code(uow: UnitOfWork, code: str) -> Promotion:
-    promotion_id = await uow.reads.fetchval(
-        "SELECT promotion_id FROM promotion_codes WHERE code = $1", code.lower()
-    )
+    promotion_id = await uow.adapter(PROMOTION_INDEX).promotion_of(code)
     if promotion_id is None:
         raise PromotionNotFound()
     promotion = await uow.load(Promotion, promotion_id)

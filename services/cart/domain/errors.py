@@ -66,3 +66,49 @@ class CartAlreadyCheckedOut(DomainError):
             "This cart has not changed since it was checked out; its order already exists",
             meta={"order_id": order_id},
         )
+
+
+class DuplicateSku(DomainError):
+    """A sku names one product at a time."""
+
+    status = 409
+    title = "Duplicate sku"
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"A product with sku {sku!r} already exists", source="data.sku", meta={"sku": sku})
+
+
+class DuplicateEmail(DomainError):
+    """An email belongs to one customer at a time."""
+
+    status = 409
+    title = "Duplicate email"
+
+    def __init__(self) -> None:
+        super().__init__("A customer with this email already exists", source="data.email")
+
+
+class DuplicateCode(DomainError):
+    """A promotion code belongs to one promotion (codes compare in lower case)."""
+
+    status = 409
+    title = "Duplicate code"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"The code {code!r} is already used by another promotion", source="data.codes")
+
+
+MAX_AUTOMATIC_PROMOTIONS = 20
+"""Enabled automatic promotions at once: every cart loads each of them whenever it is priced."""
+
+
+class TooManyAutomaticPromotions(DomainError):
+    status = 422
+    title = "Too many automatic promotions"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"At most {MAX_AUTOMATIC_PROMOTIONS} enabled automatic promotions can exist at once;"
+            " disable or delete one first",
+            source="data.automatic",
+        )
