@@ -6,7 +6,6 @@ it, so both build it here from the same `CartCheckedOut` facts plus the order's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -14,6 +13,7 @@ from uuid import UUID, uuid5
 
 from shared.contracts.events import CartCheckedOut
 from shared.contracts.values import OrderLine
+from shared.domain.order_state import OrderState
 from shared.money import formatted
 
 
@@ -30,21 +30,6 @@ def order_item_id(order_id: str, cart_item_id: str) -> str:
     except ValueError:
         namespace = uuid5(UUID(int=0), order_id)
     return str(uuid5(namespace, cart_item_id))
-
-
-@dataclass(frozen=True)
-class OrderState:
-    """What changes after checkout: statuses and money received."""
-
-    status: str = "incomplete"
-    payment: str = "unpaid"
-    shipping: str = "unfulfilled"
-    authorized: int = 0
-    paid: int = 0
-    updated_at: datetime | None = None
-    carrier: str | None = None
-    tracking_reference: str | None = None
-    """A 3PL's confirmation of the shipment: shown as `meta.shipping` (EP's order `meta` is open)."""
 
 
 def _split(amount: int, quantity: int) -> dict[str, Any]:

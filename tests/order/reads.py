@@ -6,7 +6,8 @@ from typing import Any
 
 import orjson
 
-from services.order.application.reading import OrderView, read_order
+from services.order.application.reading import read_order
+from services.order.domain.view import OrderView
 from shared.eventstore.unit_of_work import Database
 
 

@@ -46,7 +46,7 @@ from shared.contracts.events import CartCheckedOut
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import Money
 from shared.domain.aggregate import Aggregate
-from shared.ep.orders import OrderState
+from shared.domain.order_state import OrderState
 
 
 class Order(Aggregate):

@@ -2,31 +2,23 @@
 
 Both a single read (folded from the event store) and the order list (from the read model's
 columns and the stored `OrderPlaced` facts) make one of these, so every answer builds its documents
-with the same code and no stored document can lag a change to how documents look.
+with the same code (`adapters/http/documents.py`) and no stored document can lag a change to how
+documents look.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from services.order.domain.events import OrderPlaced
 from shared.contracts.events import CartCheckedOut
-from shared.ep.orders import OrderState, order_document, order_items
+from shared.domain.order_state import OrderState
 
 
 class OrderView(NamedTuple):
     snapshot: CartCheckedOut
     state: OrderState
     anonymized: bool = False  # its personal data can no longer be read (shared/privacy)
-
-    def document(self) -> dict[str, Any]:
-        document = order_document(self.snapshot, self.state)
-        if self.anonymized:
-            document["anonymized"] = True
-        return document
-
-    def items(self) -> list[dict[str, Any]]:
-        return order_items(self.snapshot)
 
 
 def checkout_of(order_id: str, placed: OrderPlaced) -> CartCheckedOut:

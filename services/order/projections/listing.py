@@ -20,7 +20,7 @@ from services.order.domain.events import ORDER_EVENTS, OrderPlaced
 from services.order.domain.view import OrderView, checkout_of
 from services.order.projections.orders import OrdersProjection
 from shared.domain.errors import DomainError
-from shared.ep.orders import OrderState
+from shared.domain.order_state import OrderState
 from shared.eventstore.database import Executor
 
 MAX_LIMIT = 100

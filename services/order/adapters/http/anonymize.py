@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.order.adapters.http.documents import view_document
 from services.order.adapters.http.readable_orders import readable
 from services.order.application.anonymising import destroy_keys, mark_anonymised
 from services.order.application.reading import view_of
@@ -58,4 +59,4 @@ async def anonymize(request: Request, _: AdminToken) -> dict[str, Any]:
 
     views = await database_of(request).run(run)
     await destroy_keys(personal, body.order_ids)
-    return {"data": [view.document() for view in await readable(request, views)]}
+    return {"data": [view_document(view) for view in await readable(request, views)]}

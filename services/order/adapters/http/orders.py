@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from services.order.adapters.http.documents import view_document, view_items
 from services.order.adapters.http.filters import parse_filter
 from services.order.adapters.http.readable_orders import readable, readable_one
 from services.order.adapters.http.requests import OrderUpdate
@@ -86,10 +87,10 @@ async def list_all(request: Request, principal: AnyToken) -> dict[str, Any]:
     filters = tuple((a, (personal.email_index(v) or v) if a == "email" else v) for a, v in filters)
     sort = request.query_params.get("sort") or "-created_at"
     page = await list_orders(database_of(request).pool, OrderQuery(filters, limit, offset, sort))
-    documents = [view.document() for view in await readable(request, page.orders)]
+    documents = [view_document(view) for view in await readable(request, page.orders)]
     answer: dict[str, Any] = {"data": documents, **page_meta(request, limit, offset, page.total)}
     if _wants_items(request):
-        answer["included"] = {"items": [item for view in page.orders for item in view.items()]}
+        answer["included"] = {"items": [item for view in page.orders for item in view_items(view)]}
     return answer
 
 
@@ -99,9 +100,9 @@ async def list_all(request: Request, principal: AnyToken) -> dict[str, Any]:
 )
 async def get_one(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     view = await readable_one(request, await _read(request, order_id, principal))
-    answer: dict[str, Any] = {"data": view.document()}
+    answer: dict[str, Any] = {"data": view_document(view)}
     if _wants_items(request):
-        answer["included"] = {"items": view.items()}
+        answer["included"] = {"items": view_items(view)}
     return answer
 
 
@@ -111,7 +112,7 @@ async def get_one(order_id: str, request: Request, principal: AnyToken) -> dict[
 )
 async def get_items(order_id: str, request: Request, principal: AnyToken) -> dict[str, Any]:
     view = await _read(request, order_id, principal)
-    return {"data": view.items()}
+    return {"data": view_items(view)}
 
 
 NOTHING_TO_CHANGE = (
@@ -175,4 +176,4 @@ async def update(order_id: str, request: Request, _: AdminToken) -> dict[str, An
         # Not consumed yet (the command wrote nothing): wait for the checkout, then change it.
         await get_order_soon(database, order_id, timeout=_checkout_wait(request))
         view = await database.run(run)
-    return {"data": (await readable_one(request, view)).document()}
+    return {"data": view_document(await readable_one(request, view))}
