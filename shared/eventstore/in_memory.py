@@ -15,7 +15,7 @@ service's own tables (`NeedsPostgres`), durability, and other processes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from uuid import UUID
 import orjson
 
 from shared.contracts.envelope import Envelope
+from shared.contracts.registry import VersionedEvent
 from shared.domain.aggregate import Aggregate
 from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.commit_signals import Commit, CommitSignals, OutboxRow
@@ -222,3 +223,22 @@ class InMemoryDatabase:
 
     async def read_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
         return await self.read(first, first_id), await self.read(second, second_id)
+
+    async def history_page(
+        self, cls: type[Aggregate], aggregate_id: str, event_types: Sequence[str], limit: int, offset: int
+    ) -> tuple[list[VersionedEvent], int]:
+        matching = [r for r in self._history(cls, aggregate_id) if r.event_type in event_types]
+        page = matching[offset : offset + limit]
+        return [cls.registry.load(r.event_type, r.schema_version, r.data) for r in page], len(matching)
+
+    async def find_events(
+        self, cls: type[Aggregate], aggregate_id: str, event_type: str, field: str, value: str
+    ) -> list[VersionedEvent]:
+        return [
+            cls.registry.load(r.event_type, r.schema_version, r.data)
+            for r in self._history(cls, aggregate_id)
+            if r.event_type == event_type and str(r.data.get(field)) == value
+        ]
+
+    def _history(self, cls: type[Aggregate], aggregate_id: str) -> list[RecordedEvent]:
+        return list(self.store.streams.get(stream_id_of(cls, aggregate_id), ()))

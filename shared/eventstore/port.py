@@ -19,13 +19,15 @@ handlers not moved behind a port yet); the in-memory unit has no SQL and refuses
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
+from shared.contracts.registry import VersionedEvent
 from shared.domain.aggregate import Aggregate
+from shared.eventstore.commit_signals import CommitSignals
 from shared.eventstore.database import DbConnection
 
 A = TypeVar("A", bound=Aggregate)
@@ -110,4 +112,41 @@ class UnitOfWork(Protocol):
 
     async def write(self, statement: str, *args: Any) -> None:
         """PostgreSQL only: a row of the service's own tables, written with the unit."""
+        ...
+
+
+class EventDatabase(Protocol):
+    """A service's database as its use cases and readers see it, outside a unit of work: run units,
+    read aggregates as committed, read one stream's history a page at a time, and hear what this
+    process committed. PostgreSQL's `Database` and the fast tier's `InMemoryDatabase` implement it."""
+
+    signals: CommitSignals
+    adapters: Adapters
+
+    async def run(self, command: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 40) -> T:
+        """`command` in a unit of work, run again from a fresh read after a conflict."""
+        ...
+
+    async def read(self, cls: type[A], aggregate_id: str) -> A:
+        """The aggregate as committed (for a read-only request)."""
+        ...
+
+    async def read_newer(self, cls: type[A], aggregate_id: str, than_version: int) -> A:
+        """The aggregate past `than_version` if this process holds it so, else as committed."""
+        ...
+
+    async def read_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
+        """Two aggregates as committed, in one read where the store allows."""
+        ...
+
+    async def history_page(
+        self, cls: type[Aggregate], aggregate_id: str, event_types: Sequence[str], limit: int, offset: int
+    ) -> tuple[list[VersionedEvent], int]:
+        """A page of one aggregate's events of `event_types`, oldest first, and how many there are."""
+        ...
+
+    async def find_events(
+        self, cls: type[Aggregate], aggregate_id: str, event_type: str, field: str, value: str
+    ) -> list[VersionedEvent]:
+        """One aggregate's events of `event_type` whose `field` is `value`."""
         ...

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from uuid import UUID
@@ -320,6 +320,21 @@ class Database:
         transaction: a read-only request needing both costs one round trip."""
         async with self.connection() as conn:
             return await self._reader(conn).load_pair(first, first_id, second, second_id)
+
+    async def history_page(
+        self, cls: type[Aggregate], aggregate_id: str, event_types: Sequence[str], limit: int, offset: int
+    ) -> tuple[list[VersionedEvent], int]:
+        """A page of one aggregate's events of `event_types`, oldest first, and their count (one
+        statement on the pool)."""
+        return await AggregateReader(self.pool, self.store).history_page(
+            cls, aggregate_id, event_types, limit, offset
+        )
+
+    async def find_events(
+        self, cls: type[Aggregate], aggregate_id: str, event_type: str, field: str, value: str
+    ) -> list[VersionedEvent]:
+        """One aggregate's events of `event_type` whose `field` is `value` (matched by the server)."""
+        return await AggregateReader(self.pool, self.store).find(cls, aggregate_id, event_type, field, value)
 
     def _reader(self, conn: DbConnection) -> AggregateReader:
         """A reader on `conn` that keeps what it reads in the stream cache (when there is one)."""

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from shared.eventstore.in_memory import InMemoryDatabase
+from shared.eventstore.port import EventDatabase
 from tests.contract.unit_of_work_contract import UnitOfWorkContract
+
+
+def implements_the_port(database: InMemoryDatabase) -> EventDatabase:
+    """Checked by mypy: the database implements `EventDatabase`."""
+    return database
 
 
 class InMemoryBackend:

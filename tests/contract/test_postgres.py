@@ -7,9 +7,15 @@ from typing import Any
 
 import pytest
 
+from shared.eventstore.port import EventDatabase
 from shared.eventstore.unit_of_work import Database
 from tests.contract.unit_of_work_contract import UnitOfWorkContract
 from tests.support.databases import fresh_database
+
+
+def implements_the_port(database: Database) -> EventDatabase:
+    """Checked by mypy: the database implements `EventDatabase`."""
+    return database
 
 
 class PostgresBackend:

@@ -19,7 +19,7 @@ from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.domain.aggregate import Aggregate
 from shared.eventstore.commit_signals import Commit
 from shared.eventstore.errors import ConcurrencyError
-from shared.eventstore.port import Port, UnitOfWork
+from shared.eventstore.port import EventDatabase, Port, UnitOfWork
 
 TALLY_EVENTS = EventRegistry("contract-tally")
 
@@ -231,3 +231,17 @@ class UnitOfWorkContract:
         await backend.database.run(command)
         await backend.database.run(command)
         assert len(built) == 2 and built[0] is not built[1]
+
+    async def test_a_stream_s_history_reads_a_page_at_a_time_and_finds_events_by_a_field(
+        self, backend: Backend
+    ) -> None:
+        database: EventDatabase = backend.database
+        tally_id = _id()
+        for by in (1, 2, 3):
+            await database.run(Counting(tally_id, by))
+        page, total = await database.history_page(Tally, tally_id, ["Counted"], 2, 1)
+        assert total == 3 and [e.by for e in page if isinstance(e, Counted)] == [2, 3]
+        found = await database.find_events(Tally, tally_id, "Counted", "note", "by 2")
+        assert [e.by for e in found if isinstance(e, Counted)] == [2]
+        assert await database.history_page(Tally, tally_id, ["NotCounted"], 10, 0) == ([], 0)
+        assert await database.find_events(Tally, tally_id, "Counted", "note", "by 9") == []
