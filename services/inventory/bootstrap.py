@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from services.inventory.adapters.consumers import build_inventory_consumer
 from services.inventory.adapters.http import inventories
+from services.inventory.adapters.postgres.read_models import provide_postgres_read_models
 from services.inventory.application.reservations import sweep_forever
 from services.inventory.domain.policy import AllocationPolicy
 from services.inventory.projections.reservations import ReservationsProjection
@@ -54,6 +55,7 @@ def build_runtime(settings: Settings) -> ServiceRuntime:
         consumer_group_suffix=settings.consumer_group_suffix,
         outbox_relay=settings.outbox_relay,
     )
+    provide_postgres_read_models(runtime.database)
     if settings.inventory_policy.reserves_at_checkout:
         every = settings.inventory_sweep_seconds
         runtime.add_background("reservation sweep", lambda: sweep_forever(runtime.database, every))

@@ -31,7 +31,7 @@ from shared.eventstore.commit_signals import Commit, CommitSignals, OutboxRow
 from shared.eventstore.database import DbConnection
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.outgoing import event_metadata
-from shared.eventstore.port import Adapters, NeedsPostgres
+from shared.eventstore.port import Adapters, NeedsPostgres, Port
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.store import NewEvent, RecordedEvent
 from shared.eventstore.unit_basics import UnitBasics
@@ -223,6 +223,10 @@ class InMemoryDatabase:
 
     async def read_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
         return await self.read(first, first_id), await self.read(second, second_id)
+
+    def adapter(self, port: Port[T]) -> T:
+        """The service's adapter for `port` built on the database (for reads outside a unit)."""
+        return self.adapters.build(port, self)
 
     async def history_page(
         self, cls: type[Aggregate], aggregate_id: str, event_types: Sequence[str], limit: int, offset: int

@@ -123,6 +123,11 @@ class EventDatabase(Protocol):
     signals: CommitSignals
     adapters: Adapters
 
+    def adapter(self, port: Port[T]) -> T:
+        """The service's adapter for `port` built on the database itself, for reads outside a unit
+        of work (listings, read models): the factory is given the database, not a unit."""
+        ...
+
     async def run(self, command: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 40) -> T:
         """`command` in a unit of work, run again from a fresh read after a conflict."""
         ...

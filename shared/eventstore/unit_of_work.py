@@ -29,7 +29,7 @@ from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.one_statement import StagedSnapshot, StagedStream, StagedWrite, kernel_commit
 from shared.eventstore.outgoing import event_metadata
-from shared.eventstore.port import Adapters
+from shared.eventstore.port import Adapters, Port
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.snapshots import save_snapshot
 from shared.eventstore.store import EventStore, NewEvent
@@ -320,6 +320,10 @@ class Database:
         transaction: a read-only request needing both costs one round trip."""
         async with self.connection() as conn:
             return await self._reader(conn).load_pair(first, first_id, second, second_id)
+
+    def adapter(self, port: Port[T]) -> T:
+        """The service's adapter for `port` built on the database (for reads outside a unit)."""
+        return self.adapters.build(port, self)
 
     async def history_page(
         self, cls: type[Aggregate], aggregate_id: str, event_types: Sequence[str], limit: int, offset: int

@@ -12,6 +12,7 @@ from uuid import uuid4
 import pytest
 
 from services.inventory.adapters.consumers import build_inventory_consumer
+from services.inventory.adapters.postgres.read_models import provide_postgres_read_models
 from services.inventory.domain.policy import AllocationPolicy
 from shared.contracts.envelope import Envelope
 from shared.eventstore.unit_of_work import Database
@@ -24,6 +25,7 @@ from tests.support.services import RunningService, authenticated_client, start_s
 @pytest.fixture
 async def database(postgres) -> AsyncIterator[Database]:
     async with fresh_database(postgres, "inventory", max_size=20) as db:
+        provide_postgres_read_models(db)  # as build_runtime does
         yield db
 
 

@@ -12,24 +12,18 @@ import asyncio
 import logging
 
 from services.inventory.application.order_flow import expire_reservation
-from services.inventory.projections.reservations import ReservationsProjection
-from shared.eventstore.port import UnitOfWork
-from shared.eventstore.unit_of_work import Database
+from services.inventory.application.ports import DUE_RESERVATIONS
+from shared.eventstore.port import EventDatabase, UnitOfWork
 
 log = logging.getLogger(__name__)
 
-_DUE = (
-    f'SELECT order_id FROM "{ReservationsProjection().schema}".open_reservations'  # noqa: S608
-    " WHERE expires_at <= now() ORDER BY expires_at LIMIT $1"
-)
 
-
-async def release_expired(database: Database, *, batch: int = 100) -> int:
+async def release_expired(database: EventDatabase, *, batch: int = 100) -> int:
     """One sweep: release unpaid reservations past their deadline; returns how many."""
     released = 0
-    for row in await database.pool.fetch(_DUE, batch):
+    for due in await database.adapter(DUE_RESERVATIONS).due(batch):
 
-        async def expire(uow: UnitOfWork, order_id: str = row["order_id"]) -> bool:
+        async def expire(uow: UnitOfWork, order_id: str = due) -> bool:
             return await expire_reservation(uow, order_id)
 
         if await database.run(expire):
@@ -37,7 +31,7 @@ async def release_expired(database: Database, *, batch: int = 100) -> int:
     return released
 
 
-async def sweep_forever(database: Database, every: float) -> None:
+async def sweep_forever(database: EventDatabase, every: float) -> None:
     """Sweep every `every` seconds until cancelled; a failed sweep is logged and retried."""
     while True:
         await asyncio.sleep(every)

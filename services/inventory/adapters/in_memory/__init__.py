@@ -1,0 +1,1 @@
+"""The inventory's ports in memory, for the fast tier."""

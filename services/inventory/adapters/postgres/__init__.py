@@ -1,0 +1,1 @@
+"""The inventory's ports on PostgreSQL: its projections' tables."""
