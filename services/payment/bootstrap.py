@@ -43,8 +43,10 @@ PUBLISHES = [
 
 
 def build_runtime(settings: Settings) -> ServiceRuntime:
-    """The service's runtime (its consumer's commits wake the payments waiting in this process)."""
-    return ServiceRuntime(
+    """The service's runtime (its consumer's commits wake the payments waiting in this process),
+    its database providing the adapters of the payment's tables (so does every tool that builds it,
+    `checkout-admin webhooks retry` applying a webhook as the service would)."""
+    runtime = ServiceRuntime(
         "payment",
         database_url=settings.database_url,
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -56,6 +58,8 @@ def build_runtime(settings: Settings) -> ServiceRuntime:
         consumer_group_suffix=settings.consumer_group_suffix,
         outbox_relay=settings.outbox_relay,
     )
+    provide_tables(runtime.database)
+    return runtime
 
 
 def build_gateways(settings: Settings, kill_after: KillAfter) -> dict[str, Gateway]:
@@ -88,7 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
     kill_after = KillAfter.from_environment()
     gateways = build_gateways(settings, kill_after)
-    provide_tables(runtime.database)
     context = Payments(
         database=runtime.database,
         gateways=gateways,
