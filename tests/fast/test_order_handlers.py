@@ -5,6 +5,7 @@ behind Kafka in tests/order and tests/e2e."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from functools import partial
 
@@ -15,6 +16,7 @@ from services.order.application.cancelling import CancelOrder, cancel_order
 from services.order.application.correcting import UpdateOrder, update_order
 from services.order.application.payments import PaymentFact, record_payment
 from services.order.application.placing import place_order
+from services.order.application.reading import get_order_soon, read_order
 from services.order.application.shipment_confirmations import confirm_shipment
 from services.order.application.shipping import record_shipment
 from services.order.domain.corrections import DetailsCorrection
@@ -155,3 +157,18 @@ async def test_orders_are_anonymised_all_or_none_and_only_once_ended(database: I
     await database.run(lambda uow: mark_anonymised(uow, ["o-1", "o-1"]))
     await database.run(lambda uow: mark_anonymised(uow, ["o-1"]))  # again: nothing more
     assert (await database.read(Order, "o-1")).version == 3
+
+
+async def test_a_read_waits_for_an_order_placed_meanwhile_and_not_for_one_never_placed(
+    database: InMemoryDatabase,
+) -> None:
+    waiting = asyncio.create_task(get_order_soon(database, "o-1", timeout=5.0))
+    await asyncio.sleep(0)
+    await place(database)  # the consumer's commit wakes the read at once
+    assert (await asyncio.wait_for(waiting, 1.0)).state.status == "incomplete"
+    with pytest.raises(OrderNotFound):
+        await get_order_soon(database, "o-never", timeout=0.01)
+    with pytest.raises(OrderNotFound):
+        await asyncio.wait_for(get_order_soon(database, "not/an order id", timeout=5.0), 0.5)  # no wait
+    with pytest.raises(OrderNotFound):
+        await read_order(database, "o-never")

@@ -1,8 +1,8 @@
 """Single-order reads from the event store: the source of truth, so no read lags this service's writes.
 
-A read is one statement on the pool, with no transaction around it (`Database.read`). A read that
+A read is one statement on the pool, with no transaction around it (`EventDatabase.read`). A read that
 must wait for an order not consumed yet wakes when this process commits to the order's stream
-(`Database.signals`), and re-reads slowly besides, for a consumption committed by another instance.
+(`EventDatabase.signals`), and re-reads slowly besides, for a consumption committed by another instance.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from services.order.domain.view import OrderView
 from shared.domain.order_ids import could_be_an_order
 from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.commit_signals import wait_for
-from shared.eventstore.unit_of_work import Database
+from shared.eventstore.port import EventDatabase
 
 FALLBACK_READ_SECONDS = 0.5
 """How often a waiting read looks again without a signal: the `CartCheckedOut` may be consumed by
@@ -26,7 +26,7 @@ def view_of(order: Order) -> OrderView:
     return OrderView(order.snapshot(), order.state)
 
 
-async def read_order(database: Database, order_id: str) -> OrderView:
+async def read_order(database: EventDatabase, order_id: str) -> OrderView:
     """The order as committed; raises OrderNotFound (404) if it does not exist."""
     order = await database.read(Order, order_id)
     if order.placed is None:
@@ -34,7 +34,7 @@ async def read_order(database: Database, order_id: str) -> OrderView:
     return view_of(order)
 
 
-async def get_order_soon(database: Database, order_id: str, *, timeout: float = 2.0) -> OrderView:
+async def get_order_soon(database: EventDatabase, order_id: str, *, timeout: float = 2.0) -> OrderView:
     """Like `read_order`, but waits up to `timeout` seconds for an order not placed yet.
 
     The cart service answers a checkout with the order before this service has consumed the
