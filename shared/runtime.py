@@ -30,6 +30,7 @@ from shared.messaging.lag import watch_consumer_lag
 from shared.outbox.relay import OutboxRelay
 from shared.projections.projection import Projection
 from shared.projections.runner import ProjectionRunner
+from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,34 @@ Resource = Callable[[], AbstractAsyncContextManager[object]]
 
 class ServiceRuntime:
     """Owns a service's long-lived resources and background tasks."""
+
+    @classmethod
+    def of_service(
+        cls,
+        name: str,
+        settings: ServiceSettings,
+        *,
+        ddl: Iterable[str] = (),
+        projections: Sequence[Projection] = (),
+        consumers: Sequence[EventConsumer] = (),
+        publishes: Sequence[str] = (),
+    ) -> ServiceRuntime:
+        """The runtime of service `name` (its producer and consumer-group name: fixed in its code,
+        never the environment's) on what `settings` say (database, Kafka, topic prefix, pool,
+        consumer group suffix, relay), with what the service declares."""
+        return cls(
+            name,
+            database_url=settings.database_url,
+            kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+            topic_prefix=settings.topic_prefix,
+            ddl=ddl,
+            projections=projections,
+            consumers=consumers,
+            publishes=publishes,
+            pool_size=settings.db_pool_size,
+            consumer_group_suffix=settings.consumer_group_suffix,
+            outbox_relay=settings.outbox_relay,
+        )
 
     def __init__(
         self,

@@ -28,11 +28,9 @@ PUBLISHES = [CartCheckedOut.event_type, CustomerDeleted.event_type, ProductPubli
 
 
 def build_runtime(settings: Settings) -> ServiceRuntime:
-    runtime = ServiceRuntime(
+    runtime = ServiceRuntime.of_service(
         "cart",
-        database_url=settings.database_url,
-        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-        topic_prefix=settings.topic_prefix,
+        settings,
         ddl=CART_DDL,
         projections=[
             CatalogueProjection(),
@@ -42,9 +40,6 @@ def build_runtime(settings: Settings) -> ServiceRuntime:
         ],
         consumers=[build_cart_consumer()],
         publishes=PUBLISHES,
-        pool_size=settings.db_pool_size,
-        consumer_group_suffix=settings.consumer_group_suffix,
-        outbox_relay=settings.outbox_relay,
     )
     provide_postgres_tables(runtime.database.adapters)  # the cart's own tables (application/ports.py)
     return runtime

@@ -17,17 +17,12 @@ PUBLISHES = [OrderShipped.event_type]
 
 
 def build_runtime(settings: Settings) -> ServiceRuntime:
-    return ServiceRuntime(
+    return ServiceRuntime.of_service(
         "fulfillment",
-        database_url=settings.database_url,
-        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-        topic_prefix=settings.topic_prefix,
+        settings,
         projections=[ShipmentsProjection()] if settings.fulfillment_shipments_projection else [],
         consumers=[build_fulfillment_consumer()],
         publishes=PUBLISHES,
-        pool_size=settings.db_pool_size,
-        consumer_group_suffix=settings.consumer_group_suffix,
-        outbox_relay=settings.outbox_relay,
     )
 
 

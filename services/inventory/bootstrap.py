@@ -43,17 +43,12 @@ def build_runtime(settings: Settings) -> ServiceRuntime:
     """The inventory runtime: its database, the `inventory` consumer for the policy, projections,
     and under the reserve policy the sweep that releases unpaid reservations past their deadline
     (started once the runtime is up, cancelled when it stops)."""
-    runtime = ServiceRuntime(
+    runtime = ServiceRuntime.of_service(
         "inventory",
-        database_url=settings.database_url,
-        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-        topic_prefix=settings.topic_prefix,
+        settings,
         projections=projections_for(settings.inventory_policy),
         consumers=[build_inventory_consumer(settings.inventory_policy, settings.reservation_ttl)],
         publishes=PUBLISHES,
-        pool_size=settings.db_pool_size,
-        consumer_group_suffix=settings.consumer_group_suffix,
-        outbox_relay=settings.outbox_relay,
     )
     provide_postgres_read_models(runtime.database)
     if settings.inventory_policy.reserves_at_checkout:

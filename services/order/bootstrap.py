@@ -19,17 +19,12 @@ PUBLISHES = ("OrderCreated", "OrderCompleted", "OrderCancelled", "OrderFulfilmen
 
 
 def build_runtime(settings: Settings) -> ServiceRuntime:
-    return ServiceRuntime(
+    return ServiceRuntime.of_service(
         "order",
-        database_url=settings.database_url,
-        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-        topic_prefix=settings.topic_prefix,
+        settings,
         projections=[OrdersProjection()],
         consumers=[build_order_consumer()],
         publishes=PUBLISHES,
-        pool_size=settings.db_pool_size,
-        consumer_group_suffix=settings.consumer_group_suffix,
-        outbox_relay=settings.outbox_relay,
     )
 
 
