@@ -46,17 +46,8 @@ def build_runtime(settings: Settings) -> ServiceRuntime:
     """The service's runtime (its consumer's commits wake the payments waiting in this process),
     its database providing the adapters of the payment's tables (so does every tool that builds it,
     `checkout-admin webhooks retry` applying a webhook as the service would)."""
-    runtime = ServiceRuntime(
-        "payment",
-        database_url=settings.database_url,
-        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-        topic_prefix=settings.topic_prefix,
-        ddl=PAYMENT_DDL,
-        consumers=[build_payment_consumer()],
-        publishes=PUBLISHES,
-        pool_size=settings.db_pool_size,
-        consumer_group_suffix=settings.consumer_group_suffix,
-        outbox_relay=settings.outbox_relay,
+    runtime = ServiceRuntime.of_service(
+        "payment", settings, ddl=PAYMENT_DDL, consumers=[build_payment_consumer()], publishes=PUBLISHES
     )
     provide_tables(runtime.database)
     return runtime

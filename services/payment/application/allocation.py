@@ -3,8 +3,8 @@
 The request (`StockAllocationRequested`, request id = transaction id, as inventory expects to
 match a later `PaymentFailed`) is published with the transaction that needs it. The reply is
 recorded on the transaction by the consumer; the waiting HTTP request wakes when this process
-commits to the transaction's stream (`PaymentsDatabase.signals`), takes what was committed (from the
-process's stream cache, `PaymentsDatabase.read_newer`, or else one read), and gives up after
+commits to the transaction's stream (`EventDatabase.signals`), takes what was committed (from the
+process's stream cache, `EventDatabase.read_newer`, or else one read), and gives up after
 PAYMENT_ALLOCATION_TIMEOUT_SECONDS.
 """
 
@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 
 from services.payment.application.follow_up import follow_up
-from services.payment.application.ports import PaymentsDatabase, Units
+from services.payment.application.ports import Units
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
 from shared.contracts.events import StockAllocationRequested
 from shared.contracts.values import StockLine
 from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.commit_signals import wait_for
-from shared.eventstore.port import UnitOfWork
+from shared.eventstore.port import EventDatabase, UnitOfWork
 
 FALLBACK_READ_SECONDS = 0.25
 """How often the waiting request reads the transaction without a signal: the reply may be consumed
@@ -57,7 +57,7 @@ async def record_reply(
     await follow_up(uow, txn, at)
 
 
-async def await_allocation(database: PaymentsDatabase, txn: Transaction, timeout: float) -> Transaction:
+async def await_allocation(database: EventDatabase, txn: Transaction, timeout: float) -> Transaction:
     """The transaction once inventory answered, or as it is after `timeout` seconds (still waiting).
 
     `txn` is the transaction as the request committed it, with the allocation request: no reply can

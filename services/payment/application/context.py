@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.payment.application.gateway_config import read_gateway
-from services.payment.application.ports import Gateway, PaymentsDatabase, TransactionLocks, TransactionReads
+from services.payment.application.ports import Gateway, TransactionLocks, TransactionReads
 from services.payment.domain.errors import GatewayNotEnabled
 from services.payment.domain.gateway_settings import GatewaySettings
+from shared.eventstore.port import EventDatabase
 
 
 @dataclass
@@ -18,7 +19,7 @@ class Payments:
     """`locks` hold a transaction for a whole operation and run its units of work; `reads` read
     transactions beyond what a unit of work loads (whole histories, several at once)."""
 
-    database: PaymentsDatabase
+    database: EventDatabase
     gateways: Mapping[str, Gateway]
     locks: TransactionLocks
     reads: TransactionReads

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.payment.application.ports import PaymentsDatabase
 from services.payment.domain.errors import GatewayNotFound
 from services.payment.domain.gateway_settings import GATEWAY_NAMES, GatewaySettings
 from shared.contracts.envelope import utc_now
-from shared.eventstore.port import UnitOfWork
+from shared.eventstore.port import EventDatabase, UnitOfWork
 
 
-async def seed_gateways(database: PaymentsDatabase, seeds: Mapping[str, tuple[bool, str]]) -> None:
+async def seed_gateways(database: EventDatabase, seeds: Mapping[str, tuple[bool, str]]) -> None:
     """The environment's configuration (slug -> enabled, login) for each gateway that has none yet.
 
     Several instances starting at once may race: the loser's append conflicts, and its retry finds
@@ -32,19 +31,19 @@ async def seed_gateways(database: PaymentsDatabase, seeds: Mapping[str, tuple[bo
         await database.run(seed)
 
 
-async def read_gateway(database: PaymentsDatabase, slug: str) -> GatewaySettings:
+async def read_gateway(database: EventDatabase, slug: str) -> GatewaySettings:
     """The gateway's configuration, or a 404 for a slug this service does not implement."""
     if slug not in GATEWAY_NAMES:
         raise GatewayNotFound(slug)
     return await database.read(GatewaySettings, slug)
 
 
-async def list_gateways(database: PaymentsDatabase) -> list[GatewaySettings]:
+async def list_gateways(database: EventDatabase) -> list[GatewaySettings]:
     return [await read_gateway(database, slug) for slug in GATEWAY_NAMES]
 
 
 async def update_gateway(
-    database: PaymentsDatabase, slug: str, enabled: bool | None, login: str | None
+    database: EventDatabase, slug: str, enabled: bool | None, login: str | None
 ) -> GatewaySettings:
     if slug not in GATEWAY_NAMES:
         raise GatewayNotFound(slug)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from services.payment.application.ports import PaymentsDatabase
 from services.payment.domain.errors import OrderNotFound
 from services.payment.domain.gateway_settings import GATEWAY_NAMES, GatewaySettings
 from services.payment.domain.payable_order import PayableOrder
@@ -15,7 +14,7 @@ from shared.contracts.values import StockLine
 from shared.domain.order_ids import could_be_an_order
 from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.commit_signals import wait_for
-from shared.eventstore.port import UnitOfWork
+from shared.eventstore.port import EventDatabase, UnitOfWork
 
 FALLBACK_READ_SECONDS = 0.25
 """How often a waiting read looks again without a signal: the message it waits for may be consumed
@@ -50,7 +49,7 @@ async def note_cancelled(uow: UnitOfWork, order_id: str, reason: str) -> None:
     order.note_cancelled(reason, utc_now())
 
 
-async def wait_for_order(database: PaymentsDatabase, order_id: str, *, timeout: float) -> PayableOrder:
+async def wait_for_order(database: EventDatabase, order_id: str, *, timeout: float) -> PayableOrder:
     """The order once its checkout is consumed, waiting up to `timeout` seconds for it.
 
     The cart service answers a checkout before this service has consumed `CartCheckedOut`, so a
@@ -63,7 +62,7 @@ async def wait_for_order(database: PaymentsDatabase, order_id: str, *, timeout: 
 
 
 async def wait_for_order_and_gateway(
-    database: PaymentsDatabase, order_id: str, gateway: str, *, timeout: float
+    database: EventDatabase, order_id: str, gateway: str, *, timeout: float
 ) -> tuple[PayableOrder, GatewaySettings | None]:
     """`wait_for_order`, and the configuration of the gateway a new payment asks for, read with the
     order's first read in one statement (one round trip, not two; a shopper paying right after the
@@ -85,7 +84,7 @@ async def wait_for_order_and_gateway(
 
 
 async def _opened(
-    database: PaymentsDatabase, order_id: str, timeout: float, read: Callable[[], Awaitable[PayableOrder]]
+    database: EventDatabase, order_id: str, timeout: float, read: Callable[[], Awaitable[PayableOrder]]
 ) -> PayableOrder:
     if not could_be_an_order(order_id):
         raise OrderNotFound(order_id)

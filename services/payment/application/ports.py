@@ -5,8 +5,6 @@
   money take an idempotency key derived from the transaction, and `find` / `retrieve` /
   `find_refund` let the application learn what a call cut short by a crash actually did, instead of
   repeating it.
-- `PaymentsDatabase`: the event store's reads, units of work and commit signals (PostgreSQL's
-  `Database` or the fast tier's `InMemoryDatabase`).
 - `TransactionLocks` and `Units`: one conversation with the gateway per transaction at a time,
   across every instance, and the units of work run while holding it (PostgreSQL: session advisory
   locks, `adapters/postgres/locking.py`; in memory: one asyncio lock per transaction).
@@ -28,7 +26,6 @@ from services.payment.domain.gateway_state import GatewayRefund, GatewayState
 from services.payment.domain.transaction import Transaction
 from shared.contracts.registry import VersionedEvent
 from shared.domain.aggregate import Aggregate
-from shared.eventstore.commit_signals import CommitSignals
 from shared.eventstore.port import Port, UnitOfWork
 
 A = TypeVar("A", bound=Aggregate)
@@ -106,23 +103,6 @@ class Gateway(Protocol):
     async def find_refund(self, reference: str, idempotency_key: str) -> GatewayRefund | None:
         """The refund made with this idempotency key, if it was made."""
         ...
-
-
-class PaymentsDatabase(Protocol):
-    """The event store as the payment use cases use it (both databases of the kernel implement it)."""
-
-    signals: CommitSignals
-    """What this process's units commit: a waiting request wakes on its transaction's commit."""
-
-    async def read(self, cls: type[A], aggregate_id: str) -> A: ...
-
-    async def read_newer(self, cls: type[A], aggregate_id: str, than_version: int) -> A: ...
-
-    async def read_pair(
-        self, first: type[A], first_id: str, second: type[B], second_id: str
-    ) -> tuple[A, B]: ...
-
-    async def run(self, command: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 40) -> T: ...
 
 
 class Units(Protocol):

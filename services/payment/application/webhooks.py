@@ -14,15 +14,10 @@ from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.payment.application.follow_up import follow_up
-from services.payment.application.ports import (
-    TRANSACTION_INDEX,
-    WEBHOOK_INBOX,
-    GatewayEvent,
-    PaymentsDatabase,
-)
+from services.payment.application.ports import TRANSACTION_INDEX, WEBHOOK_INBOX, GatewayEvent
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
-from shared.eventstore.port import UnitOfWork
+from shared.eventstore.port import EventDatabase, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +39,7 @@ def inbox_id(gateway: str, event_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"webhook:{gateway}:{event_id}")
 
 
-async def apply_gateway_event(database: PaymentsDatabase, gateway: str, event: GatewayEvent) -> EventEffect:
+async def apply_gateway_event(database: EventDatabase, gateway: str, event: GatewayEvent) -> EventEffect:
     """What the notification did; `EventEffect.CHANGED` only if it changed a transaction."""
 
     async def apply(uow: UnitOfWork) -> EventEffect:
