@@ -19,10 +19,11 @@ install: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest --ignore=tests/chaos $(PYTEST_ARGS)
 
-## make test-fast: the tier below the processes, in seconds: pure unit tests, every application handler on
-## the in-memory database (tests/fast), and the unit-of-work contract suite on it. Starts no server.
+## make test-fast: the tier below the processes, in seconds: unit tests (tests/fast/unit), every application
+## handler on the in-memory database (tests/fast), and the contract suites on it. Starts no server.
 test-fast: $(STAMP)
-	$(PY) -m pytest -p no:cacheprovider tests/unit tests/fast tests/contract/test_in_memory.py $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider tests/fast tests/contract/test_in_memory.py \
+		tests/contract/test_cart_tables.py::TestInMemoryCartTables $(PYTEST_ARGS)
 
 ## make test-chaos: the fault-injection suite (tests/chaos: 1,000+ checkouts while services, a broker of
 ## three and PostgreSQL are killed, restarted or paused; scale-out to two instances). Prints its counts.

@@ -29,7 +29,7 @@ from shared.auth.tokens import verify_token
 from shared.auth.verified import VerifiedTokens
 from shared.http.errors import Unauthorized
 from shared.settings import ServiceSettings
-from tests.unit.conftest import CLIENT_ID, client_for, make_app, make_settings, only_error
+from tests.fast.unit.conftest import CLIENT_ID, client_for, make_app, make_settings, only_error
 
 
 @pytest.fixture(autouse=True)

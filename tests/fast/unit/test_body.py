@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from shared.http.body import MAX_BODY_BYTES, read_data, read_json_body, validate
 from shared.http.errors import ApiError
-from tests.unit.conftest import only_error
+from tests.fast.unit.conftest import only_error
 
 JSON = {"content-type": "application/json"}
 

@@ -19,7 +19,7 @@ from shared.logging import (
     set_correlation_id,
 )
 from shared.tracing import correlation_id_var, traced
-from tests.unit.conftest import make_settings
+from tests.fast.unit.conftest import make_settings
 
 
 def record(msg: str = "hello %s", *args: object, **extra: object) -> logging.LogRecord:

@@ -18,7 +18,7 @@ from shared.auth import (
 from shared.auth.signing import ISSUER
 from shared.http.errors import Unauthorized
 from shared.settings import ServiceSettings
-from tests.unit.conftest import CLIENT_ID, make_settings
+from tests.fast.unit.conftest import CLIENT_ID, make_settings
 
 
 def _claims(token: str) -> dict[str, object]:

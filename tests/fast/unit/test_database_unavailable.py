@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from tests.unit.conftest import only_error
+from tests.fast.unit.conftest import only_error
 
 LOST = {
     "closed": asyncpg.InterfaceError("connection is closed"),

@@ -15,7 +15,7 @@ from shared.http.app import create_app
 from shared.http.health import health_router
 from shared.http.responses import JsonResponse
 from shared.tracing import correlation_id_var
-from tests.unit.conftest import JsonLines, client_for, make_settings
+from tests.fast.unit.conftest import JsonLines, client_for, make_settings
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from shared.auth import token_router, verify_token
 from shared.auth.routes import router
 from shared.http.app import create_app
 from shared.settings import ServiceSettings
-from tests.unit.conftest import CLIENT_ID, CLIENT_SECRET, client_for, make_settings, only_error
+from tests.fast.unit.conftest import CLIENT_ID, CLIENT_SECRET, client_for, make_settings, only_error
 
 ADMIN_FORM = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
 SHOPPER_FORM = {"grant_type": "implicit", "client_id": CLIENT_ID}

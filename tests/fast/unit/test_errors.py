@@ -19,7 +19,7 @@ from shared.http.errors import (
     UnprocessableEntity,
     error_object,
 )
-from tests.unit.conftest import JsonLines, only_error
+from tests.fast.unit.conftest import JsonLines, only_error
 
 
 class Item(BaseModel):

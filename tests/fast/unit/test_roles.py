@@ -24,7 +24,7 @@ from shared.auth import (
 )
 from shared.http.openapi import BEARER, documented
 from shared.settings import ServiceSettings
-from tests.unit.conftest import CLIENT_ID, only_error
+from tests.fast.unit.conftest import CLIENT_ID, only_error
 
 
 @pytest.fixture
