@@ -23,7 +23,8 @@ test: $(STAMP)
 ## handler on the in-memory database (tests/fast), and the contract suites on it. Starts no server.
 test-fast: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider tests/fast tests/contract/test_in_memory.py \
-		tests/contract/test_cart_tables.py::TestInMemoryCartTables $(PYTEST_ARGS)
+		tests/contract/test_cart_tables.py::TestInMemoryCartTables tests/contract/test_data_keys.py::TestInMemoryDataKeys \
+		$(PYTEST_ARGS)
 
 ## make test-chaos: the fault-injection suite (tests/chaos: 1,000+ checkouts while services, a broker of
 ## three and PostgreSQL are killed, restarted or paused; scale-out to two instances). Prints its counts.

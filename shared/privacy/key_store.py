@@ -17,6 +17,7 @@ import asyncpg
 
 from shared.eventstore.database import create_pool
 from shared.privacy.cipher import decrypt, encrypt
+from shared.privacy.data_keys import SubjectErased
 from shared.privacy.master_keys import KEY_BYTES, MasterKeys
 
 KEY_TABLE_DDL = """
@@ -55,10 +56,6 @@ _STALE = (
 _REWRAP = "UPDATE pii_keys SET master_key_id = $2, wrapped = $3 WHERE subject = $1 AND master_key_id = $4"
 
 
-class SubjectErased(LookupError):
-    """The subject's key was destroyed: nothing may be sealed for it again."""
-
-
 def wrap(master: MasterKeys, subject: str, data_key: bytes) -> bytes:
     return encrypt(master.current, data_key, subject.encode())
 
@@ -68,7 +65,7 @@ def unwrap(master: MasterKeys, master_key_id: str, subject: str, wrapped: bytes)
 
 
 class KeyStore:
-    """The `pii_keys` table (see the module doc), through a small pool of its own."""
+    """`DataKeys` in the `pii_keys` table (see the module doc), through a small pool of its own."""
 
     def __init__(self, dsn: str, master: MasterKeys) -> None:
         self._dsn = dsn

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from shared.privacy.cipher import CannotOpen
+from shared.privacy.data_keys import DataKeys
 from shared.privacy.key_store import KeyStore
 from shared.privacy.master_keys import MasterKeys
 from shared.privacy.sealed_text import ANONYMISED, is_sealed, seal, subject_of, unseal
@@ -68,9 +69,10 @@ class Opener:
 
 
 class PersonalData:
-    """The service's door to the key table (None inside when privacy is off)."""
+    """The service's door to the data keys (None inside when privacy is off): the shared table, or
+    an `InMemoryKeyStore` in the fast tier."""
 
-    def __init__(self, store: KeyStore | None, index_key: bytes = b"") -> None:
+    def __init__(self, store: DataKeys | None, index_key: bytes = b"") -> None:
         self.store = store
         self._index_key = index_key
 

@@ -13,7 +13,8 @@ import pytest
 
 from shared.contracts.values import Address, Customer
 from shared.privacy.cipher import CannotOpen
-from shared.privacy.key_store import KeyStore, SubjectErased
+from shared.privacy.data_keys import SubjectErased
+from shared.privacy.key_store import KeyStore
 from shared.privacy.master_keys import MasterKeys, new_master_key
 from shared.privacy.personal_data import PersonalData, order_subject
 from shared.privacy.personal_values import open_customer, seal_customer, transform_address

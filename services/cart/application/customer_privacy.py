@@ -18,7 +18,7 @@ from itertools import chain
 
 from services.cart.domain.customer import Customer, CustomerNotFound
 from services.cart.domain.customer_address import AddressFields
-from shared.privacy.key_store import SubjectErased
+from shared.privacy.data_keys import SubjectErased
 from shared.privacy.personal_data import Opener, PersonalData, Sealer, customer_subject
 
 Transform = Callable[[str], str]

@@ -12,7 +12,7 @@ from dataclasses import replace
 from services.order.domain.corrections import DetailsCorrection
 from services.order.domain.errors import OrderDetailsAreErased
 from services.order.domain.order import Order
-from shared.privacy.key_store import SubjectErased
+from shared.privacy.data_keys import SubjectErased
 from shared.privacy.personal_data import PersonalData, order_subject
 from shared.privacy.personal_values import address_strings
 
