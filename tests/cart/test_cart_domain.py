@@ -15,7 +15,7 @@ from services.cart.domain.errors import (
     InsufficientStock,
     ItemNotInCart,
 )
-from services.cart.domain.events import CartCheckedOut, CartItemAdded, CartItemQuantityChanged, TaxLine
+from services.cart.domain.events import CartItemAdded, CartItemQuantityChanged, CartWasCheckedOut, TaxLine
 from services.cart.domain.order_ids import OrderIds
 from services.cart.domain.pricing import PricedLineInput, PromotionTerms, price_cart
 from shared.contracts.values import Address, Customer, ProductPrice, Totals
@@ -112,7 +112,7 @@ def test_checking_out_an_unchanged_cart_again_is_refused_and_names_the_order() -
     with pytest.raises(CartAlreadyCheckedOut) as refused:
         cart.check_out(**kwargs)  # type: ignore[arg-type]
     assert refused.value.status == 409 and refused.value.meta == {"order_id": order}
-    assert sum(isinstance(e, CartCheckedOut) for e in cart.peek_pending()) == 1
+    assert sum(isinstance(e, CartWasCheckedOut) for e in cart.peek_pending()) == 1
     cart.add_product(HAT, 1, currency="USD", available=None, now=NOW)
     second = cart.check_out(**kwargs)  # type: ignore[arg-type]
     assert second != order  # a changed cart can be checked out again, as in Elastic Path

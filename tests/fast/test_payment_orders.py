@@ -15,8 +15,8 @@ from services.payment.application.orders import note_cancelled, wait_for_order, 
 from services.payment.application.paying import Pay, pay
 from services.payment.application.reading import load_transaction
 from services.payment.domain.errors import (
+    CancelledOrderCannotBePaid,
     OrderAlreadyPaid,
-    OrderCancelled,
     OrderNotFound,
     PaymentAmountInvalid,
     TransactionNotFound,
@@ -70,7 +70,7 @@ async def test_a_cancelled_order_takes_no_new_payment(w: World) -> None:
     order_id = await checked_out(w.database)
     await w.database.run(lambda uow: note_cancelled(uow, order_id, "customer"))
     await w.database.run(lambda uow: note_cancelled(uow, order_id, "customer"))  # once
-    with pytest.raises(OrderCancelled):
+    with pytest.raises(CancelledOrderCannotBePaid):
         await pay(w.payments, Pay(order_id, MANUAL, "authorize"))
     assert appended(w.database).count("OrderCancellationNoted") == 1
     assert published(w.database) == []

@@ -16,7 +16,12 @@ import httpx
 import pytest
 
 from services.order.domain.errors import FulfilledOrderCannotBeCancelled
-from services.order.domain.events import FulfilmentRequested, OrderCompleted, OrderPlaced, TransactionCaptured
+from services.order.domain.events import (
+    FulfilmentRequested,
+    OrderBecameComplete,
+    OrderPlaced,
+    TransactionCaptured,
+)
 from services.order.domain.order import Order
 from tests.order.builders import NOW, TOTAL, captured, checkout
 from tests.support.kafka import publish_event
@@ -37,7 +42,7 @@ def test_the_aggregate_refuses_to_cancel_an_order_whose_fulfilment_was_requested
         [
             placed,
             TransactionCaptured(transaction_id="t1", gateway="manual", amount=TOTAL, at=NOW),
-            OrderCompleted(at=NOW),
+            OrderBecameComplete(at=NOW),
             FulfilmentRequested(at=NOW),
         ],
     )

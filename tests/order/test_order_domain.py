@@ -8,10 +8,10 @@ import pytest
 
 from services.order.domain.errors import FulfilledOrderCannotBeCancelled, OrderNotFound, PaymentNotApplicable
 from services.order.domain.events import (
-    OrderCancelled,
-    OrderCompleted,
+    OrderBecameComplete,
     OrderFulfilled,
     OrderPlaced,
+    OrderWasCancelled,
     TransactionAuthorized,
     TransactionCancelled,
     TransactionCaptured,
@@ -117,7 +117,7 @@ def test_split_payments_go_through_the_partial_statuses() -> None:
 
 
 def test_refunds_keep_the_largest_running_total_and_leave_the_order_complete() -> None:
-    order = given(placed(), capture(), OrderCompleted(at=NOW))
+    order = given(placed(), capture(), OrderBecameComplete(at=NOW))
     assert order.record_refund("t1", "manual", usd(3000), refunded_total=3000, fully_refunded=False, at=LATER)
     assert statuses(order) == ("complete", "partially_refunded", "unfulfilled")
     assert order.record_refund("t1", "manual", usd(7000), refunded_total=TOTAL, fully_refunded=True, at=LATER)
@@ -141,23 +141,23 @@ def test_a_voided_or_failed_authorisation_holds_no_money() -> None:
 
 
 def test_an_unfulfilled_order_can_be_cancelled_once_even_when_paid_and_nothing_is_refunded() -> None:
-    order = given(placed(), capture(), OrderCompleted(at=NOW))
+    order = given(placed(), capture(), OrderBecameComplete(at=NOW))
     assert order.cancel("fraud", LATER) is True
-    assert order.peek_pending() == [OrderCancelled(reason="fraud", at=LATER)]
+    assert order.peek_pending() == [OrderWasCancelled(reason="fraud", at=LATER)]
     assert statuses(order) == ("cancelled", "paid", "unfulfilled")
     assert order.cancel("again", LATER) is False
     assert len(order.peek_pending()) == 1
 
 
 def test_a_cancelled_order_never_completes() -> None:
-    order = given(placed(), OrderCancelled(reason="", at=NOW))
+    order = given(placed(), OrderWasCancelled(reason="", at=NOW))
     order.record_capture("t1", "manual", usd(TOTAL), LATER)
     assert types(order.peek_pending()) == ["TransactionCaptured"]
     assert statuses(order) == ("cancelled", "paid", "unfulfilled")
 
 
 def test_a_fulfilled_order_cannot_be_cancelled() -> None:
-    order = given(placed(), capture(), OrderCompleted(at=NOW), OrderFulfilled(at=NOW))
+    order = given(placed(), capture(), OrderBecameComplete(at=NOW), OrderFulfilled(at=NOW))
     with pytest.raises(FulfilledOrderCannotBeCancelled) as error:
         order.cancel("too late", LATER)
     assert (error.value.status, error.value.title) == (422, "Order cannot be cancelled")
@@ -165,7 +165,7 @@ def test_a_fulfilled_order_cannot_be_cancelled() -> None:
 
 
 def test_a_shipment_shows_fulfilled_once() -> None:
-    order = given(placed(), capture(), OrderCompleted(at=NOW))
+    order = given(placed(), capture(), OrderBecameComplete(at=NOW))
     assert order.record_shipment(LATER) is True
     assert order.record_shipment(LATER) is False
     assert types(order.peek_pending()) == ["OrderFulfilled"]

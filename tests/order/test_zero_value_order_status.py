@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from services.order.domain.errors import OrderCannotBeFulfilled
-from services.order.domain.events import OrderCompleted
+from services.order.domain.events import OrderBecameComplete
 from services.order.domain.order import Order
 from services.order.domain.status import derive_statuses
 from services.order.domain.transactions import TransactionFacts
@@ -57,7 +57,7 @@ def test_a_free_order_completes_once_on_its_payment_of_0_and_can_then_be_fulfill
     assert order.record_capture("t1", "manual", usd(0), AT)
     assert not order.record_capture("t1", "manual", usd(0), AT)  # a duplicate adds nothing
     assert (order.state.status, order.state.payment, order.state.paid) == ("complete", "paid", 0)
-    assert [type(e) for e in order.peek_pending()].count(OrderCompleted) == 1
+    assert [type(e) for e in order.peek_pending()].count(OrderBecameComplete) == 1
 
     assert order.request_fulfilment(AT)
     assert order.state.shipping == "fulfilled"

@@ -8,8 +8,8 @@ import pytest
 
 from services.payment.domain.errors import (
     AmountExceeded,
+    CancelledOrderCannotBePaid,
     OrderAlreadyPaid,
-    OrderCancelled,
     TransactionStateError,
 )
 from services.payment.domain.events import TransactionCaptured, TransactionRefunded
@@ -98,7 +98,7 @@ def test_an_order_is_never_paid_twice() -> None:
     order.release("t-2", AT)  # failed or voided: owing again
     assert order.balance_owing == 6000
     order.note_cancelled("customer asked", AT)
-    with pytest.raises(OrderCancelled):
+    with pytest.raises(CancelledOrderCannotBePaid):
         order.reserve("t-4", None, AT, gateway="manual")
 
 

@@ -17,7 +17,7 @@ from services.cart.domain.associations import CustomerCartForbidden
 from services.cart.domain.cart import Cart
 from services.cart.domain.customer import Customer as CustomerAggregate
 from services.cart.domain.errors import CartAlreadyCheckedOut, InsufficientStock
-from services.cart.domain.events import CartCheckedOut
+from services.cart.domain.events import CartWasCheckedOut
 from services.cart.domain.order_ids import OrderIds
 from services.cart.domain.pricing import CartPrice
 from services.cart.domain.product import Product
@@ -110,7 +110,7 @@ def order_lines(cart: Cart, priced: CartPrice) -> list[OrderLine]:
 
 
 def snapshot(
-    cart: Cart, priced: CartPrice, checkout: CartCheckedOut, command: CheckOut
+    cart: Cart, priced: CartPrice, checkout: CartWasCheckedOut, command: CheckOut
 ) -> contracts.CartCheckedOut:
     return contracts.CartCheckedOut(
         cart_id=cart.id,
@@ -164,7 +164,7 @@ async def check_out(
         promotion = await uow.load(Promotion, cart.promotion_codes[code])
         promotion.use_code(code, order_id, now, customer.id)
     checkout = cart.peek_pending()[-1]
-    assert isinstance(checkout, CartCheckedOut)
+    assert isinstance(checkout, CartWasCheckedOut)
     order = snapshot(cart, priced, checkout, command)
     uow.publish(order, key=order_id, aggregate_id=cart.id, aggregate_version=cart.current_version)
     clear = {"customer": customer, "billing_address": command.billing_address}

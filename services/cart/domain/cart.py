@@ -35,7 +35,6 @@ from services.cart.domain.errors import (
 )
 from services.cart.domain.events import (
     CART_EVENTS,
-    CartCheckedOut,
     CartCreated,
     CartDeleted,
     CartItemAdded,
@@ -45,6 +44,7 @@ from services.cart.domain.events import (
     CartItemTaxAdded,
     CartItemTaxRemoved,
     CartRenamed,
+    CartWasCheckedOut,
     NewLine,
     PromotionCodeApplied,
     PromotionCodeRemoved,
@@ -371,7 +371,7 @@ class Cart(SnapshottingAggregate):
             raise CartRuleBroken("Cart is empty", "Cannot check out an empty cart", source="data")
         order_id = order_ids.for_checkout(self.id, self.current_version)
         self._record(
-            CartCheckedOut(
+            CartWasCheckedOut(
                 order_id=order_id,
                 cart_version=self.current_version,
                 customer=customer,
@@ -508,7 +508,7 @@ class Cart(SnapshottingAggregate):
                 self.promotion_codes[code] = promotion_id
             case PromotionCodeRemoved(code=code):
                 self.promotion_codes.pop(code, None)
-            case CartCheckedOut(order_id=order_id, cart_version=cart_version, totals=totals):
+            case CartWasCheckedOut(order_id=order_id, cart_version=cart_version, totals=totals):
                 self.last_checkout = Checkout(order_id, cart_version, totals)
             case CartItemsMerged():
                 self._apply_merge(event)
@@ -527,7 +527,7 @@ class Cart(SnapshottingAggregate):
             self.currency = None
         if not isinstance(event, CustomerCartAssociated | CustomerCartDissociated):
             # Whose cart it is does not change what an order of it would hold.
-            self.changed_since_checkout = not isinstance(event, CartCheckedOut)
+            self.changed_since_checkout = not isinstance(event, CartWasCheckedOut)
         if at is not None:
             self.updated_at = at
 

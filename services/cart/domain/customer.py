@@ -11,8 +11,8 @@ from services.cart.domain.customer_events import (
     CustomerAddressAdded,
     CustomerAddressRemoved,
     CustomerAddressUpdated,
-    CustomerDeleted,
     CustomerPasswordChanged,
+    CustomerWasDeleted,
 )
 from services.cart.domain.events import CART_EVENTS, CustomerRegistered, CustomerUpdated
 from shared.contracts.registry import EventRegistry, VersionedEvent
@@ -82,7 +82,7 @@ class Customer(Aggregate):
 
     def delete(self, now: datetime) -> None:
         self._require_registered()
-        self._record(CustomerDeleted(at=now))
+        self._record(CustomerWasDeleted(at=now))
 
     def address(self, address_id: str) -> SavedAddress:
         self._require_registered()
@@ -120,7 +120,7 @@ class Customer(Aggregate):
                 self.updated_at = event.at
             case CustomerPasswordChanged():
                 self.password_hash, self.updated_at = event.password_hash, event.at
-            case CustomerDeleted():
+            case CustomerWasDeleted():
                 self.deleted_at = event.at
                 self.addresses = {}
             case CustomerAddressAdded():

@@ -7,6 +7,7 @@ Registered in the cart service's registry beside `CustomerRegistered` and `Custo
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from services.cart.domain.customer_address import AddressFields
 from services.cart.domain.events import CART_EVENTS
@@ -22,8 +23,10 @@ class CustomerPasswordChanged(VersionedEvent):
 
 
 @CART_EVENTS.register
-class CustomerDeleted(VersionedEvent):
+class CustomerWasDeleted(VersionedEvent):
     """The customer is gone: no reads, no sign-in, and every token of theirs refused from now on."""
+
+    event_type: ClassVar[str] = "CustomerDeleted"  # the stored name: events already written carry it
 
     at: datetime
 

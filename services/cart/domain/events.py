@@ -128,8 +128,10 @@ class PromotionCodeRemoved(VersionedEvent):
 
 
 @CART_EVENTS.register
-class CartCheckedOut(VersionedEvent):
+class CartWasCheckedOut(VersionedEvent):
     """The cart, as it stood at `cart_version`, became order `order_id`."""
+
+    event_type: ClassVar[str] = "CartCheckedOut"  # the stored name: events already written carry it
 
     order_id: str
     cart_version: int

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from services.order.domain.events import (
     FulfilmentRequested,
-    OrderCancelled,
-    OrderCompleted,
+    OrderBecameComplete,
     OrderDetailsCorrected,
     OrderPlaced,
+    OrderWasCancelled,
 )
 from services.order.domain.order import Order
 from shared.contracts import events as contracts
@@ -36,9 +36,9 @@ def announce(uow: UnitOfWork, order: Order) -> None:
                     totals=event.totals,
                     created_at=event.checked_out_at,
                 )
-            case OrderCompleted():
+            case OrderBecameComplete():
                 public = contracts.OrderCompleted(order_id=order.id)
-            case OrderCancelled(reason=reason):
+            case OrderWasCancelled(reason=reason):
                 public = contracts.OrderCancelled(order_id=order.id, reason=reason)
             case OrderDetailsCorrected():
                 public = contracts.OrderUpdated(

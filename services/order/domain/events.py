@@ -7,6 +7,7 @@ order's statuses are always derived from the whole set of facts and never from a
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from shared.contracts.registry import EventRegistry, VersionedEvent
 from shared.contracts.values import Address, Customer, OrderLine, Totals
@@ -84,14 +85,17 @@ class TransactionFailed(VersionedEvent):
 
 
 @ORDER_EVENTS.register
-class OrderCompleted(VersionedEvent):
+class OrderBecameComplete(VersionedEvent):
     """Captures first covered the total: recorded once, so `OrderCompleted` is published once."""
+
+    event_type: ClassVar[str] = "OrderCompleted"  # the stored name: events already written carry it
 
     at: datetime
 
 
 @ORDER_EVENTS.register
-class OrderCancelled(VersionedEvent):
+class OrderWasCancelled(VersionedEvent):
+    event_type: ClassVar[str] = "OrderCancelled"  # the stored name: events already written carry it
     reason: str = ""
     at: datetime
 

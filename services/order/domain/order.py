@@ -27,11 +27,11 @@ from services.order.domain.events import (
     ORDER_EVENTS,
     FulfilmentRequested,
     OrderAnonymised,
-    OrderCancelled,
-    OrderCompleted,
+    OrderBecameComplete,
     OrderDetailsCorrected,
     OrderFulfilled,
     OrderPlaced,
+    OrderWasCancelled,
     ShipmentTracked,
     TransactionAuthorized,
     TransactionCancelled,
@@ -99,7 +99,7 @@ class Order(Aggregate):
             raise FulfilledOrderCannotBeCancelled(self.id)
         if self.cancelled:
             return False
-        self._record(OrderCancelled(reason=reason, at=at))
+        self._record(OrderWasCancelled(reason=reason, at=at))
         return True
 
     def correct_details(self, correction: DetailsCorrection, at: datetime) -> bool:
@@ -284,7 +284,7 @@ class Order(Aggregate):
             return False
         self._record(event)
         if not self.completed and self.statuses().status == "complete":
-            self._record(OrderCompleted(at=at))
+            self._record(OrderBecameComplete(at=at))
         return True
 
     # -- state ----------------------------------------------------------------------------------
@@ -305,9 +305,9 @@ class Order(Aggregate):
                 self.transactions[txn] = self._facts(txn).with_cancellation()
             case TransactionFailed(transaction_id=txn):
                 self.transactions[txn] = self._facts(txn).with_failure()
-            case OrderCompleted():
+            case OrderBecameComplete():
                 self.completed = True
-            case OrderCancelled(reason=reason):
+            case OrderWasCancelled(reason=reason):
                 self.cancelled, self.cancel_reason = True, reason
             case OrderFulfilled():
                 self.fulfilled = True

@@ -32,7 +32,7 @@ class OrderAlreadyPaid(DomainError):
         )
 
 
-class OrderCancelled(DomainError):
+class CancelledOrderCannotBePaid(DomainError):
     status = 422
     title = "Order cancelled"
 

@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import ClassVar
 
 from services.payment.domain.errors import (
+    CancelledOrderCannotBePaid,
     OrderAlreadyPaid,
-    OrderCancelled,
     OrderNotFound,
     PaymentAmountInvalid,
     ZeroValueOrderNeedsManualGateway,
@@ -89,7 +89,7 @@ class PayableOrder(Aggregate):
         if not self.opened:
             raise OrderNotFound(self.id)
         if self.cancelled:
-            raise OrderCancelled(self.id)
+            raise CancelledOrderCannotBePaid(self.id)
         if self.total == 0 and gateway != MANUAL_GATEWAY:
             raise ZeroValueOrderNeedsManualGateway(self.id, gateway)
         owing = self.balance_owing
