@@ -12,15 +12,16 @@ from shared.eventstore.port import UnitOfWork
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.store import EventStore, RecordedEvent
 from shared.eventstore.unit_of_work import Database
-from shared.projections.projection import Projection
+from shared.projections.projection import Projected, Projection
 from shared.projections.rebuild import rebuild_projection
 from shared.projections.runner import ProjectionRunner
-from tests.kernel.apps.ledger_service import Account
+from tests.kernel.apps.ledger_service import LEDGER_EVENTS, Account, AccountCredited
 from tests.support.polling import poll_until
 
 
 class Balances(Projection):
     name: ClassVar[str] = "balances"
+    registry = LEDGER_EVENTS
     event_types = frozenset({"AccountCredited"})
 
     def ddl(self, schema: str) -> list[str]:
@@ -30,13 +31,14 @@ class Balances(Projection):
             " last_version integer NOT NULL)"
         ]
 
-    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+    async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
+        assert isinstance(event.event, AccountCredited)
         await conn.execute(
             f'INSERT INTO "{schema}".balances AS b VALUES ($1, $2, 1, $3)'  # noqa: S608
             " ON CONFLICT (account) DO UPDATE SET balance = b.balance + EXCLUDED.balance,"
             " credits = b.credits + 1, last_version = EXCLUDED.last_version",
             event.stream_id,
-            event.data["amount"],
+            event.event.amount,
             event.version,
         )
 

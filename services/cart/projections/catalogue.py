@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from services.cart.domain.events import CART_EVENTS, ProductDefined
 from shared.eventstore.database import DbConnection
-from shared.eventstore.store import RecordedEvent
-from shared.projections.projection import Projection
+from shared.projections.projection import Projected, Projection
 
 
 class CatalogueProjection(Projection):
     name: ClassVar[str] = "catalogue"
+    registry = CART_EVENTS
     event_types = frozenset({"ProductDefined", "ProductDeleted"})
 
     def ddl(self, schema: str) -> list[str]:
@@ -22,23 +23,23 @@ class CatalogueProjection(Projection):
             f'CREATE INDEX IF NOT EXISTS products_created ON "{schema}".products (created_at, id)',
         ]
 
-    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+    async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
         product_id = event.stream_id.removeprefix("product-")
-        if event.event_type == "ProductDeleted":
+        defined = event.event
+        if not isinstance(defined, ProductDefined):  # ProductDeleted
             await conn.execute(f'DELETE FROM "{schema}".products WHERE id = $1', product_id)  # noqa: S608
             return
-        d = event.data
         await conn.execute(
             f'INSERT INTO "{schema}".products AS p VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)'  # noqa: S608
             " ON CONFLICT (id) DO UPDATE SET sku = EXCLUDED.sku, name = EXCLUDED.name,"
             " status = EXCLUDED.status, manage_stock = EXCLUDED.manage_stock,"
             " definition = EXCLUDED.definition, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at",
             product_id,
-            d["sku"],
-            d["name"],
-            d.get("status", "live"),
-            bool(d.get("manage_stock", False)),
-            d,
+            defined.sku,
+            defined.name,
+            defined.status,
+            defined.manage_stock,
+            defined.model_dump(mode="json"),
             event.version,
             event.occurred_at,
         )

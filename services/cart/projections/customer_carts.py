@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from services.cart.domain.associations import CustomerCartAssociated
+from services.cart.domain.events import CART_EVENTS
 from shared.eventstore.database import DbConnection
-from shared.eventstore.store import RecordedEvent
-from shared.projections.projection import Projection
+from shared.projections.projection import Projected, Projection
 
 
 class CustomerCartsProjection(Projection):
     name: ClassVar[str] = "customer_carts"
+    registry = CART_EVENTS
     event_types = frozenset({"CustomerCartAssociated", "CustomerCartDissociated", "CartDeleted"})
 
     def ddl(self, schema: str) -> list[str]:
@@ -27,15 +29,16 @@ class CustomerCartsProjection(Projection):
             " (customer_id, created_at DESC)",
         ]
 
-    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+    async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
         cart_id = event.stream_id.removeprefix("cart-")
-        if event.event_type == "CustomerCartAssociated":
+        associated = event.event
+        if isinstance(associated, CustomerCartAssociated):
             await conn.execute(
                 f'INSERT INTO "{schema}".customer_carts VALUES ($1, $2, $3)'  # noqa: S608
                 " ON CONFLICT (cart_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,"
                 " created_at = EXCLUDED.created_at",
                 cart_id,
-                event.data["customer_id"],
+                associated.customer_id,
                 event.occurred_at,
             )
         else:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from services.cart.domain.events import CART_EVENTS, CustomerRegistered, CustomerUpdated
 from shared.eventstore.database import DbConnection
-from shared.eventstore.store import RecordedEvent
-from shared.projections.projection import Projection
+from shared.projections.projection import Projected, Projection
 
 
 class CustomersProjection(Projection):
     name: ClassVar[str] = "customers"
+    registry = CART_EVENTS
     event_types = frozenset({"CustomerRegistered", "CustomerUpdated", "CustomerDeleted"})
     version = 2  # v1 kept deleted customers: rebuilt without them
 
@@ -22,9 +23,10 @@ class CustomersProjection(Projection):
             " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)",
         ]
 
-    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+    async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
         customer_id = event.stream_id.removeprefix("customer-")
-        if event.event_type == "CustomerDeleted":
+        known = event.event
+        if not isinstance(known, CustomerRegistered | CustomerUpdated):  # CustomerDeleted
             await conn.execute(f'DELETE FROM "{schema}".customers WHERE id = $1', customer_id)  # noqa: S608
             return
         await conn.execute(
@@ -32,7 +34,7 @@ class CustomersProjection(Projection):
             " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,"
             " updated_at = EXCLUDED.updated_at",
             customer_id,
-            event.data["name"],
-            event.data["email"],
+            known.name,
+            known.email,
             event.occurred_at,
         )

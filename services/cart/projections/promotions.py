@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from services.cart.domain.events import CART_EVENTS, PromotionDefined
 from shared.eventstore.database import DbConnection
-from shared.eventstore.store import RecordedEvent
-from shared.projections.projection import Projection
+from shared.projections.projection import Projected, Projection
 
 
 class PromotionsProjection(Projection):
     name: ClassVar[str] = "promotions"
+    registry = CART_EVENTS
     event_types = frozenset({"PromotionDefined", "PromotionDeleted"})
 
     def ddl(self, schema: str) -> list[str]:
@@ -20,9 +21,10 @@ class PromotionsProjection(Projection):
             " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)",
         ]
 
-    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+    async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
         promotion_id = event.stream_id.removeprefix("promotion-")
-        if event.event_type == "PromotionDeleted":
+        defined = event.event
+        if not isinstance(defined, PromotionDefined):  # PromotionDeleted
             await conn.execute(f'DELETE FROM "{schema}".promotions WHERE id = $1', promotion_id)  # noqa: S608
             return
         await conn.execute(
@@ -30,7 +32,7 @@ class PromotionsProjection(Projection):
             " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, enabled = EXCLUDED.enabled,"
             " updated_at = EXCLUDED.updated_at",
             promotion_id,
-            event.data["name"],
-            bool(event.data.get("enabled", False)),
+            defined.name,
+            defined.enabled,
             event.occurred_at,
         )

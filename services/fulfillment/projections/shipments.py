@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from services.fulfillment.domain.events import (
+    FULFILLMENT_EVENTS,
+    ShipmentAddressCorrected,
+    ShipmentDispatched,
+    ShipmentOpened,
+)
 from shared.eventstore.database import DbConnection
-from shared.eventstore.store import RecordedEvent
-from shared.projections.projection import Projection
+from shared.projections.projection import Projected, Projection
 
 
 class ShipmentsProjection(Projection):
     name: ClassVar[str] = "shipments"
+    registry = FULFILLMENT_EVENTS
 
     def ddl(self, schema: str) -> list[str]:
         return [
@@ -21,9 +27,10 @@ class ShipmentsProjection(Projection):
             " dispatched_at timestamptz, lines jsonb NOT NULL DEFAULT '[]', shipping_address jsonb)"
         ]  # a model of the older shape (no shipping_address) is rebuilt from the log by its runner
 
-    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+    async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
         order_id = event.stream_id.removeprefix("shipment-")
-        if event.event_type == "ShipmentOpened":
+        fact = event.event
+        if isinstance(fact, ShipmentOpened):
             await conn.execute(
                 f'INSERT INTO "{schema}".shipments (order_id, status, opened_at) VALUES ($1, $2, $3)'  # noqa: S608
                 " ON CONFLICT (order_id) DO UPDATE SET opened_at = EXCLUDED.opened_at",
@@ -31,15 +38,15 @@ class ShipmentsProjection(Projection):
                 "unfulfilled",
                 event.occurred_at,
             )
-        elif event.event_type == "ShipmentAddressCorrected":
+        elif isinstance(fact, ShipmentAddressCorrected):
             await conn.execute(
                 f'INSERT INTO "{schema}".shipments (order_id, status, shipping_address)'  # noqa: S608
                 " VALUES ($1, 'unfulfilled', $2) ON CONFLICT (order_id) DO UPDATE"
                 " SET shipping_address = EXCLUDED.shipping_address",
                 order_id,
-                event.data["shipping_address"],
+                fact.shipping_address.model_dump(mode="json"),
             )
-        elif event.event_type == "ShipmentDispatched":
+        elif isinstance(fact, ShipmentDispatched):
             await conn.execute(
                 f'INSERT INTO "{schema}".shipments (order_id, status, dispatched_at, lines, shipping_address)'  # noqa: S608
                 " VALUES ($1, 'fulfilled', $2, $3, $4) ON CONFLICT (order_id) DO UPDATE"
@@ -47,6 +54,6 @@ class ShipmentsProjection(Projection):
                 " shipping_address = EXCLUDED.shipping_address",
                 order_id,
                 event.occurred_at,
-                event.data.get("lines", []),
-                event.data.get("shipping_address"),
+                [line.model_dump(mode="json") for line in fact.lines],
+                fact.shipping_address.model_dump(mode="json"),
             )

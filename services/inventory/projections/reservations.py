@@ -6,22 +6,22 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from services.inventory.domain.events import INVENTORY_EVENTS, OrderAllocationConfirmed, OrderStockAllocated
+from shared.contracts.registry import VersionedEvent
 from shared.eventstore.database import DbConnection
-from shared.eventstore.store import RecordedEvent
-from shared.projections.projection import Projection
+from shared.projections.projection import Projected, Projection
 
 _CLOSING = frozenset({"OrderPaid", "OrderStockReleased", "OrderVoided", "OrderStockShipped"})
 
 
-def _closes(event: RecordedEvent) -> bool:
+def _closes(event: VersionedEvent) -> bool:
     """Paid, released, cancelled, shipped, or taken over by a payment attempt: no deadline any more."""
-    return event.event_type in _CLOSING or bool(
-        event.event_type == "OrderAllocationConfirmed" and event.data.get("claimed")
-    )
+    return event.event_type in _CLOSING or (isinstance(event, OrderAllocationConfirmed) and event.claimed)
 
 
 class ReservationsProjection(Projection):
     name: ClassVar[str] = "reservations"
+    registry = INVENTORY_EVENTS
     event_types = frozenset({"OrderStockAllocated", "OrderAllocationConfirmed"}) | _CLOSING
 
     def ddl(self, schema: str) -> list[str]:
@@ -32,14 +32,15 @@ class ReservationsProjection(Projection):
             " (expires_at)",
         ]
 
-    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+    async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
         order_id = event.stream_id.removeprefix("allocation-")
-        if _closes(event):
+        fact = event.event
+        if _closes(fact):
             await conn.execute(f'DELETE FROM "{schema}".open_reservations WHERE order_id = $1', order_id)  # noqa: S608
-        elif event.event_type == "OrderStockAllocated" and event.data.get("expires_at"):
+        elif isinstance(fact, OrderStockAllocated) and fact.expires_at is not None:
             await conn.execute(
-                f'INSERT INTO "{schema}".open_reservations VALUES ($1, $2::text::timestamptz)'  # noqa: S608
+                f'INSERT INTO "{schema}".open_reservations VALUES ($1, $2)'  # noqa: S608
                 " ON CONFLICT (order_id) DO UPDATE SET expires_at = EXCLUDED.expires_at",
                 order_id,
-                event.data["expires_at"],
+                fact.expires_at,
             )

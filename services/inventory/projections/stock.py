@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from services.inventory.domain.events import INVENTORY_EVENTS, StockManagementChanged, StockMovement
 from shared.eventstore.database import DbConnection
-from shared.eventstore.store import RecordedEvent
-from shared.projections.projection import Projection
+from shared.projections.projection import Projected, Projection
 
 
 class StockProjection(Projection):
     name: ClassVar[str] = "stock"
+    registry = INVENTORY_EVENTS
     event_types = frozenset({"StockMovement", "StockUntracked", "StockManagementChanged"})
 
     def ddl(self, schema: str) -> list[str]:
@@ -36,16 +37,16 @@ class StockProjection(Projection):
             " (product_id, created_at)",
         ]
 
-    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
+    async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
         product_id = event.stream_id.removeprefix("stock-")
-        d = event.data
-        if event.event_type == "StockManagementChanged":
-            values: tuple[object, ...] = (d["managed"],)
+        fact = event.event
+        if isinstance(fact, StockManagementChanged):
+            values: tuple[object, ...] = (fact.managed,)
             sql = "(product_id, managed, version, created_at, updated_at) VALUES ($1, $3, $2, $4, $4)"
             change = "managed = EXCLUDED.managed"
         else:
-            tracked = event.event_type == "StockMovement"
-            levels = (d["total_after"], d["allocated_after"]) if tracked else (0, 0)
+            tracked = isinstance(fact, StockMovement)
+            levels = (fact.total_after, fact.allocated_after) if isinstance(fact, StockMovement) else (0, 0)
             values = (*levels, tracked)
             sql = (
                 "(product_id, version, total, allocated, tracked, created_at, updated_at)"
@@ -56,7 +57,7 @@ class StockProjection(Projection):
             f'INSERT INTO "{schema}".stock {sql} ON CONFLICT (product_id) DO UPDATE SET {change},'
             " version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"
         )
-        if event.event_type != "StockMovement":
+        if not isinstance(fact, StockMovement):  # StockUntracked, StockManagementChanged
             await conn.execute(upsert, product_id, event.version, *values, event.occurred_at)
             return
         # The movement's history row and the levels after it in one statement (one round trip a movement).
@@ -67,8 +68,8 @@ class StockProjection(Projection):
             event.version,
             *values,
             event.occurred_at,
-            d["transaction_id"],
-            d["action"],
-            d["quantity"],
-            d.get("order_id"),
+            fact.transaction_id,
+            fact.action,
+            fact.quantity,
+            fact.order_id,
         )

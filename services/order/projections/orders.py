@@ -27,7 +27,7 @@ from services.order.domain.order import Order
 from services.order.projections.folded_orders import FoldedOrders, order_id_of
 from shared.eventstore.database import DbConnection
 from shared.eventstore.store import EventStore, RecordedEvent
-from shared.projections.projection import Projection
+from shared.projections.projection import Projected, Projection
 
 _STORE = EventStore()
 
@@ -156,6 +156,7 @@ def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
 
 class OrdersProjection(Projection):
     name: ClassVar[str] = "orders"
+    registry = ORDER_EVENTS
     event_types = frozenset(ORDER_EVENTS.event_types())
     # 2: `customer_email` holds the email's keyed hash when the email is sealed, "" once anonymised.
     version: ClassVar[int] = 2
@@ -179,8 +180,8 @@ class OrdersProjection(Projection):
             f'CREATE INDEX IF NOT EXISTS orders_statuses ON "{schema}".orders (status, payment, shipping)',
         ]
 
-    async def apply(self, conn: DbConnection, schema: str, event: RecordedEvent) -> None:
-        await self.apply_batch(conn, schema, [event])
+    async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
+        await self.apply_batch(conn, schema, [event.record])
 
     async def apply_batch(self, conn: DbConnection, schema: str, events: Sequence[RecordedEvent]) -> None:
         batch: dict[str, list[RecordedEvent]] = {}
