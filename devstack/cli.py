@@ -234,6 +234,19 @@ def _check_not_running(home: Path) -> int | None:
     return 1
 
 
+def _new_stack(home: Path, options: StartOptions) -> Stack | int:
+    """The stack `start` and `run` bring up, or the exit code that refuses it: 1 while one runs
+    already, 2 when its folders cannot be prepared."""
+    refused = _check_not_running(home)
+    if refused is not None:
+        return refused
+    try:
+        return _open_stack(home, options)
+    except DevstackError as exc:
+        log.error("%s", exc)
+        return 2
+
+
 def _remove(paths: list[str]) -> None:
     for path in paths:
         shutil.rmtree(path, ignore_errors=True)
@@ -249,14 +262,9 @@ def cmd_start(home: Path, options: StartOptions) -> int:
         log.info("the stack is already running (%s)", home / STATE_FILE)
         _print_exports(state.env)
         return 0
-    refused = _check_not_running(home)
-    if refused is not None:
-        return refused
-    try:
-        stack = _open_stack(home, options)
-    except DevstackError as exc:
-        log.error("%s", exc)
-        return 2
+    stack = _new_stack(home, options)
+    if isinstance(stack, int):
+        return stack
     try:
         asyncio.run(stack.start())
     except DevstackError as exc:
@@ -348,14 +356,9 @@ def cmd_env(home: Path) -> int:
 
 def cmd_run(home: Path, options: StartOptions) -> int:
     """Start in the foreground until Ctrl-C/SIGTERM."""
-    refused = _check_not_running(home)
-    if refused is not None:
-        return refused
-    try:
-        stack = _open_stack(home, options)
-    except DevstackError as exc:
-        log.error("%s", exc)
-        return 2
+    stack = _new_stack(home, options)
+    if isinstance(stack, int):
+        return stack
     try:
         return asyncio.run(_run(stack, home))
     finally:

@@ -362,9 +362,13 @@ class KafkaCluster:
         self.timings = KafkaTimings(libs.seconds, libs.downloaded, spawned - format_started, ready - spawned)
         log.debug("%s: %s", self.name, self.timings)
 
-    def stop(self) -> None:
-        """Stop every broker (SIGTERM, then SIGKILL after a timeout); data stays in the work dir."""
-        stop_all(self.processes(), timeout=15.0)
+    def stop(self, *, discard: bool = False) -> None:
+        """Stop every broker (SIGTERM, then SIGKILL after a timeout); data stays in the work dir.
+
+        ``discard``: the data is deleted next, so SIGKILL at once. A clean shutdown closes and flushes
+        every partition's log: with the thousands of topics a test session creates, longer than the
+        15 s it is given, after which it is killed all the same."""
+        stop_all(self.processes(), timeout=15.0, kill=discard)
 
     def kill_broker(self, index: int) -> None:
         """SIGKILL one broker: a crash, for fault tests."""

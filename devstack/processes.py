@@ -348,10 +348,13 @@ class ManagedProcess:
         return _Target(self.record(), self._popen)
 
 
-def stop_all(processes: Iterable[ManagedProcess], timeout: float | None = None) -> None:
-    """Stop several servers concurrently (signal all, then wait for all)."""
+def stop_all(
+    processes: Iterable[ManagedProcess], timeout: float | None = None, *, kill: bool = False
+) -> None:
+    """Stop several servers concurrently (signal all, then wait for all); ``kill``: SIGKILL at once,
+    for servers whose data is thrown away next, so a clean shutdown would buy nothing."""
     procs = [p for p in processes if p._popen is not None]
-    killed = _terminate([p._target() for p in procs], timeout)
+    killed = _terminate([p._target() for p in procs], timeout, kill=kill)
     for proc in procs:
         _unregister(proc)
     if killed:

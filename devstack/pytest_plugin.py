@@ -152,4 +152,4 @@ async def kafka_cluster3(
         log.info("kafka3 ready on %s (%s)", cluster.bootstrap_servers, cluster.timings)
         yield cluster
     finally:
-        cluster.stop()
+        cluster.stop(discard=True)  # its data goes with the session's folder

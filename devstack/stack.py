@@ -396,9 +396,14 @@ class Stack:
         self._app_stages.clear()
 
     def stop(self) -> None:
-        """Stop the platform's processes, then every server; remove throwaway data outside ``work_dir``."""
-        servers = self.processes()[len(self.apps) :]
+        """Stop the platform's processes, then every server; remove throwaway data outside ``work_dir``.
+
+        A throwaway stack's broker is killed rather than shut down: its data goes with the work dir."""
+        brokers = self.kafka.processes() if self.kafka is not None else []
+        servers = [p for p in self.processes()[len(self.apps) :] if p not in brokers]
         self.stop_apps()  # first, so they can flush and disconnect cleanly
+        if self.kafka is not None:
+            self.kafka.stop(discard=self.data_dir is None)
         stop_all(servers)
         for path in self.scratch_paths():
             shutil.rmtree(path, ignore_errors=True)

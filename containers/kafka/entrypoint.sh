@@ -91,8 +91,10 @@ PROPS
 fi
 log4j="-Dlog4j2.configurationFile=/etc/kafka/log4j2.properties"
 if [[ ! -f $data/meta.properties ]]; then
+    # The id glued to its flag: one base64url id in 64 begins with "-", which as a separate
+    # argument the tool would read as an option (and never format).
     java -Xmx256m -XX:TieredStopAtLevel=1 "$log4j" -cp "$cp" kafka.tools.StorageTool format \
-        --cluster-id "${CLUSTER_ID:?set CLUSTER_ID, a base64 UUID}" --config /etc/kafka/server.properties \
+        "--cluster-id=${CLUSTER_ID:?set CLUSTER_ID, a base64 UUID}" --config /etc/kafka/server.properties \
         "${scram[@]}"
 fi
 exec java "-Xms${KAFKA_HEAP_MB}m" "-Xmx${KAFKA_HEAP_MB}m" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \

@@ -13,23 +13,17 @@ from pathlib import Path
 import pytest
 
 from devstack.processes import ProcessRecord
-from shared.messaging.kafka_security import PASSWORD_ENV, PROTOCOL_ENV, USERNAME_ENV
-
-KAFKA_CREDENTIALS = (PROTOCOL_ENV, USERNAME_ENV, PASSWORD_ENV)
-"""`make start` exports the admin's Kafka credentials with the servers' endpoints."""
-REPO = Path(__file__).resolve().parents[2]
-ENDPOINTS = (
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "DATABASE_URL",
-    "STRIPE_API_BASE",
-    "STRIPE_API_KEY",
-    *KAFKA_CREDENTIALS,
-)
+from tests.devstack.exports import SERVER_ENDPOINTS
+from tests.support.commands import REPO, run_module
 
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ENDPOINTS and k != "CHECKOUT_USE_TESTCONTAINERS"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in SERVER_ENDPOINTS and k != "CHECKOUT_USE_TESTCONTAINERS"
+    }
     env["DEVSTACK_DIR"] = str(tmp_path / "home")
     env["PYTHONPATH"] = str(REPO)
     env["DEVSTACK_SERVERS_ONLY"] = "1"  # these tests are about the servers; tests/gateway covers the apps
@@ -37,14 +31,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 def _devstack(env: dict[str, str], *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "devstack", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_module("devstack", *args, env=env, timeout=timeout)
 
 
 def _records(home: Path) -> list[ProcessRecord]:
@@ -67,7 +54,7 @@ def test_start_status_stop(cli_env: dict[str, str]):
         started = _devstack(cli_env, "start")
         assert started.returncode == 0, started.stderr
         exports = _exports(started.stdout)
-        assert set(exports) == set(ENDPOINTS)
+        assert set(exports) == set(SERVER_ENDPOINTS)
         assert "kafka ready on" in started.stderr
 
         records = _records(home)
@@ -106,12 +93,12 @@ def test_run_in_foreground_until_sigterm(cli_env: dict[str, str]):
         assert proc.stdout is not None
         exports: dict[str, str] = {}
         deadline = time.monotonic() + 240
-        while len(exports) < len(ENDPOINTS) and time.monotonic() < deadline:
+        while len(exports) < len(SERVER_ENDPOINTS) and time.monotonic() < deadline:
             line = proc.stdout.readline()
             if not line:
                 break
             exports.update(_exports(line))
-        assert set(exports) == set(ENDPOINTS)
+        assert set(exports) == set(SERVER_ENDPOINTS)
         records = _records(home)
         assert all(r.is_alive() for r in records)
         proc.send_signal(signal.SIGTERM)

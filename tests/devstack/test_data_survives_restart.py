@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -30,23 +28,14 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from demo.sample import ADDRESS, CUSTOMER
+from checkout_platform.storefront.sample import ADDRESS, CUSTOMER
 from devstack.ports import free_port
-from shared.messaging.kafka_security import PASSWORD_ENV, PROTOCOL_ENV, USERNAME_ENV, kafka_client_options
+from shared.messaging.kafka_security import kafka_client_options
 from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET
+from tests.devstack.exports import ENDPOINTS
+from tests.support.commands import environment_without, run_module
 
-KAFKA_CREDENTIALS = (PROTOCOL_ENV, USERNAME_ENV, PASSWORD_ENV)
-"""`make start` exports the admin's Kafka credentials with the servers' endpoints."""
-REPO = Path(__file__).resolve().parents[2]
 SERVICES = "cart,order,inventory"
-ENDPOINTS = (
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "DATABASE_URL",
-    "STRIPE_API_BASE",
-    "STRIPE_API_KEY",
-    "TOPIC_PREFIX",
-    *KAFKA_CREDENTIALS,
-)
 T = TypeVar("T")
 
 
@@ -57,16 +46,7 @@ def env() -> Iterator[dict[str, str]]:
     # Not tmp_path: pytest makes it 0700 for root, and the postgres user must reach its cluster inside.
     folder = Path(tempfile.mkdtemp(prefix="devstack-kept-"))
     folder.chmod(0o755)
-    variables = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ENDPOINTS
-        and not k.endswith("_DATABASE_URL")
-        and not k.startswith(("DEVSTACK_", "MAKE"))
-        and k not in ("MFLAGS", "CHECKOUT_USE_TESTCONTAINERS", "JWT_SECRET", "ORDER_ID_SECRET")
-    }
-    variables |= {
-        "PYTHONPATH": str(REPO),
+    variables = environment_without(*ENDPOINTS, "JWT_SECRET", "ORDER_ID_SECRET") | {
         "DEVSTACK_DIR": str(folder / "home"),
         "DEVSTACK_SERVICES": SERVICES,
         "GATEWAY_PORT": str(free_port()),
@@ -74,19 +54,12 @@ def env() -> Iterator[dict[str, str]]:
     try:
         yield variables
     finally:
-        subprocess.run([sys.executable, "-m", "devstack", "stop"], env=variables, cwd=REPO, timeout=120)
+        run_module("devstack", "stop", env=variables, timeout=120)
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def devstack(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "devstack", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_module("devstack", *args, env=env)
     assert result.returncode == 0, (args, result.stdout, result.stderr)
     return result
 

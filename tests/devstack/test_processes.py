@@ -14,7 +14,7 @@ import pytest
 from devstack import proctable
 from devstack.errors import ServerStartError
 from devstack.ports import free_port, free_ports
-from devstack.processes import ManagedProcess, ProcessSpec, running_processes, stop_records
+from devstack.processes import ManagedProcess, ProcessSpec, running_processes, stop_all, stop_records
 from devstack.readiness import tcp_probe
 from tests.support.polling import poll_until
 
@@ -113,6 +113,22 @@ async def test_kill_is_sigkill(tmp_path: Path):
     await proc.start(tcp_probe("127.0.0.1", port))
     proc.kill()
     assert proc.returncode == -signal.SIGKILL
+
+
+async def test_stop_all_can_kill_without_asking_first(tmp_path: Path):
+    """For servers whose data is deleted next: no SIGTERM and no wait for a clean shutdown."""
+    ports = free_ports(2)
+    asked, killed = (
+        ManagedProcess(ProcessSpec(name, _listener(port), tmp_path / f"{name}.log"))
+        for name, port in zip(("asked", "killed"), ports, strict=True)
+    )
+    for proc, port in zip((asked, killed), ports, strict=True):
+        await proc.start(tcp_probe("127.0.0.1", port))
+    stop_all([asked])
+    stop_all([killed], kill=True)
+    assert asked.returncode == -signal.SIGTERM
+    assert killed.returncode == -signal.SIGKILL
+    assert not killed.is_running() and killed not in running_processes()
 
 
 async def test_detached_process_is_stopped_from_its_record(tmp_path: Path):

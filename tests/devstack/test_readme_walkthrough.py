@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from collections import Counter
@@ -24,21 +23,11 @@ from pathlib import Path
 import pytest
 
 from devstack.ports import free_port
-from shared.messaging.kafka_security import PASSWORD_ENV, PROTOCOL_ENV, USERNAME_ENV
+from tests.devstack.exports import ENDPOINTS
 from tests.devstack.readme_steps import Step, WalkthroughError, program, steps
+from tests.support.commands import REPO, environment_without, run_module
 
-KAFKA_CREDENTIALS = (PROTOCOL_ENV, USERNAME_ENV, PASSWORD_ENV)
-"""`make start` exports the admin's Kafka credentials with the servers' endpoints."""
-REPO = Path(__file__).resolve().parents[2]
 WALKTHROUGH = REPO / "docs" / "walkthrough.md"
-ENDPOINTS = (
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "DATABASE_URL",
-    "STRIPE_API_BASE",
-    "STRIPE_API_KEY",
-    "TOPIC_PREFIX",
-    *KAFKA_CREDENTIALS,
-)
 SECRETS = ("CLIENT_ID", "CLIENT_SECRET", "JWT_SECRET", "ORDER_ID_SECRET", "EP_URL", "GATEWAY_PORT")
 # curl goes to the loopback addresses itself even where a proxy is configured.
 LOOPBACK_DIRECT = {"no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost"}
@@ -70,35 +59,18 @@ def started() -> Iterator[dict[str, str]]:
     # Not tmp_path: pytest makes it 0700 for root, and the postgres user must reach its cluster inside.
     folder = Path(tempfile.mkdtemp(prefix="devstack-walkthrough-"))
     folder.chmod(0o755)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ENDPOINTS
-        and k not in SECRETS
-        and not k.endswith("_DATABASE_URL")
-        and not k.startswith(("DEVSTACK_", "MAKE"))
-        and k not in ("MFLAGS", "CHECKOUT_USE_TESTCONTAINERS")
-    }
-    env |= {
-        "PYTHONPATH": str(REPO),
+    env = environment_without(*ENDPOINTS, *SECRETS) | {
         "DEVSTACK_DIR": str(folder / "home"),
         "DEVSTACK_THROWAWAY": "1",
         "GATEWAY_PORT": str(free_port()),
         **LOOPBACK_DIRECT,
     }
     try:
-        started = subprocess.run(
-            [sys.executable, "-m", "devstack", "start"],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        started = run_module("devstack", "start", env=env)
         assert started.returncode == 0, (started.stdout, started.stderr)
         yield env
     finally:
-        subprocess.run([sys.executable, "-m", "devstack", "stop"], env=env, cwd=REPO, timeout=120)
+        run_module("devstack", "stop", env=env, timeout=120)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -235,21 +207,12 @@ def test_the_walkthrough_runs_verbatim_and_every_answer_is_the_promised_one(
 
 
 def test_demo_verbose_prints_each_request(started: dict[str, str]) -> None:
-    gateway = subprocess.run(
-        [sys.executable, "-m", "devstack", "env"], env=started, cwd=REPO, capture_output=True, text=True
-    ).stdout
+    gateway = run_module("devstack", "env", env=started).stdout
     url = next(line.split("=", 1)[1] for line in gateway.splitlines() if line.startswith("export EP_URL="))
     env = started | {"EP_URL": url}
 
     def demo(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "demo", *args],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = run_module("demo", *args, env=env)
         assert done.returncode == 0, (done.stdout, done.stderr)
         return done.stdout
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+
 import asyncpg
 import pytest
 
+from devstack.aio import gather_or_cancel
 from devstack.containers import ContainerBackend, use_testcontainers
 from devstack.databases import ExternalPostgres, PostgresHandle
 from devstack.errors import DevstackError
@@ -25,6 +28,20 @@ async def test_asking_for_postgres_starts_only_postgres(tmp_path):
     finally:
         stack.stop()
     assert not any(p.is_running() for p in stack.processes())
+
+
+async def test_a_throwaway_stack_kills_its_broker_and_stops_postgres_cleanly(tmp_path):
+    """Its data goes with the work dir: the broker's clean shutdown, which flushes every partition's
+    log (longer than its 15 s with a test session's thousands of topics), would buy nothing; the
+    database is still shut down, as its shared memory would outlive a kill."""
+    stack = Stack(tmp_path / "stack", environ={})
+    try:
+        await gather_or_cancel(stack.ensure_kafka(), stack.ensure_postgres())
+    finally:
+        stack.stop()
+    assert stack.kafka is not None and stack.postgres_server is not None
+    assert [broker.returncode for broker in stack.kafka.processes()] == [-signal.SIGKILL]
+    assert [server.returncode for server in stack.postgres_server.processes()] == [0]
 
 
 async def test_environment_points_at_running_servers(
