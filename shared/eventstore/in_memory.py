@@ -34,7 +34,7 @@ from shared.eventstore.outgoing import event_metadata
 from shared.eventstore.port import Adapters, NeedsPostgres, Port
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.store import NewEvent, RecordedEvent
-from shared.eventstore.unit_basics import UnitBasics
+from shared.eventstore.unit_basics import UnitBasics, start_from_known
 from shared.outbox.writer import outbox_rows, stage_outbox
 
 A = TypeVar("A", bound=Aggregate)
@@ -117,6 +117,7 @@ class InMemoryUnitOfWork(UnitBasics):
         self._topic_prefix = topic_prefix
         self._tracked: dict[str, Aggregate] = {}
         self._inbox: tuple[str, list[UUID]] | None = None
+        self._staged: dict[str, StreamAppend] = {}
 
     async def load(self, cls: type[A], aggregate_id: str) -> A:
         stream_id = stream_id_of(cls, aggregate_id)
@@ -153,19 +154,31 @@ class InMemoryUnitOfWork(UnitBasics):
     async def write(self, statement: str, *args: Any) -> None:
         raise NeedsPostgres("the in-memory unit of work has no SQL tables")
 
-    def commit(self) -> Commit:
-        """Write everything the unit holds; ConcurrencyError writes nothing."""
+    async def flush_events(self) -> None:
+        """Stage the pending events of every tracked aggregate under the current correlation and
+        causation (a consumer applying a batch calls it after each message's handler); they are
+        written at commit with the rest."""
+        self._stage_pending()
+
+    def _stage_pending(self) -> None:
         metadata = event_metadata(self._producer)
-        appends: dict[str, StreamAppend] = {}
         for stream_id, aggregate in self._tracked.items():
             pending = aggregate.take_pending()
-            if pending:
-                new = [
-                    NewEvent(e.event_type, e.schema_version, e.model_dump(mode="json"), metadata)
-                    for e in pending
-                ]
-                appends[stream_id] = StreamAppend(aggregate.stream_type, aggregate.version, new)
-                aggregate.version += len(new)
+            if not pending:
+                continue
+            new = [
+                NewEvent(e.event_type, e.schema_version, e.model_dump(mode="json"), metadata) for e in pending
+            ]
+            staged = self._staged.setdefault(
+                stream_id, StreamAppend(aggregate.stream_type, aggregate.version, [])
+            )
+            staged.events.extend(new)
+            aggregate.version += len(new)
+
+    def commit(self) -> Commit:
+        """Write everything the unit holds; ConcurrencyError writes nothing."""
+        self._stage_pending()
+        appends = self._staged
         last, rows = self._store.commit(appends, self._outgoing, self._inbox, self._topic_prefix)
         return Commit(
             streams=frozenset(appends),
@@ -201,12 +214,21 @@ class InMemoryDatabase:
             self.signals.committed(commit)
         uow.committed()
 
-    async def run(self, command: Callable[[InMemoryUnitOfWork], Awaitable[T]], *, attempts: int = 40) -> T:
-        """Run `command` in a unit of work, again from a fresh read after each conflict."""
-        attempt = 1
+    async def run(
+        self,
+        command: Callable[[InMemoryUnitOfWork], Awaitable[T]],
+        *,
+        known: Sequence[Aggregate] = (),
+        attempts: int = 40,
+    ) -> T:
+        """Run `command` in a unit of work, the first time on the `known` aggregates, again from a
+        fresh read after each conflict."""
+        attempt, first_time = 1, known
         while True:
             try:
                 async with self.unit_of_work() as uow:
+                    start_from_known(uow, first_time)
+                    first_time = ()  # any attempt after this one reads afresh
                     return await command(uow)
             except ConcurrencyError:
                 if attempt >= attempts:

@@ -128,8 +128,18 @@ class EventDatabase(Protocol):
         of work (listings, read models): the factory is given the database, not a unit."""
         ...
 
-    async def run(self, command: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 40) -> T:
-        """`command` in a unit of work, run again from a fresh read after a conflict."""
+    async def run(
+        self,
+        command: Callable[[UnitOfWork], Awaitable[T]],
+        *,
+        known: Sequence[Aggregate] = (),
+        attempts: int = 40,
+    ) -> T:
+        """`command` in a unit of work, run again from a fresh read after a conflict.
+
+        `known`: aggregates the caller has just read or written, as committed (no pending events):
+        the first attempt works on them instead of reading them again (`unit_basics.start_from_known`).
+        """
         ...
 
     async def read(self, cls: type[A], aggregate_id: str) -> A:

@@ -1,16 +1,18 @@
 """What every unit of work does the same way whatever its store: it queues integration events
 (stamped with the request's correlation, `outgoing.py`), runs callbacks after its commit, keeps a
-memo of reads for its own later steps, and builds the service's port adapters on itself."""
+memo of reads for its own later steps, builds the service's port adapters on itself, and (on a
+database's first attempt at a command) starts from aggregates the caller already holds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
+from shared.domain.aggregate import Aggregate
 from shared.eventstore.outgoing import outgoing_envelope
-from shared.eventstore.port import Adapters, Port
+from shared.eventstore.port import Adapters, Port, UnitOfWork
 
 T = TypeVar("T")
 
@@ -60,3 +62,16 @@ class UnitBasics:
     def _run_after_commit(self) -> None:
         for callback in self._after_commit:
             callback()
+
+
+def start_from_known(uow: UnitOfWork, known: Sequence[Aggregate]) -> None:
+    """Track aggregates the caller has just read or written, as committed, instead of reading them
+    again (a database's first attempt at a command). Their appends still state the version they
+    were read at, so a writer that got there first fails the commit, and the retry reads afresh."""
+    for aggregate in known:
+        if aggregate.peek_pending():  # its events would be committed by whichever unit runs next
+            raise ValueError(
+                f"{type(aggregate).__name__} {aggregate.id} has events not committed yet; "
+                "only an aggregate as it was read or committed can be known"
+            )
+        uow.add(aggregate)

@@ -29,12 +29,13 @@ from shared.eventstore.database import DbConnection, create_pool, migrate
 from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.one_statement import StagedSnapshot, StagedStream, StagedWrite, kernel_commit
 from shared.eventstore.outgoing import event_metadata
+from shared.eventstore.pool_slot import PoolSlot
 from shared.eventstore.port import Adapters, Port
 from shared.eventstore.positions import LogPosition
 from shared.eventstore.snapshots import save_snapshot
 from shared.eventstore.store import EventStore, NewEvent
 from shared.eventstore.stream_cache import CachedReadSuspect, StreamCache
-from shared.eventstore.unit_basics import UnitBasics
+from shared.eventstore.unit_basics import UnitBasics, start_from_known
 from shared.eventstore.unit_streams import UnitStreams
 from shared.metrics import EVENTS_APPENDED
 from shared.outbox.writer import outbox_rows, stage_outbox, write_outbox
@@ -278,25 +279,21 @@ class Database:
         """The service's adapters for its own tables (`port.py`), provided by its bootstrap."""
         self._transactional: set[object] = set()
         """Commands that asked for their unit's connection: they run in a transaction."""
-        self._pool: asyncpg.Pool | None = None
+        self._pool = PoolSlot("database is not open")
         size = _stream_cache_size() if stream_cache is None else stream_cache
         self.stream_cache = StreamCache(size) if size > 0 else None
 
     async def open(self, ddl: Iterable[str] = (), *, min_size: int = 2, max_size: int = 10) -> None:
         """Connect and create the kernel's and the service's tables."""
-        self._pool = await create_pool(self.dsn, min_size=min_size, max_size=max_size)
-        await migrate(self._pool, ddl)
+        pool = self._pool.fill(await create_pool(self.dsn, min_size=min_size, max_size=max_size))
+        await migrate(pool, ddl)
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        await self._pool.close()
 
     @property
     def pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            raise RuntimeError("database is not open")
-        return self._pool
+        return self._pool.pool
 
     async def read(self, cls: type[A], aggregate_id: str) -> A:
         """An aggregate as committed, for a read-only request: its statements run straight on the
@@ -414,7 +411,14 @@ class Database:
     def needs_transaction(self, command: object) -> None:
         self._transactional.add(_identity(command))
 
-    async def run(self, command: Callable[[PostgresUnitOfWork], Awaitable[T]], *, attempts: int = 40) -> T:
+    async def run(
+        self,
+        command: Callable[[PostgresUnitOfWork], Awaitable[T]],
+        *,
+        known: Sequence[Aggregate] = (),
+        attempts: int = 40,
+        conn: DbConnection | None = None,
+    ) -> T:
         """Run `command` in a unit of work, retrying from a fresh read on a concurrency conflict.
 
         The unit is written in one statement unless the command asks for the connection (it then
@@ -422,12 +426,19 @@ class Database:
         same stream won; with N writers racing, the last needs N tries, so the budget is generous
         and the backoff jittered (capped at 50 ms) to let the winners' transactions finish. Only
         when it runs out does the caller see a 409.
+
+        `known` (`EventDatabase.run`): the first attempt starts from them, which is no weaker than
+        reading them in the unit: at READ COMMITTED that read, too, shows what was committed when it
+        ran, and only the versioned appends make a decision stick. `conn`: run on the caller's
+        connection (one holding a session lock, say) instead of one from the pool.
         """
-        attempt = 1
+        attempt, first_time = 1, known
         while True:
             one_statement = self.in_one_statement(command)
             try:
-                async with self.unit_of_work(one_statement=one_statement) as uow:
+                async with self.unit_of_work(conn, one_statement=one_statement) as uow:
+                    start_from_known(uow, first_time)
+                    first_time = ()  # any attempt after this one reads afresh
                     return await command(uow)
             except NeedsTransaction:
                 self.needs_transaction(command)

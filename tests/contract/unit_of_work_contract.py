@@ -134,6 +134,61 @@ class UnitOfWorkContract:
         tally = await backend.database.read(Tally, tally_id)
         assert (tally.total, tally.version) == (2, 2)
 
+    async def test_run_starts_from_the_known_aggregates_instead_of_reading_them(
+        self, backend: Backend
+    ) -> None:
+        tally_id = _id()
+        await backend.database.run(Counting(tally_id, 1))
+        known = await backend.database.read(Tally, tally_id)
+        seen: list[Tally] = []
+
+        async def counting(uow: UnitOfWork) -> None:
+            tally = await uow.load(Tally, tally_id)
+            seen.append(tally)
+            tally.count(2)
+
+        await backend.database.run(counting, known=(known,))
+        assert seen == [known] and seen[0] is known
+        tally = await backend.database.read(Tally, tally_id)
+        assert (tally.total, tally.version) == (3, 2)
+
+    async def test_a_known_aggregate_with_uncommitted_events_is_refused_before_anything_runs(
+        self, backend: Backend
+    ) -> None:
+        tally_id = _id()
+        await backend.database.run(Counting(tally_id, 1))
+        changed = await backend.database.read(Tally, tally_id)
+        changed.count(5)  # recorded, never committed
+        ran: list[int] = []
+
+        async def counting(uow: UnitOfWork) -> None:
+            ran.append(1)
+
+        with pytest.raises(ValueError, match="not committed yet"):
+            await backend.database.run(counting, known=(changed,))
+        assert ran == []
+        tally = await backend.database.read(Tally, tally_id)
+        assert (tally.total, tally.version) == (1, 1)
+
+    async def test_a_known_aggregate_another_writer_moved_on_is_read_afresh_on_the_retry(
+        self, backend: Backend
+    ) -> None:
+        tally_id = _id()
+        await backend.database.run(Counting(tally_id, 1))
+        stale = await backend.database.read(Tally, tally_id)  # version 1
+        await backend.database.run(Counting(tally_id, 10))  # another writer: version 2
+        seen: list[tuple[int, int]] = []
+
+        async def counting(uow: UnitOfWork) -> None:
+            tally = await uow.load(Tally, tally_id)
+            seen.append((tally.version, tally.total))
+            tally.count(100)
+
+        await backend.database.run(counting, known=(stale,))
+        assert seen == [(1, 1), (2, 11)]  # the stale one, then the committed one
+        tally = await backend.database.read(Tally, tally_id)
+        assert (tally.total, tally.version) == (111, 3)
+
     async def test_the_log_holds_events_in_commit_order(self, backend: Backend) -> None:
         first, second = _id(), _id()
         for tally_id in (first, second, first):

@@ -18,19 +18,11 @@ from services.cart.application.customer_privacy import (
     erase_customer,
 )
 from services.cart.domain.customer import Customer, CustomerNotFound
-from services.cart.domain.customer_address import AddressFields
 from shared.privacy.master_keys import new_master_key
 from shared.privacy.personal_data import PersonalData
 from shared.privacy.sealed_text import ANONYMISED, is_sealed
+from tests.support.saved_addresses import HOME
 
-HOME = AddressFields(
-    first_name="Ann",
-    last_name="Perkins",
-    line_1="3 Elm St",
-    postcode="46001",
-    county="Wamapoke",
-    country="US",
-)
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 

@@ -73,13 +73,21 @@ async def test_sealed_values_open_through_the_key_table_and_read_anonymised_once
         await personal.sealer(subject)
 
 
+async def sealed_for_an_order(keys_dsn: str, master_key: str, value: str) -> tuple[str, str]:
+    """`value` sealed for a new order under a data key wrapped with `master_key`: (the order's
+    subject, the sealed text), for a test to open after the master keys changed."""
+    store = KeyStore(keys_dsn, MasterKeys.parse(master_key))
+    await store.open()
+    try:
+        subject = order_subject(str(uuid4()))
+        return subject, seal(await store.data_key(subject), subject, value)
+    finally:
+        await store.close()
+
+
 async def test_rotation_rewraps_keys_and_keeps_old_values_readable(keys_dsn: str) -> None:
     old = new_master_key("k1")
-    before = KeyStore(keys_dsn, MasterKeys.parse(old))
-    await before.open()
-    subject = order_subject(str(uuid4()))
-    sealed = seal(await before.data_key(subject), subject, "1 Elm Street")
-    await before.close()
+    subject, sealed = await sealed_for_an_order(keys_dsn, old, "1 Elm Street")
 
     rotated = KeyStore(keys_dsn, MasterKeys.parse(f"{new_master_key('k2')},{old}"))
     await rotated.open()
@@ -109,11 +117,7 @@ async def test_a_wrong_master_key_cannot_unwrap(keys_dsn: str) -> None:
 
 async def test_checkout_admin_privacy_rotate_retires_the_old_master_key(keys_dsn: str) -> None:
     old = new_master_key("k1")
-    before = KeyStore(keys_dsn, MasterKeys.parse(old))
-    await before.open()
-    subject = order_subject(str(uuid4()))
-    sealed = seal(await before.data_key(subject), subject, "ann@example.com")
-    await before.close()
+    subject, sealed = await sealed_for_an_order(keys_dsn, old, "ann@example.com")
     both = MasterKeys.parse(f"{new_master_key('k2')},{old}")
     env = {
         **os.environ,

@@ -14,7 +14,6 @@ from typing import TypeVar
 
 from services.payment.domain.errors import GatewayCallInFlight
 from shared.domain.aggregate import Aggregate
-from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.in_memory import InMemoryDatabase
 from shared.eventstore.port import UnitOfWork
 
@@ -73,8 +72,8 @@ class InMemoryTransactionLocks:
 
 
 class InMemoryUnits:
-    """`ports.Units` on the in-memory database: the first attempt starts from the `known`
-    aggregates, a conflict re-runs the command from a fresh read."""
+    """`ports.Units` on the in-memory database (`InMemoryDatabase.run`: the first attempt starts
+    from the `known` aggregates, a conflict re-runs the command from a fresh read)."""
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self.database = database
@@ -86,17 +85,4 @@ class InMemoryUnits:
         known: tuple[Aggregate, ...] = (),
         attempts: int = 8,
     ) -> T:
-        attempt = 1
-        while True:
-            try:
-                async with self.database.unit_of_work() as uow:
-                    if attempt == 1:
-                        for aggregate in known:
-                            assert not aggregate.peek_pending(), "a known aggregate is as committed"
-                            uow.add(aggregate)
-                    return await command(uow)
-            except ConcurrencyError:
-                if attempt == attempts:
-                    raise
-                await asyncio.sleep(0)
-            attempt += 1
+        return await self.database.run(command, known=known, attempts=attempts)

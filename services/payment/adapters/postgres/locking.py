@@ -29,9 +29,8 @@ import asyncpg
 from services.payment.domain.errors import GatewayCallInFlight
 from shared.domain.aggregate import Aggregate
 from shared.eventstore.database import DbConnection, create_pool
-from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.port import UnitOfWork
-from shared.eventstore.unit_of_work import Database, NeedsTransaction
+from shared.eventstore.unit_of_work import Database
 
 T = TypeVar("T")
 _TRY_LOCK = "SELECT pg_try_advisory_lock(hashtextextended($1::text, 0))"
@@ -136,29 +135,5 @@ class PostgresUnits:
         known: tuple[Aggregate, ...] = (),
         attempts: int = 8,
     ) -> T:
-        """Like `Database.run`, but on the lock's connection when there is one: written in one
-        statement unless the command asks for the connection (then in a transaction, from then on),
-        and re-run from a fresh read on a conflict.
-
-        `known` (`ports.Units.run`) is no weaker than reading them in the transaction: at READ
-        COMMITTED that read, too, shows what was committed when it ran, and only the versioned
-        appends make a decision stick.
-        """
-        database = self.database
-        attempt = 1
-        while True:
-            one_statement = database.in_one_statement(command)
-            try:
-                async with database.unit_of_work(self.conn, one_statement=one_statement) as uow:
-                    if attempt == 1:
-                        for aggregate in known:
-                            assert not aggregate.peek_pending(), "a known aggregate is as committed"
-                            uow.add(aggregate)
-                    return await command(uow)
-            except NeedsTransaction:  # it asked for the connection: in a transaction, from a fresh read
-                database.needs_transaction(command)
-            except ConcurrencyError:
-                if attempt == attempts:
-                    raise
-                await asyncio.sleep(0.002 * attempt)
-            attempt += 1
+        """`Database.run` on the lock's connection when there is one (else on the pool's)."""
+        return await self.database.run(command, known=known, attempts=attempts, conn=self.conn)
