@@ -24,6 +24,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider tests/fast tests/contract/test_in_memory.py \
 		tests/contract/test_cart_tables.py::TestInMemoryCartTables tests/contract/test_data_keys.py::TestInMemoryDataKeys \
+		tests/contract/test_consumer_tables.py::TestInMemoryConsumerTables \
 		$(PYTEST_ARGS)
 
 ## make test-chaos: the fault-injection suite (tests/chaos: 1,000+ checkouts while services, a broker of

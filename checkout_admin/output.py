@@ -40,9 +40,10 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def to_json(value: Any) -> str:
-    """JSON with times as ISO 8601 and anything else unusual as its text."""
-    return json.dumps(value, default=_plain, indent=2, sort_keys=False)
+def to_json(value: Any, *, one_line: bool = False) -> str:
+    """JSON with times as ISO 8601 and anything else unusual as its text; `one_line` for JSON Lines
+    (one document per line, for commands that print one per item)."""
+    return json.dumps(value, default=_plain, indent=None if one_line else 2, sort_keys=False)
 
 
 def table(rows: Sequence[Row], columns: Sequence[Column], *, header: bool = True) -> str:

@@ -1,4 +1,4 @@
-"""`replay TOPIC --to SERVICE --from-offset N | --from-time T [--dry-run]`, and the machinery every
+"""`replay [TOPIC...] --to SERVICE --from-offset N | --from-time T [--dry-run]`, and the machinery every
 replay shares (`replay --order` in `order_replay` too): a service's consumers run outside it, and
 a topic read up to the end it had when the replay began.
 
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
@@ -26,9 +25,11 @@ from checkout_admin.progress import Progress
 from checkout_admin.registry import SERVICES
 from shared.contracts.envelope import Envelope
 from shared.messaging.consumer import EventConsumer
+from shared.messaging.consumer_tables import ConsumerTables
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage, is_for
 from shared.messaging.kafka import reliable_producer
 from shared.messaging.kafka_security import kafka_client_options
+from shared.messaging.postgres_consumer_tables import PostgresConsumerTables
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,14 @@ class ServiceFeed:
     applied by the code the service runs, with its inbox, parking and dead letters."""
 
     def __init__(
-        self, service: str, pool: asyncpg.Pool, consumers: Sequence[EventConsumer], topics: Sequence[str]
+        self,
+        service: str,
+        tables: ConsumerTables,
+        consumers: Sequence[EventConsumer],
+        topics: Sequence[str],
     ) -> None:
         self.service = service
-        self._pool = pool
+        self._tables = tables
         self._consumers = list(consumers)
         self.topics = list(topics)
         """The topics (full names) fed here."""
@@ -70,7 +75,7 @@ class ServiceFeed:
 
     async def feed(self, message: FailedMessage, *, dry_run: bool) -> Outcome:
         consumers = self.consumers_of(message.topic)
-        if await _already_applied(self._pool, consumers[0].name, message.value):
+        if await _already_applied(self._tables, consumers[0].name, message.value):
             return Outcome.ALREADY_APPLIED
         if dry_run:
             return Outcome.NEW
@@ -98,6 +103,7 @@ async def service_feed(
         if topic not in consumed:
             raise SystemExit(f"{service} does not consume {topic}; it consumes {', '.join(consumed)}")
     consumers = [c for c in runtime.consumers if set(chosen) & set(c.topics_with_prefix(config.topic_prefix))]
+    tables = PostgresConsumerTables(runtime.database)  # the consumers' and the feed's inbox look
     async with AsyncExitStack() as opened:
         await open_database(config, service, runtime.database, max_size=4)
         opened.push_async_callback(runtime.database.close)
@@ -108,8 +114,8 @@ async def service_feed(
             publisher = DeadLetterPublisher(
                 producer, consumer=consumer.name, topic_prefix=config.topic_prefix
             )
-            consumer.bind(runtime.database, publisher, topic_prefix=config.topic_prefix)
-        yield ServiceFeed(service, runtime.database.pool, consumers, chosen)
+            consumer.bind(runtime.database, publisher, topic_prefix=config.topic_prefix, tables=tables)
+        yield ServiceFeed(service, tables, consumers, chosen)
 
 
 class TopicHistory:
@@ -180,28 +186,33 @@ async def topic_history(
 
 async def replay(
     config: StackConfig,
-    topic: str,
+    topics: Sequence[str],
     service: str,
     *,
     from_offset: int | None = None,
     from_time: datetime | None = None,
     dry_run: bool = False,
-) -> ReplayReport:
-    full = full_topic(topic, config.topic_prefix)
-    async with (
-        service_feed(config, service, [full]) as feed,
-        topic_history(config, [full], from_offset=from_offset, from_time=from_time) as history,
-    ):
-        progress = Progress(f"replaying {full} into {service}", history.total)
-        seen = already = applied = 0
-        async for record in history.records():
-            seen += 1
-            outcome = await feed.feed(as_message(record), dry_run=dry_run)
-            already += outcome is Outcome.ALREADY_APPLIED
-            applied += outcome is Outcome.APPLIED
-            progress.update(seen)
-        seconds = progress.finish()
-        return ReplayReport(seen, already, applied, seconds)
+) -> dict[str, ReplayReport]:
+    """Replay each of `topics` (none: every topic the service consumes) into `service`, one topic
+    after another through one binding of its consumers; a report per topic (full name). A topic
+    named and missing is refused; one only implied by "every topic" and never created reads empty."""
+    named = [full_topic(t, config.topic_prefix) for t in topics]
+    reports: dict[str, ReplayReport] = {}
+    async with service_feed(config, service, named or None) as feed:
+        for full in feed.topics:
+            async with topic_history(
+                config, [full], from_offset=from_offset, from_time=from_time, skip_missing=not named
+            ) as history:
+                progress = Progress(f"replaying {full} into {service}", history.total)
+                seen = already = applied = 0
+                async for record in history.records():
+                    seen += 1
+                    outcome = await feed.feed(as_message(record), dry_run=dry_run)
+                    already += outcome is Outcome.ALREADY_APPLIED
+                    applied += outcome is Outcome.APPLIED
+                    progress.update(seen)
+                reports[full] = ReplayReport(seen, already, applied, progress.finish())
+    return reports
 
 
 async def _seek(
@@ -221,12 +232,9 @@ async def _seek(
         reader.seek(tp, offset)
 
 
-async def _already_applied(pool: asyncpg.Pool, consumer: str, value: bytes) -> bool:
+async def _already_applied(tables: ConsumerTables, consumer: str, value: bytes) -> bool:
     try:
         envelope = Envelope.from_json(value)
     except ValueError:
         return False
-    row = await pool.fetchval(
-        "SELECT true FROM inbox WHERE consumer = $1 AND event_id = $2", consumer, envelope.event_id
-    )
-    return bool(row)
+    return await tables.seen(consumer, envelope.event_id)

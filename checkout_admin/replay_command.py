@@ -1,4 +1,4 @@
-"""The `replay` command's arguments and what it prints: a topic's history from an offset or a time
+"""The `replay` command's arguments and what it prints: topics' history from an offset or a time
 (`replay`), or one order's messages from Kafka or the stores (`order_replay`)."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ def add_to(commands: Any) -> None:
     rep.add_argument(
         "topic",
         nargs="*",
-        help="topic name (without the prefix), e.g. CartCheckedOut; with --order: only these topics "
-        "(default: every topic the service consumes)",
+        help="topic names (without the prefix), e.g. CartCheckedOut, replayed one after another "
+        "(default: every topic the service consumes); with --order: only these topics",
     )
     rep.add_argument("--to", dest="service", required=True, help="the consuming service, e.g. order")
     where = rep.add_mutually_exclusive_group()
@@ -60,35 +60,39 @@ async def run(args: argparse.Namespace, config: StackConfig) -> int:
         )
         order_replay.show(report, as_json=args.json)
         return 0
-    if len(args.topic) != 1 or args.source is not None:
-        raise SystemExit("replay takes one TOPIC (or --order ID); --from goes with --order")
-    result = await replay.replay(
+    if args.source is not None:
+        raise SystemExit("--from goes with --order; a topic's replay reads Kafka")
+    reports = await replay.replay(
         config,
-        args.topic[0],
+        args.topic,
         args.service,
         from_offset=args.from_offset,
         from_time=args.from_time,
         dry_run=args.dry_run,
     )
-    if args.json:
-        print(
-            to_json(
-                {
-                    "topic": args.topic[0],
-                    "service": args.service,
-                    "dry_run": args.dry_run,
-                    "messages": result.messages,
-                    "already_applied": result.already_applied,
-                    "applied": 0 if args.dry_run else result.applied,
-                    "would_apply": result.messages - result.already_applied if args.dry_run else 0,
-                    "seconds": round(result.seconds, 3),
-                }
-            )
+    several = len(args.topic) != 1
+    for full, result in reports.items():
+        topic = full.removeprefix(config.topic_prefix)
+        if args.json:  # JSON Lines: an object per topic
+            print(to_json(_as_json(topic, args, result), one_line=True))
+            continue
+        verb = "would apply" if args.dry_run else "applied"
+        line = (
+            f"{result.messages} messages read, {result.already_applied} already applied, "
+            f"{verb} {result.messages - result.already_applied} in {result.seconds:.2f}s"
         )
-        return 0
-    verb = "would apply" if args.dry_run else "applied"
-    print(
-        f"{result.messages} messages read, {result.already_applied} already applied, "
-        f"{verb} {result.messages - result.already_applied} in {result.seconds:.2f}s"
-    )
+        print(f"{line}  {topic}" if several else line)
     return 0
+
+
+def _as_json(topic: str, args: argparse.Namespace, result: replay.ReplayReport) -> dict[str, Any]:
+    return {
+        "topic": topic,
+        "service": args.service,
+        "dry_run": args.dry_run,
+        "messages": result.messages,
+        "already_applied": result.already_applied,
+        "applied": 0 if args.dry_run else result.applied,
+        "would_apply": result.messages - result.already_applied if args.dry_run else 0,
+        "seconds": round(result.seconds, 3),
+    }

@@ -51,10 +51,12 @@ from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.port import UnitOfWork
 from shared.eventstore.stream_cache import CachedReadSuspect
 from shared.eventstore.unit_of_work import Database, NeedsTransaction
+from shared.messaging.consumer_tables import ConsumerDatabase, ConsumerTables
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage, is_for
 from shared.messaging.errors import NotReady, PoisonMessage, UntrustedMessage
 from shared.messaging.offset_commits import OffsetCommitter
 from shared.messaging.parked_keys import ParkedKeys
+from shared.messaging.postgres_consumer_tables import PostgresConsumerTables
 from shared.metrics import CONSUMED, DEAD_LETTERS
 from shared.tracing import traced
 
@@ -85,19 +87,6 @@ _UNDECODABLE: tuple[type[BaseException], ...] = (
     UnsupportedSchemaVersion,
     PoisonMessage,
 )
-_INBOX = (
-    "INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true"
-)
-_SEEN = "SELECT true FROM inbox WHERE consumer = $1 AND event_id = $2"
-_INBOX_MANY = """
-INSERT INTO inbox (consumer, event_id, topic)
-SELECT $1, e.event_id, e.topic FROM unnest($2::uuid[], $3::text[]) AS e(event_id, topic)
-ON CONFLICT DO NOTHING RETURNING event_id
-"""
-_PARK = """
-INSERT INTO parked_messages (consumer, key, event_id, topic, payload, reason)
-VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (consumer, event_id) DO NOTHING
-"""
 
 
 async def _whole_batch(message: StreamMessage[Any]) -> Any:
@@ -153,7 +142,8 @@ class EventConsumer:
         batch_wait_ms: int = 20,
     ) -> None:
         self.name = name
-        self._database: Database | None = None
+        self._database: ConsumerDatabase | None = None
+        self._consumer_tables: ConsumerTables | None = None
         self._dead_letter_publisher: DeadLetterPublisher | None = None
         self._prefix = ""
         self._group_suffix = ""
@@ -179,15 +169,22 @@ class EventConsumer:
 
     def bind(
         self,
-        database: Database,
+        database: ConsumerDatabase,
         dead_letters: DeadLetterPublisher,
         *,
         topic_prefix: str = "",
         group_suffix: str = "",
+        tables: ConsumerTables | None = None,
     ) -> None:
         """Attach the service's database and dead-letter publisher (at start-up, before subscribing);
-        `group_suffix` (CONSUMER_GROUP_SUFFIX) makes a shadow instance join a group of its own."""
+        `group_suffix` (CONSUMER_GROUP_SUFFIX) makes a shadow instance join a group of its own.
+        `tables`: where the inbox and parked messages are (PostgreSQL's, in `database`, by default)."""
+        if tables is None:
+            if not isinstance(database, Database):
+                raise TypeError(f"consumer {self.name}: name the consumer tables of {database!r}")
+            tables = PostgresConsumerTables(database)
         self._database = database
+        self._consumer_tables = tables
         self._dead_letter_publisher = dead_letters
         self._prefix = topic_prefix
         self._group_suffix = group_suffix
@@ -198,10 +195,16 @@ class EventConsumer:
         return f"{prefix}{self.name}{self._group_suffix}"
 
     @property
-    def _db(self) -> Database:
+    def _db(self) -> ConsumerDatabase:
         if self._database is None:
             raise RuntimeError(f"consumer {self.name} is not bound to a database")
         return self._database
+
+    @property
+    def _tables(self) -> ConsumerTables:
+        if self._consumer_tables is None:
+            raise RuntimeError(f"consumer {self.name} is not bound to a database")
+        return self._consumer_tables
 
     @property
     def _dead_letters(self) -> DeadLetterPublisher:
@@ -235,8 +238,8 @@ class EventConsumer:
         prefix = self._prefix if topic_prefix is None else topic_prefix
 
         async def on_batch(batch: Any) -> None:
-            records = batch.raw_message
-            if not isinstance(records, tuple):
+            records = batch.raw_message  # a tuple from Kafka's fetch; FastStream's test broker: a list
+            if not isinstance(records, tuple | list):
                 records = (records,)
             await self.consume(batch.consumer, records)
 
@@ -344,10 +347,7 @@ class EventConsumer:
             return
         one_statement = not any(item.handler in self._transactional for item in batch)
         try:
-            async with (
-                self._db.connection() as conn,
-                self._db.unit_of_work(conn, one_statement=one_statement) as uow,
-            ):
+            async with self._db.unit_of_work(one_statement=one_statement) as uow:
                 ids = [item.envelope.event_id for item in batch]
                 topics = [item.message.topic for item in batch]
                 if one_statement:  # no look first: a message applied before fails the batch
@@ -355,7 +355,7 @@ class EventConsumer:
                     uow.record_inbox(self.name, list(unique), list(unique.values()))
                     fresh = set(unique)
                 else:
-                    fresh = {row["event_id"] for row in await conn.fetch(_INBOX_MANY, self.name, ids, topics)}
+                    fresh = await self._tables.claim(uow, self.name, ids, topics)
                 applied = 0
                 for item in batch:
                     if item.envelope.event_id not in fresh:
@@ -450,8 +450,8 @@ class EventConsumer:
             except NeedsTransaction:
                 self._transactional.add(handler)
         if applied is None:
-            async with self._db.connection() as conn, self._db.unit_of_work(conn) as uow:
-                applied = bool(await conn.fetchval(_INBOX, self.name, envelope.event_id, topic))
+            async with self._db.unit_of_work() as uow:
+                applied = bool(await self._tables.claim(uow, self.name, [envelope.event_id], [topic]))
                 if applied:
                     await handler(event, envelope, uow)
         if not applied:
@@ -476,24 +476,23 @@ class EventConsumer:
         first (a round trip per message): a message applied before (a redelivery) fails that
         statement on its inbox row, or fails its handler; only then is the inbox looked at, and a
         message found there is a duplicate."""
-        async with self._db.connection() as conn:
-            try:
-                async with self._db.unit_of_work(conn, one_statement=True) as uow:
-                    await handler(event, envelope, uow)
-                    uow.record_inbox(self.name, [envelope.event_id], [topic])
-            except NeedsTransaction:
-                raise
-            except Exception:
-                if await self._seen(conn, envelope.event_id):
-                    return False
-                raise
+        try:
+            async with self._db.unit_of_work(one_statement=True) as uow:
+                await handler(event, envelope, uow)
+                uow.record_inbox(self.name, [envelope.event_id], [topic])
+        except NeedsTransaction:
+            raise
+        except Exception:
+            if await self._seen(envelope.event_id):
+                return False
+            raise
         return True
 
-    async def _seen(self, conn: Any, event_id: Any) -> bool:
+    async def _seen(self, event_id: Any) -> bool:
         """Whether the inbox holds the message (False if that cannot be read: the caller's error
         then stands)."""
         try:
-            return bool(await conn.fetchval(_SEEN, self.name, event_id))
+            return await self._tables.seen(self.name, event_id)
         except Exception:
             return False
 
@@ -524,10 +523,9 @@ class EventConsumer:
         try:
             while True:
                 try:
-                    async with self._db.connection() as conn:
-                        await conn.execute(
-                            _PARK, self.name, key, envelope.event_id, message.topic, message.value, reason
-                        )
+                    await self._tables.park(
+                        self.name, key, envelope.event_id, message.topic, message.value, reason
+                    )
                     self.parked += 1
                     CONSUMED.labels(self.name, "parked").inc()
                     return
@@ -539,36 +537,29 @@ class EventConsumer:
 
     async def retry_parked(self, key: str | None = None) -> int:
         """Re-run parked messages (of one key, or all); returns how many were applied or found done."""
-        query = "SELECT id, key, topic, payload FROM parked_messages WHERE consumer = $1"
-        args: list[Any] = [self.name]
-        if key is not None:
-            query += " AND key = $2"
-            args.append(key)
         reading = self._parked.reading()
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(query + " ORDER BY id", *args)
+        rows = await self._tables.parked(self.name, key)
         done = 0
         still_parked: set[str] = set()
         for row in rows:
-            envelope = Envelope.from_json(row["payload"])
+            envelope = Envelope.from_json(row.payload)
             handler = self._handlers[envelope.event_type]
             event = self._registry.load(envelope.event_type, envelope.schema_version, envelope.data)
             try:
                 with traced(envelope.correlation_id, str(envelope.event_id)):
                     try:
-                        await self._apply(envelope, event, handler, row["topic"])
+                        await self._apply(envelope, event, handler, row.topic)
                     except CachedReadSuspect:
-                        await self._apply(envelope, event, handler, row["topic"])  # from fresh reads
+                        await self._apply(envelope, event, handler, row.topic)  # from fresh reads
             except NotReady:
-                still_parked.add(row["key"])
+                still_parked.add(row.key)
                 continue
             except TRANSIENT_ERRORS:
                 raise
             except Exception as exc:
-                unparked = FailedMessage(row["topic"], -1, -1, row["key"].encode(), row["payload"], ())
+                unparked = FailedMessage(row.topic, -1, -1, row.key.encode(), row.payload, ())
                 await self._dead_letter(unparked, f"parked message failed: {exc!r}", exc)
-            async with self._db.connection() as conn:
-                await conn.execute("DELETE FROM parked_messages WHERE id = $1", row["id"])
+            await self._tables.unpark(row.id)
             done += 1
         self._parked.read(reading, key, still_parked)
         return done
