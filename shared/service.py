@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 
 from shared.auth.revocations import start_revocations
 from shared.eventstore.unit_of_work import Database
+from shared.http.app import Lifespan
+from shared.http.app import create_app as create_http_app
 from shared.http.links import base_url as base_url  # documents' links
 from shared.logging import configure_logging
 from shared.runtime import ServiceRuntime
@@ -32,6 +34,25 @@ def runtime_lifespan(runtime: ServiceRuntime) -> Callable[[FastAPI], AbstractAsy
             await runtime.stop()
 
     return lifespan
+
+
+def service_app(
+    settings: ServiceSettings,
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    routers: Iterable[APIRouter] = (),
+    around: Callable[[Lifespan], Lifespan] = lambda lifespan: lifespan,
+) -> FastAPI:
+    """Every service's HTTP app alike: the runtime starts and stops with it (inside what `around`
+    adds, such as the personal data keys), its readiness checks answer `/ready`, and
+    `routers` serve its API, in the order given."""
+    app = create_http_app(
+        settings, title=title, lifespan=around(runtime_lifespan(runtime)), checks=runtime.readiness_checks()
+    )
+    for router in routers:
+        app.include_router(router)
+    return app
 
 
 def runtime_of(request: Request) -> ServiceRuntime:

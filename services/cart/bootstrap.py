@@ -19,10 +19,9 @@ from services.cart.projections.promotions import PromotionsProjection
 from services.cart.settings import Settings
 from shared.auth.routes import router as token_router
 from shared.contracts.events import CartCheckedOut, CustomerDeleted, ProductPublished
-from shared.http.app import create_app as create_http_app
 from shared.privacy.lifespan import with_personal_data
 from shared.runtime import ServiceRuntime
-from shared.service import runtime_lifespan
+from shared.service import service_app
 
 PUBLISHES = [CartCheckedOut.event_type, CustomerDeleted.event_type, ProductPublished.event_type]
 
@@ -49,16 +48,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = build_runtime(settings)
 
-    app = create_http_app(
+    routers = [token_router] + [
+        m.router for m in (cart_customers, carts, checkout, products, promotions, customers)
+    ]
+    app = service_app(
         settings,
+        runtime,
         title="Cart service",
-        lifespan=with_personal_data(with_claims_indexed(runtime_lifespan(runtime))),
-        checks=runtime.readiness_checks(),
+        routers=routers,
+        around=lambda lifespan: with_personal_data(with_claims_indexed(lifespan)),
     )
     app.state.order_ids = OrderIds(settings.order_id_secret.get_secret_value().encode())
     app.state.password_hasher = PasswordHasher()
     app.state.sign_in_throttle = SignInThrottle()
-    app.include_router(token_router)
-    for module in (cart_customers, carts, checkout, products, promotions, customers):
-        app.include_router(module.router)
     return app

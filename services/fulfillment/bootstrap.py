@@ -9,9 +9,8 @@ from services.fulfillment.adapters.consumers import build_fulfillment_consumer
 from services.fulfillment.projections.shipments import ShipmentsProjection
 from services.fulfillment.settings import Settings
 from shared.contracts.events import OrderShipped
-from shared.http.app import create_app as create_http_app
 from shared.runtime import ServiceRuntime
-from shared.service import runtime_lifespan
+from shared.service import service_app
 
 PUBLISHES = [OrderShipped.event_type]
 
@@ -30,7 +29,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = build_runtime(settings)
 
-    lifespan = runtime_lifespan(runtime)
-    return create_http_app(
-        settings, title="Fulfilment service", lifespan=lifespan, checks=runtime.readiness_checks()
-    )
+    return service_app(settings, runtime, title="Fulfilment service")

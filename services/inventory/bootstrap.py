@@ -16,10 +16,9 @@ from services.inventory.settings import Settings
 from shared.auth.routes import router as token_router
 from shared.contracts import events as contracts
 from shared.contracts.inbound import WarehouseStockAdjustmentRefused
-from shared.http.app import create_app as create_http_app
 from shared.projections.projection import Projection
 from shared.runtime import ServiceRuntime
-from shared.service import runtime_lifespan
+from shared.service import service_app
 
 PUBLISHES = [
     contracts.StockLevelChanged.event_type,
@@ -61,12 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = build_runtime(settings)
 
-    app = create_http_app(
-        settings,
-        title="Inventory service",
-        lifespan=runtime_lifespan(runtime),
-        checks=runtime.readiness_checks(),
+    return service_app(
+        settings, runtime, title="Inventory service", routers=[token_router, inventories.router]
     )
-    app.include_router(token_router)
-    app.include_router(inventories.router)
-    return app

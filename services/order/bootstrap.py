@@ -10,10 +10,9 @@ from services.order.adapters.http import anonymize, orders
 from services.order.projections.orders import OrdersProjection
 from services.order.settings import Settings
 from shared.auth.routes import router as token_router
-from shared.http.app import create_app as create_http_app
 from shared.privacy.lifespan import with_personal_data
 from shared.runtime import ServiceRuntime
-from shared.service import runtime_lifespan
+from shared.service import service_app
 
 PUBLISHES = ("OrderCreated", "OrderCompleted", "OrderCancelled", "OrderFulfilmentRequested", "OrderUpdated")
 
@@ -32,11 +31,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = build_runtime(settings)
 
-    lifespan = with_personal_data(runtime_lifespan(runtime))
-    app = create_http_app(
-        settings, title="Order service", lifespan=lifespan, checks=runtime.readiness_checks()
+    return service_app(
+        settings,
+        runtime,
+        title="Order service",
+        routers=[token_router, anonymize.router, orders.router],  # anonymize first: it is no order id
+        around=with_personal_data,
     )
-    app.include_router(token_router)
-    app.include_router(anonymize.router)  # before orders': /v2/orders/anonymize is no order id
-    app.include_router(orders.router)
-    return app

@@ -25,9 +25,8 @@ from services.payment.domain.gateway_settings import MANUAL, STRIPE_PAYMENT_INTE
 from services.payment.settings import Settings
 from shared.auth.routes import router as token_router
 from shared.contracts import events as contracts
-from shared.http.app import create_app as create_http_app
 from shared.runtime import ServiceRuntime
-from shared.service import runtime_lifespan
+from shared.service import service_app
 
 log = logging.getLogger(__name__)
 QUIET_LOGGERS = ("stripe", "httpx")  # one INFO line per Stripe request (three with httpx) is noise
@@ -120,17 +119,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.add_resource("payments", payments_open)
     runtime.add_background("reconciler", lambda: reconcile_forever(context, interval))
 
-    app = create_http_app(
-        settings,
-        title="Payment service",
-        lifespan=runtime_lifespan(runtime),
-        checks=runtime.readiness_checks(),
-    )
+    routers = [token_router] + [m.router for m in (payments, transactions, webhooks, gateway_routes)]
+    app = service_app(settings, runtime, title="Payment service", routers=routers)
     app.state.payments = context
     app.state.database = runtime.database
     app.state.stripe_webhook_secret = settings.stripe_webhook_secret.get_secret_value()
     app.state.webhook_rejected_kept = settings.webhook_rejected_kept
-    app.include_router(token_router)
-    for module in (payments, transactions, webhooks, gateway_routes):
-        app.include_router(module.router)
     return app

@@ -7,11 +7,9 @@ kind can never stand in for the other.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from uuid import uuid4
 
-from shared.auth.signing import decode, sign
+from shared.auth.signing import decode, sign_new
 from shared.http.errors import Unauthorized
 from shared.settings import ServiceSettings
 
@@ -29,17 +27,9 @@ def issue_customer_token(
     customer_id: str, settings: ServiceSettings, *, now: int | None = None
 ) -> tuple[str, int]:
     """(token, expires as epoch seconds), valid CUSTOMER_TOKEN_TTL_SECONDS (24 h by default)."""
-    issued_at = int(time.time()) if now is None else now
-    expires = issued_at + settings.customer_token_ttl_seconds
-    claims = {
-        "sub": customer_id,
-        "customer_id": customer_id,
-        "role": CUSTOMER_ROLE,
-        "iat": issued_at,
-        "exp": expires,
-        "jti": uuid4().hex,
-    }
-    return sign(claims, settings), expires
+    return sign_new(
+        customer_id, "customer_id", CUSTOMER_ROLE, settings.customer_token_ttl_seconds, settings, now
+    )
 
 
 def verify_customer_token(token: str, settings: ServiceSettings) -> CustomerPrincipal:

@@ -8,8 +8,10 @@ deployments share a secret, or after the client id is rotated, one's tokens are 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
+from uuid import uuid4
 
 import jwt
 
@@ -28,6 +30,24 @@ def audience(settings: ServiceSettings) -> str:
 def sign(claims: Mapping[str, Any], settings: ServiceSettings) -> str:
     signed = {"iss": ISSUER, "aud": audience(settings), **claims}
     return jwt.encode(signed, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+
+
+def sign_new(
+    subject: str, subject_claim: str, role: str, ttl_seconds: int, settings: ServiceSettings, now: int | None
+) -> tuple[str, int]:
+    """A fresh token for `subject` (named by `sub` and by `subject_claim`), `role` and its lifetime,
+    with its expiry (epoch seconds); its own `jti`, so no two tokens are alike. `now` is for tests."""
+    issued_at = int(time.time()) if now is None else now
+    expires = issued_at + ttl_seconds
+    claims = {
+        "sub": subject,
+        subject_claim: subject,
+        "role": role,
+        "iat": issued_at,
+        "exp": expires,
+        "jti": uuid4().hex,
+    }
+    return sign(claims, settings), expires
 
 
 def expired(what: str = "access token") -> Unauthorized:

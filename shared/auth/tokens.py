@@ -7,12 +7,10 @@ A token is a signed JWT (see `signing`) with `sub`/`client_id`, `role` (the gran
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Literal, TypedDict, get_args
-from uuid import uuid4
 
-from shared.auth.signing import decode, sign
+from shared.auth.signing import decode, sign_new
 from shared.http.errors import Unauthorized
 from shared.settings import ServiceSettings
 
@@ -47,18 +45,11 @@ def issue_token(
     grant_type: GrantType, client_id: str, settings: ServiceSettings, *, now: int | None = None
 ) -> IssuedToken:
     """A fresh token for `client_id`, whose credentials the caller has checked; `now` is for tests."""
-    issued_at = int(time.time()) if now is None else now
-    expires = issued_at + settings.token_ttl_seconds
-    claims = {
-        "sub": client_id,
-        "client_id": client_id,
-        "role": grant_type,
-        "iat": issued_at,
-        "exp": expires,
-        "jti": uuid4().hex,
-    }
+    access_token, expires = sign_new(
+        client_id, "client_id", grant_type, settings.token_ttl_seconds, settings, now
+    )
     return {
-        "access_token": sign(claims, settings),
+        "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": settings.token_ttl_seconds,
         "expires": expires,

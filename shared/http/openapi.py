@@ -155,19 +155,20 @@ PAGE_PARAMETERS: tuple[dict[str, Any], ...] = (
 
 
 def query_parameter(name: str, description: str, schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": dict(schema or {"type": "string"}),
-    }
+    return _optional_parameter("query", name, description, schema)
 
 
 def header_parameter(name: str, description: str, schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return _optional_parameter("header", name, description, schema)
+
+
+def _optional_parameter(
+    where: str, name: str, description: str, schema: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """An optional OpenAPI parameter `in` the query or a header; a string unless `schema` says."""
     return {
         "name": name,
-        "in": "header",
+        "in": where,
         "required": False,
         "description": description,
         "schema": dict(schema or {"type": "string"}),
