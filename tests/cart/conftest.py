@@ -10,8 +10,10 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from demo.sample import ADDRESS as ADDRESS  # re-exported: the tests check out with it
-from tests.support.services import RunningService, authenticated_client, start_service
+from checkout_platform.storefront.sample import ADDRESS as ADDRESS  # re-exported: the tests check out with it
+from tests.support.clients import client_of
+from tests.support.own_database import start_on_own_database
+from tests.support.services import RunningService
 
 
 @pytest.fixture(scope="module")
@@ -27,17 +29,13 @@ async def cart_service(
     service_env: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[RunningService]:
-    database = f"cart_{uuid4().hex[:10]}"
-    await postgres.create_database(database)
-    service = await start_service(
+    service = await start_on_own_database(
         "services.cart",
-        {
-            "DATABASE_URL": postgres.dsn(database),
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
-            "TOPIC_PREFIX": topic_prefix,
-            **service_env,
-        },
+        postgres,
+        kafka_bootstrap_servers,
+        topic_prefix,
         Path(tmp_path_factory.mktemp("cart")),
+        **service_env,
     )
     yield service
     service.stop()
@@ -45,16 +43,14 @@ async def cart_service(
 
 @pytest.fixture(scope="module")
 async def admin(cart_service: RunningService) -> AsyncIterator[httpx.AsyncClient]:
-    client = await authenticated_client(cart_service.url, admin=True)
-    yield client
-    await client.aclose()
+    async with client_of(cart_service.url, admin=True) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
 async def shopper(cart_service: RunningService) -> AsyncIterator[httpx.AsyncClient]:
-    client = await authenticated_client(cart_service.url, admin=False)
-    yield client
-    await client.aclose()
+    async with client_of(cart_service.url, admin=False) as client:
+        yield client
 
 
 async def create_product(
@@ -135,6 +131,22 @@ async def create_promotion(
     )
     assert response.status_code == 201, response.text
     return promotion
+
+
+async def add_product(
+    shopper: httpx.AsyncClient, ref: str, product_id: str, quantity: int = 1
+) -> httpx.Response:
+    """Put `quantity` of a catalogue product in cart `ref`; the service's answer, for the test to judge."""
+    return await shopper.post(
+        f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product_id, "quantity": quantity}}
+    )
+
+
+async def apply_code(shopper: httpx.AsyncClient, ref: str, code: str) -> httpx.Response:
+    """Apply a promotion code to cart `ref`; the service's answer, for the test to judge."""
+    return await shopper.post(
+        f"/v2/carts/{ref}/items", json={"data": {"type": "promotion_item", "code": code}}
+    )
 
 
 def new_cart() -> str:

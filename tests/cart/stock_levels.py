@@ -3,10 +3,12 @@ wait until the cart service has consumed it (it crosses Kafka)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from shared.contracts.events import StockLevelChanged
-from tests.cart.conftest import new_cart
+from tests.cart.conftest import create_product, new_cart
 from tests.support.kafka import publish_event
 from tests.support.polling import poll_until
 
@@ -35,6 +37,19 @@ async def publish_and_wait_for_level(
     taken_up = ("201", "400 Insufficient stock")
     seen = await poll_until(answers, lambda answered: answered == taken_up)
     assert seen == taken_up, f"the cart service did not take up availability {available}: {seen}"
+
+
+async def cart_holding_stocked_product(
+    shopper: httpx.AsyncClient, admin: httpx.AsyncClient, kafka: str, prefix: str, quantity: int
+) -> tuple[dict[str, Any], str]:
+    """A new stock-managed product of which 3 are available (the cart service has taken that up) and
+    a new cart holding `quantity` of it: (the product, the cart's ref). The test lowers the level
+    next (version 2), as if others had bought some."""
+    product = await create_product(admin, manage_stock=True)
+    await publish_and_wait_for_level(shopper, kafka, prefix, product["id"], total=3, available=3, version=1)
+    ref = new_cart()
+    assert await add(shopper, ref, product["id"], quantity) == "201"
+    return product, ref
 
 
 async def add(shopper: httpx.AsyncClient, ref: str, product_id: str, quantity: int) -> str:

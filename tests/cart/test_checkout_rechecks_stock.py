@@ -4,8 +4,8 @@ out once it holds no more than is available."""
 
 from __future__ import annotations
 
-from tests.cart.conftest import ADDRESS, create_product, new_cart
-from tests.cart.stock_levels import add, publish_and_wait_for_level
+from tests.cart.conftest import ADDRESS
+from tests.cart.stock_levels import cart_holding_stocked_product, publish_and_wait_for_level
 
 CHECKOUT = {"data": {"customer": {"name": "Ron", "email": "ron@example.com"}, "billing_address": ADDRESS}}
 
@@ -13,11 +13,10 @@ CHECKOUT = {"data": {"customer": {"name": "Ron", "email": "ron@example.com"}, "b
 async def test_checkout_refuses_a_cart_holding_more_than_is_now_available(
     shopper, admin, kafka_bootstrap_servers, topic_prefix
 ):
-    product = await create_product(admin, manage_stock=True)
+    product, ref = await cart_holding_stocked_product(
+        shopper, admin, kafka_bootstrap_servers, topic_prefix, 3
+    )
     level = {"kafka": kafka_bootstrap_servers, "prefix": topic_prefix, "product_id": product["id"]}
-    await publish_and_wait_for_level(shopper, **level, total=3, available=3, version=1)
-    ref = new_cart()
-    assert await add(shopper, ref, product["id"], 3) == "201"
 
     await publish_and_wait_for_level(shopper, **level, total=3, available=1, version=2)  # others bought 2
     refused = await shopper.post(f"/v2/carts/{ref}/checkout", json=CHECKOUT)

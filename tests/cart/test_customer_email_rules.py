@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from services.cart.domain.email import is_valid_email
+from tests.cart import registered_customers
 from tests.cart.conftest import ADDRESS, create_product, new_cart
 
 EMAIL_ERROR = {
@@ -49,15 +50,7 @@ async def register(client: httpx.AsyncClient, email: str, password: str) -> http
 
 
 async def sign_in(client: httpx.AsyncClient, email: str, password: str) -> int:
-    body = {
-        "data": {
-            "type": "token",
-            "authentication_mechanism": "password",
-            "email": email,
-            "password": password,
-        }
-    }
-    return (await client.post("/v2/customers/tokens", json=body)).status_code
+    return (await registered_customers.sign_in(client, email, password)).status_code
 
 
 @pytest.mark.parametrize("email", MALFORMED)

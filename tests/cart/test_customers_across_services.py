@@ -17,7 +17,7 @@ import pytest
 
 from tests.cart.conftest import ADDRESS, create_product
 from tests.cart.registered_customers import SignedIn, registered, unique_email
-from tests.e2e.conftest import service_fixture
+from tests.e2e.conftest import service_fixture, spawner  # noqa: F401 (spawner: the fixture service_fixture needs)
 from tests.support.kafka import wait_for_envelope
 from tests.support.polling import poll_until
 from tests.support.services import authenticated_client

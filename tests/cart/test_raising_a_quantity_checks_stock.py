@@ -10,8 +10,7 @@ import pytest
 
 from services.cart.domain.cart import Cart, ProductSnapshot
 from services.cart.domain.errors import InsufficientStock
-from tests.cart.conftest import create_product, new_cart
-from tests.cart.stock_levels import add, publish_and_wait_for_level
+from tests.cart.stock_levels import cart_holding_stocked_product, publish_and_wait_for_level
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 SHOE = ProductSnapshot("p-shoe", "shoe", "Shoe", "shoe", "", "live", True, {"USD": (5000, False)})
@@ -44,11 +43,10 @@ async def quantity_in(shopper: httpx.AsyncClient, ref: str) -> int:
 async def test_raising_a_quantity_above_the_available_stock_is_refused_over_http(
     shopper, admin, kafka_bootstrap_servers, topic_prefix
 ):
-    product = await create_product(admin, manage_stock=True)
+    product, ref = await cart_holding_stocked_product(
+        shopper, admin, kafka_bootstrap_servers, topic_prefix, 2
+    )
     level = {"kafka": kafka_bootstrap_servers, "prefix": topic_prefix, "product_id": product["id"]}
-    await publish_and_wait_for_level(shopper, **level, total=3, available=3, version=1)
-    ref = new_cart()
-    assert await add(shopper, ref, product["id"], 2) == "201"
     [item] = (await shopper.get(f"/v2/carts/{ref}/items")).json()["data"]
 
     refused = await put_quantity(shopper, ref, item["id"], 4)

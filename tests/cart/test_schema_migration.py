@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from services.cart.domain.cart import Cart
 from services.cart.domain.events import CART_EVENTS, CartItemAdded
 from shared.eventstore.database import connect
 from shared.eventstore.store import EventStore, NewEvent
 from tests.cart.conftest import ADDRESS, create_product
+from tests.support.databases import rows_of
 from tests.support.kafka import wait_for_envelope
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "cart_stream_v1.json").read_text())
@@ -117,13 +116,10 @@ async def test_the_service_serves_v1_carts_appends_v2_and_checks_out_both(
     assert lines == [(1, 250), (1, 700), (3, 1500)]
     assert envelope.data["totals"]["with_tax"] == 5450
 
-    conn = await asyncpg.connect(cart_service.env["DATABASE_URL"])
-    try:
-        versions = await conn.fetch(
-            "SELECT version, schema_version FROM events"
-            " WHERE stream_id = $1 AND event_type = 'CartItemAdded' ORDER BY version",
-            f"cart-{REF}",
-        )
-    finally:
-        await conn.close()
+    versions = await rows_of(
+        cart_service.env["DATABASE_URL"],
+        "SELECT version, schema_version FROM events"
+        " WHERE stream_id = $1 AND event_type = 'CartItemAdded' ORDER BY version",
+        f"cart-{REF}",
+    )
     assert [r["schema_version"] for r in versions] == [1, 1, 2]  # old rows never rewritten

@@ -5,7 +5,7 @@ custom items (implicit tokens only), a promotion code, checkout as a guest and a
 from __future__ import annotations
 
 from shared.contracts.events import StockLevelChanged
-from tests.cart.conftest import ADDRESS, create_product, create_promotion, new_cart
+from tests.cart.conftest import ADDRESS, add_product, apply_code, create_product, create_promotion, new_cart
 from tests.support.kafka import publish_event, wait_for_envelope
 from tests.support.polling import poll_until
 
@@ -15,9 +15,7 @@ async def test_adding_a_product_creates_the_cart_and_managing_it_works(shopper, 
     ref = new_cart()
     assert (await shopper.get(f"/v2/carts/{ref}/items")).json()["data"] == []  # unknown: empty, not 404
 
-    added = await shopper.post(
-        f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 2}}
-    )
+    added = await add_product(shopper, ref, product["id"], 2)
     assert added.status_code == 201
     [item] = added.json()["data"]
     assert (item["product_id"], item["quantity"], item["unit_price"]["amount"]) == (product["id"], 2, 2500)
@@ -42,15 +40,11 @@ async def test_adding_a_product_creates_the_cart_and_managing_it_works(shopper, 
     removed = await shopper.put(f"/v2/carts/{ref}/items/{item['id']}", json={"data": {"quantity": 0}})
     assert removed.status_code == 200 and removed.json()["data"] == []
 
-    await shopper.post(
-        f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
-    )
+    await add_product(shopper, ref, product["id"])
     items = (await shopper.get(f"/v2/carts/{ref}/items")).json()["data"]
     deleted = await shopper.delete(f"/v2/carts/{ref}/items/{items[0]['id']}")
     assert deleted.status_code == 200 and deleted.json()["data"] == []
-    await shopper.post(
-        f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
-    )
+    await add_product(shopper, ref, product["id"])
     assert (await shopper.delete(f"/v2/carts/{ref}/items")).status_code == 204
     assert (await shopper.get(f"/v2/carts/{ref}/items")).json()["data"] == []
 
@@ -81,23 +75,15 @@ async def test_a_promotion_code_discounts_the_cart(shopper, admin):
     product = await create_product(admin, amount=10000)
     await create_promotion(admin, code="SAVE10", amount=1000)
     ref = new_cart()
-    await shopper.post(
-        f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
-    )
-    applied = await shopper.post(
-        f"/v2/carts/{ref}/items", json={"data": {"type": "promotion_item", "code": "save10"}}
-    )
+    await add_product(shopper, ref, product["id"])
+    applied = await apply_code(shopper, ref, "save10")
     assert applied.status_code == 201, applied.text
     display = applied.json()["meta"]["display_price"]
     assert display["discount"]["amount"] == -1000 and display["without_discount"]["amount"] == 10000
     assert display["without_tax"]["amount"] == 9000 and display["with_tax"]["amount"] == 9000
     promotion_line = next(i for i in applied.json()["data"] if i["type"] == "promotion_item")
     assert promotion_line["sku"] == "SAVE10"
-    assert (
-        await shopper.post(
-            f"/v2/carts/{ref}/items", json={"data": {"type": "promotion_item", "code": "NOPE"}}
-        )
-    ).status_code == 404
+    assert (await apply_code(shopper, ref, "NOPE")).status_code == 404
 
 
 async def test_expired_and_exhausted_codes_are_clear_errors(shopper, admin):
@@ -105,19 +91,11 @@ async def test_expired_and_exhausted_codes_are_clear_errors(shopper, admin):
     await create_promotion(admin, code="OLD", end="2021-01-01T00:00:00Z")
     await create_promotion(admin, code="ONCE", uses=1)
     ref = new_cart()
-    await shopper.post(
-        f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
-    )
-    expired = await shopper.post(
-        f"/v2/carts/{ref}/items", json={"data": {"type": "promotion_item", "code": "OLD"}}
-    )
+    await add_product(shopper, ref, product["id"])
+    expired = await apply_code(shopper, ref, "OLD")
     assert expired.status_code == 422 and "expired" in expired.json()["errors"][0]["detail"]
 
-    assert (
-        await shopper.post(
-            f"/v2/carts/{ref}/items", json={"data": {"type": "promotion_item", "code": "ONCE"}}
-        )
-    ).status_code == 201
+    assert (await apply_code(shopper, ref, "ONCE")).status_code == 201
     checkout = await shopper.post(
         f"/v2/carts/{ref}/checkout",
         json={"data": {"customer": {"name": "Ron", "email": "ron@example.com"}, "billing_address": ADDRESS}},
@@ -126,12 +104,8 @@ async def test_expired_and_exhausted_codes_are_clear_errors(shopper, admin):
     assert checkout.json()["data"]["meta"]["display_price"]["discount"]["amount"] == -1000
 
     other = new_cart()
-    await shopper.post(
-        f"/v2/carts/{other}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
-    )
-    used_up = await shopper.post(
-        f"/v2/carts/{other}/items", json={"data": {"type": "promotion_item", "code": "ONCE"}}
-    )
+    await add_product(shopper, other, product["id"])
+    used_up = await apply_code(shopper, other, "ONCE")
     assert used_up.status_code == 422 and "no uses left" in used_up.json()["errors"][0]["detail"]
 
 
@@ -141,9 +115,7 @@ async def test_checkout_as_a_guest_answers_the_incomplete_order_and_announces_it
     product = await create_product(admin, amount=4000)
     await create_promotion(admin, code="TENOFF", amount=1000)
     ref = new_cart()
-    await shopper.post(
-        f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 2}}
-    )
+    await add_product(shopper, ref, product["id"], 2)
     await shopper.post(
         f"/v2/carts/{ref}/items",
         json={
@@ -156,7 +128,7 @@ async def test_checkout_as_a_guest_answers_the_incomplete_order_and_announces_it
             }
         },
     )
-    await shopper.post(f"/v2/carts/{ref}/items", json={"data": {"type": "promotion_item", "code": "TENOFF"}})
+    await apply_code(shopper, ref, "TENOFF")
 
     response = await shopper.post(
         f"/v2/carts/{ref}/checkout",
@@ -227,9 +199,7 @@ async def test_checkout_as_an_existing_customer(shopper, admin):
 
     product = await create_product(admin)
     ref = new_cart()
-    await shopper.post(
-        f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
-    )
+    await add_product(shopper, ref, product["id"])
     as_customer = {"data": {"customer": {"id": customer_id}, "billing_address": ADDRESS}}
     refused = await shopper.post(f"/v2/carts/{ref}/checkout", json=as_customer)
     assert refused.status_code == 403 and refused.json()["errors"][0]["source"] == "data.customer.id"

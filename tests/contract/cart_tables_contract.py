@@ -20,6 +20,7 @@ from services.cart.application.ports import (
     PROMOTION_INDEX,
     SKU_CLAIMS,
     STOCK_AND_PROMOTIONS,
+    STOCK_LEVELS,
 )
 from services.cart.domain.errors import (
     MAX_AUTOMATIC_PROMOTIONS,
@@ -35,10 +36,6 @@ T = TypeVar("T")
 
 class Backend(Protocol):
     database: Any  # run(command), with the cart's adapters provided
-
-    async def record_stock_level(self, product_id: str, available: int, managed: bool) -> None:
-        """What inventory's `StockLevelChanged` leaves behind."""
-        ...
 
 
 class Refused(Exception):
@@ -57,10 +54,49 @@ async def _list_automatic(uow: UnitOfWork, *, promotion_id: str) -> None:
     await uow.adapter(PROMOTION_INDEX).list_automatic(promotion_id)
 
 
+async def _record_level(uow: UnitOfWork, *, product_id: str, level: tuple[int, bool, int]) -> None:
+    await uow.adapter(STOCK_LEVELS).record(product_id, *level)
+
+
+async def _levels(uow: UnitOfWork, *, product_ids: list[str]) -> dict[str, int | None]:
+    return await uow.adapter(STOCK_AND_PROMOTIONS).levels(product_ids)
+
+
 class CartTablesContract:
     async def run(self, backend: Backend, command: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         result: T = await backend.database.run(command)
         return result
+
+    async def record_level(
+        self, backend: Backend, product_id: str, available: int, managed: bool, version: int
+    ) -> None:
+        """What the consumer of inventory's `StockLevelChanged` does."""
+        level = partial(_record_level, product_id=product_id, level=(available, managed, version))
+        await self.run(backend, level)
+
+    async def levels(self, backend: Backend, *product_ids: str) -> dict[str, int | None]:
+        reading = partial(_levels, product_ids=list(product_ids))
+        return await self.run(backend, reading)
+
+    async def test_the_newest_stock_level_is_kept_and_a_late_or_repeated_one_changes_nothing(
+        self, backend: Backend
+    ) -> None:
+        await self.record_level(backend, "p-1", 5, True, 2)
+        assert await self.levels(backend, "p-1") == {"p-1": 5}
+        await self.record_level(backend, "p-1", 9, True, 1)  # late: an older level
+        await self.record_level(backend, "p-1", 7, True, 2)  # the same version again
+        assert await self.levels(backend, "p-1") == {"p-1": 5}
+        await self.record_level(backend, "p-1", 3, False, 3)  # inventory stopped managing it
+        assert await self.levels(backend, "p-1", "p-2") == {"p-1": None}
+
+    async def test_a_stock_level_in_a_failed_unit_is_not_kept(self, backend: Backend) -> None:
+        async def records_then_fails(uow: UnitOfWork) -> None:
+            await uow.adapter(STOCK_LEVELS).record("p-1", 5, True, 1)
+            raise Refused
+
+        with pytest.raises(Refused):
+            await self.run(backend, records_then_fails)
+        assert await self.levels(backend, "p-1") == {}
 
     async def test_a_sku_names_one_product_and_moves_with_it(self, backend: Backend) -> None:
         await self.run(backend, lambda uow: uow.adapter(SKU_CLAIMS).claim("p-1", "shoe"))
@@ -143,8 +179,8 @@ class CartTablesContract:
         await self.run(backend, lambda uow: uow.adapter(PROMOTION_INDEX).release_promotion("auto-2"))
         await self.run(backend, lambda uow: uow.adapter(PROMOTION_INDEX).list_automatic("one-too-many"))
 
-        await backend.record_stock_level("p-1", 4, True)
-        await backend.record_stock_level("p-2", 9, False)
+        await self.record_level(backend, "p-1", 4, True, 1)
+        await self.record_level(backend, "p-2", 9, False, 1)
         listed, levels = await self.run(
             backend, lambda uow: uow.adapter(STOCK_AND_PROMOTIONS).levels_and_automatic(["p-1", "p-2", "p-3"])
         )

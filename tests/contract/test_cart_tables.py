@@ -23,22 +23,11 @@ class InMemoryBackend:
         self.database = InMemoryDatabase(producer="cart")
         self.tables: CartTables = provide_in_memory_tables(self.database)
 
-    async def record_stock_level(self, product_id: str, available: int, managed: bool) -> None:
-        self.tables.record_stock_level(product_id, available, managed=managed)
-
 
 class PostgresBackend:
     def __init__(self, database: Database) -> None:
         self.database = database
         provide_postgres_tables(database.adapters)
-
-    async def record_stock_level(self, product_id: str, available: int, managed: bool) -> None:
-        await self.database.pool.execute(
-            "INSERT INTO stock_levels (product_id, available, managed, version) VALUES ($1, $2, $3, 1)",
-            product_id,
-            available,
-            managed,
-        )
 
 
 class TestInMemoryCartTables(CartTablesContract):

@@ -15,24 +15,16 @@ from services.cart.application.customer_addresses import add_address, remove_add
 from services.cart.domain.associations import CartAccess, CustomerCartForbidden
 from services.cart.domain.cart import Cart
 from services.cart.domain.customer import Customer, CustomerNotFound
-from services.cart.domain.customer_address import AddressFields
 from services.cart.domain.errors import DuplicateEmail, InsufficientStock
 from shared.domain.errors import DomainError
 from tests.fast import cart_builders as build
 from tests.fast.cart_builders import keys
 from tests.fast.memory import published, published_data
+from tests.support.saved_addresses import HOME
 
 ADMIN = CartAccess(is_admin=True, customer_id=None)
 ANN = CartAccess(is_admin=False, customer_id="cu-ann")
 GUEST = CartAccess(is_admin=False, customer_id=None)
-HOME = AddressFields(
-    first_name="Ann",
-    last_name="Perkins",
-    line_1="3 Elm St",
-    postcode="46001",
-    county="Wamapoke",
-    country="US",
-)
 
 
 @pytest.fixture

@@ -97,6 +97,15 @@ class StockAndPromotions(Protocol):
         ...
 
 
+class StockLevels(Protocol):
+    """`stock_levels`: the newest availability inventory published per product. Kafka may bring a
+    level again or late: one not newer than the recorded one changes nothing."""
+
+    async def record(self, product_id: str, available: int, managed: bool, version: int) -> None:
+        """Keep the level at `version` unless a level at that version or later is recorded."""
+        ...
+
+
 class CustomerCarts(Protocol):
     """The customer carts read model: which carts name a customer, as far as it has seen."""
 
@@ -117,4 +126,5 @@ SKU_CLAIMS: Port[SkuClaims] = Port("cart.sku_claims")
 EMAIL_CLAIMS: Port[EmailClaims] = Port("cart.email_claims")
 PROMOTION_INDEX: Port[PromotionIndex] = Port("cart.promotion_index")
 STOCK_AND_PROMOTIONS: Port[StockAndPromotions] = Port("cart.stock_and_promotions")
+STOCK_LEVELS: Port[StockLevels] = Port("cart.stock_levels")
 CUSTOMER_CARTS: Port[CustomerCarts] = Port("cart.customer_carts")

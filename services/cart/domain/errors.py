@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.domain.errors import DomainError
+from shared.domain.errors import DomainError, NotFound
 
 
 class InsufficientStock(DomainError):
@@ -18,12 +18,9 @@ class InsufficientStock(DomainError):
         )
 
 
-class ItemNotInCart(DomainError):
-    status = 404
-    title = "Not Found"
-
+class ItemNotInCart(NotFound):
     def __init__(self, item_id: str) -> None:
-        super().__init__("The Item doesn't exist in the cart", meta={"id": item_id})
+        super().__init__("The Item doesn't exist in the cart", item_id)
 
 
 class CartRuleBroken(DomainError):

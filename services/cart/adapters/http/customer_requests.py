@@ -14,8 +14,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from services.cart.adapters.http.limits import MAX_TEXT
-from services.cart.adapters.http.requests import Body
-from services.cart.domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from services.cart.adapters.http.requests import Body, new_password
+from services.cart.domain.passwords import MIN_PASSWORD_LENGTH
 
 
 def required_when_sent(max_length: int = 255) -> Any:
@@ -30,12 +30,7 @@ class CustomerUpdateRequest(Body):
     id: str | None = Field(default=None, max_length=MAX_TEXT, description="Ignored: the path names it")
     name: str | None = required_when_sent()
     email: str | None = Field(default=None, min_length=3, max_length=254)
-    password: str | None = Field(
-        default=None,
-        min_length=MIN_PASSWORD_LENGTH,
-        max_length=MAX_PASSWORD_LENGTH,
-        description=f"A new password, at least {MIN_PASSWORD_LENGTH} characters",
-    )
+    password: str | None = new_password(f"A new password, at least {MIN_PASSWORD_LENGTH} characters")
     external_ref: str | None = Field(default=None, max_length=255)
 
 

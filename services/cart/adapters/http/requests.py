@@ -184,16 +184,18 @@ class PromotionCodesRequest(Body):
     codes: list[PromotionCodeRequest] = Field(min_length=1, max_length=1000)
 
 
+def new_password(description: str) -> Any:
+    """An optional password member within the limits every new password keeps."""
+    return Field(
+        default=None, min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH, description=description
+    )
+
+
 class CustomerRequest(Body):
     type: Literal["customer"] = "customer"
     name: str = Field(min_length=1, max_length=255)
     email: str = Field(min_length=3, max_length=254)
-    password: str | None = Field(
-        default=None,
-        min_length=MIN_PASSWORD_LENGTH,
-        max_length=MAX_PASSWORD_LENGTH,
-        description=f"At least {MIN_PASSWORD_LENGTH} characters",
-    )
+    password: str | None = new_password(f"At least {MIN_PASSWORD_LENGTH} characters")
     external_ref: str | None = Field(default=None, max_length=255)
 
 

@@ -9,6 +9,7 @@ from services.cart.adapters.in_memory.adapters import (
     InMemoryPromotionIndex,
     InMemorySkuClaims,
     InMemoryStockAndPromotions,
+    InMemoryStockLevels,
 )
 from services.cart.adapters.in_memory.tables import CartTables, StagedTables, staged_tables
 from services.cart.application.ports import (
@@ -17,6 +18,7 @@ from services.cart.application.ports import (
     PROMOTION_INDEX,
     SKU_CLAIMS,
     STOCK_AND_PROMOTIONS,
+    STOCK_LEVELS,
 )
 from shared.eventstore.in_memory import InMemoryDatabase
 from shared.eventstore.port import UnitOfWork
@@ -34,6 +36,7 @@ def provide_in_memory_tables(database: InMemoryDatabase) -> CartTables:
     database.adapters.provide(EMAIL_CLAIMS, lambda uow: InMemoryEmailClaims(on(uow)))
     database.adapters.provide(PROMOTION_INDEX, lambda uow: InMemoryPromotionIndex(on(uow)))
     database.adapters.provide(STOCK_AND_PROMOTIONS, lambda uow: InMemoryStockAndPromotions(on(uow)))
+    database.adapters.provide(STOCK_LEVELS, lambda uow: InMemoryStockLevels(on(uow)))
     database.adapters.provide(CUSTOMER_CARTS, lambda uow: InMemoryCustomerCarts(database.store))
     return committed
 

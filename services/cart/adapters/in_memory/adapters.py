@@ -128,6 +128,18 @@ class InMemoryStockAndPromotions:
         }
 
 
+class InMemoryStockLevels:
+    """`ports.StockLevels`: staged with the unit's other writes, kept if it commits."""
+
+    def __init__(self, tables: StagedTables) -> None:
+        self._tables = tables
+
+    async def record(self, product_id: str, available: int, managed: bool, version: int) -> None:
+        self._tables.stage(
+            lambda tables: tables.record_stock_level(product_id, available, managed=managed, version=version)
+        )
+
+
 class InMemoryCustomerCarts:
     """`ports.CustomerCarts`: the customer carts projection folded from the committed log at each
     read, as `projections/customer_carts.py` folds it (never behind)."""

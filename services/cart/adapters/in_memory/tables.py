@@ -31,8 +31,17 @@ class CartTables:
     stock_levels: dict[str, tuple[int, bool]] = field(default_factory=dict)
     """product id -> (available, managed), as inventory's `StockLevelChanged` sets them"""
 
-    def record_stock_level(self, product_id: str, available: int, *, managed: bool = True) -> None:
-        """What the consumer of `StockLevelChanged` records (`adapters/consumers.py`)."""
+    stock_level_versions: dict[str, int] = field(default_factory=dict)
+    """product id -> the version of the level recorded (`ports.StockLevels`)"""
+
+    def record_stock_level(
+        self, product_id: str, available: int, *, managed: bool = True, version: int | None = None
+    ) -> None:
+        """A level as `ports.StockLevels.record` keeps it (a test may set one without a version)."""
+        if version is not None:
+            if self.stock_level_versions.get(product_id, 0) >= version:
+                return
+            self.stock_level_versions[product_id] = version
         self.stock_levels[product_id] = (available, managed)
 
     def copy(self) -> CartTables:
@@ -43,6 +52,7 @@ class CartTables:
             promotion_codes=dict(self.promotion_codes),
             automatic_promotions=dict(self.automatic_promotions),
             stock_levels=dict(self.stock_levels),
+            stock_level_versions=dict(self.stock_level_versions),
         )
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from services.cart.adapters.postgres.claims import PostgresEmailClaims, PostgresSkuClaims
 from services.cart.adapters.postgres.promotions import PostgresPromotionIndex
 from services.cart.adapters.postgres.reads import PostgresCustomerCarts, PostgresStockAndPromotions
+from services.cart.adapters.postgres.stock_levels import PostgresStockLevels
 from services.cart.application.ports import (
     CUSTOMER_CARTS,
     EMAIL_CLAIMS,
     PROMOTION_INDEX,
     SKU_CLAIMS,
     STOCK_AND_PROMOTIONS,
+    STOCK_LEVELS,
 )
 from shared.eventstore.port import Adapters
 
@@ -22,6 +24,7 @@ def provide_postgres_tables(adapters: Adapters) -> None:
     adapters.provide(EMAIL_CLAIMS, PostgresEmailClaims)
     adapters.provide(PROMOTION_INDEX, PostgresPromotionIndex)
     adapters.provide(STOCK_AND_PROMOTIONS, PostgresStockAndPromotions)
+    adapters.provide(STOCK_LEVELS, PostgresStockLevels)
     adapters.provide(CUSTOMER_CARTS, PostgresCustomerCarts)
 
 
@@ -31,5 +34,6 @@ __all__ = [
     "PostgresPromotionIndex",
     "PostgresSkuClaims",
     "PostgresStockAndPromotions",
+    "PostgresStockLevels",
     "provide_postgres_tables",
 ]

@@ -3,10 +3,26 @@ so two writers can never both win; a clash is caught in a savepoint, so it does 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
 import asyncpg
 
 from services.cart.domain.errors import DuplicateEmail, DuplicateSku
+from shared.domain.errors import DomainError
+from shared.eventstore.database import DbConnection
 from shared.eventstore.port import UnitOfWork
+
+
+@asynccontextmanager
+async def _clash_raises(connection: DbConnection, clash: Callable[[], DomainError]) -> AsyncIterator[None]:
+    """Run the block in a savepoint, so that a unique violation (the key is someone else's) does
+    not poison the unit of work; it surfaces as the domain's `clash` error instead."""
+    try:
+        async with connection.transaction():
+            yield
+    except asyncpg.UniqueViolationError:
+        raise clash() from None
 
 
 class PostgresSkuClaims:
@@ -20,17 +36,14 @@ class PostgresSkuClaims:
         await connection.execute(
             "DELETE FROM product_skus WHERE product_id = $1 AND sku <> $2", product_id, sku
         )
-        try:
-            async with connection.transaction():  # a savepoint: a clash must not poison the unit of work
-                await connection.execute(
-                    "INSERT INTO product_skus (sku, product_id) VALUES ($1, $2)"
-                    " ON CONFLICT (product_id) DO UPDATE"
-                    " SET sku = EXCLUDED.sku",
-                    sku,
-                    product_id,
-                )
-        except asyncpg.UniqueViolationError:
-            raise DuplicateSku(sku) from None
+        async with _clash_raises(connection, lambda: DuplicateSku(sku)):
+            await connection.execute(
+                "INSERT INTO product_skus (sku, product_id) VALUES ($1, $2)"
+                " ON CONFLICT (product_id) DO UPDATE"
+                " SET sku = EXCLUDED.sku",
+                sku,
+                product_id,
+            )
 
     async def release(self, product_id: str) -> None:
         await self._uow.connection.execute("DELETE FROM product_skus WHERE product_id = $1", product_id)
@@ -50,28 +63,18 @@ class PostgresEmailClaims:
 
     async def claim(self, customer_id: str, email_claim: str) -> None:
         connection = self._uow.connection
-        try:
-            async with connection.transaction():
-                await connection.execute(
-                    "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)",
-                    email_claim,
-                    customer_id,
-                )
-        except asyncpg.UniqueViolationError:
-            raise DuplicateEmail() from None
+        async with _clash_raises(connection, DuplicateEmail):
+            await connection.execute(
+                "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)", email_claim, customer_id
+            )
 
     async def reclaim(self, customer_id: str, email_claim: str) -> None:
         connection = self._uow.connection
-        try:
-            async with connection.transaction():
-                await connection.execute("DELETE FROM customer_emails WHERE customer_id = $1", customer_id)
-                await connection.execute(
-                    "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)",
-                    email_claim,
-                    customer_id,
-                )
-        except asyncpg.UniqueViolationError:
-            raise DuplicateEmail() from None
+        async with _clash_raises(connection, DuplicateEmail):
+            await connection.execute("DELETE FROM customer_emails WHERE customer_id = $1", customer_id)
+            await connection.execute(
+                "INSERT INTO customer_emails (email, customer_id) VALUES ($1, $2)", email_claim, customer_id
+            )
 
     async def release(self, customer_id: str) -> None:
         await self._uow.connection.execute("DELETE FROM customer_emails WHERE customer_id = $1", customer_id)
