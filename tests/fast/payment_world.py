@@ -5,7 +5,8 @@ inventory's side of the allocation request/reply played by the payment consumer'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from uuid import uuid4
@@ -19,9 +20,11 @@ from services.payment.application.allocation import record_reply
 from services.payment.application.context import Payments
 from services.payment.application.gateway_config import seed_gateways
 from services.payment.application.orders import open_order
+from services.payment.application.paying import Pay, pay
 from services.payment.application.ports import ChargeRequest, Gateway, GatewayRefused, GatewayUnreachable
 from services.payment.domain.gateway_settings import MANUAL, STRIPE_PAYMENT_INTENTS
 from services.payment.domain.gateway_state import GatewayRefund, GatewayState
+from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
 from shared.contracts.events import CartCheckedOut
 from shared.contracts.values import Address, Customer, Money, OrderLine, Totals
@@ -203,3 +206,17 @@ async def inventory(database: InMemoryDatabase, *, allocates: bool = True) -> As
         stop()
         for task in tasks:
             await task
+
+
+async def died_while(w: World, command: Pay, until: Callable[[], bool]) -> Transaction:
+    """Start `command`, and end its request (as its process dying would) once `until()` holds;
+    the transaction it left open."""
+    request = asyncio.create_task(pay(w.payments, command))
+    while not until():
+        await asyncio.sleep(0.001)
+    request.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await request
+    assert request.cancelled()
+    [transaction_id] = w.tables.open
+    return await w.database.read(Transaction, transaction_id)

@@ -2,7 +2,8 @@
 purchase, with and without stock to allocate (inventory's reply recorded by the payment consumer's
 handler, concurrently), a gateway that leaves the process (scripted: approved, declined,
 unreachable), a disabled gateway, and a retry with an Idempotency-Key resuming what its first
-attempt left. The same handlers run on PostgreSQL, Kafka and localstripe in tests/payment."""
+attempt left (a call in flight, or stock still awaited). The same handlers run on PostgreSQL,
+Kafka and localstripe in tests/payment."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import asyncio
 
 import pytest
 
+from services.payment.application.allocation import record_reply
 from services.payment.application.paying import Pay, pay
 from services.payment.application.reading import order_transactions
 from services.payment.domain.errors import (
@@ -160,6 +162,26 @@ async def test_an_idempotency_key_retry_resumes_instead_of_charging_again(w: Wor
         ("confirm", "key-1:confirm"),
     ]
     assert topics(w) == ["PaymentCaptured"]
+
+
+async def test_an_idempotency_key_retry_resumes_a_payment_still_waiting_for_its_stock(w: World) -> None:
+    order_id = await checked_out(w.database, line("shoe", 1, 4000, managed=True))
+    command = Pay(order_id, STRIPE, "purchase", transaction_id="t-key-4", gateway_keys=lambda op: f"k4:{op}")
+    first = asyncio.create_task(pay(w.payments, command))
+    while not w.tables.open and not first.done():  # requested, stock not answered yet
+        await asyncio.sleep(0.001)
+    first.cancel()  # the request ends (its process dies) while inventory has not answered
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    retry = asyncio.create_task(pay(w.payments, command))
+    await asyncio.sleep(0.01)  # the retry is waiting for the reply to the first attempt's request
+    assert w.locks.holding("t-key-4") and not retry.done()
+    await w.database.run(lambda uow: record_reply(uow, "t-key-4", allocated=True))
+    txn = await retry
+    assert (txn.id, txn.status, txn.allocation, txn.captured) == ("t-key-4", "complete", "allocated", 4000)
+    assert topics(w) == ["StockAllocationRequested", "PaymentCaptured"]  # stock asked for once
+    assert w.stripe.calls == [("create", "k4:create"), ("confirm", "k4:confirm")]
+    assert not w.tables.open and not w.locks.holding("t-key-4")
 
 
 async def test_a_failed_payment_s_retry_answers_its_failure_again(w: World) -> None:

@@ -6,7 +6,6 @@ or the gateway's reference; and the gateways' configuration."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -28,7 +27,7 @@ from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.payable_order import PayableOrder
 from services.payment.domain.transaction import Transaction
 from tests.fast.memory import published
-from tests.fast.payment_world import STRIPE, World, checked_out, line, seeded, world
+from tests.fast.payment_world import STRIPE, World, checked_out, died_while, line, seeded, world
 
 
 @pytest.fixture
@@ -38,18 +37,6 @@ async def w() -> World:
 
 def topics(w: World) -> list[str]:
     return [topic for topic, _ in published(w.database)]
-
-
-async def died_while(w: World, command: Pay, until: Callable[[], bool]) -> Transaction:
-    """Start `command`, and end its request (as its process dying would) once `until()` holds."""
-    request = asyncio.create_task(pay(w.payments, command))
-    while not until():
-        await asyncio.sleep(0.001)
-    request.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await request
-    [transaction_id] = w.tables.open
-    return await w.database.read(Transaction, transaction_id)
 
 
 async def test_a_payment_abandoned_while_waiting_for_stock_is_failed_and_released(w: World) -> None:

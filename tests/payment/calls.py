@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 
-from tests.support.services import authenticated_client
+from tests.support.clients import client_of
+
+STRIPE = "stripe_payment_intents"
 
 
 async def pay(client: httpx.AsyncClient, order_id: str, **data: Any) -> httpx.Response:
@@ -38,11 +38,11 @@ def error(response: httpx.Response) -> dict[str, Any]:
     return errors[0]
 
 
-@asynccontextmanager
-async def client_of(base_url: str, *, admin: bool) -> AsyncIterator[httpx.AsyncClient]:
-    """An authenticated client for a service that may be restarted between uses."""
-    client = await authenticated_client(base_url, admin=admin)
-    try:
-        yield client
-    finally:
-        await client.aclose()
+async def stripe_authorization(base_url: str, order_id: str) -> dict[str, Any]:
+    """A shopper's authorisation of what the order owes, with Stripe's test card: its transaction,
+    where a test goes on to capture, refund or void it."""
+    async with client_of(base_url, admin=False) as shopper:
+        authorized = await pay(shopper, order_id, gateway=STRIPE, method="authorize", payment="pm_card_visa")
+    assert authorized.status_code == 200, authorized.text
+    txn: dict[str, Any] = authorized.json()["data"]
+    return txn

@@ -11,10 +11,16 @@ import httpx
 import pytest
 
 from tests.payment.bus import Bus
-from tests.payment.service import WEBHOOK_PATH, payment_environment, start_payment_service
+from tests.payment.service import (
+    WEBHOOK_PATH,
+    StartsOwnPaymentService,
+    payment_environment,
+    start_payment_service,
+)
 from tests.payment.stripe_api import LocalStripe
 from tests.payment.stripe_front import StripeFront
-from tests.support.services import RunningService, authenticated_client
+from tests.support.clients import client_of
+from tests.support.services import RunningService
 
 
 @pytest.fixture(scope="package")
@@ -54,6 +60,20 @@ async def payment_service(
 
 
 @pytest.fixture(scope="package")
+def own_payment_service(
+    postgres: Any, kafka_bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory
+) -> StartsOwnPaymentService:
+    """For a module that needs a payment service of its own (`StartsOwnPaymentService`)."""
+
+    async def start(name: str, stripe_url: str, **env: str) -> RunningService:
+        prefix = f"{name}{uuid4().hex[:8]}."
+        environment = await payment_environment(postgres, kafka_bootstrap_servers, prefix, stripe_url)
+        return await start_payment_service({**environment, **env}, tmp_path_factory.mktemp(name))
+
+    return start
+
+
+@pytest.fixture(scope="package")
 async def bus(
     payment_service: RunningService, kafka_bootstrap_servers: str, topic_prefix: str
 ) -> AsyncIterator[Bus]:
@@ -63,13 +83,11 @@ async def bus(
 
 @pytest.fixture(scope="package")
 async def admin(payment_service: RunningService) -> AsyncIterator[httpx.AsyncClient]:
-    client = await authenticated_client(payment_service.url, admin=True)
-    yield client
-    await client.aclose()
+    async with client_of(payment_service.url, admin=True) as client:
+        yield client
 
 
 @pytest.fixture(scope="package")
 async def shopper(payment_service: RunningService) -> AsyncIterator[httpx.AsyncClient]:
-    client = await authenticated_client(payment_service.url, admin=False)
-    yield client
-    await client.aclose()
+    async with client_of(payment_service.url, admin=False) as client:
+        yield client

@@ -1,11 +1,13 @@
-"""Starting the payment service as a process, configured for localstripe and the test's Kafka."""
+"""Starting the payment service as a process, configured for localstripe and the test's Kafka, and
+seeing it killed by its test hook."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from uuid import uuid4
 
 from tests.payment.bus import Bus
@@ -39,12 +41,18 @@ async def start_payment_service(env: Mapping[str, str], work: Path) -> RunningSe
     return await start_service("services.payment", env, work)
 
 
+class StartsOwnPaymentService(Protocol):
+    """Starts a payment service of a test module's own: its own database, topics (`<name><hex>.`) and
+    work folder, so that killing, reconfiguring or measuring it disturbs no other test."""
+
+    async def __call__(self, name: str, stripe_url: str, **env: str) -> RunningService: ...
+
+
 @asynccontextmanager
-async def with_webhook_and_bus(
-    service: RunningService, localstripe: LocalStripe, kafka: str, prefix: str
-) -> AsyncIterator[Bus]:
+async def with_webhook_and_bus(service: RunningService, localstripe: LocalStripe) -> AsyncIterator[Bus]:
     """The service receiving localstripe's webhooks, and a bus reading its topics; both undone,
     and the service stopped, on exit."""
+    kafka, prefix = service.env["KAFKA_BOOTSTRAP_SERVERS"], service.env["TOPIC_PREFIX"]
     await localstripe.register_webhook(f"payment-{prefix}", service.url + WEBHOOK_PATH)
     try:
         async with Bus(kafka, prefix) as bus:
@@ -52,3 +60,14 @@ async def with_webhook_and_bus(
     finally:
         await localstripe.unregister_webhook(f"payment-{prefix}")
         service.stop()
+
+
+async def killed_by_its_test_hook(service: RunningService, *, within: float = 10) -> None:
+    """Once the service's process has died of the SIGKILL its fault hook sends itself; fails if it
+    lives on `within` seconds or died of something else."""
+    for _ in range(int(within / 0.05)):
+        if service.process.returncode is not None:
+            assert service.process.returncode == -9  # SIGKILL, by the test hook
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the service did not die")

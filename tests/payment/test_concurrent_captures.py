@@ -13,28 +13,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
-from uuid import uuid4
 
 import asyncpg
 import httpx
 import pytest
 
 from tests.payment.bus import Bus
-from tests.payment.calls import client_of, error, pay, transaction_action
+from tests.payment.calls import client_of, error, stripe_authorization, transaction_action
 from tests.payment.checkouts import check_out
-from tests.payment.service import (
-    payment_environment,
-    start_payment_service,
-    with_webhook_and_bus,
-)
+from tests.payment.service import StartsOwnPaymentService, with_webhook_and_bus
 from tests.payment.stripe_api import LocalStripe
 from tests.payment.stripe_front import StripeFront
 from tests.payment.webhook_receipts import webhooks_applied
 from tests.support.polling import poll_until
 from tests.support.services import RunningService
 
-STRIPE = "stripe_payment_intents"
 _WAITING_FOR_A_LOCK = """
 SELECT count(*) FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'
@@ -44,17 +37,15 @@ WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle
 
 @pytest.fixture(scope="module")
 async def fronted(
-    postgres: Any,
-    kafka_bootstrap_servers: str,
-    stripe_front: StripeFront,
-    localstripe: LocalStripe,
-    tmp_path_factory: pytest.TempPathFactory,
+    own_payment_service: StartsOwnPaymentService, stripe_front: StripeFront, localstripe: LocalStripe
 ) -> AsyncIterator[tuple[RunningService, Bus]]:
-    prefix = f"paycap{uuid4().hex[:8]}."
-    env = await payment_environment(postgres, kafka_bootstrap_servers, prefix, stripe_front.url)
-    env |= {"PAYMENT_LOCK_WAIT_SECONDS": "120", "PAYMENT_RECONCILE_INTERVAL_SECONDS": "3600"}
-    service = await start_payment_service(env, tmp_path_factory.mktemp("captures"))
-    async with with_webhook_and_bus(service, localstripe, kafka_bootstrap_servers, prefix) as bus:
+    service = await own_payment_service(
+        "paycap",
+        stripe_front.url,
+        PAYMENT_LOCK_WAIT_SECONDS="120",
+        PAYMENT_RECONCILE_INTERVAL_SECONDS="3600",
+    )
+    async with with_webhook_and_bus(service, localstripe) as bus:
         yield service, bus
 
 
@@ -78,12 +69,7 @@ async def test_two_captures_at_once_capture_at_stripe_once(
 ) -> None:
     service, bus = fronted
     order = await check_out(bus)
-    async with client_of(service.url, admin=False) as shopper:
-        authorized = await pay(
-            shopper, order.order_id, gateway=STRIPE, method="authorize", payment="pm_card_visa"
-        )
-    assert authorized.status_code == 200, authorized.text
-    txn = authorized.json()["data"]
+    txn = await stripe_authorization(service.url, order.order_id)
     capture_path = f"/v1/payment_intents/{txn['reference']}/capture"
     held = stripe_front.hold("POST", capture_path)
 

@@ -7,57 +7,33 @@ service asked Stripe."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import pytest
 
 from tests.payment.bus import Bus
-from tests.payment.calls import client_of, pay, transaction_action, transactions
+from tests.payment.calls import STRIPE, client_of, pay, stripe_authorization, transaction_action, transactions
 from tests.payment.checkouts import check_out
-from tests.payment.service import (
-    payment_environment,
-    start_payment_service,
-    with_webhook_and_bus,
-)
+from tests.payment.service import StartsOwnPaymentService, killed_by_its_test_hook, with_webhook_and_bus
 from tests.payment.stripe_api import LocalStripe
 from tests.payment.stripe_front import SEARCH, StripeFront
 from tests.payment.webhook_receipts import delivered
 from tests.support.polling import poll_until
 from tests.support.services import RunningService, authenticated_client
 
-STRIPE = "stripe_payment_intents"
 FAULT = "PAYMENT_FAULT_KILL_AFTER_STRIPE"
 RECONCILE = "PAYMENT_RECONCILE_INTERVAL_SECONDS"
 
 
 @pytest.fixture(scope="module")
 async def crashing(
-    postgres: Any,
-    kafka_bootstrap_servers: str,
-    stripe_front: StripeFront,
-    localstripe: LocalStripe,
-    tmp_path_factory: pytest.TempPathFactory,
+    own_payment_service: StartsOwnPaymentService, stripe_front: StripeFront, localstripe: LocalStripe
 ) -> AsyncIterator[tuple[RunningService, Bus]]:
-    prefix = f"paycrash{uuid4().hex[:8]}."
-    env = await payment_environment(postgres, kafka_bootstrap_servers, prefix, stripe_front.url)
-    service = await start_payment_service(
-        {**env, FAULT: "confirm", RECONCILE: "1"}, tmp_path_factory.mktemp("crash")
-    )
-    async with with_webhook_and_bus(service, localstripe, kafka_bootstrap_servers, prefix) as bus:
+    service = await own_payment_service("paycrash", stripe_front.url, **{FAULT: "confirm", RECONCILE: "1"})
+    async with with_webhook_and_bus(service, localstripe) as bus:
         yield service, bus
-
-
-async def _died(service: RunningService) -> None:
-    for _ in range(100):
-        if service.process.returncode is not None:
-            assert service.process.returncode == -9  # SIGKILL, by the test hook
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the service did not die")
 
 
 async def _restart(service: RunningService, **env: str) -> None:
@@ -76,7 +52,7 @@ async def test_restart_reconciles_a_purchase_cut_short_after_stripe_charged(
     with pytest.raises(httpx.TransportError):  # killed after Stripe confirmed, before recording it
         await pay(shopper, order.order_id, gateway=STRIPE, method="purchase", payment="pm_card_visa")
     await shopper.aclose()
-    await _died(service)
+    await killed_by_its_test_hook(service)
 
     await _restart(service, **{FAULT: "capture"})  # the reconciler runs every second now
 
@@ -100,17 +76,12 @@ async def test_a_retried_capture_after_a_crash_captures_once(
     if service.env.get(FAULT) != "capture":
         await _restart(service, **{FAULT: "capture"})
     order = await check_out(bus)
-    async with client_of(service.url, admin=False) as shopper:
-        response = await pay(
-            shopper, order.order_id, gateway=STRIPE, method="authorize", payment="pm_card_visa"
-        )
-    assert response.status_code == 200, response.text
-    txn = response.json()["data"]
+    txn = await stripe_authorization(service.url, order.order_id)
     admin = await authenticated_client(service.url, admin=True)
     with pytest.raises(httpx.TransportError):  # killed after Stripe captured, before recording it
         await transaction_action(admin, order.order_id, txn["id"], "capture")
     await admin.aclose()
-    await _died(service)
+    await killed_by_its_test_hook(service)
     [intent] = await localstripe.intents_of(txn["id"])
     assert intent["status"] == "succeeded"  # Stripe took the money; we never wrote it down
 
@@ -160,7 +131,7 @@ async def test_a_payment_intent_created_before_a_crash_is_found_and_voided(
     async with client_of(service.url, admin=False) as shopper:
         with pytest.raises(httpx.TransportError):  # killed after Stripe created it, before recording it
             await pay(shopper, order.order_id, gateway=STRIPE, method="purchase", payment="pm_card_visa")
-    await _died(service)
+    await killed_by_its_test_hook(service)
     asked_before = len(stripe_front.seen)
 
     await _restart(service, **{FAULT: "", RECONCILE: "1"})
@@ -201,7 +172,7 @@ async def test_a_retried_refund_after_a_crash_refunds_once(
     with pytest.raises(httpx.TransportError):  # killed after Stripe refunded, before recording it
         await transaction_action(admin, order.order_id, txn["id"], "refund", {"amount": 2500})
     await admin.aclose()
-    await _died(service)
+    await killed_by_its_test_hook(service)
     assert await _refunds(localstripe, txn["reference"]) == [
         2500
     ]  # Stripe gave it back; we never wrote it down
@@ -226,19 +197,14 @@ async def test_a_void_cut_short_by_a_crash_is_settled_by_the_reconciler(
     service, bus = crashing
     await _restart(service, **{FAULT: "", RECONCILE: "3600"})
     order = await check_out(bus)
-    async with client_of(service.url, admin=False) as shopper:
-        authorized = await pay(
-            shopper, order.order_id, gateway=STRIPE, method="authorize", payment="pm_card_visa"
-        )
-    assert authorized.status_code == 200, authorized.text
-    txn = authorized.json()["data"]
+    txn = await stripe_authorization(service.url, order.order_id)
 
     await _restart(service, **{FAULT: "cancel"})
     admin = await authenticated_client(service.url, admin=True)
     with pytest.raises(httpx.TransportError):  # killed after Stripe voided it, before recording it
         await transaction_action(admin, order.order_id, txn["id"], "cancel", {"reason": "duplicate"})
     await admin.aclose()
-    await _died(service)
+    await killed_by_its_test_hook(service)
     [intent] = await localstripe.intents_of(txn["id"])
     assert intent["status"] == "canceled"
 

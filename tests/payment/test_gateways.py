@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.payment.bus import Bus
 from tests.payment.calls import client_of, error, pay, transactions
 from tests.payment.checkouts import check_out
-from tests.payment.service import payment_environment, start_payment_service
+from tests.payment.service import StartsOwnPaymentService
 from tests.payment.stripe_api import API_KEY
+from tests.support.databases import rows_of
 from tests.support.openapi import validate_response
 from tests.support.services import RunningService
 
@@ -40,17 +40,10 @@ class Lone:
 
 
 @pytest.fixture(scope="module")
-async def lone(
-    postgres: Any,
-    kafka_bootstrap_servers: str,
-    localstripe_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Lone]:
-    prefix = f"paygw{uuid4().hex[:8]}."
-    env = await payment_environment(postgres, kafka_bootstrap_servers, prefix, localstripe_url)
-    service = await start_payment_service(env, tmp_path_factory.mktemp("gateways"))
-    async with Bus(kafka_bootstrap_servers, prefix) as bus:
-        yield Lone(service, bus, env["DATABASE_URL"])
+async def lone(own_payment_service: StartsOwnPaymentService, localstripe_url: str) -> AsyncIterator[Lone]:
+    service = await own_payment_service("paygw", localstripe_url)
+    async with Bus(service.env["KAFKA_BOOTSTRAP_SERVERS"], service.env["TOPIC_PREFIX"]) as bus:
+        yield Lone(service, bus, service.env["DATABASE_URL"])
     service.stop()
 
 
@@ -72,13 +65,11 @@ async def _put(admin: httpx.AsyncClient, slug: str, **data: Any) -> httpx.Respon
 
 async def _stored(lone: Lone, slug: str) -> list[tuple[str, dict[str, Any]]]:
     """The gateway's stream in the service's event store: (event type, data), oldest first."""
-    conn = await asyncpg.connect(lone.database_url)
-    try:
-        rows = await conn.fetch(
-            "SELECT event_type, data FROM events WHERE stream_id = $1 ORDER BY version", f"gateway-{slug}"
-        )
-    finally:
-        await conn.close()
+    rows = await rows_of(
+        lone.database_url,
+        "SELECT event_type, data FROM events WHERE stream_id = $1 ORDER BY version",
+        f"gateway-{slug}",
+    )
     return [(row["event_type"], json.loads(row["data"])) for row in rows]
 
 

@@ -23,7 +23,7 @@ from shared.http.idempotency_faults import FAULT_ENV
 from tests.payment.bus import Bus
 from tests.payment.calls import client_of, transactions
 from tests.payment.checkouts import check_out
-from tests.payment.service import payment_environment, start_payment_service, with_webhook_and_bus
+from tests.payment.service import StartsOwnPaymentService, killed_by_its_test_hook, with_webhook_and_bus
 from tests.payment.stripe_api import LocalStripe
 from tests.payment.stripe_front import StripeFront
 from tests.support.idempotency import assert_key_refused_for_another_body
@@ -49,20 +49,14 @@ class KeyNotingFront(StripeFront):
 
 @pytest.fixture(scope="module")
 async def keyed(
-    postgres: Any,
-    kafka_bootstrap_servers: str,
-    localstripe_url: str,
-    localstripe: LocalStripe,
-    tmp_path_factory: pytest.TempPathFactory,
+    own_payment_service: StartsOwnPaymentService, localstripe_url: str, localstripe: LocalStripe
 ) -> AsyncIterator[tuple[RunningService, Bus, KeyNotingFront]]:
     front = KeyNotingFront(localstripe_url)
     await front.start()
-    prefix = f"paykey{uuid4().hex[:8]}."
-    env = await payment_environment(postgres, kafka_bootstrap_servers, prefix, front.url)
     # Only requests reconcile: a retry must find what its first attempt did on its own.
-    service = await start_payment_service({**env, RECONCILE: "3600"}, tmp_path_factory.mktemp("keys"))
+    service = await own_payment_service("paykey", front.url, **{RECONCILE: "3600"})
     try:
-        async with with_webhook_and_bus(service, localstripe, kafka_bootstrap_servers, prefix) as bus:
+        async with with_webhook_and_bus(service, localstripe) as bus:
             yield service, bus, front
     finally:
         await front.stop()
@@ -116,13 +110,15 @@ async def _purchased(service: RunningService, bus: Bus) -> tuple[str, dict[str, 
     return order.order_id, txn
 
 
-async def _died(service: RunningService) -> None:
-    for _ in range(200):
-        if service.process.returncode is not None:
-            assert service.process.returncode == -9  # SIGKILL, by the test hook
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the service did not die")
+async def _a_purchase_refunded_twice(
+    service: RunningService, bus: Bus, amount: int, then: int
+) -> tuple[dict[str, Any], httpx.Response, httpx.Response]:
+    """A new purchase (`_purchased`) refunded twice under one new key (`_refunded_twice`), the first
+    refund made: (the transaction, the first answer, the second)."""
+    order_id, txn = await _purchased(service, bus)
+    first, second = await _refunded_twice(service, order_id, txn["id"], _key(), amount, then)
+    assert first.status_code == 200, first.text
+    return txn, first, second
 
 
 async def _restart(service: RunningService, fault: bool) -> None:
@@ -137,10 +133,7 @@ async def test_a_retried_partial_refund_refunds_once_and_answers_the_same(
     keyed: tuple[RunningService, Bus, KeyNotingFront], localstripe: LocalStripe
 ) -> None:
     service, bus, _ = keyed
-    order_id, txn = await _purchased(service, bus)
-    key = _key()
-    first, retried = await _refunded_twice(service, order_id, txn["id"], key, 2500, 2500)
-    assert first.status_code == 200, first.text
+    txn, first, retried = await _a_purchase_refunded_twice(service, bus, 2500, 2500)
     assert first.json()["data"]["refunded_amount"] == 2500
     assert (retried.status_code, retried.content) == (200, first.content)  # the very same answer
     assert retried.headers.get("Idempotent-Replayed") == "true"
@@ -175,10 +168,7 @@ async def test_the_same_key_with_another_body_is_refused(
     keyed: tuple[RunningService, Bus, KeyNotingFront], localstripe: LocalStripe
 ) -> None:
     service, bus, _ = keyed
-    order_id, txn = await _purchased(service, bus)
-    key = _key()
-    first, other = await _refunded_twice(service, order_id, txn["id"], key, 1000, 2000)
-    assert first.status_code == 200, first.text
+    txn, _, other = await _a_purchase_refunded_twice(service, bus, 1000, 2000)
     error = assert_key_refused_for_another_body(other)
     assert "different request" in error["detail"]
     assert await _refunds(localstripe, txn["reference"]) == [1000]
@@ -267,7 +257,7 @@ async def test_a_refund_cut_short_before_its_answer_is_retried_without_refunding
     with pytest.raises(httpx.TransportError):
         await _act(admin, order_id, txn["id"], "refund", key, {"amount": 2500})
     await admin.aclose()
-    await _died(service)
+    await killed_by_its_test_hook(service)
     assert await _refunds(localstripe, txn["reference"]) == [2500]  # the effect happened
 
     await _restart(service, fault=False)
@@ -294,7 +284,7 @@ async def test_a_split_payment_cut_short_before_its_answer_is_retried_without_ch
     shopper = await authenticated_client(service.url, admin=False)
     with pytest.raises(httpx.TransportError):
         await _pay(shopper, order.order_id, key, **body)
-    await _died(service)
+    await killed_by_its_test_hook(service)
 
     await _restart(service, fault=False)
     retried = await _pay(shopper, order.order_id, key, **body)  # the same token: the same caller

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
-from services.payment.application.gateway_calls import call_gateway, reconcile
-from services.payment.application.reading import load_transaction
+from services.payment.application.gateway_calls import call_gateway
+from services.payment.application.held_transactions import held_transaction
 from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
@@ -19,14 +19,10 @@ from shared.eventstore.port import UnitOfWork
 async def cancel(
     payments: Payments, order_id: str, transaction_id: str, reason: str, key: str | None = None
 ) -> Transaction:
-    database = payments.database
-    async with payments.locks.held(transaction_id, wait=payments.lock_wait) as units:
-        txn = await load_transaction(database, order_id, transaction_id)
-        if txn.in_flight is not None:
-            interrupted = txn.in_flight.operation
-            txn = await reconcile(payments, units, txn)
-            if interrupted == "cancel" and txn.status == "cancelled":
-                return txn  # the interrupted void had gone through
+    async with held_transaction(payments, order_id, transaction_id) as held:
+        txn, units = held.txn, held.units
+        if held.interrupted_call("cancel") is not None and txn.status == "cancelled":
+            return txn  # the interrupted void had gone through
         if key is not None and txn.status == "cancelled":
             return txn  # voided (by this key's first attempt, or before: nothing moves either way)
         txn.check_cancellable()

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.payment.application.context import Payments
-from services.payment.application.gateway_calls import call_gateway, reconcile
-from services.payment.application.reading import load_transaction
+from services.payment.application.gateway_calls import call_gateway
+from services.payment.application.held_transactions import held_transaction
 from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.transaction import Transaction
 
@@ -21,14 +21,10 @@ from services.payment.domain.transaction import Transaction
 async def capture(
     payments: Payments, order_id: str, transaction_id: str, amount: int | None, key: str | None = None
 ) -> Transaction:
-    database = payments.database
-    async with payments.locks.held(transaction_id, wait=payments.lock_wait) as units:
-        txn = await load_transaction(database, order_id, transaction_id)
-        if txn.in_flight is not None:
-            interrupted = txn.in_flight.operation
-            txn = await reconcile(payments, units, txn)
-            if interrupted == "capture" and txn.has_capture:
-                return txn  # the interrupted capture had gone through: this retry is its answer
+    async with held_transaction(payments, order_id, transaction_id) as held:
+        txn, units = held.txn, held.units
+        if held.interrupted_call("capture") is not None and txn.has_capture:
+            return txn  # the interrupted capture had gone through: this retry is its answer
         if key is not None and txn.has_capture:
             return txn  # captured (by this key's first attempt, or before: no money moves either way)
         to_capture = txn.capture_amount(amount)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
-from services.payment.application.gateway_calls import reconcile
+from services.payment.application.held_transactions import held_transaction
 from services.payment.application.ports import GatewayRefused, GatewayUnreachable
-from services.payment.application.reading import load_transaction
 from services.payment.domain.errors import GatewayDeclined, GatewayUnavailable
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
@@ -15,10 +14,8 @@ from shared.eventstore.port import UnitOfWork
 
 
 async def confirm(payments: Payments, order_id: str, transaction_id: str) -> Transaction:
-    database = payments.database
-    async with payments.locks.held(transaction_id, wait=payments.lock_wait) as units:
-        txn = await load_transaction(database, order_id, transaction_id)
-        txn = await reconcile(payments, units, txn)
+    async with held_transaction(payments, order_id, transaction_id) as held:
+        txn, units = held.txn, held.units
         gateway = await payments.current_gateway(txn.gateway)
         if txn.status != "pending" or txn.reference is None or not gateway.records_calls:
             return txn

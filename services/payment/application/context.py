@@ -17,7 +17,7 @@ from shared.eventstore.port import EventDatabase
 @dataclass
 class Payments:
     """`locks` hold a transaction for a whole operation and run its units of work; `reads` read
-    transactions beyond what a unit of work loads (whole histories, several at once)."""
+    transactions beyond what a unit of work loads (several at once)."""
 
     database: EventDatabase
     gateways: Mapping[str, Gateway]

@@ -11,23 +11,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.payment.application.ports import TransactionReads
 from services.payment.domain.errors import GatewayDeclined, InsufficientStock
 from services.payment.domain.events import GatewayCallFinished, GatewayCallStarted
 from services.payment.domain.transaction import INSUFFICIENT_STOCK, Transaction
+from shared.eventstore.port import EventDatabase
 
 GatewayKeys = Callable[[str], str]
 """The gateway idempotency key of each call (`create`, `confirm`, ...) a keyed request makes."""
 
+_CALL_EVENTS = (GatewayCallStarted.event_type, GatewayCallFinished.event_type)
 
-async def call_made(reads: TransactionReads, txn: Transaction, operation: str, key: str) -> bool:
+
+async def call_made(database: EventDatabase, txn: Transaction, operation: str, key: str) -> bool:
     """Whether the `operation` call with idempotency `key` went through (or, for a refund only
-    recorded, whether one with that reference was)."""
+    recorded, whether one with that reference was).
+
+    Only the transaction's call events are read (one statement), and none when it never started an
+    `operation` call: each started call has at most one finished event, so they all fit the page."""
     if operation == "refund" and key in txn.refund_references:
         return True
-    history = await reads.history(txn.id)
+    if not txn.calls.get(operation):
+        return False
+    started = sum(txn.calls.values())
+    calls, _ = await database.history_page(Transaction, txn.id, _CALL_EVENTS, 2 * started, 0)
     ours = False
-    for event in history:
+    for event in calls:
         if isinstance(event, GatewayCallStarted):
             ours = (event.operation, event.idempotency_key) == (operation, key)
         elif isinstance(event, GatewayCallFinished) and ours:

@@ -119,7 +119,7 @@ async def _confirmed(payments: Payments, txn: Transaction, keys: GatewayKeys | N
     """Whether the gateway confirmed this payment already (it may still await the shopper, 3-D Secure)."""
     if keys is None or not payments.gateway(txn.gateway).records_calls:
         return False
-    return await call_made(payments.reads, txn, "confirm", keys("confirm"))
+    return await call_made(payments.database, txn, "confirm", keys("confirm"))
 
 
 def _check_payer(command: Pay, order: PayableOrder) -> None:

@@ -8,7 +8,7 @@
 - `TransactionLocks` and `Units`: one conversation with the gateway per transaction at a time,
   across every instance, and the units of work run while holding it (PostgreSQL: session advisory
   locks, `adapters/postgres/locking.py`; in memory: one asyncio lock per transaction).
-- `TransactionReads`: a transaction's whole history, several transactions at once.
+- `TransactionReads`: several transactions at once (one transaction's events: `EventDatabase`).
 - `TRANSACTION_INDEX` and `WEBHOOK_INBOX`: the service's own tables, per unit of work
   (`uow.adapter(port)`), written atomically with the unit's events.
 """
@@ -24,12 +24,9 @@ from uuid import UUID
 
 from services.payment.domain.gateway_state import GatewayRefund, GatewayState
 from services.payment.domain.transaction import Transaction
-from shared.contracts.registry import VersionedEvent
 from shared.domain.aggregate import Aggregate
 from shared.eventstore.port import Port, UnitOfWork
 
-A = TypeVar("A", bound=Aggregate)
-B = TypeVar("B", bound=Aggregate)
 T = TypeVar("T")
 
 
@@ -146,10 +143,6 @@ class TransactionLocks(Protocol):
 
 
 class TransactionReads(Protocol):
-    async def history(self, transaction_id: str) -> list[VersionedEvent]:
-        """Every event of the transaction, oldest first."""
-        ...
-
     async def read_each(self, transaction_ids: Sequence[str]) -> list[Transaction]:
         """The transactions in the order given, in one read."""
         ...

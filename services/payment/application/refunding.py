@@ -16,9 +16,9 @@ from datetime import datetime
 
 from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
-from services.payment.application.gateway_calls import call_gateway, reconcile
+from services.payment.application.gateway_calls import call_gateway
+from services.payment.application.held_transactions import held_transaction
 from services.payment.application.keyed_retries import call_made
-from services.payment.application.reading import load_transaction
 from services.payment.domain.gateway_state import GatewayRefund
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
@@ -28,20 +28,16 @@ from shared.eventstore.port import UnitOfWork
 async def refund(
     payments: Payments, order_id: str, transaction_id: str, amount: int | None, key: str | None = None
 ) -> Transaction:
-    database = payments.database
-    async with payments.locks.held(transaction_id, wait=payments.lock_wait) as units:
-        txn = await load_transaction(database, order_id, transaction_id)
-        if txn.in_flight is not None:
-            interrupted = txn.in_flight
-            before = txn.refunded_total
-            txn = await reconcile(payments, units, txn)
-            if (
-                interrupted.operation == "refund"
-                and interrupted.amount == amount
-                and txn.refunded_total > before
-            ):
-                return txn  # the interrupted refund had gone through: this retry is its answer
-        if key is not None and await call_made(payments.reads, txn, "refund", key):
+    async with held_transaction(payments, order_id, transaction_id) as held:
+        txn, units = held.txn, held.units
+        interrupted = held.interrupted_call("refund")
+        if (
+            interrupted is not None
+            and interrupted.amount == amount
+            and txn.refunded_total > held.refunded_before
+        ):
+            return txn  # the interrupted refund had gone through: this retry is its answer
+        if key is not None and await call_made(payments.database, txn, "refund", key):
             return txn  # this key's refund was made: this retry is its answer
         to_refund = txn.refund_amount(amount)
         gateway = await payments.current_gateway(txn.gateway)

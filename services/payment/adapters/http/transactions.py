@@ -6,7 +6,8 @@ no money twice, also after a crash between the effect and the answer."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
@@ -19,8 +20,10 @@ from services.payment.adapters.http.requests import CancelBody, CaptureBody, Ref
 from services.payment.application.cancelling import cancel
 from services.payment.application.capturing import capture
 from services.payment.application.confirming import confirm
+from services.payment.application.context import Payments
 from services.payment.application.reading import load_transaction, order_transactions
 from services.payment.application.refunding import refund
+from services.payment.domain.transaction import Transaction
 from shared.auth import AdminToken, AnyToken
 from shared.http.body import read_data, validate
 from shared.http.idempotency import IDEMPOTENCY_KEY_PARAMETER, Answer, Claim, answer_once
@@ -33,6 +36,10 @@ NOT_NOW = "The transaction is not in a state that allows this"
 BUSY = "Another request is talking to the gateway about this transaction"
 KEYED_NOT_NOW = NOT_NOW + ", or the Idempotency-Key was used for another request"
 KEYED_BUSY = BUSY + ", or one with this Idempotency-Key has not answered yet"
+ActionBody = TypeVar("ActionBody", bound=BaseModel)
+Argument = TypeVar("Argument")
+GatewayUseCase = Callable[[Payments, str, str, Argument, str | None], Awaitable[Transaction]]
+"""capture, refund or cancel: (payments, order id, transaction id, the body's argument, gateway key)."""
 
 
 def _admin_action(body: type[BaseModel], description: str | None = None) -> dict[str, Any]:
@@ -83,49 +90,39 @@ async def confirm_transaction(
     return {"data": transaction_document(await confirm(payments_of(request), order_id, transaction_id))}
 
 
-@router.post(
-    BASE + "/{transaction_id}/capture",
-    **_admin_action(CaptureBody, "Nothing (capture it all), or an `amount` to capture part"),
+def _gateway_action(
+    use_case: GatewayUseCase[Argument],
+    body_type: type[ActionBody],
+    argument: Callable[[ActionBody], Argument],
+    description: str | None = None,
+) -> None:
+    """Route the admin's `POST .../{transaction_id}/<use case>` (capture, refund, cancel): each
+    reads an optional body, derives the gateway's idempotency key from the request's (so a retry
+    moves no money twice) and answers the transaction once per key."""
+    operation = use_case.__name__
+
+    async def endpoint(
+        order_id: str, transaction_id: str, request: Request, principal: AdminToken
+    ) -> Response:
+        async def run(claim: Claim | None) -> Answer:
+            body = validate(body_type, await read_data(request, required=False) or {})
+            key = claim.gateway_key(operation) if claim else None
+            txn = await use_case(payments_of(request), order_id, transaction_id, argument(body), key)
+            return Answer(200, {"data": transaction_document(txn)})
+
+        return await answer_once(request, principal, database_of(request), run)
+
+    path = BASE + "/{transaction_id}/" + operation
+    router.post(path, name=f"{operation}_transaction", **_admin_action(body_type, description))(endpoint)
+
+
+_gateway_action(
+    capture, CaptureBody, lambda body: body.amount, "Nothing (capture it all), or an `amount` to capture part"
 )
-async def capture_transaction(
-    order_id: str, transaction_id: str, request: Request, principal: AdminToken
-) -> Response:
-    async def run(claim: Claim | None) -> Answer:
-        body = validate(CaptureBody, await read_data(request, required=False) or {})
-        key = claim.gateway_key("capture") if claim else None
-        txn = await capture(payments_of(request), order_id, transaction_id, body.amount, key)
-        return Answer(200, {"data": transaction_document(txn)})
-
-    return await answer_once(request, principal, database_of(request), run)
-
-
-@router.post(
-    BASE + "/{transaction_id}/refund",
-    **_admin_action(RefundBody, "No `amount`: mark the rest of the capture refunded, with no gateway call"),
+_gateway_action(
+    refund,
+    RefundBody,
+    lambda body: body.amount,
+    "No `amount`: mark the rest of the capture refunded, with no gateway call",
 )
-async def refund_transaction(
-    order_id: str, transaction_id: str, request: Request, principal: AdminToken
-) -> Response:
-    async def run(claim: Claim | None) -> Answer:
-        body = validate(RefundBody, await read_data(request, required=False) or {})
-        key = claim.gateway_key("refund") if claim else None
-        txn = await refund(payments_of(request), order_id, transaction_id, body.amount, key)
-        return Answer(200, {"data": transaction_document(txn)})
-
-    return await answer_once(request, principal, database_of(request), run)
-
-
-@router.post(
-    BASE + "/{transaction_id}/cancel",
-    **_admin_action(CancelBody),
-)
-async def cancel_transaction(
-    order_id: str, transaction_id: str, request: Request, principal: AdminToken
-) -> Response:
-    async def run(claim: Claim | None) -> Answer:
-        body = validate(CancelBody, await read_data(request, required=False) or {})
-        key = claim.gateway_key("cancel") if claim else None
-        txn = await cancel(payments_of(request), order_id, transaction_id, body.reason, key)
-        return Answer(200, {"data": transaction_document(txn)})
-
-    return await answer_once(request, principal, database_of(request), run)
+_gateway_action(cancel, CancelBody, lambda body: body.reason)

@@ -12,8 +12,6 @@ from uuid import UUID
 
 from services.payment.application.ports import TRANSACTION_INDEX, WEBHOOK_INBOX
 from services.payment.domain.transaction import Transaction
-from shared.contracts.registry import VersionedEvent
-from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.in_memory import InMemoryDatabase, InMemoryUnitOfWork
 
 
@@ -81,11 +79,6 @@ class InMemoryTransactionReads:
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
-
-    async def history(self, transaction_id: str) -> list[VersionedEvent]:
-        records = self._database.store.streams.get(stream_id_of(Transaction, transaction_id), [])
-        load = Transaction.registry.load
-        return [load(r.event_type, r.schema_version, r.data) for r in records]
 
     async def read_each(self, transaction_ids: Sequence[str]) -> list[Transaction]:
         return [await self._database.read(Transaction, transaction_id) for transaction_id in transaction_ids]

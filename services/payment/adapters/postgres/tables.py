@@ -9,8 +9,7 @@ from uuid import UUID
 
 from services.payment.application.ports import TRANSACTION_INDEX, WEBHOOK_INBOX
 from services.payment.domain.transaction import Transaction
-from shared.contracts.registry import VersionedEvent
-from shared.eventstore.aggregate_reader import AggregateReader, stream_id_of
+from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.unit_of_work import Database, PostgresUnitOfWork
 
 # Written with the unit's events (`PostgresUnitOfWork.write`: the arguments are one jsonb array), so
@@ -71,10 +70,6 @@ class PostgresTransactionReads:
 
     def __init__(self, database: Database) -> None:
         self._database = database
-
-    async def history(self, transaction_id: str) -> list[VersionedEvent]:
-        async with self._database.connection() as conn:
-            return await AggregateReader(conn, self._database.store).history(Transaction, transaction_id)
 
     async def read_each(self, transaction_ids: Sequence[str]) -> list[Transaction]:
         stream_ids = {txn_id: stream_id_of(Transaction, txn_id) for txn_id in transaction_ids}
