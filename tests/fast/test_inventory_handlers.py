@@ -7,39 +7,25 @@ tests/inventory and tests/e2e."""
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 import pytest
 
 from services.inventory.application import order_flow
-from services.inventory.application.stock_admin import create_stock, delete_stock, learn_product, transact
+from services.inventory.application.stock_admin import delete_stock, learn_product, transact
 from services.inventory.application.warehouse_adjustments import apply_adjustment
 from services.inventory.domain.stock import Stock
 from shared.contracts.events import ProductPublished
 from shared.contracts.inbound import WarehouseStockAdjusted
 from shared.domain.errors import DomainError
 from shared.eventstore.in_memory import InMemoryDatabase
-from shared.eventstore.port import UnitOfWork
+from tests.fast.inventory_builders import levels, stocked_database
 from tests.fast.memory import published, published_data
 from tests.inventory.builders import checkout, line
 
 
 @pytest.fixture
 async def database() -> InMemoryDatabase:
-    database = InMemoryDatabase(producer="inventory")
-    for product, quantity in (("shoe", 5), ("hat", 1)):
-        await database.run(partial(_create, product_id=product, quantity=quantity))
-    return database
-
-
-async def _create(uow: UnitOfWork, *, product_id: str, quantity: int) -> Stock:
-    return await create_stock(uow, product_id, quantity)
-
-
-async def levels(database: InMemoryDatabase, *products: str) -> list[tuple[int, int]]:
-    """(total, allocated) of each product."""
-    stocks = [await database.read(Stock, product) for product in products]
-    return [(stock.total, stock.allocated) for stock in stocks]
+    return await stocked_database()
 
 
 async def allocate(

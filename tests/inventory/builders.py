@@ -16,6 +16,7 @@ from shared.contracts.ownership import usual_producer
 from shared.contracts.registry import VersionedEvent
 from shared.contracts.values import Address, Customer, Money, OrderLine, StockLine, Totals
 from shared.messaging.dead_letters import FailedMessage
+from tests.support.kafka_records import record_of
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 TTL = timedelta(minutes=15)
@@ -110,11 +111,4 @@ def envelope(event: IntegrationEvent, key: str, producer: str | None = None) -> 
 
 def message(env: Envelope, offset: int = 0) -> FailedMessage:
     """A Kafka record carrying `env`, as the consumer receives it."""
-    return FailedMessage(
-        topic=env.event_type,
-        partition=0,
-        offset=offset,
-        key=env.aggregate_id.encode(),
-        value=env.to_json(),
-        headers=tuple(env.kafka_headers()),
-    )
+    return record_of(env, env.aggregate_id, offset)

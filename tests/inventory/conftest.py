@@ -19,7 +19,8 @@ from shared.eventstore.unit_of_work import Database
 from shared.messaging.consumer import EventConsumer
 from tests.inventory.builders import TTL
 from tests.support.databases import RecordedDeadLetters, fresh_database
-from tests.support.services import RunningService, authenticated_client, start_service
+from tests.support.own_database import start_on_own_database
+from tests.support.services import RunningService, authenticated_client
 
 
 @pytest.fixture
@@ -56,17 +57,16 @@ async def inventory(
     postgres: Any, kafka: str, prefix: str, work: Path, policy: str, reservation_ttl: float = 1
 ) -> RunningService:
     """A started inventory service on a database of its own, with `policy`."""
-    name = f"inventory_{uuid4().hex[:8]}"
-    await postgres.create_database(name)
-    env = {
-        "DATABASE_URL": postgres.dsn(name),
-        "KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "TOPIC_PREFIX": prefix,
-        "INVENTORY_POLICY": policy,
-        "INVENTORY_RESERVATION_TTL_SECONDS": str(reservation_ttl),
-        "INVENTORY_SWEEP_SECONDS": "0.5",
-    }
-    return await start_service("services.inventory", env, work)
+    return await start_on_own_database(
+        "services.inventory",
+        postgres,
+        kafka,
+        prefix,
+        work,
+        INVENTORY_POLICY=policy,
+        INVENTORY_RESERVATION_TTL_SECONDS=str(reservation_ttl),
+        INVENTORY_SWEEP_SECONDS="0.5",
+    )
 
 
 @pytest.fixture(scope="module")

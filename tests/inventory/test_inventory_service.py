@@ -25,6 +25,17 @@ async def send(
     await publish_event(kafka, prefix, event, key, producer)
 
 
+async def request_allocation(
+    kafka: str, prefix: str, order_id: str, request_id: str, product: str, quantity: int
+) -> None:
+    """The payment service asks for `quantity` of `product` for the order, as it does before taking
+    the money."""
+    requested = contracts.StockAllocationRequested(
+        order_id=order_id, request_id=request_id, lines=[StockLine(product_id=product, quantity=quantity)]
+    )
+    await send(kafka, prefix, requested, order_id, "payment")
+
+
 async def level(admin, product: str, expected: tuple[int, int, int]) -> None:
     """Wait for the product's stock to read `expected`: it moves when the service consumes what the
     test published, which on a busy machine takes longer than the 5 s of tries this used to allow."""
@@ -50,15 +61,7 @@ async def test_inventory_api_and_the_payment_time_flow(on_payment, kafka_bootstr
         )
     ).status_code == 403
 
-    await send(
-        kafka_bootstrap_servers,
-        prefix,
-        contracts.StockAllocationRequested(
-            order_id="o1", request_id="req-1", lines=[StockLine(product_id=product, quantity=3)]
-        ),
-        "o1",
-        "payment",
-    )
+    await request_allocation(kafka_bootstrap_servers, prefix, "o1", "req-1", product, 3)
     reply = await wait_for_envelope(
         kafka_bootstrap_servers, f"{prefix}StockAllocated", lambda e: e.data["request_id"] == "req-1"
     )
@@ -67,15 +70,7 @@ async def test_inventory_api_and_the_payment_time_flow(on_payment, kafka_bootstr
     await send(kafka_bootstrap_servers, prefix, contracts.OrderShipped(order_id="o1"), "o1", "fulfillment")
     await level(admin, product, (7, 0, 7))
 
-    await send(
-        kafka_bootstrap_servers,
-        prefix,
-        contracts.StockAllocationRequested(
-            order_id="o2", request_id="req-2", lines=[StockLine(product_id=product, quantity=2)]
-        ),
-        "o2",
-        "payment",
-    )
+    await request_allocation(kafka_bootstrap_servers, prefix, "o2", "req-2", product, 2)
     await level(admin, product, (7, 2, 5))
     await send(kafka_bootstrap_servers, prefix, contracts.OrderCancelled(order_id="o2"), "o2", "order")
     await level(admin, product, (7, 0, 7))
@@ -198,15 +193,7 @@ async def test_the_reserve_at_checkout_policy(postgres, kafka_bootstrap_servers,
         )
         assert released.data["reason"] == "reservation expired"  # not paid within the TTL
         await level(admin, product, (4, 3, 1))  # the paid order keeps its reservation
-        await send(
-            kafka_bootstrap_servers,
-            prefix,
-            contracts.StockAllocationRequested(
-                order_id="paid-order", request_id="pay", lines=[StockLine(product_id=product, quantity=3)]
-            ),
-            "paid-order",
-            "payment",
-        )
+        await request_allocation(kafka_bootstrap_servers, prefix, "paid-order", "pay", product, 3)
         answer = await wait_for_envelope(
             kafka_bootstrap_servers, f"{prefix}StockAllocated", lambda e: e.data["request_id"] == "pay"
         )

@@ -19,11 +19,20 @@ from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.ownership import usual_producer
 from shared.contracts.values import Address, Customer, Money, OrderLine, Totals
 from shared.messaging.dead_letters import FailedMessage
+from tests.support.kafka_records import record_of
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 ADDRESS = Address(first_name="Ron", last_name="Swanson", line_1="1 Pawnee St", postcode="46001", country="US")
 GUEST = Customer(name="Ron Swanson", email="ron@example.com")
 TOTAL = 10_000
+
+
+def one_of(sku: str, name: str, amount: int, currency: str) -> OrderLine:
+    """A line of one product at `amount`; its ids made from its `sku`."""
+    price = Money(amount=amount, currency=currency)
+    return OrderLine(
+        id=f"line-{sku}", product_id=f"p-{sku}", sku=sku, name=name, quantity=1, unit_price=price, value=price
+    )
 
 
 def checkout(
@@ -43,26 +52,7 @@ def checkout(
         customer=customer,
         billing_address=ADDRESS,
         shipping_address=ADDRESS,
-        items=[
-            OrderLine(
-                id="line-shoe",
-                product_id="p-shoe",
-                sku="shoe",
-                name="Deck Shoe",
-                quantity=1,
-                unit_price=Money(amount=shoe, currency=currency),
-                value=Money(amount=shoe, currency=currency),
-            ),
-            OrderLine(
-                id="line-hat",
-                product_id="p-hat",
-                sku="hat",
-                name="Hat",
-                quantity=1,
-                unit_price=Money(amount=hat, currency=currency),
-                value=Money(amount=hat, currency=currency),
-            ),
-        ],
+        items=[one_of("shoe", "Deck Shoe", shoe, currency), one_of("hat", "Hat", hat, currency)],
         totals=Totals(currency=currency, with_tax=total, without_tax=total, without_discount=total),
         checked_out_at=at,
     )
@@ -124,11 +114,4 @@ def envelope(event: IntegrationEvent, *, producer: str | None = None, minutes: i
 
 def message(env: Envelope, offset: int = 0) -> FailedMessage:
     """A Kafka record carrying `env`, keyed by its order id as every producer keys it."""
-    return FailedMessage(
-        topic=env.event_type,
-        partition=0,
-        offset=offset,
-        key=str(env.data["order_id"]).encode(),
-        value=env.to_json(),
-        headers=tuple(env.kafka_headers()),
-    )
+    return record_of(env, str(env.data["order_id"]), offset)

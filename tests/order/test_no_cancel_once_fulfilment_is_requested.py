@@ -25,8 +25,9 @@ from services.order.domain.events import (
 from services.order.domain.order import Order
 from tests.order.builders import NOW, TOTAL, captured, checkout
 from tests.support.kafka import publish_event
+from tests.support.own_database import start_on_own_database
 from tests.support.polling import poll_until
-from tests.support.services import RunningService, authenticated_client, start_service
+from tests.support.services import RunningService, authenticated_client
 
 CANCEL = {"data": {"type": "order", "status": "cancelled"}}
 FULFIL = {"data": {"type": "order", "shipping": "fulfilled"}}
@@ -61,14 +62,13 @@ def topic_prefix() -> str:
 async def order_service(
     postgres, kafka_bootstrap_servers: str, topic_prefix: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningService]:
-    database = f"order_{uuid4().hex[:10]}"
-    await postgres.create_database(database)
-    env = {
-        "DATABASE_URL": postgres.dsn(database),
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
-        "TOPIC_PREFIX": topic_prefix,
-    }
-    service = await start_service("services.order", env, Path(tmp_path_factory.mktemp("order")))
+    service = await start_on_own_database(
+        "services.order",
+        postgres,
+        kafka_bootstrap_servers,
+        topic_prefix,
+        Path(tmp_path_factory.mktemp("order")),
+    )
     yield service
     service.stop()
 
@@ -121,3 +121,14 @@ async def test_the_same_paid_order_not_flagged_can_be_cancelled(admin, kafka_boo
     cancelled = await admin.put(f"/v2/orders/{order_id}", json=CANCEL)
     assert cancelled.status_code == 200, cancelled.text
     assert await statuses(admin, order_id) == ("cancelled", "paid", "unfulfilled")
+
+
+async def test_cancelling_an_order_no_checkout_made_is_a_404_after_the_checkout_wait(admin):
+    """An unknown id may be a checkout not consumed yet: the PUT waits for it (ORDER_CHECKOUT_WAIT_SECONDS,
+    3 s by default here), then answers EP's 404, and nothing is made for it."""
+    unknown = str(uuid4())
+    answer = await admin.put(f"/v2/orders/{unknown}", json=CANCEL, timeout=30)
+    assert answer.status_code == 404, answer.text
+    [error] = answer.json()["errors"]
+    assert (error["status"], error["title"]) == (404, "Not Found")
+    assert await statuses(admin, unknown) == 404

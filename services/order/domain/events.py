@@ -17,7 +17,11 @@ ORDER_EVENTS = EventRegistry("order service")
 
 @ORDER_EVENTS.register
 class OrderPlaced(VersionedEvent):
-    """A checked-out cart became this order: the snapshot everything else is computed from."""
+    """A checked-out cart became this order: the snapshot everything else is computed from.
+
+    `CartCheckedOut`'s fields but the order id (the stream's), converted by name both ways
+    (`Order.place`, `view.checkout_of`). Declared apart on purpose: this one is stored in the order's
+    event store and must not change shape when the public contract grows."""
 
     cart_id: str
     customer: Customer

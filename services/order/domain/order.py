@@ -76,20 +76,7 @@ class Order(Aggregate):
             raise ValueError(f"checkout of order {checkout.order_id} given to order {self.id}")
         if self.placed is not None:
             return False
-        self._record(
-            OrderPlaced(
-                cart_id=checkout.cart_id,
-                customer=checkout.customer,
-                billing_address=checkout.billing_address,
-                shipping_address=checkout.shipping_address,
-                items=checkout.items,
-                totals=checkout.totals,
-                promotion_codes=checkout.promotion_codes,
-                order_number=checkout.order_number,
-                external_ref=checkout.external_ref,
-                checked_out_at=checkout.checked_out_at,
-            )
-        )
+        self._record(OrderPlaced.model_validate(checkout, from_attributes=True))  # all but the order id
         return True
 
     def cancel(self, reason: str, at: datetime) -> bool:

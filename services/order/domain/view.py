@@ -23,16 +23,4 @@ class OrderView(NamedTuple):
 
 def checkout_of(order_id: str, placed: OrderPlaced) -> CartCheckedOut:
     """The checkout an order was placed from, as the shared document builder reads it."""
-    return CartCheckedOut(
-        cart_id=placed.cart_id,
-        order_id=order_id,
-        customer=placed.customer,
-        billing_address=placed.billing_address,
-        shipping_address=placed.shipping_address,
-        items=placed.items,
-        totals=placed.totals,
-        promotion_codes=placed.promotion_codes,
-        order_number=placed.order_number,
-        external_ref=placed.external_ref,
-        checked_out_at=placed.checked_out_at,
-    )
+    return CartCheckedOut(order_id=order_id, **dict(placed))
