@@ -95,6 +95,8 @@ async def test_the_list_filters_pages_and_sorts(
     await projection.catch_up()
     assert await ids(database, OrderQuery()) == (["o-3", "o-2", "o-1"], 3)  # newest first by default
     assert await ids(database, OrderQuery(sort="created_at", limit=1, offset=1)) == (["o-2"], 3)
+    assert await ids(database, OrderQuery(offset=5)) == ([], 3)  # past the end: still counted
+    assert await ids(database, OrderQuery(filters=(("status", "complete"),), offset=1)) == ([], 1)
     assert await ids(database, OrderQuery(filters=(("status", "complete"),))) == (["o-1"], 1)
     assert await ids(database, OrderQuery(filters=(("payment", "unpaid"),))) == (["o-3"], 1)
     assert await ids(database, OrderQuery(filters=(("shipping", "unfulfilled"),))) == (["o-3", "o-2"], 2)
