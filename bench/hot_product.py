@@ -21,15 +21,7 @@ from bench.api import Api, UnexpectedResponse
 from bench.completions import CompletionWatcher, NotCompleted
 from bench.recorder import Recorder
 from bench.settings import BenchSettings
-from bench.workflow import (
-    Tokens,
-    add_to_new_cart,
-    capture,
-    check_out,
-    create_stocked_product,
-    pay,
-    wait_until_sellable,
-)
+from bench.workflow import add_to_new_cart, check_out, create_stocked_product, wait_until_sellable
 
 STOCK_ERRORS = ("Cannot complete request", "Insufficient stock")
 BATCH = 20
@@ -39,14 +31,14 @@ async def run_hot_product(
     api: Api, settings: BenchSettings, admin: str, completions: CompletionWatcher
 ) -> dict[str, Any]:
     recorder: Recorder = api.recorder
-    shopper = await api.token(settings.client_id)
-    tokens = Tokens(admin, shopper)
-    product_id = await create_stocked_product(api, admin, f"hot-{uuid4().hex[:10]}", settings.hot_stock)
-    await wait_until_sellable(api, shopper, product_id, settings.complete_timeout)
+    admin_storefront = api.storefront(admin)
+    shopper = api.storefront(await api.token(settings.client_id))
+    product_id = await create_stocked_product(admin_storefront, f"hot-{uuid4().hex[:10]}", settings.hot_stock)
+    await wait_until_sellable(shopper, product_id, settings.complete_timeout)
 
     async def order() -> str | None:
         try:
-            return await check_out(api, tokens, await add_to_new_cart(api, shopper, product_id))
+            return await check_out(shopper, await add_to_new_cart(shopper, product_id))
         except (UnexpectedResponse, aiohttp.ClientError, TimeoutError) as exc:
             recorder.failed(f"hot product checkout: {exc}")
             return None
@@ -60,7 +52,7 @@ async def run_hot_product(
         completions.expect(order_id)
     storm_started = time.perf_counter()
     answers = await asyncio.gather(
-        *(pay(api, shopper, o, "authorize", expect=(200, 201, 400, 422)) for o in orders),
+        *(shopper.pay_manually(o, "authorize", expect=(200, 201, 400, 422)) for o in orders),
         return_exceptions=True,
     )
     storm_seconds = time.perf_counter() - storm_started
@@ -84,15 +76,13 @@ async def run_hot_product(
 
     async def complete(order_id: str) -> None:
         try:
-            await capture(api, admin, order_id, authorisations[order_id])
+            await admin_storefront.capture(order_id, authorisations[order_id])
             await completions.wait(order_id, settings.complete_timeout)
         except (NotCompleted, UnexpectedResponse, aiohttp.ClientError, TimeoutError) as exc:
             recorder.failed(f"hot product order: {exc}")
 
     await asyncio.gather(*(complete(order_id) for order_id in paid))
-    stock = (
-        await api.call("GET", f"/v2/inventories/{product_id}", "GET /v2/inventories/{id}", admin)
-    ).json()["data"]
+    stock = (await admin_storefront.stock(product_id)).json()["data"]
     if (stock["allocated"], stock["available"]) != (len(paid), settings.hot_stock - len(paid)):
         recorder.failed(f"hot product stock after the storm: {stock}")
     return {

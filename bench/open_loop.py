@@ -25,12 +25,12 @@ from bench.progress import ProgressBar
 from bench.ramp import CHECKOUT_ERRORS, METHODS, STOCK_PER_PRODUCT
 from bench.settings import BenchSettings
 from bench.stock_ledger import Ledger, stocked_product, verify
-from bench.workflow import Tokens, whole_checkout
+from bench.workflow import Callers, whole_checkout
 
 
 @dataclass(frozen=True)
 class Customer:
-    tokens: Tokens
+    callers: Callers
     ledger: Ledger
 
 
@@ -54,14 +54,15 @@ async def prepare_customers(api: Api, settings: BenchSettings, admin: str) -> li
     """The pool of products (and a shopper token each), sellable before the clock starts."""
     gate = asyncio.Semaphore(16)
     stock = max(STOCK_PER_PRODUCT, settings.open_loop_checkouts)
+    admin_storefront = api.storefront(admin)
 
     async def one() -> Customer:
         async with gate:
-            token = await api.token(settings.client_id)
+            callers = Callers(admin_storefront, api.storefront(await api.token(settings.client_id)))
             ledger = await stocked_product(
-                api, admin, token, f"open-{uuid4().hex[:10]}", stock, settings.complete_timeout
+                callers.admin, callers.shopper, f"open-{uuid4().hex[:10]}", stock, settings.complete_timeout
             )
-        return Customer(Tokens(admin, token), ledger)
+        return Customer(callers, ledger)
 
     return list(await asyncio.gather(*(one() for _ in range(settings.open_loop_product_count))))
 
@@ -84,8 +85,7 @@ async def run_open_loop(
         shipped = False
         try:
             done = await whole_checkout(
-                api,
-                customer.tokens,
+                customer.callers,
                 customer.ledger.product_id,
                 METHODS[index % len(METHODS)],
                 completions,
@@ -130,7 +130,7 @@ async def run_open_loop(
     window.costs = per_checkout(before, after, completed)
     await verify(
         api,
-        customers[0].tokens.admin if customers else "",
+        customers[0].callers.admin.transport.token if customers else "",
         [c.ledger for c in customers],
         settings.complete_timeout,
         recorder,

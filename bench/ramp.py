@@ -23,7 +23,7 @@ from bench.profiler import Profiler
 from bench.progress import ProgressBar
 from bench.settings import BenchSettings
 from bench.stock_ledger import Ledger, stocked_product, verify
-from bench.workflow import StillWaiting, Tokens, whole_checkout
+from bench.workflow import Callers, StillWaiting, whole_checkout
 
 STOCK_PER_PRODUCT = 1_000_000
 METHODS = ("purchase", "authorize")
@@ -54,7 +54,7 @@ class StepWindow:
 @dataclass
 class Shopper:
     index: int
-    tokens: Tokens
+    callers: Callers
     ledgers: dict[int, Ledger]
     """The shopper's product in each step it runs in, by step index."""
     iteration: int = 0
@@ -64,18 +64,23 @@ async def prepare_shoppers(api: Api, settings: BenchSettings, admin: str) -> lis
     """One implicit token per virtual shopper, and a sellable stocked product for each step it runs in,
     all made before the clock starts."""
     gate = asyncio.Semaphore(16)
+    admin_storefront = api.storefront(admin)
 
-    async def product(shopper: str) -> Ledger:
+    async def product(callers: Callers) -> Ledger:
         async with gate:
             return await stocked_product(
-                api, admin, shopper, f"bench-{uuid4().hex[:10]}", STOCK_PER_PRODUCT, settings.complete_timeout
+                callers.admin,
+                callers.shopper,
+                f"bench-{uuid4().hex[:10]}",
+                STOCK_PER_PRODUCT,
+                settings.complete_timeout,
             )
 
     async def one(index: int) -> Shopper:
-        token = await api.token(settings.client_id)
+        callers = Callers(admin_storefront, api.storefront(await api.token(settings.client_id)))
         steps = [k for k in range(len(settings.steps)) if index < settings.active_in(k)]
-        ledgers = await asyncio.gather(*(product(token) for _ in steps))
-        return Shopper(index, Tokens(admin, token), dict(zip(steps, ledgers, strict=True)))
+        ledgers = await asyncio.gather(*(product(callers) for _ in steps))
+        return Shopper(index, callers, dict(zip(steps, ledgers, strict=True)))
 
     return list(await asyncio.gather(*(one(i) for i in range(max(settings.steps)))))
 
@@ -106,7 +111,7 @@ async def _shop(
         shipped = False
         try:
             done = await whole_checkout(
-                api, shopper.tokens, ledger.product_id, method, completions, settings.complete_timeout
+                shopper.callers, ledger.product_id, method, completions, settings.complete_timeout
             )
             shipped = True
         except CHECKOUT_ERRORS as exc:
@@ -131,7 +136,7 @@ async def run_ramp(
     """Run every step (profiling the last one if asked), verify every step's stock; return each step's
     window (recorder's clock) with what its checkouts cost."""
     recorder = api.recorder
-    admin = shoppers[0].tokens.admin
+    admin = shoppers[0].callers.admin.transport.token
     stop = asyncio.Event()
     switches = [asyncio.Event() for _ in shoppers]
     tasks = [

@@ -165,7 +165,7 @@ async def run(env: dict[str, str]) -> dict[str, Any]:
     os.environ["ORDER_DATABASE_URL"] = topic_dsn
     config = StackConfig(server, kafka, prefix)
     for label in ("topic_replay_applied", "topic_replay_already_applied"):
-        done = await replay(config, "CartCheckedOut", "order", from_offset=0)
+        done = (await replay(config, ["CartCheckedOut"], "order", from_offset=0))[f"{prefix}CartCheckedOut"]
         results[label] = {
             "topic": "CartCheckedOut",
             "messages": done.messages,

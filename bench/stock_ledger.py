@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from bench.api import Api, UnexpectedResponse
+from bench.api import Api, TimedTransport, UnexpectedResponse
 from bench.recorder import Recorder
 from bench.workflow import create_stocked_product, wait_until_sellable
+from checkout_platform.storefront.client import Storefront
 
 ENDPOINT = "GET /v2/inventories/{id} (stock check)"
 """Its own name in the latencies: the bench's verification, not the shopper's workload."""
@@ -69,12 +70,12 @@ class Ledger:
         return missing + max(0, surplus)
 
 
-async def _stock(api: Api, admin: str, product_id: str) -> tuple[int, int]:
-    data = (await api.call("GET", f"/v2/inventories/{product_id}", ENDPOINT, admin)).json()["data"]
+async def _stock(checker: Storefront[TimedTransport], product_id: str) -> tuple[int, int]:
+    data = (await checker.stock(product_id)).json()["data"]
     return int(data["total"]), int(data["allocated"])
 
 
-async def verify_one(api: Api, admin: str, ledger: Ledger, seconds: float) -> tuple[int, str]:
+async def verify_one(checker: Storefront[TimedTransport], ledger: Ledger, seconds: float) -> tuple[int, str]:
     """Wait for the product's checkouts to end, then poll its stock until it is as shipped or
     ``seconds`` passed; return the checkouts unaccounted for and what was read."""
     await ledger.idle()
@@ -84,7 +85,7 @@ async def verify_one(api: Api, admin: str, ledger: Ledger, seconds: float) -> tu
     off = 1
     while True:
         try:
-            total, allocated = await _stock(api, admin, ledger.product_id)
+            total, allocated = await _stock(checker, ledger.product_id)
             off = ledger.unaccounted(total, allocated)
             seen = f"total {total}, allocated {allocated}"
             if off == 0:
@@ -102,11 +103,12 @@ async def verify(
 ) -> int:
     """Verify every ledger (a few at a time); each checkout unaccounted for is an error of ``step``."""
     gate = asyncio.Semaphore(PARALLEL)
+    checker = api.storefront(admin, endpoint=ENDPOINT)
 
     async def one(ledger: Ledger) -> int:
         await ledger.idle()
         async with gate:
-            off, seen = await verify_one(api, admin, ledger, seconds)
+            off, seen = await verify_one(checker, ledger, seconds)
         for _ in range(off):
             recorder.failed(
                 f"stock not as shipped {seconds:.0f} s after its checkouts (an error per checkout"
@@ -121,8 +123,14 @@ async def verify(
     return sum(await asyncio.gather(*(one(ledger) for ledger in ledgers)))
 
 
-async def stocked_product(api: Api, admin: str, shopper: str, sku: str, stock: int, seconds: float) -> Ledger:
+async def stocked_product(
+    admin: Storefront[TimedTransport],
+    shopper: Storefront[TimedTransport],
+    sku: str,
+    stock: int,
+    seconds: float,
+) -> Ledger:
     """A new stock-managed product with ``stock`` units, sellable (the cart knows its stock)."""
-    product_id = await create_stocked_product(api, admin, sku, stock)
-    await wait_until_sellable(api, shopper, product_id, seconds)
+    product_id = await create_stocked_product(admin, sku, stock)
+    await wait_until_sellable(shopper, product_id, seconds)
     return Ledger(product_id, stock)

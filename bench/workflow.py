@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
-from bench.api import Api, Reply
+from bench.api import TimedTransport
 from bench.completions import CompletionWatcher
-from demo.sample import ADDRESS, CUSTOMER
+from checkout_platform.storefront.client import Storefront
+from checkout_platform.storefront.sample import CUSTOMER
 
 POLL_FIRST_S, POLL_MAX_S = 0.01, 0.1
 """Set-up polls (is the product sellable yet?) at 10 ms, doubling up to 100 ms."""
+FULFILLED = {"shipping": "fulfilled"}
 
 
 class StillWaiting(Exception):
@@ -28,9 +30,11 @@ class StillWaiting(Exception):
 
 
 @dataclass(frozen=True)
-class Tokens:
-    admin: str
-    shopper: str
+class Callers:
+    """The admin's and one shopper's storefronts, made once (each holds its ready-made headers)."""
+
+    admin: Storefront[TimedTransport]
+    shopper: Storefront[TimedTransport]
 
 
 @dataclass(frozen=True)
@@ -63,109 +67,39 @@ async def until(
         pause = min(pause * 2, POLL_MAX_S)
 
 
-async def create_stocked_product(api: Api, admin: str, sku: str, stock: int) -> str:
+async def create_stocked_product(admin: Storefront[TimedTransport], sku: str, stock: int) -> str:
     """A stock-managed product with ``stock`` units; returns its id."""
-    product = await api.call(
-        "POST",
-        "/v2/products",
-        "POST /v2/products",
-        admin,
-        body={
-            "data": {
-                "type": "product",
-                "name": "Deck Shoe",
-                "sku": sku,
-                "manage_stock": True,
-                "price": [{"amount": 5000, "currency": "USD", "includes_tax": False}],
-            }
-        },
-    )
+    product = await admin.create_product(sku, "Deck Shoe", {"USD": 5000}, manage_stock=True)
     product_id = str(product.json()["data"]["id"])
-    await api.call(
-        "POST",
-        f"/v2/inventories/{product_id}",
-        "POST /v2/inventories/{id}",
-        admin,
-        body={"data": {"quantity": stock}},
-    )
+    await admin.set_stock(product_id, stock)
     return product_id
 
 
-def cart_item(product_id: str) -> dict[str, Any]:
-    return {"data": {"type": "cart_item", "id": product_id, "quantity": 1}}
-
-
-async def wait_until_sellable(api: Api, shopper: str, product_id: str, seconds: float) -> None:
+async def wait_until_sellable(shopper: Storefront[TimedTransport], product_id: str, seconds: float) -> None:
     """The cart learns a product's stock from `StockLevelChanged`: wait until it accepts the product."""
 
     async def add() -> int:
-        response = await api.call(
-            "POST",
-            f"/v2/carts/{uuid4().hex}/items",
-            "POST /v2/carts/{ref}/items",
-            shopper,
-            body=cart_item(product_id),
-            expect=(201, 400, 404),
-        )
-        return response.status_code
+        return (await shopper.add_item(uuid4().hex, product_id, expect=(201, 400, 404))).status_code
 
     await until(add, lambda status: status == 201, seconds, f"product {product_id} sellable")
 
 
-async def add_to_new_cart(api: Api, shopper: str, product_id: str, since: float | None = None) -> str:
-    """A fresh cart (a new reference) with one unit; returns the reference."""
+async def add_to_new_cart(
+    shopper: Storefront[TimedTransport], product_id: str, due: float | None = None
+) -> str:
+    """A fresh cart (a new reference) with one unit; returns the reference. ``due``: see `TimedTransport`."""
     ref = uuid4().hex
-    await api.call(
-        "POST",
-        f"/v2/carts/{ref}/items",
-        "POST /v2/carts/{ref}/items",
-        shopper,
-        body=cart_item(product_id),
-        since=since,
-    )
+    await shopper.add_item(ref, product_id, due=due)
     return ref
 
 
-async def check_out(api: Api, tokens: Tokens, ref: str) -> str:
+async def check_out(shopper: Storefront[TimedTransport], ref: str) -> str:
     """Check the cart out as a guest; returns the order id."""
-    order = await api.call(
-        "POST",
-        f"/v2/carts/{ref}/checkout",
-        "POST /v2/carts/{ref}/checkout",
-        tokens.shopper,
-        body={"data": {"customer": CUSTOMER, "billing_address": ADDRESS}},
-    )
-    return str(order.json()["data"]["id"])
-
-
-async def pay(
-    api: Api, token: str, order_id: str, method: str, expect: tuple[int, ...] = (200, 201)
-) -> Reply:
-    """`POST /v2/orders/{id}/payments` with the manual gateway: a shopper's `authorize`, or an
-    admin's `purchase` (money received outside the platform, which only an admin may record)."""
-    return await api.call(
-        "POST",
-        f"/v2/orders/{order_id}/payments",
-        f"POST /v2/orders/{{id}}/payments ({method})",
-        token,
-        body={"data": {"gateway": "manual", "method": method}},
-        expect=expect,
-    )
-
-
-async def capture(api: Api, admin: str, order_id: str, transaction_id: str) -> Reply:
-    """The admin captures a manual authorisation once the money has come."""
-    return await api.call(
-        "POST",
-        f"/v2/orders/{order_id}/transactions/{transaction_id}/capture",
-        "POST /v2/orders/{id}/transactions/{id}/capture",
-        admin,
-    )
+    return str((await shopper.check_out(ref, CUSTOMER)).json()["data"]["id"])
 
 
 async def whole_checkout(
-    api: Api,
-    tokens: Tokens,
+    callers: Callers,
     product_id: str,
     method: str,
     completions: CompletionWatcher,
@@ -178,27 +112,21 @@ async def whole_checkout(
     and its start-to-complete time count from then.
     """
     started = time.perf_counter() if scheduled is None else scheduled
-    ref = await add_to_new_cart(api, tokens.shopper, product_id, since=scheduled)
+    ref = await add_to_new_cart(callers.shopper, product_id, due=scheduled)
     checking_out = time.perf_counter()
-    order_id = await check_out(api, tokens, ref)
+    order_id = await check_out(callers.shopper, ref)
     completions.expect(order_id)
     try:
-        payer = tokens.shopper if method == "authorize" else tokens.admin  # a purchase is the admin's word
-        transaction = await pay(api, payer, order_id, method)
+        payer = callers.shopper if method == "authorize" else callers.admin  # a purchase is the admin's word
+        transaction = await payer.pay_manually(order_id, method)
         if method == "authorize":
-            await capture(api, tokens.admin, order_id, transaction.json()["data"]["id"])
+            await callers.admin.capture(order_id, transaction.json()["data"]["id"])
         captured = time.perf_counter()
         completed = await completions.wait(order_id, seconds)
     except BaseException:
         completions.forget(order_id)
         raise
-    await api.call(
-        "PUT",
-        f"/v2/orders/{order_id}",
-        "PUT /v2/orders/{id}",
-        tokens.admin,
-        body={"data": {"type": "order", "shipping": "fulfilled"}},
-    )
+    await callers.admin.update_order(order_id, FULFILLED)
     return Checkout(
         order_id,
         method,

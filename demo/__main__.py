@@ -3,6 +3,7 @@
 Run `make start` first (or point EP_URL at a running gateway). Uses the admin credentials from
 CLIENT_ID / CLIENT_SECRET (the development defaults otherwise). `-v` (`make demo DEMO_ARGS=-v`) prints
 each request as it is answered (method, path, status), to follow along by hand or with curl.
+The requests are the platform's storefront client's (`checkout_platform.storefront`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ from uuid import uuid4
 
 import httpx
 
-from demo.sample import ADDRESS
+from checkout_platform.storefront.client import Storefront, UnexpectedResponse
+from checkout_platform.storefront.httpx_transports import HttpxTransport
+from checkout_platform.storefront.sample import CUSTOMER
 from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 
 URL = os.environ.get("EP_URL", f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8080')}")
 CLIENT_ID = os.environ.get("CLIENT_ID", DEV_CLIENT_ID)
 CLIENT_SECRET = os.environ.get("CLIENT_SECRET", DEV_CLIENT_SECRET)
+SHIPPING = {"name": "Shipping", "sku": "ship", "price": {"amount": 500, "includes_tax": True}}
+
+Shop = Storefront[HttpxTransport]
 
 
 async def print_request(response: httpx.Response) -> None:
@@ -30,23 +36,12 @@ async def print_request(response: httpx.Response) -> None:
     print(f"    {response.request.method} {response.request.url.path} -> {response.status_code}")
 
 
-async def client(admin: bool, verbose: bool) -> httpx.AsyncClient:
+async def storefront(admin: bool, verbose: bool) -> Shop:
     hooks = {"response": [print_request]} if verbose else {}
-    c = httpx.AsyncClient(base_url=URL, timeout=30, event_hooks=hooks)
-    form = {"grant_type": "implicit", "client_id": CLIENT_ID}
-    if admin:
-        form = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
-    token = (await c.post("/oauth/access_token", data=form)).raise_for_status().json()["access_token"]
-    c.headers["Authorization"] = f"Bearer {token}"
-    return c
-
-
-def ok(response: httpx.Response) -> dict[str, Any]:
-    if response.status_code >= 400:
-        request = response.request
-        sys.exit(f"{request.method} {request.url.path} -> {response.status_code}: {response.text}")
-    body: dict[str, Any] = response.json() if response.content else {}
-    return body
+    shop = Storefront(HttpxTransport(httpx.AsyncClient(base_url=URL, timeout=30, event_hooks=hooks)))
+    token = await shop.token(CLIENT_ID, CLIENT_SECRET if admin else None)
+    shop.transport.client.headers["Authorization"] = f"Bearer {token}"
+    return shop
 
 
 async def until(read: Any, check: Any, seconds: float = 10) -> Any:
@@ -58,12 +53,12 @@ async def until(read: Any, check: Any, seconds: float = 10) -> Any:
         await asyncio.sleep(0.1)
 
 
-async def show(step: str, admin: httpx.AsyncClient, order_id: str | None, product_id: str) -> None:
-    stock = ok(await admin.get(f"/v2/inventories/{product_id}"))["data"]
+async def show(step: str, admin: Shop, order_id: str | None, product_id: str) -> None:
+    stock = (await admin.stock(product_id)).json()["data"]
     line = f"stock total={stock['total']} allocated={stock['allocated']} available={stock['available']}"
     if order_id:
-        order = ok(await admin.get(f"/v2/orders/{order_id}"))["data"]
-        transactions = ok(await admin.get(f"/v2/orders/{order_id}/transactions"))["data"]
+        order = (await admin.order(order_id)).json()["data"]
+        transactions = (await admin.transactions(order_id)).json()["data"]
         payment = ", ".join(f"{t['transaction_type']}:{t['status']}" for t in transactions) or "none"
         line = (
             f"order status={order['status']} payment={order['payment']} shipping={order['shipping']}"
@@ -73,96 +68,44 @@ async def show(step: str, admin: httpx.AsyncClient, order_id: str | None, produc
 
 
 async def main(verbose: bool) -> None:
-    admin, shopper = await client(admin=True, verbose=verbose), await client(admin=False, verbose=verbose)
+    admin, shopper = (
+        await storefront(admin=True, verbose=verbose),
+        await storefront(admin=False, verbose=verbose),
+    )
     sku = f"demo-{uuid4().hex[:6]}"
-    product = ok(
-        await admin.post(
-            "/v2/products",
-            json={
-                "data": {
-                    "type": "product",
-                    "name": "Deck Shoe",
-                    "sku": sku,
-                    "manage_stock": True,
-                    "price": [{"amount": 5000, "currency": "USD", "includes_tax": False}],
-                }
-            },
-        )
-    )["data"]
-    ok(await admin.post(f"/v2/inventories/{product['id']}", json={"data": {"quantity": 10}}))
+    product = (await admin.create_product(sku, "Deck Shoe", {"USD": 5000}, manage_stock=True)).json()["data"]
+    await admin.set_stock(product["id"], 10)
     print(f"Admin set up product {sku} ($50.00, stock managed) with 10 in stock, at {URL}")
 
     ref = uuid4().hex
-    await until(
-        lambda: shopper.post(
-            f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 2}}
-        ),
-        lambda r: r.status_code == 201,
-    )
+    await until(lambda: shopper.add_item(ref, product["id"], 2, expect=None), lambda r: r.status_code == 201)
     await show(f"1. Added 2 shoes to cart {ref}: the cart exists", admin, None, product["id"])
 
-    ok(
-        await shopper.post(
-            f"/v2/carts/{ref}/items",
-            json={
-                "data": {
-                    "type": "custom_item",
-                    "name": "Shipping",
-                    "sku": "ship",
-                    "quantity": 1,
-                    "price": {"amount": 500, "includes_tax": True},
-                }
-            },
-        )
-    )
-    items = ok(await shopper.get(f"/v2/carts/{ref}/items"))
+    await shopper.add_custom_item(ref, SHIPPING)
+    items = (await shopper.cart_items(ref)).json()
     print(
         f"\n2. Managed the cart: {len(items['data'])} lines,"
         f" total {items['meta']['display_price']['with_tax']['formatted']}"
     )
 
-    order = ok(
-        await shopper.post(
-            f"/v2/carts/{ref}/checkout",
-            json={
-                "data": {
-                    "customer": {"name": "Ron Swanson", "email": "ron@example.com"},
-                    "billing_address": ADDRESS,
-                }
-            },
-        )
-    )["data"]
+    order = (await shopper.check_out(ref, CUSTOMER)).json()["data"]
     await show(f"3. Checked out: order {order['id']}", admin, order["id"], product["id"])
 
-    transaction = ok(
-        await shopper.post(
-            f"/v2/orders/{order['id']}/payments", json={"data": {"gateway": "manual", "method": "authorize"}}
-        )
-    )["data"]
-    await until(
-        lambda: admin.get(f"/v2/orders/{order['id']}"), lambda r: r.json()["data"]["status"] == "processing"
-    )
+    transaction = (await shopper.pay_manually(order["id"], "authorize")).json()["data"]
+    await until(lambda: admin.order(order["id"]), lambda r: r.json()["data"]["status"] == "processing")
     await show(
         "4. Paid (manual gateway, authorize): processing; stock allocated", admin, order["id"], product["id"]
     )
 
-    ok(await admin.post(f"/v2/orders/{order['id']}/transactions/{transaction['id']}/capture"))
-    await until(
-        lambda: admin.get(f"/v2/orders/{order['id']}"), lambda r: r.json()["data"]["status"] == "complete"
-    )
+    await admin.capture(order["id"], transaction["id"])
+    await until(lambda: admin.order(order["id"]), lambda r: r.json()["data"]["status"] == "complete")
     await show("5. Captured by the admin: complete (but not shipped)", admin, order["id"], product["id"])
 
-    ok(
-        await admin.put(
-            f"/v2/orders/{order['id']}", json={"data": {"type": "order", "shipping": "fulfilled"}}
-        )
-    )
-    await until(
-        lambda: admin.get(f"/v2/inventories/{product['id']}"), lambda r: r.json()["data"]["total"] == 8
-    )
+    await admin.update_order(order["id"], {"shipping": "fulfilled"})
+    await until(lambda: admin.stock(product["id"]), lambda r: r.json()["data"]["total"] == 8)
     await show("6. Flagged fulfilled after shipping: stock decremented", admin, order["id"], product["id"])
-    await admin.aclose()
-    await shopper.aclose()
+    await admin.transport.client.aclose()
+    await shopper.transport.client.aclose()
 
 
 if __name__ == "__main__":
@@ -175,3 +118,5 @@ if __name__ == "__main__":
         asyncio.run(main(arguments.verbose))
     except httpx.ConnectError:
         sys.exit(f"Nothing answers at {URL}: start the stack with `make start` first.")
+    except UnexpectedResponse as refused:
+        sys.exit(str(refused))

@@ -41,6 +41,19 @@ async def publish(
 ) -> None:
     """Send one envelope to its event type's topic, keyed by its aggregate id, and wait for the ack,
     as `credentials` (by default the environment's: KAFKA_SASL_USERNAME=integrator and its password)."""
+    topic = topic_for(envelope.event_type, topic_prefix)
+    await publish_to(bootstrap_servers, topic, envelope, envelope.aggregate_id, credentials)
+
+
+async def publish_to(
+    bootstrap_servers: str,
+    topic: str,
+    envelope: Envelope,
+    key: str,
+    credentials: KafkaCredentials | None = None,
+) -> None:
+    """Send `envelope` to `topic` keyed by `key` with its headers, idempotently with `acks=all`, and
+    wait for the ack."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         acks="all",
@@ -50,10 +63,7 @@ async def publish(
     await producer.start()
     try:
         await producer.send_and_wait(
-            topic_for(envelope.event_type, topic_prefix),
-            envelope.to_json(),
-            key=envelope.aggregate_id.encode(),
-            headers=envelope.kafka_headers(),
+            topic, envelope.to_json(), key=key.encode(), headers=envelope.kafka_headers()
         )
     finally:
         await producer.stop()

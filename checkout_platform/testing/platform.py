@@ -14,7 +14,6 @@ its own ``privacy`` database): the customer's name, email and addresses travel o
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import secrets
@@ -27,6 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from checkout_platform.testing.engine import Engine, find_engine
+from devstack.kafka import new_cluster_id
 from services import SERVICES as SERVICES  # re-exported by checkout_platform.testing
 from shared.messaging.kafka_security import ADMIN, PROTOCOL_ENV, USERNAME_ENV, KafkaCredentials
 from shared.privacy.master_keys import new_master_key
@@ -227,9 +227,8 @@ class CheckoutPlatform:
         if name == "postgres":
             return {"POSTGRES_PASSWORD": self._postgres_password, "PGPORT": str(ports["postgres"])}
         if name == "kafka":
-            cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             return {
-                "CLUSTER_ID": cluster,
+                "CLUSTER_ID": new_cluster_id(),
                 "KAFKA_PORT": str(ports["kafka"]),
                 "KAFKA_CONTROLLER_PORT": str(ports["kafka_controller"]),
                 "KAFKA_HEAP_MB": "512",

@@ -11,11 +11,12 @@ from uuid import uuid4
 
 import pytest
 
+from checkout_platform.storefront.client import Storefront
+from checkout_platform.storefront.httpx_transports import RetryingTransport
 from devstack.kafka import KafkaCluster
 from devstack.postgres import DURABLE_SETTINGS, PostgresServer
 from tests.cart.conftest import create_product
 from tests.chaos.platform import Platform
-from tests.chaos.storefront import Storefront
 from tests.chaos.workload import Shop
 
 
@@ -48,14 +49,19 @@ async def platform(
 
 
 async def open_shop(platform: Platform) -> Shop:
+    """The payment's storefronts wait 120 s for an answer: a payment waits for the stock's allocation."""
     admin, shopper = await platform.tokens()
+
+    def storefront(service: str, bearer: str, timeout: float = 60.0) -> Storefront[RetryingTransport]:
+        return Storefront(RetryingTransport(platform.url(service), bearer, timeout=timeout))
+
     return Shop(
-        cart=Storefront(platform.url("cart"), shopper),
-        pay=Storefront(platform.url("payment"), shopper, timeout=150),
-        cart_admin=Storefront(platform.url("cart"), admin),
-        pay_admin=Storefront(platform.url("payment"), admin),
-        order_admin=Storefront(platform.url("order"), admin),
-        stock_admin=Storefront(platform.url("inventory"), admin),
+        cart=storefront("cart", shopper),
+        pay=storefront("payment", shopper, timeout=120),
+        cart_admin=storefront("cart", admin),
+        pay_admin=storefront("payment", admin, timeout=120),
+        order_admin=storefront("order", admin),
+        stock_admin=storefront("inventory", admin),
     )
 
 
@@ -63,16 +69,12 @@ async def stocked_products(shop: Shop, count: int, quantity: int) -> dict[str, i
     """`count` stock-managed products with `quantity` units each, purchasable from a cart."""
     stock: dict[str, int] = {}
     for _ in range(count):
-        product = await create_product(shop.cart_admin.client, amount=1500, manage_stock=True)
-        created = await shop.stock_admin.post(
-            f"/v2/inventories/{product['id']}", json={"data": {"quantity": quantity}}
-        )
-        assert created.status_code == 201, created.text
+        product = await create_product(shop.cart_admin.transport.client, amount=1500, manage_stock=True)
+        await shop.stock_admin.set_stock(product["id"], quantity)
         stock[product["id"]] = quantity
     for product_id in stock:  # availability reaches the cart service through Kafka
-        add = {"data": {"type": "cart_item", "id": product_id, "quantity": 1}}
         for _ in range(300):
-            if (await shop.cart.post(f"/v2/carts/{uuid4().hex}/items", json=add)).status_code == 201:
+            if (await shop.cart.add_item(uuid4().hex, product_id, expect=None)).status_code == 201:
                 break
             await asyncio.sleep(0.1)
         else:

@@ -48,10 +48,10 @@ from dataclasses import dataclass, field
 from uuid import uuid4
 
 import asyncpg
-import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from checkout_platform.storefront.client import Answer
+from checkout_platform.storefront.httpx_transports import ServiceUnavailable
 from devstack.kafka import KafkaCluster
 from devstack.postgres import PostgresServer
 from services.payment.domain.transaction import Transaction
@@ -61,12 +61,11 @@ from shared.eventstore.database import connect
 from shared.eventstore.store import EventStore
 from shared.messaging.dead_letters import DEAD_LETTER_TOPIC
 from shared.messaging.kafka_security import kafka_client_options
-from tests.cart.conftest import ADDRESS
 from tests.chaos.conftest import open_shop, stocked_products
 from tests.chaos.faults import crash_postgres
 from tests.chaos.platform import SERVICES, Platform
-from tests.chaos.storefront import ServiceUnavailable
 from tests.chaos.workload import Shop
+from tests.support.kafka import records_up_to_now
 
 JOURNEYS = int(os.environ.get("CHAOS_DURABLE_JOURNEYS", "28"))  # while the first kill strikes
 BURST = 12  # then at once, the second kill right after the last answer
@@ -74,6 +73,7 @@ CONCURRENCY = 24
 CRASH_AFTER_PAYMENTS = 8  # the first kill strikes once this many payments were acknowledged
 DOWN = 1.0  # seconds PostgreSQL stays dead after each kill
 ATTEMPTS = 4  # per request that failed for want of the database (a 5xx), before giving up
+CUSTOMER = {"name": "Durable Shopper", "email": "durable@example.com"}
 WORKLOAD_DEADLINE = 300.0
 SETTLE_DEADLINE = 180.0
 OUTBOX_DEADLINE = 30.0  # for the relays to empty the outboxes, once the acknowledged facts are in
@@ -124,25 +124,22 @@ def say(text: str) -> None:
 
 
 async def _answered(
-    acks: Acks, send: Callable[[], Awaitable[httpx.Response]], retry: Callable[[httpx.Response], bool]
-) -> httpx.Response:
-    """`send` until its answer is not one to `retry`, or ATTEMPTS; the Storefront already retries
-    connection errors and the 502/503/504 a lost database answers. Any other 5xx (a 500) is sent
-    again too, so the workload goes on, but noted in `acks.server_errors`: the test fails on it."""
+    acks: Acks, step: str, send: Callable[[], Awaitable[Answer]], retry: Callable[[Answer], bool]
+) -> Answer:
+    """`send` until its answer is not one to `retry`, or ATTEMPTS; the storefront's transport already
+    retries connection errors and the 502/503/504 a lost database answers. Any other 5xx (a 500) is
+    sent again too, so the workload goes on, but noted in `acks.server_errors`: the test fails on it."""
     for attempt in range(ATTEMPTS):
         response = await send()
         if response.status_code >= 500:
-            request = response.request
-            acks.server_errors.append(
-                f"{request.method} {request.url.path}: {response.status_code} {response.text[:160]}"
-            )
+            acks.server_errors.append(f"{step}: {response.status_code} {response.text[:160]}")
         if not retry(response) or attempt == ATTEMPTS - 1:
             return response
         await asyncio.sleep(1.0 + attempt)
     raise AssertionError("unreachable")
 
 
-def _already_paid(response: httpx.Response) -> bool:
+def _already_paid(response: Answer) -> bool:
     return response.status_code == 422 and response.json()["errors"][0]["title"] == "Order already paid"
 
 
@@ -150,24 +147,17 @@ async def _journey(shop: Shop, acks: Acks, product_id: str, method: str) -> None
     cart_id = uuid4().hex
     added = await _answered(
         acks,
-        lambda: shop.cart.post(
-            f"/v2/carts/{cart_id}/items",
-            json={"data": {"type": "cart_item", "id": product_id, "quantity": 1}},
-        ),
+        f"add item to cart {cart_id}",
+        lambda: shop.cart.add_item(cart_id, product_id, expect=None),
         lambda r: r.status_code >= 500,
     )
     if added.status_code != 201:
         acks.unanswered[f"add item {added.status_code}"] += 1
         return
-    body = {
-        "data": {
-            "customer": {"name": "Durable Shopper", "email": "durable@example.com"},
-            "billing_address": ADDRESS,
-        }
-    }
     checkout = await _answered(
         acks,
-        lambda: shop.cart.post(f"/v2/carts/{cart_id}/checkout", json=body),
+        f"check out cart {cart_id}",
+        lambda: shop.cart.check_out(cart_id, CUSTOMER, expect=None),
         lambda r: r.status_code >= 500,
     )
     if checkout.status_code == 201:
@@ -180,13 +170,11 @@ async def _journey(shop: Shop, acks: Acks, product_id: str, method: str) -> None
         acks.unanswered[f"checkout {checkout.status_code}"] += 1
         return
     acks.at.append(time.monotonic())
+    payer = shop.pay_admin if method == "purchase" else shop.pay  # a manual purchase: the admin's
     paid = await _answered(
         acks,
-        lambda: (shop.pay_admin if method == "purchase" else shop.pay).post(  # a manual purchase: the admin's
-            f"/v2/orders/{order_id}/payments",
-            json={"data": {"gateway": "manual", "method": method}},
-            timeout=120,
-        ),
+        f"pay order {order_id} ({method})",
+        lambda: payer.pay_manually(order_id, method, expect=None),
         # 404: the order has not reached the payment service yet; 409: a gateway call in flight;
         # 422 "Order already paid": an earlier attempt, cut by the kill and resent by the storefront,
         # is still pending until the reconciler settles it (it may also have gone through)
@@ -378,35 +366,14 @@ async def _every_envelope(bootstrap: str, prefix: str) -> tuple[list[tuple[str, 
     await admin.start()
     try:
         topics = sorted(t for t in await admin.list_topics() if t.startswith(prefix))
-        described = await admin.describe_topics(topics)
     finally:
         await admin.close()
-    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        **kafka_client_options(),
-    )
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        messages: list[tuple[str, bytes]] = []
-        dead = 0
-        deadline = time.monotonic() + KAFKA_DEADLINE
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            assert time.monotonic() < deadline, "could not read the topics to their end"
-            for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
-                if tp.topic == prefix + DEAD_LETTER_TOPIC:
-                    dead += len(records)
-                    continue
-                messages += [(tp.topic, r.value) for r in records if r.value is not None]
-        return messages, dead
-    finally:
-        await consumer.stop()
+    records = await records_up_to_now(bootstrap, *topics, timeout=KAFKA_DEADLINE)
+    dead = sum(1 for r in records if r.topic == prefix + DEAD_LETTER_TOPIC)
+    messages = [
+        (r.topic, r.value) for r in records if r.topic != prefix + DEAD_LETTER_TOPIC and r.value is not None
+    ]
+    return messages, dead
 
 
 def _backing(envelope: Envelope) -> tuple[str, int]:

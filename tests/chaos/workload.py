@@ -4,9 +4,9 @@ Each `Journey` is one cart. Its `plan` says what the shopper (and the shop's adm
 checking out: `purchase` (the admin records a manual payment received outside the platform, which
 only an admin may), `authorize` then the admin's capture, `refund` (purchase, then a full refund),
 `ship` (purchase, then flagged fulfilled), `unpaid` or `cancel` (the admin cancels the unpaid
-order). Every call goes through a retrying `Storefront`; when an answer is lost the journey
-finds out what happened the way a storefront would (a repeated checkout answers 409 with the
-order; the order's transactions say whether a payment went through) instead of guessing. A 5xx
+order). Every call goes through a `Storefront` over a `RetryingTransport`; when an answer is lost
+the journey finds out what happened the way a storefront would (a repeated checkout answers 409 with
+the order; the order's transactions say whether a payment went through) instead of guessing. A 5xx
 the storefront hands back (it retries 502, 503 and 504: a 500) is never one of those answers: the
 services promise 503 for what a client may retry, so every step notes it as a problem, and the
 suite fails on it.
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
-from tests.cart.conftest import ADDRESS
-from tests.chaos.storefront import Storefront
+from checkout_platform.storefront.client import Storefront
+from checkout_platform.storefront.httpx_transports import RetryingTransport
 
 PLANS = ("purchase",) * 9 + ("authorize",) * 6 + ("refund", "ship", "ship", "unpaid", "cancel")
 SETTLED = ("complete", "failed", "cancelled")
@@ -45,19 +45,31 @@ class Journey:
     recovered: list[str] = field(default_factory=list)  # ambiguous answers it resolved by asking again
 
 
+CUSTOMER = {"name": "Chaos Shopper", "email": "chaos@example.com"}
+
+
 @dataclass
 class Shop:
-    """The clients a journey uses: the shopper's and the admin's, per service."""
+    """The storefronts a journey uses: the shopper's and the admin's, per service."""
 
-    cart: Storefront
-    pay: Storefront
-    cart_admin: Storefront
-    pay_admin: Storefront
-    order_admin: Storefront
-    stock_admin: Storefront
+    cart: Storefront[RetryingTransport]
+    pay: Storefront[RetryingTransport]
+    cart_admin: Storefront[RetryingTransport]
+    pay_admin: Storefront[RetryingTransport]
+    order_admin: Storefront[RetryingTransport]
+    stock_admin: Storefront[RetryingTransport]
 
-    def all(self) -> list[Storefront]:
-        return [self.cart, self.pay, self.cart_admin, self.pay_admin, self.order_admin, self.stock_admin]
+    def all(self) -> list[RetryingTransport]:
+        """Their transports: what each had to retry, and what to close."""
+        storefronts = (
+            self.cart,
+            self.pay,
+            self.cart_admin,
+            self.pay_admin,
+            self.order_admin,
+            self.stock_admin,
+        )
+        return [storefront.transport for storefront in storefronts]
 
     def retries(self) -> Counter[str]:
         total: Counter[str] = Counter()
@@ -93,10 +105,7 @@ async def run_journeys(shop: Shop, journeys: list[Journey], concurrency: int) ->
 
 
 async def walk(shop: Shop, journey: Journey) -> None:
-    added = await shop.cart.post(
-        f"/v2/carts/{journey.cart_id}/items",
-        json={"data": {"type": "cart_item", "id": journey.product_id, "quantity": journey.quantity}},
-    )
+    added = await shop.cart.add_item(journey.cart_id, journey.product_id, journey.quantity, expect=None)
     if _insufficient(added):
         journey.outcome = "no_stock"
         return
@@ -139,13 +148,7 @@ def _insufficient(response: Any) -> bool:
 
 
 async def _check_out(shop: Shop, journey: Journey) -> bool:
-    body = {
-        "data": {
-            "customer": {"name": "Chaos Shopper", "email": "chaos@example.com"},
-            "billing_address": ADDRESS,
-        }
-    }
-    response = await shop.cart.post(f"/v2/carts/{journey.cart_id}/checkout", json=body)
+    response = await shop.cart.check_out(journey.cart_id, CUSTOMER, expect=None)
     if response.status_code == 201:
         journey.order_id = str(response.json()["data"]["id"])
     elif response.status_code == 409:  # an earlier attempt went through; its answer was lost
@@ -159,7 +162,7 @@ async def _check_out(shop: Shop, journey: Journey) -> bool:
         return False
     journey.outcome = "checked_out"
     if journey.repeat_checkout:
-        again = await shop.cart.post(f"/v2/carts/{journey.cart_id}/checkout", json=body)
+        again = await shop.cart.check_out(journey.cart_id, CUSTOMER, expect=None)
         if again.status_code != 409 or again.json()["errors"][0]["meta"]["order_id"] != journey.order_id:
             journey.problems.append(f"repeated checkout: {again.status_code} {again.text[:200]}")
             return False
@@ -169,10 +172,10 @@ async def _check_out(shop: Shop, journey: Journey) -> bool:
 
 async def _pay(shop: Shop, journey: Journey, method: str) -> dict[str, Any] | None:
     """The transaction that paid for the order, or None (refused for stock, or a problem noted)."""
-    path = f"/v2/orders/{journey.order_id}/payments"
+    assert journey.order_id is not None
     for _ in range(4):
         payer = shop.pay_admin if method == "purchase" else shop.pay  # a manual purchase is the admin's
-        response = await payer.post(path, json={"data": {"gateway": "manual", "method": method}}, timeout=120)
+        response = await payer.pay_manually(journey.order_id, method, expect=None)
         _server_error(journey, "pay", response)
         if response.status_code == 200 and response.json()["data"]["status"] == "complete":
             return dict(response.json()["data"])
@@ -195,9 +198,10 @@ async def _pay(shop: Shop, journey: Journey, method: str) -> dict[str, Any] | No
 
 async def _settled_transactions(shop: Shop, journey: Journey) -> list[dict[str, Any]]:
     """The order's transactions once none is pending (the reconciler settles abandoned ones)."""
+    assert journey.order_id is not None
     deadline = time.monotonic() + 120
     while True:
-        response = await shop.pay_admin.get(f"/v2/orders/{journey.order_id}/transactions")
+        response = await shop.pay_admin.transactions(journey.order_id, expect=None)
         _server_error(journey, "transactions", response)
         found = list(response.json()["data"]) if response.status_code == 200 else []
         if response.status_code == 200 and all(t["status"] in SETTLED for t in found):
@@ -208,16 +212,13 @@ async def _settled_transactions(shop: Shop, journey: Journey) -> list[dict[str, 
 
 
 async def _transaction(shop: Shop, journey: Journey) -> dict[str, Any]:
-    response = await shop.pay_admin.get(
-        f"/v2/orders/{journey.order_id}/transactions/{journey.transaction_id}"
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json()["data"])
+    assert journey.order_id is not None and journey.transaction_id is not None
+    return dict((await shop.pay_admin.transaction(journey.order_id, journey.transaction_id)).json()["data"])
 
 
 async def _capture(shop: Shop, journey: Journey) -> None:
-    path = f"/v2/orders/{journey.order_id}/transactions/{journey.transaction_id}/capture"
-    response = await shop.pay_admin.post(path)
+    assert journey.order_id is not None and journey.transaction_id is not None
+    response = await shop.pay_admin.capture(journey.order_id, journey.transaction_id, expect=None)
     _server_error(journey, "capture", response)
     if response.status_code != 200:  # a retried capture whose first answer was lost is refused
         if (await _transaction(shop, journey)).get("capture_mechanism") is None:
@@ -227,8 +228,8 @@ async def _capture(shop: Shop, journey: Journey) -> None:
 
 
 async def _refund(shop: Shop, journey: Journey, amount: int) -> None:
-    path = f"/v2/orders/{journey.order_id}/transactions/{journey.transaction_id}/refund"
-    response = await shop.pay_admin.post(path, json={"data": {"amount": amount}})
+    assert journey.order_id is not None and journey.transaction_id is not None
+    response = await shop.pay_admin.refund(journey.order_id, journey.transaction_id, amount, expect=None)
     _server_error(journey, "refund", response)
     if response.status_code != 200 and (await _transaction(shop, journey))["refunded_amount"] != amount:
         journey.problems.append(f"refund: {response.status_code} {response.text[:200]}")
@@ -237,30 +238,28 @@ async def _refund(shop: Shop, journey: Journey, amount: int) -> None:
 
 
 async def _ship(shop: Shop, journey: Journey) -> None:
-    body = {"data": {"type": "order", "shipping": "fulfilled"}}
-    deadline = time.monotonic() + 120
-    while True:  # the order learns of the payment asynchronously: shipping waits until it is paid
-        response = await shop.order_admin.put(f"/v2/orders/{journey.order_id}", json=body)
-        _server_error(journey, "ship", response)
-        if response.status_code == 200:
-            journey.outcome = "shipped"
-            return
-        if time.monotonic() > deadline:
-            journey.problems.append(f"ship: {response.status_code} {response.text[:200]}")
-            return
-        await asyncio.sleep(0.5)
+    """The order learns of the payment asynchronously: shipping waits until it is paid."""
+    await _update_order(shop, journey, "ship", {"shipping": "fulfilled"}, "shipped")
 
 
 async def _cancel(shop: Shop, journey: Journey) -> None:
-    body = {"data": {"type": "order", "status": "cancelled"}}
+    """The order may not have reached the order service yet: cancelling waits until it has."""
+    await _update_order(shop, journey, "cancel", {"status": "cancelled"}, "cancelled")
+
+
+async def _update_order(
+    shop: Shop, journey: Journey, step: str, change: dict[str, str], outcome: str
+) -> None:
+    """The admin's `change` to the order, sent again until it is accepted or two minutes passed."""
+    assert journey.order_id is not None
     deadline = time.monotonic() + 120
-    while True:  # the order may not have reached the order service yet
-        response = await shop.order_admin.put(f"/v2/orders/{journey.order_id}", json=body)
-        _server_error(journey, "cancel", response)
+    while True:
+        response = await shop.order_admin.update_order(journey.order_id, change, expect=None)
+        _server_error(journey, step, response)
         if response.status_code == 200:
-            journey.outcome = "cancelled"
+            journey.outcome = outcome
             return
         if time.monotonic() > deadline:
-            journey.problems.append(f"cancel: {response.status_code} {response.text[:200]}")
+            journey.problems.append(f"{step}: {response.status_code} {response.text[:200]}")
             return
         await asyncio.sleep(0.5)

@@ -163,17 +163,22 @@ def check_out(shopper: httpx.Client, product_id: str, *, quantity: int) -> str:
     return place(shopper, add_to_cart(shopper, product_id, quantity=quantity))
 
 
-async def all_events(
-    platform: CheckoutPlatform, event_type: str, match: Callable[[dict[str, Any]], bool]
-) -> list[dict[str, Any]]:
-    """Every message on the event's topic so far (up to its end offsets now) whose `data` matches."""
-    consumer = AIOKafkaConsumer(
+def reader(platform: CheckoutPlatform, event_type: str) -> AIOKafkaConsumer:
+    """A consumer of the event's topic from its beginning, in no group: it commits nothing."""
+    return AIOKafkaConsumer(
         f"{platform.topic_prefix}{event_type}",
         bootstrap_servers=platform.kafka_bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         **kafka_client_options(),
     )
+
+
+async def all_events(
+    platform: CheckoutPlatform, event_type: str, match: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
+    """Every message on the event's topic so far (up to its end offsets now) whose `data` matches."""
+    consumer = reader(platform, event_type)
     await consumer.start()
     try:
         read: list[ConsumerRecord[bytes, bytes]] = []
@@ -198,13 +203,7 @@ async def next_event(
     platform: CheckoutPlatform, event_type: str, match: Callable[[dict[str, Any]], bool], timeout: float = 90
 ) -> dict[str, Any]:
     """The first envelope on the event's topic whose `data` matches, read from the beginning."""
-    consumer = AIOKafkaConsumer(
-        f"{platform.topic_prefix}{event_type}",
-        bootstrap_servers=platform.kafka_bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        **kafka_client_options(),
-    )
+    consumer = reader(platform, event_type)
     await consumer.start()
     try:
         deadline = time.monotonic() + timeout

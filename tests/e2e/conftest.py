@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.operator import admin_environment
 from tests.e2e.shop import api_clients
-from tests.support.services import RunningService, authenticated_client, start_service
+from tests.support.services import RunningService, authenticated_client, spawn_service
 
 
 @pytest.fixture(scope="module")
@@ -21,41 +21,90 @@ def topic_prefix() -> str:
     return f"e2e{uuid4().hex[:8]}."
 
 
-async def _service(
-    module: str, postgres, kafka: str, prefix: str, work: Path, **extra: str
-) -> RunningService:
-    database = f"{module.split('.')[-1]}_{uuid4().hex[:8]}"
-    await postgres.create_database(database)
-    env = {
-        "DATABASE_URL": postgres.dsn(database),
-        "KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "TOPIC_PREFIX": prefix,
-        **extra,
-    }
-    return await start_service(module, env, work)
+SpawnSpec = tuple[str, dict[str, str]]
+"""A service fixture's service name and its own settings."""
+
+_SPAWN_SPECS: dict[int, SpawnSpec] = {}
+"""What each fixture made by `service_fixture` starts, by the fixture object's id."""
+
+
+@dataclass
+class Spawner:
+    """Spawns the module's services on the session's servers, each on a database of its own, and
+    keeps those spawned ahead of their fixtures."""
+
+    postgres: Any
+    kafka: str
+    prefix: str
+    localstripe_url: str
+    service_env: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory
+    ahead: dict[str, RunningService] = field(default_factory=dict)
+
+    async def spawn(self, name: str, extra: dict[str, str]) -> RunningService:
+        """`services.<name>`, not yet ready, with the module's `service_env` and `extra`, where a value
+        of "@localstripe" stands for the session's localstripe URL."""
+        mine = {k: (self.localstripe_url if v == "@localstripe" else v) for k, v in extra.items()}
+        database = f"{name}_{uuid4().hex[:8]}"
+        await self.postgres.create_database(database)
+        env = {
+            "DATABASE_URL": self.postgres.dsn(database),
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            "TOPIC_PREFIX": self.prefix,
+            **self.service_env,
+            **mine,
+        }
+        return spawn_service(f"services.{name}", env, self.tmp_path_factory.mktemp(name))
+
+    async def start(self, name: str, **extra: str) -> RunningService:
+        """`spawn`, then wait until it is ready: a service of the module's own making."""
+        service = await self.spawn(name, extra)
+        await service.ready()
+        return service
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def spawner(
+    request: pytest.FixtureRequest,
+    postgres,
+    kafka_bootstrap_servers,
+    topic_prefix,
+    localstripe_url,
+    service_env,
+    tmp_path_factory,
+) -> AsyncIterator[Spawner]:
+    """Spawns the services the module's first test needs together, before any is waited for: five
+    processes importing at once on two cores are ready in about half the time of one after another.
+    A fixture the module defines itself is honoured (spawned ahead only if `service_fixture` made it)."""
+    spawner = Spawner(
+        postgres, kafka_bootstrap_servers, topic_prefix, localstripe_url, service_env, tmp_path_factory
+    )
+    for fixture_name in request.fixturenames:
+        fixture = getattr(request.module, fixture_name, None) or globals().get(fixture_name)
+        spec = _SPAWN_SPECS.get(id(fixture))
+        if spec is not None:
+            spawner.ahead[fixture_name] = await spawner.spawn(*spec)
+    try:
+        yield spawner
+    finally:
+        for service in spawner.ahead.values():  # spawned for a fixture no test asked for after all
+            service.stop()
 
 
 def service_fixture(name: str, **extra: str) -> Any:
-    """A module-scoped fixture running `services.<name>` with its own database, the module's
-    `service_env` and `extra`, where a value of "@localstripe" stands for the session's localstripe URL."""
+    """A module-scoped fixture running `services.<name>` (see `Spawner.spawn`), spawned beside the
+    module's other services when its first test needs them all."""
 
     @pytest.fixture(scope="module")
-    async def running(
-        postgres, kafka_bootstrap_servers, topic_prefix, localstripe_url, service_env, tmp_path_factory
-    ) -> AsyncIterator[RunningService]:
-        mine = {k: (localstripe_url if v == "@localstripe" else v) for k, v in extra.items()}
-        settings = {**service_env, **mine}
-        service = await _service(
-            f"services.{name}",
-            postgres,
-            kafka_bootstrap_servers,
-            topic_prefix,
-            tmp_path_factory.mktemp(name),
-            **settings,
-        )
-        yield service
-        service.stop()
+    async def running(request: pytest.FixtureRequest, spawner: Spawner) -> AsyncIterator[RunningService]:
+        service = spawner.ahead.pop(str(request.fixturename), None) or await spawner.spawn(name, extra)
+        try:
+            await service.ready()
+            yield service
+        finally:
+            service.stop()
 
+    _SPAWN_SPECS[id(running)] = (name, extra)
     return running
 
 

@@ -20,7 +20,7 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.events import OrderShipped, PaymentCaptured
 from shared.contracts.values import Money
 from shared.messaging.kafka_security import INTEGRATOR, KafkaCredentials, secured_by_default
-from tests.e2e.conftest import _service, admin_and_shopper
+from tests.e2e.conftest import Spawner, admin_and_shopper
 from tests.support.polling import poll_until
 
 pytestmark = pytest.mark.skipif(
@@ -41,16 +41,9 @@ async def acls(kafka_bootstrap_servers: str, topic_prefix: str) -> int:
 
 
 @pytest.fixture(scope="module")
-async def inventory_as_itself(acls, postgres, kafka_bootstrap_servers, topic_prefix, tmp_path_factory):
+async def inventory_as_itself(acls, spawner: Spawner):
     """Inventory authenticated as the `inventory` principal: only what its ACLs allow works."""
-    service = await _service(
-        "services.inventory",
-        postgres,
-        kafka_bootstrap_servers,
-        topic_prefix,
-        tmp_path_factory.mktemp("inventory"),
-        **principal("inventory").environment(),
-    )
+    service = await spawner.start("inventory", **principal("inventory").environment())
     yield service
     service.stop()
 

@@ -11,7 +11,6 @@ the session's (under a topic prefix of its own, which the state file records).
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -29,8 +28,8 @@ from checkout_admin.registry import SERVICES as ADMIN_SERVICES
 from devstack.apps import SERVICES
 from devstack.ports import free_port
 from shared.messaging.kafka_security import kafka_client_options
+from tests.support.commands import REPO, environment_without, run_module
 
-REPO = Path(__file__).resolve().parents[2]
 CHECKOUT_ADMIN = Path(sys.executable).parent / "checkout-admin"
 """The console script the project installs into the virtualenv (on PATH once it is activated)."""
 CLEARED = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "TOPIC_PREFIX", "STRIPE_API_BASE", "STRIPE_API_KEY")
@@ -48,27 +47,11 @@ class StartedStack:
 
 
 def _without_endpoints() -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in CLEARED
-        and not k.endswith("_DATABASE_URL")
-        and not k.startswith(("DEVSTACK_", "MAKE"))
-        and k not in ("MFLAGS", "CHECKOUT_USE_TESTCONTAINERS")
-    }
-    env["PYTHONPATH"] = str(REPO)
-    return env
+    return environment_without(*CLEARED)
 
 
 def _devstack(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "devstack", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_module("devstack", *args, env=env)
 
 
 def _an_order(gateway: str) -> str:
@@ -99,14 +82,7 @@ def started(kafka_bootstrap_servers: str, tmp_path_factory: pytest.TempPathFacto
         start = _devstack(env, "start")
         assert start.returncode == 0, start.stderr
         state = json.loads((home / "state.json").read_text())
-        demo = subprocess.run(
-            [sys.executable, "-m", "demo"],
-            env=_without_endpoints() | {"EP_URL": state["env"]["EP_URL"]},
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        demo = run_module("demo", env=_without_endpoints() | {"EP_URL": state["env"]["EP_URL"]})
         assert demo.returncode == 0, demo.stdout + demo.stderr
         yield StartedStack(home, state["env"], state["urls"], _an_order(state["env"]["EP_URL"]))
     finally:
@@ -190,6 +166,10 @@ def test_replay_finds_the_stack_and_its_topic_prefix(started: StartedStack) -> N
     assert (counted["messages"], counted["already_applied"], counted["would_apply"]) == (read, read, 0), (
         counted
     )
+    refused = admin(started, "replay", "CartCheckedOut", "OrderShipped", "NoSuchTopic", "--to", "order")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr, refused.stderr
+    assert "order does not consume" in refused.stderr and "NoSuchTopic" in refused.stderr, refused.stderr
+    assert refused.stdout == "", refused.stdout  # refused before any topic is replayed
 
 
 def test_streams_show_finds_the_order(started: StartedStack) -> None:

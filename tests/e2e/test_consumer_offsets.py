@@ -13,9 +13,10 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from tests.cart.conftest import ADDRESS, create_product
+from tests.cart.conftest import create_product
 from tests.e2e.operator import admin_environment, admin_result, run_admin
 from tests.e2e.quiescence import database_state
+from tests.e2e.shop import as_storefront
 from tests.support.polling import poll_until
 from tests.support.services import authenticated_client
 from tests.support.settling import services_settled
@@ -47,22 +48,10 @@ async def checkouts(clients, count: int) -> list[str]:
     placed = []
     for _ in range(count):
         product = await create_product(cart_admin, amount=2500)
-        ref = uuid4().hex
-        added = await shopper.post(
-            f"/v2/carts/{ref}/items", json={"data": {"type": "cart_item", "id": product["id"], "quantity": 1}}
-        )
-        assert added.status_code == 201, added.text
-        response = await shopper.post(
-            f"/v2/carts/{ref}/checkout",
-            json={
-                "data": {
-                    "customer": {"name": "Leslie Knope", "email": "leslie@example.com"},
-                    "billing_address": ADDRESS,
-                }
-            },
-        )
-        assert response.status_code == 201, response.text
-        placed.append(response.json()["data"]["id"])
+        ref, storefront = uuid4().hex, as_storefront(shopper)
+        await storefront.add_item(ref, product["id"])  # each step fails the test unless it answers 201
+        checked_out = await storefront.check_out(ref, {"name": "Leslie Knope", "email": "leslie@example.com"})
+        placed.append(checked_out.json()["data"]["id"])
     for order_id in placed:
         answer = await poll_until(
             lambda o=order_id: orders.get(f"/v2/orders/{o}"), lambda r: r.status_code == 200

@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
 from uuid import uuid4
 
-import asyncpg
+import httpx
 import pytest
 
 from checkout_platform.contracts import ShipmentConfirmed, WarehouseStockAdjusted, envelope_for
@@ -31,8 +33,10 @@ from shared.messaging.kafka_security import KafkaCredentials
 from tests.e2e.conftest import admin_and_shopper
 from tests.e2e.test_shipping import FULFIL, pay_in_full, placed_order, wait_for_payment
 from tests.support import kafka
+from tests.support.databases import rows_of
 from tests.support.openapi import validate_response
 from tests.support.polling import poll_until
+from tests.support.services import RunningService
 from tests.support.settling import services_settled
 
 
@@ -112,6 +116,34 @@ async def level(stock_admin, product_id: str, expected: tuple[int, int, int]) ->
     assert seen == expected, f"stock of {product_id}: {seen}, expected {expected}"
 
 
+@asynccontextmanager
+async def an_order_placed(
+    cart_clients: Sequence[httpx.AsyncClient], order_service: RunningService
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any]]]:
+    """A new order checked out through the cart, and an admin of the order service to read it with."""
+    cart_admin, cart_shopper = cart_clients
+    async with admin_and_shopper(order_service) as (order_admin, _):
+        yield order_admin, await placed_order(cart_admin, cart_shopper)
+
+
+async def order_shipped(kafka_servers: str, prefix: str, order_id: str) -> Envelope:
+    """The order's `OrderShipped`, once the order service has announced it."""
+    return await kafka.wait_for_envelope(
+        kafka_servers, f"{prefix}OrderShipped", lambda e: e.aggregate_id == order_id, timeout=60
+    )
+
+
+async def shipped_once(
+    kafka_servers: str, prefix: str, services: list[RunningService], order_id: str
+) -> None:
+    """Once the services have settled, the order was asked to be fulfilled and shipped once each:
+    a confirmation after a shipment announces nothing again."""
+    await services_settled(kafka_servers, prefix, services)
+    for topic in ("OrderFulfilmentRequested", "OrderShipped"):
+        published = await kafka.envelopes_up_to_now(kafka_servers, f"{prefix}{topic}")
+        assert len([e for e in published if e.aggregate_id == order_id]) == 1, topic
+
+
 async def test_a_warehouse_adjusts_stock_once_and_what_the_rules_refuse_is_recorded_and_announced(
     stock_admin, inventory_service, kafka_bootstrap_servers, topic_prefix, integrator
 ):
@@ -180,15 +212,12 @@ async def test_a_warehouse_adjusts_stock_once_and_what_the_rules_refuse_is_recor
         ("increment", 5),  # once, though published twice
         ("set", 12),
     ]
-    connection = await asyncpg.connect(inventory_service.env["DATABASE_URL"])
-    try:
-        kept = await connection.fetch(
-            "SELECT data->>'adjustment_id' AS adjustment_id FROM events"
-            " WHERE stream_id = $1 AND event_type = 'StockAdjustmentRefused' ORDER BY version",
-            f"stock-{product}",
-        )
-    finally:
-        await connection.close()
+    kept = await rows_of(
+        inventory_service.env["DATABASE_URL"],
+        "SELECT data->>'adjustment_id' AS adjustment_id FROM events"
+        " WHERE stream_id = $1 AND event_type = 'StockAdjustmentRefused' ORDER BY version",
+        f"stock-{product}",
+    )
     assert [row["adjustment_id"] for row in kept] == [str(damaged.event_id), str(counted.event_id)]
 
 
@@ -218,9 +247,7 @@ async def example_producer(
 async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_refused_with_its_reason(
     cart_clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix, integrator
 ):
-    cart_admin, cart_shopper = cart_clients
-    async with admin_and_shopper(order_service) as (order_admin, _):
-        order = await placed_order(cart_admin, cart_shopper)
+    async with an_order_placed(cart_clients, order_service) as (order_admin, order):
         order_id = order["id"]
         await wait_for_payment(order_admin, order_id, "unpaid")
 
@@ -279,49 +306,33 @@ async def test_a_3pl_confirmation_ships_a_paid_order_once_and_an_unpaid_one_is_r
         read = (await order_admin.get(f"/v2/orders/{order_id}")).json()
         assert read["data"]["meta"]["shipping"] == {"carrier": "DHL", "tracking_reference": "JJD02"}, read
         validate_response("carts-orders.yaml", "/v2/orders/{orderID}", "get", "200", read)
-        shipped = await kafka.wait_for_envelope(
-            kafka_bootstrap_servers,
-            f"{topic_prefix}OrderShipped",
-            lambda e: e.aggregate_id == order_id,
-            timeout=60,
-        )
+        shipped = await order_shipped(kafka_bootstrap_servers, topic_prefix, order_id)
         assert (shipped.data["carrier"], shipped.data["tracking_reference"]) == ("DHL", "JJD02")
 
-        connection = await asyncpg.connect(fulfillment_service.env["DATABASE_URL"])
-        try:
-            recorded = await connection.fetch(
-                "SELECT data->>'carrier' AS carrier, data->>'tracking_reference' AS tracking FROM events"
-                " WHERE stream_id = $1 AND event_type = 'ShipmentDispatched'",
-                f"shipment-{order_id}",
-            )
-        finally:
-            await connection.close()
+        recorded = await rows_of(
+            fulfillment_service.env["DATABASE_URL"],
+            "SELECT data->>'carrier' AS carrier, data->>'tracking_reference' AS tracking FROM events"
+            " WHERE stream_id = $1 AND event_type = 'ShipmentDispatched'",
+            f"shipment-{order_id}",
+        )
         assert [(row["carrier"], row["tracking"]) for row in recorded] == [("DHL", "JJD02")]
 
-        await services_settled(kafka_bootstrap_servers, topic_prefix, [order_service, fulfillment_service])
-        for topic in ("OrderFulfilmentRequested", "OrderShipped"):
-            published = await kafka.envelopes_up_to_now(kafka_bootstrap_servers, f"{topic_prefix}{topic}")
-            assert len([e for e in published if e.aggregate_id == order_id]) == 1, topic
+        await shipped_once(
+            kafka_bootstrap_servers, topic_prefix, [order_service, fulfillment_service], order_id
+        )
 
 
 async def test_a_3pl_confirmation_after_an_admin_flagged_the_order_fulfilled_still_records_its_tracking(
     cart_clients, order_service, fulfillment_service, kafka_bootstrap_servers, topic_prefix, integrator
 ):
-    cart_admin, cart_shopper = cart_clients
-    async with admin_and_shopper(order_service) as (order_admin, _):
-        order = await placed_order(cart_admin, cart_shopper)
+    async with an_order_placed(cart_clients, order_service) as (order_admin, order):
         order_id = order["id"]
         await pay_in_full(order, kafka_bootstrap_servers, topic_prefix)
         await wait_for_payment(order_admin, order_id, "paid")
         flagged = await order_admin.put(f"/v2/orders/{order_id}", json=FULFIL)
         assert flagged.status_code == 200, flagged.text
         assert "shipping" not in flagged.json()["data"]["meta"]  # no tracking known yet
-        await kafka.wait_for_envelope(
-            kafka_bootstrap_servers,
-            f"{topic_prefix}OrderShipped",
-            lambda e: e.aggregate_id == order_id,
-            timeout=60,
-        )
+        await order_shipped(kafka_bootstrap_servers, topic_prefix, order_id)
 
         confirmed = envelope_for(
             ShipmentConfirmed(order_id=order_id, carrier="UPS", tracking_reference="1Z999AA10123456784"),
@@ -340,18 +351,16 @@ async def test_a_3pl_confirmation_after_an_admin_flagged_the_order_fulfilled_sti
         assert (read["data"]["status"], read["data"]["shipping"]) == ("complete", "fulfilled")
         validate_response("carts-orders.yaml", "/v2/orders/{orderID}", "get", "200", read)
 
-        await services_settled(kafka_bootstrap_servers, topic_prefix, [order_service, fulfillment_service])
-        for topic in ("OrderFulfilmentRequested", "OrderShipped"):  # shipped once, by the admin's flag
-            published = await kafka.envelopes_up_to_now(kafka_bootstrap_servers, f"{topic_prefix}{topic}")
-            assert len([e for e in published if e.aggregate_id == order_id]) == 1, topic
+        # shipped once, by the admin's flag
+        await shipped_once(
+            kafka_bootstrap_servers, topic_prefix, [order_service, fulfillment_service], order_id
+        )
 
 
 async def test_a_message_whose_producer_does_not_own_its_topic_is_refused_and_the_partition_moves_on(
     cart_clients, order_service, inventory_service, kafka_bootstrap_servers, topic_prefix, integrator
 ):
-    cart_admin, cart_shopper = cart_clients
-    async with admin_and_shopper(order_service) as (order_admin, _):
-        order = await placed_order(cart_admin, cart_shopper)
+    async with an_order_placed(cart_clients, order_service) as (order_admin, order):
         order_id = order["id"]
         await wait_for_payment(order_admin, order_id, "unpaid")
         total = order["meta"]["display_price"]["with_tax"]
@@ -394,14 +403,11 @@ async def test_a_message_whose_producer_does_not_own_its_topic_is_refused_and_th
         await pay_in_full(order, kafka_bootstrap_servers, topic_prefix)  # the owner, behind them
         paid = await wait_for_payment(order_admin, order_id, "paid")
         assert paid["meta"]["display_price"]["paid"]["amount"] == total["amount"], paid
-        connection = await asyncpg.connect(order_service.env["DATABASE_URL"])
-        try:
-            recorded = await connection.fetch(
-                "SELECT data->>'transaction_id' AS txn FROM events"
-                " WHERE stream_id = $1 AND event_type = 'TransactionCaptured'",
-                f"order-{order_id}",
-            )
-        finally:
-            await connection.close()
+        recorded = await rows_of(
+            order_service.env["DATABASE_URL"],
+            "SELECT data->>'transaction_id' AS txn FROM events"
+            " WHERE stream_id = $1 AND event_type = 'TransactionCaptured'",
+            f"order-{order_id}",
+        )
         captured = [row["txn"] for row in recorded]
         assert len(captured) == 1 and forged_id not in captured and smuggled_id not in captured, captured

@@ -18,25 +18,11 @@ import orjson
 import pytest
 
 from tests.cart.conftest import ADDRESS, create_product
+from tests.support.own_database import start_on_own_database
 from tests.support.polling import poll_until
-from tests.support.services import RunningService, authenticated_client, start_service
+from tests.support.services import authenticated_client
 
 STOCK, SHOPPERS = 50, 200
-
-
-async def _spawn(
-    module: str, postgres, kafka: str, prefix: str, work: Path, database: str | None = None, **extra: str
-) -> RunningService:
-    if database is None:
-        database = f"{module.split('.')[-1]}_{uuid4().hex[:8]}"
-        await postgres.create_database(database)
-    env = {
-        "DATABASE_URL": postgres.dsn(database),
-        "KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "TOPIC_PREFIX": prefix,
-        **extra,
-    }
-    return await start_service(module, env, work)
 
 
 @pytest.fixture(scope="module", params=["allocate_on_payment", "reserve_on_checkout"])
@@ -52,18 +38,21 @@ async def stack(request, postgres, kafka_bootstrap_servers, tmp_path_factory):
         "PAYMENT_ORDER_WAIT_SECONDS": "90",
         "PAYMENT_SESSION_POOL_SIZE": "40",
     }
-    cart = await _spawn("services.cart", postgres, kafka, prefix, work)
-    order = await _spawn("services.order", postgres, kafka, prefix, work)
+    cart = await start_on_own_database("services.cart", postgres, kafka, prefix, work)
+    order = await start_on_own_database("services.order", postgres, kafka, prefix, work)
     inventory_db = f"inventory_{uuid4().hex[:8]}"
     payment_db = f"payment_{uuid4().hex[:8]}"
     await postgres.create_database(inventory_db)
     await postgres.create_database(payment_db)
     inventories = [
-        await _spawn("services.inventory", postgres, kafka, prefix, work, inventory_db, **policy)
+        await start_on_own_database(
+            "services.inventory", postgres, kafka, prefix, work, inventory_db, **policy
+        )
         for _ in range(2)
     ]
     payments = [
-        await _spawn("services.payment", postgres, kafka, prefix, work, payment_db, **slow) for _ in range(2)
+        await start_on_own_database("services.payment", postgres, kafka, prefix, work, payment_db, **slow)
+        for _ in range(2)
     ]
     services = {
         "cart": cart,

@@ -17,6 +17,7 @@ from tests.e2e.operator import admin_environment, run_admin
 from tests.e2e.quiescence import database_state
 from tests.e2e.test_order_corrections import NEW_ADDRESS, correction
 from tests.e2e.test_shipping import placed_order
+from tests.support.databases import rows_of
 from tests.support.services import RunningService
 from tests.support.settling import consumer_groups, services_settled
 
@@ -54,34 +55,29 @@ async def messages_to_fulfilment(order: RunningService, order_id: str, topic_pre
     """The event id and topic of each message the order service published for `order_id` on the
     topics fulfilment consumes."""
     [topics] = consumer_groups("fulfillment", topic_prefix).values()
-    conn = await asyncpg.connect(order.env["DATABASE_URL"])
-    try:
-        rows = await conn.fetch(
-            "SELECT event_id, topic FROM outbox_history WHERE key = $1 AND topic = ANY($2::text[])",
-            order_id,
-            topics,
-        )
-    finally:
-        await conn.close()
+    rows = await rows_of(
+        order.env["DATABASE_URL"],
+        "SELECT event_id, topic FROM outbox_history WHERE key = $1 AND topic = ANY($2::text[])",
+        order_id,
+        topics,
+    )
     return {row["event_id"]: row["topic"] for row in rows}
 
 
 async def shipment(fulfillment: RunningService, order_id: str, ids: dict[Any, str]) -> dict[str, Any]:
     """What fulfilment holds of one order: its shipment's events (version, type and data, but for
     the time each was applied) and its consumer's inbox rows of the order's messages."""
-    conn = await asyncpg.connect(fulfillment.env["DATABASE_URL"])
-    try:
-        events = await conn.fetch(
-            "SELECT version, event_type, data::text AS data FROM events"
-            " WHERE stream_id = $1 ORDER BY version",
-            f"shipment-{order_id}",
-        )
-        inbox = await conn.fetch(
-            "SELECT event_id, topic FROM inbox WHERE consumer = 'fulfillment' AND event_id = ANY($1::uuid[])",
-            list(ids),
-        )
-    finally:
-        await conn.close()
+    dsn = fulfillment.env["DATABASE_URL"]
+    events = await rows_of(
+        dsn,
+        "SELECT version, event_type, data::text AS data FROM events WHERE stream_id = $1 ORDER BY version",
+        f"shipment-{order_id}",
+    )
+    inbox = await rows_of(
+        dsn,
+        "SELECT event_id, topic FROM inbox WHERE consumer = 'fulfillment' AND event_id = ANY($1::uuid[])",
+        list(ids),
+    )
     without_time = [
         (e["version"], e["event_type"], {k: v for k, v in json.loads(e["data"]).items() if k != "at"})
         for e in events

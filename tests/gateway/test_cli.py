@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from uuid import uuid4
 
@@ -16,22 +15,15 @@ from devstack import proctable
 from devstack.apps import GATEWAY, SERVICES
 from devstack.ports import free_port
 from devstack.processes import ProcessRecord
+from tests.support.commands import REPO, run_module
 
-REPO = Path(__file__).resolve().parents[2]
 # Only Kafka is shared with the session (it is the slow one to start); the command starts its own
 # PostgreSQL and localstripe, and its services use their own topic prefix.
 CLEARED = ("DATABASE_URL", "STRIPE_API_BASE", "STRIPE_API_KEY", "CHECKOUT_USE_TESTCONTAINERS")
 
 
 def _devstack(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "devstack", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    return run_module("devstack", *args, env=env, timeout=240)
 
 
 def _records(home: Path) -> list[ProcessRecord]:

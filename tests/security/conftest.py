@@ -15,8 +15,10 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from checkout_platform.storefront.client import Storefront
+from checkout_platform.storefront.httpx_transports import HttpxTransport
 from tests.security import canaries
-from tests.support.services import RunningService, start_service
+from tests.support.services import RunningService, spawn_service
 
 SERVICES = ("cart", "order", "payment", "inventory", "fulfillment")
 
@@ -31,7 +33,7 @@ def database_url_with_password(dsn: str) -> str:
     return dsn.replace("postgresql://postgres@", f"postgresql://postgres:{canaries.DATABASE_PASSWORD}@", 1)
 
 
-async def _start(
+async def _spawn(
     name: str, postgres: Any, kafka: str, prefix: str, stripe: str, work: Path
 ) -> RunningService:
     database = f"sec_{name}_{uuid4().hex[:8]}"
@@ -42,10 +44,13 @@ async def _start(
         "TOPIC_PREFIX": prefix,
         "STRIPE_API_BASE": stripe,
         "LOG_LEVEL": "DEBUG",  # the most a service ever logs: what the leak test scans
-        "PAYMENT_ORDER_WAIT_SECONDS": "1",  # random order ids: wait less for a checkout that never comes
+        # random order ids: wait less for a checkout that never comes (every test awaits its own
+        # orders through consumed_everywhere, never through these waits)
+        "PAYMENT_ORDER_WAIT_SECONDS": "1",
+        "ORDER_CHECKOUT_WAIT_SECONDS": "1",
         **canaries.environment(),
     }
-    return await start_service(f"services.{name}", env, work)
+    return spawn_service(f"services.{name}", env, work)
 
 
 @pytest.fixture(scope="package")
@@ -60,10 +65,12 @@ async def services(
     work = tmp_path_factory.mktemp("security")
     running: dict[str, RunningService] = {}
     try:
-        for name in SERVICES:
-            running[name] = await _start(
+        for name in SERVICES:  # spawned side by side, then each awaited: they start up together
+            running[name] = await _spawn(
                 name, postgres, kafka_bootstrap_servers, topic_prefix, localstripe_url, work
             )
+        for service in running.values():
+            await service.ready()
         yield running
     finally:
         for service in running.values():
@@ -72,13 +79,9 @@ async def services(
 
 async def token_over_http(url: str, *, admin: bool) -> str:
     """A token from the service's own endpoint, the way a client gets one."""
-    form = {"grant_type": "implicit", "client_id": canaries.CLIENT_ID}
-    if admin:
-        form = {**form, "grant_type": "client_credentials", "client_secret": canaries.CLIENT_SECRET}
+    secret = canaries.CLIENT_SECRET if admin else None
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        response = await client.post("/oauth/access_token", data=form)
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+        return await Storefront(HttpxTransport(client)).token(canaries.CLIENT_ID, secret)
 
 
 @pytest.fixture(scope="package")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from uuid import uuid4
 
+from checkout_platform.storefront.client import Answer, Storefront
+from checkout_platform.storefront.httpx_transports import HttpxTransport
 from tests.cart.conftest import ADDRESS
 from tests.cart.conftest import create_product as create_product_through
 from tests.security.conftest import client
@@ -24,16 +27,9 @@ async def register_customer(cart: RunningService, shopper_token: str) -> Registe
     email = f"shopper.{uuid4().hex[:10]}@example.com"
     password = uuid4().hex
     async with client(cart, shopper_token) as http:
-        created = await http.post(
-            "/v2/customers",
-            json={"data": {"type": "customer", "name": "Leslie Knope", "email": email, "password": password}},
-        )
-        assert created.status_code == 201, created.text
-        issued = await http.post(
-            "/v2/customers/tokens",
-            json={"data": {"type": "token", "email": email, "password": password}},
-        )
-        assert issued.status_code == 200, issued.text
+        shop = Storefront(HttpxTransport(http))
+        created = await shop.register_customer("Leslie Knope", email, password)
+        issued = await shop.customer_token(email, password)
     return RegisteredCustomer(created.json()["data"]["id"], email, issued.json()["data"]["token"])
 
 
@@ -52,18 +48,10 @@ async def check_out(
     """A one-item cart checked out as `customer` ({"id"}, with that customer's token, or
     {"name", "email"}); the new order."""
     ref = uuid4().hex
-    headers = {"X-Moltin-Customer-Token": customer_token} if customer_token else {}
-    async with client(cart, shopper_token, **headers) as http:
-        added = await http.post(
-            f"/v2/carts/{ref}/items",
-            json={"data": {"type": "cart_item", "id": product_id, "quantity": 1}},
-        )
-        assert added.status_code == 201, added.text
-        placed = await http.post(
-            f"/v2/carts/{ref}/checkout",
-            json={"data": {"customer": customer, "billing_address": ADDRESS, "shipping_address": ADDRESS}},
-        )
-    assert placed.status_code == 201, placed.text
+    async with client(cart, shopper_token) as http:
+        shop = Storefront(HttpxTransport(http), customer_token=customer_token)
+        await shop.add_item(ref, product_id)
+        placed = await shop.check_out(ref, customer, shipping_address=ADDRESS)
     order: dict[str, Any] = placed.json()["data"]
     return order
 
@@ -75,10 +63,11 @@ async def consumed_everywhere(services: dict[str, RunningService], admin_token: 
     only 1 s for an order it has not seen: paying (or reading) at once raced the consumer, and a
     shopper's 404 on someone else's order would only prove that the order had not arrived yet.
     """
-    paths = {"order": f"/v2/orders/{order_id}", "payment": f"/v2/orders/{order_id}/transactions"}
-    for name, path in paths.items():
-        async with client(services[name], admin_token) as admin:
-            answer = await poll_until(
-                lambda admin=admin, path=path: admin.get(path), lambda r: r.status_code == 200
+    for name in ("order", "payment"):
+        async with client(services[name], admin_token) as http:
+            admin = Storefront(HttpxTransport(http))
+            read = admin.order if name == "order" else admin.transactions
+            answer: Answer = await poll_until(
+                partial(read, order_id, expect=None), lambda r: r.status_code == 200
             )
         assert answer.status_code == 200, (name, answer.text)

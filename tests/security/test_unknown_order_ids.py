@@ -55,3 +55,15 @@ async def test_an_id_checkout_cannot_make_is_not_waited_for(services, admin_toke
     for answer in answers:
         assert_ep_error(answer, 404)
     assert_stayed_responsive(usual, during)
+
+
+async def test_paying_an_order_no_checkout_made_is_a_404_after_the_order_wait(services, shopper_token):
+    """A payment for an unknown UUID waits for the checkout it may be (PAYMENT_ORDER_WAIT_SECONDS, 1 s
+    here), then answers EP's 404; nothing is recorded for it."""
+    order_id = str(uuid4())
+    async with client(services["payment"], shopper_token) as http:
+        paid = await http.post(
+            f"/v2/orders/{order_id}/payments", json={"data": {"gateway": "manual", "method": "authorize"}}
+        )
+        assert assert_ep_error(paid, 404)["title"] == "Not Found"
+        assert_ep_error(await http.get(f"/v2/orders/{order_id}/transactions"), 404)

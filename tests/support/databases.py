@@ -1,4 +1,5 @@
-"""A fresh database per test, opened as a service opens its own, and a stand-in dead-letter topic."""
+"""A fresh database per test, opened as a service opens its own, a one-off query of a service's
+database, and a stand-in dead-letter topic."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
+
+import asyncpg
 
 from shared.eventstore.unit_of_work import Database
 from shared.messaging.dead_letters import FailedMessage
@@ -33,6 +36,17 @@ async def another_process(database: Database) -> AsyncIterator[Database]:
         yield other
     finally:
         await other.close()
+
+
+async def rows_of(dsn: str, query: str, *args: Any) -> list[asyncpg.Record]:
+    """What `query` reads from the database at `dsn`, over a connection of its own: a test looking
+    into a running service's event store, as an operator would, without sharing its pool."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows: list[asyncpg.Record] = await connection.fetch(query, *args)
+        return rows
+    finally:
+        await connection.close()
 
 
 class RecordedDeadLetters:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from checkout_platform.contracts.example_producer import publish_to as publish  # the tests' publish
 from shared.contracts.envelope import Envelope
 from shared.contracts.integration_event import IntegrationEvent
 from shared.contracts.ownership import usual_producer
-from shared.messaging.kafka_security import KafkaCredentials, kafka_client_options
+from shared.messaging.kafka_security import kafka_client_options
 
 
 def _reader(bootstrap_servers: str, *topics: str) -> AIOKafkaConsumer:
@@ -79,29 +80,6 @@ async def records_up_to_now(
         return records
     finally:
         await consumer.stop()
-
-
-async def publish(
-    bootstrap_servers: str,
-    topic: str,
-    envelope: Envelope,
-    key: str,
-    credentials: KafkaCredentials | None = None,
-) -> None:
-    """Publish as `credentials` (by default the environment's: the tests' admin)."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        acks="all",
-        enable_idempotence=True,
-        **kafka_client_options(credentials),
-    )
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            topic, envelope.to_json(), key=key.encode(), headers=envelope.kafka_headers()
-        )
-    finally:
-        await producer.stop()
 
 
 async def publish_event(

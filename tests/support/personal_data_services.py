@@ -13,6 +13,8 @@ PRIVACY_VARIABLES = ("PII_MASTER_KEY", "PII_KEYS_DATABASE_URL")
 
 
 def seals_personal_data(service: str) -> bool:
+    """Whether the service's code names `with_personal_data` (called, or handed to `service_app` to
+    wrap its lifespan)."""
     return any(
-        "with_personal_data(" in source.read_text() for source in (SERVICES_DIR / service).rglob("*.py")
+        "with_personal_data" in source.read_text() for source in (SERVICES_DIR / service).rglob("*.py")
     )

@@ -22,7 +22,8 @@ counts as processed: its later retry is not waited for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -68,13 +69,7 @@ async def settled(
     """Wait until the outboxes (database URLs) are relayed and the consumer groups (group -> its
     topics) have committed past everything on their topics; fails after `timeout` seconds."""
     topics = sorted({t for group_topics in groups.values() for t in group_topics})
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_client_options())
-    reader = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, **kafka_client_options()
-    )
-    await admin.start()
-    await reader.start()
-    try:
+    async with _offset_readers(bootstrap_servers) as (admin, reader):
         seen: Offsets | None = None
         while True:
             await _outboxes_relayed(outboxes, timeout)
@@ -83,13 +78,19 @@ async def settled(
                 return
             seen = ends
             await _groups_reach(admin, groups, ends, timeout)
-    finally:
-        await reader.stop()
-        await admin.close()
 
 
 async def end_offsets(bootstrap_servers: str, topics: Sequence[str]) -> Offsets:
     """The end offset of every partition of `topics` now (a topic not created yet has none)."""
+    async with _offset_readers(bootstrap_servers) as (admin, reader):
+        return await _end_offsets(admin, reader, topics)
+
+
+@asynccontextmanager
+async def _offset_readers(
+    bootstrap_servers: str,
+) -> AsyncIterator[tuple[AIOKafkaAdminClient, AIOKafkaConsumer]]:
+    """An admin client (topics, group offsets) and a consumer in no group (end offsets), started."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_client_options())
     reader = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, **kafka_client_options()
@@ -97,7 +98,7 @@ async def end_offsets(bootstrap_servers: str, topics: Sequence[str]) -> Offsets:
     await admin.start()
     await reader.start()
     try:
-        return await _end_offsets(admin, reader, topics)
+        yield admin, reader
     finally:
         await reader.stop()
         await admin.close()
