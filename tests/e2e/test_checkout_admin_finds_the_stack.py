@@ -128,6 +128,12 @@ def every_projection() -> set[str]:
 def test_projections_list_status_and_rebuild_find_the_stack(started: StartedStack) -> None:
     listed = succeeds(started, "projections", "list")
     assert "order" in listed and "orders" in listed, listed
+    # The demo's last wait saw inventory consume OrderShipped; the order service consumes it too and
+    # appends OrderFulfilled, which `orders` folds: idle means that happened too.
+    deadline = time.monotonic() + 60
+    while "OrderFulfilled" not in succeeds(started, "streams", "show", started.order_id).split():
+        assert time.monotonic() < deadline, "the order service never recorded the shipment"
+        time.sleep(0.5)
     # An idle stack is not behind: only the event types a projection folds count (point 4).
     deadline = time.monotonic() + 60
     status = behind(succeeds(started, "projections", "status"))

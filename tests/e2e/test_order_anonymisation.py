@@ -132,6 +132,9 @@ async def anonymised(api, services, kafka_bootstrap_servers, topic_prefix) -> di
     ids = [erased["order"]["id"], kept["order"]["id"]]
     for order_id in ids:
         await authorize_and_capture(api, order_id)
+    # The order service learns of the capture over Kafka, after the payment answered: only a paid
+    # order can be fulfilled.
+    await eventually(lambda: order_state(api, ids[0]), lambda s: s[:2] == ("complete", "paid"), "paid")
     fulfil = {"data": {"type": "order", "shipping": "fulfilled"}}
     assert (await api["orders"].put(f"/v2/orders/{ids[0]}", json=fulfil)).status_code == 200
     # The kept order's address is corrected: the new field is sealed too, and reads back.
