@@ -133,6 +133,10 @@ class InMemoryUnitOfWork(UnitBasics):
         self._tracked[stream_id] = aggregate
         return aggregate
 
+    async def load_new(self, cls: type[A], aggregate_id: str) -> A:
+        """In memory a read costs nothing: the stream is read, never presumed."""
+        return await self.load(cls, aggregate_id)
+
     async def load_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
         return await self.load(first, first_id), await self.load(second, second_id)
 

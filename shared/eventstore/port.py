@@ -72,6 +72,12 @@ class UnitOfWork(Protocol):
         """The aggregate as committed (a new, empty one if it has no events), tracked for commit."""
         ...
 
+    async def load_new(self, cls: type[A], aggregate_id: str) -> A:
+        """`load` for the message that normally creates the stream (a checkout opening an order):
+        the store may skip the read and presume the stream empty, for the commit refutes a wrong
+        presumption (the unit then runs again from a fresh read)."""
+        ...
+
     async def load_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
         """`load` of two aggregates (in one read where the store allows)."""
         ...

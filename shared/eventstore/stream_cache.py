@@ -118,6 +118,8 @@ class StreamCache:
     def __init__(self, size: int) -> None:
         self._size = size
         self._streams: OrderedDict[str, CachedStream] = OrderedDict()
+        self._refuted: OrderedDict[str, None] = OrderedDict()
+        """Streams presumed new by a unit that then failed: the next presumption reads them."""
 
     def __len__(self) -> int:
         return len(self._streams)
@@ -148,6 +150,19 @@ class StreamCache:
         self._streams.move_to_end(stream_id)
         while len(self._streams) > self._size:
             self._streams.popitem(last=False)
+
+    def presumable(self, stream_id: str) -> bool:
+        """Whether a unit may presume the stream new (`load_new`): this process knows nothing of it,
+        neither as committed nor from a presumption that failed."""
+        return stream_id not in self._streams and stream_id not in self._refuted
+
+    def refuted(self, stream_ids: Iterable[str]) -> None:
+        """Streams presumed new by a unit that failed (most likely they exist): read them next time."""
+        for stream_id in stream_ids:
+            self._refuted[stream_id] = None
+            self._refuted.move_to_end(stream_id)
+        while len(self._refuted) > self._size:
+            self._refuted.popitem(last=False)
 
     def forget(self, stream_ids: Iterable[str]) -> None:
         for stream_id in stream_ids:

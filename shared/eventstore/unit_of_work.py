@@ -134,6 +134,10 @@ class PostgresUnitOfWork(UnitBasics):
         there, written meanwhile by another instance, fails the write as a conflict)."""
         self._inbox = (consumer, event_ids, topics)
 
+    def presumed_new(self, stream_id: str) -> bool:
+        """Whether this unit presumed `stream_id` new (`load_new`) rather than read it."""
+        return self._streams.presumed(stream_id)
+
     @property
     def read_from_cache(self) -> bool:
         """Whether any aggregate this unit loaded came from the stream cache."""
@@ -175,6 +179,19 @@ class PostgresUnitOfWork(UnitBasics):
             aggregate = await self._reader.load(cls, aggregate_id)
         self._tracked[stream_id] = aggregate
         return aggregate
+
+    async def load_new(self, cls: type[A], aggregate_id: str) -> A:
+        """`load` for the message that normally creates the stream: a one-statement unit presumes it
+        empty instead of reading it, unless this process knows it (cached, or a presumption of it
+        failed). The commit checks the presumption (the stream must still be at version 0), so a
+        stream that exists fails the unit, which runs again from a fresh read (`CachedReadSuspect`)."""
+        stream_id = stream_id_of(cls, aggregate_id)
+        if stream_id not in self._tracked:
+            presumed = self._streams.presume_new(cls, stream_id, aggregate_id)
+            if presumed is not None:
+                self._tracked[stream_id] = presumed
+                return presumed
+        return await self.load(cls, aggregate_id)
 
     async def load_pair(self, first: type[A], first_id: str, second: type[B], second_id: str) -> tuple[A, B]:
         """`load` of two aggregates, in one statement when neither is tracked yet (a command that
@@ -396,6 +413,9 @@ class Database:
             uow._failed()
             if uow.read_from_cache and not isinstance(exc, ConcurrencyError | NeedsTransaction):
                 # Decided on streams that may be stale: let it be decided again on fresh reads.
+                raise CachedReadSuspect(exc) from exc
+            if isinstance(exc, ConcurrencyError) and uow.presumed_new(exc.stream_id):
+                # A stream presumed new exists: read it, at once (nobody is racing to wait for).
                 raise CachedReadSuspect(exc) from exc
             raise
         except BaseException:

@@ -4,6 +4,11 @@ It answers the unit's loads from the cache when the unit may (one-statement unit
 checks every stream they read), remembers which streams it read that way (checked at commit unless
 appended to, which states its version anyway), and afterwards gives the cache each stream as the
 unit committed it, or forgets every stream the unit touched if it failed.
+
+The same check lets such a unit presume a stream new without reading it (`presume_new`, for the
+message that creates it): an empty stream at version 0 is checked, or appended to at version 0, like
+a cached one, so a stream that exists fails the commit, and the cache remembers not to presume it
+again.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ class UnitStreams:
         """Streams answered from the cache, with the version the cache gave."""
         self._appended: dict[str, list[tuple[str, int, dict[str, Any]]]] = {}
         self._snapshots: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._presumed: set[str] = set()
+        """Streams presumed new (`presume_new`) rather than read."""
 
     @property
     def enabled(self) -> bool:
@@ -47,6 +54,23 @@ class UnitStreams:
         self._bases[stream_id] = cached
         self._cached_reads[stream_id] = cached.version
         return cached.rebuild(cls, aggregate_id)
+
+    def presume_new(self, cls: type[A], stream_id: str, aggregate_id: str) -> A | None:
+        """A new, empty aggregate without a read, if the unit may (its commit checks the stream) and
+        the process knows nothing of the stream; None: read it."""
+        if not self._read_from_cache:
+            return None
+        assert self._cache is not None
+        if not self._cache.presumable(stream_id):
+            return None
+        empty = CachedStream.empty(cls)
+        self._bases[stream_id] = empty
+        self._cached_reads[stream_id] = 0
+        self._presumed.add(stream_id)
+        return empty.rebuild(cls, aggregate_id)
+
+    def presumed(self, stream_id: str) -> bool:
+        return stream_id in self._presumed
 
     def loaded(self, stream_id: str, stream: CachedStream) -> None:
         """A fresh read: the unit's base for the stream, and what the cache may keep."""
@@ -94,3 +118,4 @@ class UnitStreams:
         """The unit did not commit: whatever it read may be stale."""
         if self._cache is not None:
             self._cache.forget(self._bases)
+            self._cache.refuted(self._presumed)

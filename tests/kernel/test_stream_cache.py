@@ -12,6 +12,7 @@ import pytest
 
 from shared.eventstore.port import UnitOfWork
 from shared.eventstore.store import EventStore
+from shared.eventstore.stream_cache import CachedReadSuspect
 from shared.eventstore.unit_of_work import Database
 from tests.kernel.apps.ledger_service import Account
 from tests.support.databases import another_process
@@ -187,3 +188,72 @@ async def test_a_reader_woken_by_this_process_s_commit_takes_it_from_the_cache(
     assert (newer.version, newer.balance, counted.reads) == (2, 7, 0)
     current = await database.read_newer(Account, "a", newer.version)  # nothing newer kept: the store
     assert (current.version, counted.reads) == (2, 1)
+
+
+def open_account(amount: int, credit_id: str, account_id: str = "new") -> Any:
+    """A command for the message that creates the stream: `load_new` presumes it empty."""
+
+    async def command(uow: UnitOfWork) -> int:
+        account = await uow.load_new(Account, account_id)
+        account.credit(amount, credit_id)
+        return account.balance
+
+    return command
+
+
+async def test_a_stream_presumed_new_is_created_without_a_read(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted = CountedReads(monkeypatch)
+    assert await database.run(open_account(5, "c1")) == 5
+    assert await database.run(credit(2, "c2", "new")) == 7  # then cached, as any commit
+    assert counted.reads == 0
+    assert await balance_of(database, "new") == 7
+
+
+async def test_a_stream_presumed_new_that_exists_is_read_and_nothing_is_lost(
+    database: Database, elsewhere: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await elsewhere.run(credit(100, "c1", "new"))  # created behind this process's back
+    counted = CountedReads(monkeypatch)
+    assert await database.run(open_account(5, "c2")) == 105  # the presumption failed the commit
+    assert counted.reads == 1
+    assert await balance_of(elsewhere, "new") == 105
+
+
+async def test_a_stream_presumed_new_and_only_read_is_checked_at_commit(
+    database: Database, elsewhere: Database
+) -> None:
+    await elsewhere.run(credit(50, "c1", "source"))
+
+    async def copy_balance(uow: UnitOfWork) -> int:
+        source = await uow.load_new(Account, "source")
+        (await uow.load(Account, "copy")).credit(source.balance or 1, "copy")
+        return source.balance
+
+    assert await database.run(copy_balance) == 50  # not the presumed 0
+    assert await balance_of(database, "copy") == 50
+
+
+async def test_a_failed_presumption_is_read_next_time_and_retried_at_once(
+    database: Database, elsewhere: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A consumer's unit (no `Database.run`) learns it by `CachedReadSuspect`, which its loop runs
+    again at once rather than backing off as from a race; the process then reads that stream."""
+    await elsewhere.run(credit(100, "c1", "new"))
+    with pytest.raises(CachedReadSuspect):
+        async with database.unit_of_work(one_statement=True) as uow:
+            await open_account(5, "c2")(uow)
+    counted = CountedReads(monkeypatch)
+    async with database.unit_of_work(one_statement=True) as uow:
+        assert await open_account(5, "c2")(uow) == 105
+    assert counted.reads == 1
+
+
+async def test_a_unit_in_a_transaction_reads_what_it_would_presume(
+    database: Database, elsewhere: Database
+) -> None:
+    """Only a one-statement unit's commit checks what it presumed: one in a transaction reads."""
+    await elsewhere.run(credit(100, "c1", "new"))
+    async with database.unit_of_work() as uow:
+        assert await open_account(5, "c2")(uow) == 105

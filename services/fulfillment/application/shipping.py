@@ -10,7 +10,7 @@ from shared.eventstore.port import UnitOfWork
 
 
 async def open_shipment(uow: UnitOfWork, order: contracts.OrderCreated) -> Shipment:
-    shipment = await uow.load(Shipment, order.order_id)
+    shipment = await uow.load_new(Shipment, order.order_id)
     shipment.open(utc_now())
     return shipment
 

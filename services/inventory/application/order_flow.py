@@ -103,7 +103,8 @@ async def ship(uow: UnitOfWork, order_id: str) -> None:
 async def _load(
     uow: UnitOfWork, order_id: str, lines: Iterable[StockLine]
 ) -> tuple[OrderAllocation, dict[str, Stock]]:
-    allocation = await uow.load(OrderAllocation, order_id)
+    """For an allocation or a reservation: the order's first, as a rule (`load_new`)."""
+    allocation = await uow.load_new(OrderAllocation, order_id)
     stocks = {p: await uow.load(Stock, p) for p in order_stock.products_of(lines)}
     return allocation, stocks
 

@@ -10,7 +10,7 @@ from shared.eventstore.port import UnitOfWork
 
 async def place_order(uow: UnitOfWork, checkout: CartCheckedOut) -> Order:
     """Create the incomplete, unpaid, unfulfilled order; a checkout seen again changes nothing."""
-    order = await uow.load(Order, checkout.order_id)
+    order = await uow.load_new(Order, checkout.order_id)
     order.place(checkout)
     announce(uow, order)
     return order

@@ -33,7 +33,7 @@ def stock_lines(checkout: CartCheckedOut) -> list[StockLine]:
 
 async def open_order(uow: UnitOfWork, checkout: CartCheckedOut) -> None:
     """`CartCheckedOut`: the order's total, currency and owner are fixed here, never by a client."""
-    order = await uow.load(PayableOrder, checkout.order_id)
+    order = await uow.load_new(PayableOrder, checkout.order_id)
     order.open(
         checkout.totals.with_tax,
         checkout.totals.currency,

@@ -47,3 +47,13 @@ def test_forgotten_streams_are_read_again() -> None:
     cache.put("account-a", _stream(1))
     cache.forget(["account-a", "account-z"])
     assert cache.get("account-a", Account) is None
+
+
+def test_a_stream_is_presumable_only_while_the_process_knows_nothing_of_it() -> None:
+    cache = StreamCache(2)
+    assert cache.presumable("account-a")
+    cache.put("account-a", _stream(1))
+    assert not cache.presumable("account-a")  # committed here: the cache answers instead
+    cache.refuted(["account-b", "account-c", "account-d"])
+    assert not cache.presumable("account-d") and not cache.presumable("account-c")
+    assert cache.presumable("account-b")  # refutations are bounded like the streams
