@@ -7,14 +7,16 @@ import random
 from collections.abc import Sequence
 from typing import ClassVar
 
+import pytest
+
 from shared.eventstore.database import DbConnection
 from shared.eventstore.port import UnitOfWork
-from shared.eventstore.positions import LogPosition
+from shared.eventstore.positions import LOG_START, LogPosition
 from shared.eventstore.store import EventStore, RecordedEvent
 from shared.eventstore.unit_of_work import Database
 from shared.projections.projection import Projected, Projection
 from shared.projections.rebuild import rebuild_projection
-from shared.projections.runner import ProjectionRunner
+from shared.projections.runner import ProjectionRunner, read_checkpoint, reset_checkpoint
 from tests.kernel.apps.ledger_service import LEDGER_EVENTS, Account, AccountCredited
 from tests.support.polling import poll_until
 
@@ -232,3 +234,50 @@ async def test_commits_in_quick_succession_are_folded_in_fewer_steps(database: D
         assert 1 <= projection.batches <= 5  # each of 20 commits wakes it: a batch each, unspaced
     finally:
         live.cancel()
+
+
+class FailsOnce(Balances):
+    """Balances whose first fold fails (a bug, a lost connection): the batch must leave nothing."""
+
+    failures: ClassVar[int] = 1
+
+    async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
+        if FailsOnce.failures:
+            FailsOnce.failures -= 1
+            await super().apply(conn, schema, event)  # a write made, then the failure
+            raise RuntimeError("the fold failed")
+        await super().apply(conn, schema, event)
+
+
+async def test_a_batch_that_fails_writes_nothing_and_is_folded_again(database: Database):
+    """The batch's transaction opens with the checkpoint's move (in the same round trip as BEGIN):
+    a failure after it rolls both back, and the runner folds the same events again."""
+    runner = ProjectionRunner(database.dsn, database.pool, FailsOnce(), batch_size=50)
+    await runner.setup()
+    await credit_randomly(database, accounts=5, credits=20)
+    with pytest.raises(RuntimeError, match="the fold failed"):
+        await runner.apply_batch()
+    assert await rows(database) == []
+    assert await read_checkpoint(database.pool, "balances") == LOG_START
+    assert await runner.catch_up() == 20
+    assert await rows(database) == await expected_rows(database)
+    assert await read_checkpoint(database.pool, "balances") == await last_written(database)
+
+
+async def test_a_checkpoint_moved_elsewhere_rolls_the_batch_back_and_the_runner_follows_it(
+    database: Database,
+):
+    """Someone else (a rebuild) moved the stored checkpoint: the batch writes nothing, and the
+    runner goes on from the checkpoint it finds."""
+    runner = ProjectionRunner(database.dsn, database.pool, Balances(), batch_size=50)
+    await runner.setup()
+    await credit_randomly(database, accounts=5, credits=20)
+    head = await last_written(database)
+    async with database.pool.acquire() as conn:
+        await reset_checkpoint(conn, Balances(), head)  # as a rebuild that folded everything would
+    assert await runner.apply_batch() == 20
+    assert await rows(database) == []  # rolled back: the model is the rebuild's to fill
+    assert runner.position == head
+    await credit_randomly(database, accounts=5, credits=10)
+    await runner.catch_up()
+    assert sum(row[2] for row in await rows(database)) == 10  # only what came after the move
