@@ -5,7 +5,9 @@ for 50 units under either policy."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import ClassVar
 from uuid import uuid4
 
 import pytest
@@ -17,8 +19,11 @@ from services.inventory.domain.stock import Stock
 from services.inventory.projections.reservations import ReservationsProjection
 from services.inventory.projections.stock import StockProjection
 from shared.contracts.events import ProductPublished, StockAllocationRequested
+from shared.eventstore.database import DbConnection
 from shared.eventstore.port import UnitOfWork
+from shared.eventstore.store import RecordedEvent
 from shared.eventstore.unit_of_work import Database
+from shared.projections.projection import Projection
 from shared.projections.runner import ProjectionRunner
 from tests.inventory.builders import TTL, checkout, line
 from tests.inventory.conftest import outbox
@@ -210,3 +215,37 @@ async def test_no_oversell_200_buyers_against_a_stock_of_50(database: Database, 
     assert [r["version"] for r in rows] == list(range(1, 52))  # set, then one allocation per winner
     assert all(r["data"]["allocated_after"] <= r["data"]["total_after"] == 50 for r in rows)
     assert [r["data"]["allocated_after"] for r in rows] == list(range(51))
+
+
+class StockOneAtATime(StockProjection):
+    """The stock model folded the plain way, event by event, beside the live one."""
+
+    name: ClassVar[str] = "stock_one_at_a_time"
+
+    async def apply_batch(self, conn: DbConnection, schema: str, events: Sequence[RecordedEvent]) -> None:
+        await Projection.apply_batch(self, conn, schema, events)
+
+
+async def test_a_batch_of_movements_folds_to_the_rows_one_at_a_time_gives(database: Database):
+    """The stock model folds a run of movements in one statement: the same rows, to the timestamp,
+    as folding them one by one (a product's row created at its first movement, its levels those
+    after its last; another event in the run keeps its place)."""
+    first, second = str(uuid4()), str(uuid4())
+    await database.run(lambda uow: stock_admin.create_stock(uow, first, 8))
+    await database.run(lambda uow: stock_admin.create_stock(uow, second, 5))
+    await database.run(lambda uow: order_flow.request_allocation(uow, request("o1", "pay-1", first, 3)))
+    event = ProductPublished(product_id=second, sku="s", name="n", manage_stock=True)
+    await database.run(lambda uow: stock_admin.learn_product(uow, event))
+    await database.run(lambda uow: order_flow.request_allocation(uow, request("o2", "pay-2", second, 2)))
+    await database.run(lambda uow: order_flow.request_allocation(uow, request("o3", "pay-3", first, 1)))
+    batched, one_at_a_time = StockProjection(), StockOneAtATime()
+    await projected(database, batched)
+    await projected(database, one_at_a_time)
+
+    async def rows(schema: str, table: str) -> list[tuple[object, ...]]:
+        found = await database.pool.fetch(f'SELECT * FROM "{schema}".{table} ORDER BY 1')  # noqa: S608
+        return [tuple(r) for r in found]
+
+    for table in ("stock", "transactions"):
+        assert await rows(batched.schema, table) == await rows(one_at_a_time.schema, table)
+    assert [r[:3] for r in await rows(batched.schema, "stock")] == sorted([(first, 8, 4), (second, 5, 2)])

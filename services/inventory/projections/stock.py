@@ -3,15 +3,18 @@
 `stock`: one row per product inventory has heard of (total, allocated, available, whether the
 catalogue manages it, whether an admin created stock for it). `transactions`: one row per stock
 movement. Each movement carries the levels after it, so applying one is a plain upsert and a
-replay gives the same rows.
+replay gives the same rows; a run of movements in a batch is one statement (their history rows,
+and each product's levels after its last one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from services.inventory.domain.events import INVENTORY_EVENTS, StockManagementChanged, StockMovement
 from shared.eventstore.database import DbConnection
+from shared.eventstore.store import RecordedEvent
 from shared.projections.projection import Projected, Projection
 
 
@@ -36,6 +39,55 @@ class StockProjection(Projection):
             f'CREATE INDEX IF NOT EXISTS transactions_by_product ON "{schema}".transactions'
             " (product_id, created_at)",
         ]
+
+    async def apply_batch(self, conn: DbConnection, schema: str, events: Sequence[RecordedEvent]) -> None:
+        """Runs of movements in one statement each; any other event on its own, in log order."""
+        run: list[Projected] = []
+        for record in events:
+            if not self.wants(record):
+                continue
+            event = self.projected(record)
+            if isinstance(event.event, StockMovement):
+                run.append(event)
+                continue
+            await self._movements(conn, schema, run)
+            run = []
+            await self.apply(conn, schema, event)
+        await self._movements(conn, schema, run)
+
+    async def _movements(self, conn: DbConnection, schema: str, run: Sequence[Projected]) -> None:
+        """Movements' history rows, and each product's levels after its last movement of the run (a
+        product first seen in the run is created at its first movement's time, as one at a time)."""
+        if len(run) <= 1:
+            for event in run:
+                await self.apply(conn, schema, event)
+            return
+        facts = [(e, e.event) for e in run if isinstance(e.event, StockMovement)]
+        await conn.execute(
+            f"WITH m AS (SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[],"  # noqa: S608
+            " $5::timestamptz[], $6::text[], $7::text[], $8::bigint[], $9::text[])"
+            " AS m(product_id, version, total, allocated, at, id, action, quantity, order_id)),"
+            f' movement AS (INSERT INTO "{schema}".transactions'
+            " SELECT id, product_id, action, quantity, order_id, total, allocated, at FROM m"
+            " ON CONFLICT (id) DO NOTHING)"
+            f' INSERT INTO "{schema}".stock AS s (product_id, version, total, allocated, tracked,'
+            " created_at, updated_at)"
+            " SELECT DISTINCT ON (product_id) product_id, version, total, allocated, true,"
+            " min(at) OVER (PARTITION BY product_id), at FROM m"
+            " ORDER BY product_id, version DESC"
+            " ON CONFLICT (product_id) DO UPDATE SET total = EXCLUDED.total,"
+            " allocated = EXCLUDED.allocated, tracked = EXCLUDED.tracked, version = EXCLUDED.version,"
+            " updated_at = EXCLUDED.updated_at",
+            [e.stream_id.removeprefix("stock-") for e, _ in facts],
+            [e.version for e, _ in facts],
+            [f.total_after for _, f in facts],
+            [f.allocated_after for _, f in facts],
+            [e.occurred_at for e, _ in facts],
+            [f.transaction_id for _, f in facts],
+            [f.action for _, f in facts],
+            [f.quantity for _, f in facts],
+            [f.order_id for _, f in facts],
+        )
 
     async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
         product_id = event.stream_id.removeprefix("stock-")
