@@ -11,9 +11,8 @@ checkpoints are derived data: they commit without waiting for the disk (see `lea
 The runner is woken in process by commits of the event types it folds (`CommitSignals`), and reads
 the log every `poll_interval` for other processes' writes. Its steps are at least `spacing` apart
 (50 ms): a read model is eventually consistent anyway, and under load one step then folds what
-many commits wrote, for the same round trips (read; begin, lock and checkpoint in one; the writes;
-commit) that one commit's events cost otherwise; after a quiet spell the first commit is folded at
-once.
+many commits wrote, for the same five statements (read, begin, write, checkpoint, commit) that one
+commit's events cost otherwise; after a quiet spell the first commit is folded at once.
 
 The checkpoint also records the shape the model was written in (`Projection.shape`). A runner
 finding another shape (its code changed the tables, e.g. after an upgrade) drops the model and
@@ -25,8 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import Sequence
 
 import asyncpg
 
@@ -34,7 +31,7 @@ from shared.eventstore.commit_signals import Commit, CommitSignals
 from shared.eventstore.database import DbConnection, Executor
 from shared.eventstore.leader_loop import lead_and_follow
 from shared.eventstore.positions import LOG_START, SNAPSHOT_XMIN, LogPosition
-from shared.eventstore.store import EventStore, RecordedEvent
+from shared.eventstore.store import EventStore
 from shared.projections.projection import Projection
 
 log = logging.getLogger(__name__)
@@ -43,41 +40,23 @@ LOCK = "SELECT pg_advisory_xact_lock(hashtext('projection:' || $1))"
 _LEAD = "SELECT pg_try_advisory_lock(hashtext('projection runner:' || $1))"
 _VISIBLE = f"SELECT $1::bigint < {SNAPSHOT_XMIN}"
 _HELD_BACK_POLLS = 200  # x 5 ms: then a full step again, whatever happened
-_PLAIN_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _READ_CHECKPOINT = "SELECT transaction_id, position FROM projection_checkpoints WHERE projection = $1"
 _READ_SHAPE = "SELECT shape FROM projection_checkpoints WHERE projection = $1"
-
-
-def _begin_and_move(name: str, stored: LogPosition, to: LogPosition) -> str:
-    """BEGIN, the projection's lock and the checkpoint's conditional move, as one simple query (whose
-    status is the UPDATE's: "UPDATE 1" if the checkpoint was the one this runner wrote last). The
-    name is the code's own constant, a plain identifier (checked); the positions are integers."""
-    if not _PLAIN_NAME.fullmatch(name):
-        raise ValueError(f"a projection's name is a plain lower-case identifier, not {name!r}")
-    return (
-        f"BEGIN; SELECT pg_advisory_xact_lock(hashtext('projection:{name}')); "  # noqa: S608
-        f"UPDATE projection_checkpoints SET transaction_id = {int(to.transaction_id)}, "
-        f"position = {int(to.position)}, updated_at = now() WHERE projection = '{name}' "
-        f"AND transaction_id = {int(stored.transaction_id)} AND position = {int(stored.position)}"
-    )
-
-
-async def _end(conn: DbConnection, statement: str) -> None:
-    """COMMIT or ROLLBACK the batch's transaction; a connection that cannot is closed, which ends
-    the transaction with it (it must never go on, or back to a pool, inside one)."""
-    try:
-        await conn.execute(statement)
-    except BaseException:
-        conn.terminate()
-        raise
-
-
+_MOVE_CHECKPOINT = """
+UPDATE projection_checkpoints SET transaction_id = $4, position = $5, updated_at = now()
+WHERE projection = $1 AND transaction_id = $2 AND position = $3
+RETURNING true
+"""
 _RESET_CHECKPOINT = """
 INSERT INTO projection_checkpoints (projection, transaction_id, position, shape) VALUES ($1, $2, $3, $4)
 ON CONFLICT (projection) DO UPDATE
     SET transaction_id = EXCLUDED.transaction_id, position = EXCLUDED.position, shape = EXCLUDED.shape,
         updated_at = now()
 """
+
+
+class CheckpointMoved(Exception):
+    """The stored checkpoint is not the one this runner wrote last: someone else moved it."""
 
 
 async def create_schema(conn: DbConnection, projection: Projection, schema: str) -> None:
@@ -174,33 +153,25 @@ class ProjectionRunner:
             return 0
         position = events[-1].log_position
         if any(self.projection.wants(event) for event in events):
-            if not await self._fold(conn, events, position):
+            try:
+                async with conn.transaction():
+                    await self.projection.apply_batch(conn, self.projection.schema, events)
+                    moved = await conn.fetchval(
+                        _MOVE_CHECKPOINT,
+                        self.projection.name,
+                        self._stored.transaction_id,
+                        self._stored.position,
+                        position.transaction_id,
+                        position.position,
+                    )
+                    if not moved:
+                        raise CheckpointMoved(self.projection.name)
+            except CheckpointMoved:
                 await self._resync(conn)
                 return len(events)
             self._stored = position
         await self._advance(position)
         return len(events)
-
-    async def _fold(self, conn: DbConnection, events: Sequence[RecordedEvent], position: LogPosition) -> bool:
-        """The batch's writes and the checkpoint's move to `position` in one transaction; False (and
-        nothing written) if the stored checkpoint is not the one this runner wrote last.
-
-        The transaction opens with the projection's lock (a rebuild swapping the model in takes it
-        too, so neither interleaves with the other) and the checkpoint's conditional move, all in one
-        round trip: a simple query, which takes no parameters, so the values go in as literals
-        (`_begin_and_move`). Then the model's writes, then COMMIT.
-        """
-        status = await conn.execute(_begin_and_move(self.projection.name, self._stored, position))
-        if status != "UPDATE 1":
-            await _end(conn, "ROLLBACK")
-            return False
-        try:
-            await self.projection.apply_batch(conn, self.projection.schema, events)
-        except BaseException:
-            await _end(conn, "ROLLBACK")
-            raise
-        await _end(conn, "COMMIT")
-        return True
 
     async def _resync(self, conn: DbConnection) -> None:
         """Go on from the stored checkpoint, which someone else moved (a rebuild swapped the model in)."""

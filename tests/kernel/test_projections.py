@@ -250,8 +250,8 @@ class FailsOnce(Balances):
 
 
 async def test_a_batch_that_fails_writes_nothing_and_is_folded_again(database: Database):
-    """The batch's transaction opens with the checkpoint's move (in the same round trip as BEGIN):
-    a failure after it rolls both back, and the runner folds the same events again."""
+    """The model's writes and the checkpoint's move are one transaction: a failure rolls both back,
+    and the runner folds the same events again."""
     runner = ProjectionRunner(database.dsn, database.pool, FailsOnce(), batch_size=50)
     await runner.setup()
     await credit_randomly(database, accounts=5, credits=20)

@@ -38,9 +38,6 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("shared/projections/runner.py", "schema"): _SCHEMA,
     ("shared/projections/runner.py", "projection.schema"): _SCHEMA,
     ("shared/projections/runner.py", "statement"): "the projection's DDL, constants in its definition",
-    ("shared/projections/runner.py", "_begin_and_move(self.projection.name, self._stored, position)"): (
-        "the projection's constant name (checked to be a plain identifier) and integer log positions"
-    ),
     ("services/cart/projections/catalogue.py", "schema"): _SCHEMA,
     ("services/cart/projections/customers.py", "schema"): _SCHEMA,
     ("services/cart/projections/customer_carts.py", "schema"): _SCHEMA,
