@@ -175,3 +175,21 @@ async def test_a_batch_folded_again_after_its_transaction_rolled_back_gives_the_
                 raise RuntimeError("the runner's transaction failed after folding")
         await orders.apply_batch(conn, orders.schema, events[-3:])
     assert await rows(database) == live
+
+
+async def test_a_batch_placing_orders_and_changing_others_writes_both(
+    database: Database, consumer: EventConsumer, projection: ProjectionRunner
+):
+    """Orders placed in a batch and changes to orders placed before go in one statement: the rows
+    are those of folding the whole log at once."""
+    await orders_in_every_state(consumer)
+    await projection.catch_up()
+    live = await rows(database)
+    orders = OrdersProjection(remembered=0)
+    events = await EventStore().read_log(database.pool)
+    assert events[0].event_type == "OrderPlaced"
+    async with database.pool.acquire() as conn:
+        await conn.execute("TRUNCATE proj_orders.orders")
+        await orders.apply_batch(conn, orders.schema, events[:1])  # o-1 placed
+        await orders.apply_batch(conn, orders.schema, events[1:])  # o-2, o-3 placed; o-1 paid, shipped
+    assert await rows(database) == live
