@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from shared.eventstore.port import UnitOfWork
-from shared.eventstore.store import EventStore
 from shared.eventstore.stream_cache import CachedReadSuspect
 from shared.eventstore.unit_of_work import Database
 from tests.kernel.apps.ledger_service import Account
+from tests.support.counted_reads import CountedReads
 from tests.support.databases import another_process
 
 
@@ -22,20 +22,6 @@ from tests.support.databases import another_process
 async def elsewhere(database: Database) -> AsyncIterator[Database]:
     async with another_process(database) as other:
         yield other
-
-
-class CountedReads:
-    """Counts the stream reads that reach PostgreSQL."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.reads = 0
-        real = EventStore.read_stream
-
-        async def read_stream(store: EventStore, *args: Any, **kwargs: Any) -> Any:
-            self.reads += 1
-            return await real(store, *args, **kwargs)
-
-        monkeypatch.setattr(EventStore, "read_stream", read_stream)
 
 
 def credit(amount: int, credit_id: str, account_id: str = "a") -> Any:

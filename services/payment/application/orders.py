@@ -56,7 +56,8 @@ async def wait_for_order(database: EventDatabase, order_id: str, *, timeout: flo
     shopper paying at once must not get a 404 from that lag (read your writes). A read is one
     statement, with no transaction around it. The wait ends when this process commits to the
     order's stream (its consumer opening the order), or at the next fallback read, for a checkout
-    consumed by another instance of the service.
+    consumed by another instance of the service. Woken by this process's commit, it takes the order
+    from the stream cache, which that commit filled (`read_newer`): no second read.
     """
     return await _opened(database, order_id, timeout, lambda: database.read(PayableOrder, order_id))
 
@@ -91,12 +92,15 @@ async def _opened(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     with database.signals.watching(stream_id_of(PayableOrder, order_id)) as changed:
-        while True:
-            order = await read()
-            if order.opened:
-                return order
+        order = await read()
+        while not order.opened:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise OrderNotFound(order_id)
-            await wait_for(changed, min(remaining, FALLBACK_READ_SECONDS))
+            woken = await wait_for(changed, min(remaining, FALLBACK_READ_SECONDS))
             changed.clear()  # before the read: a commit after it is seen by it or sets it again
+            if woken:  # this process's consumer committed to it: what it committed, without a read
+                order = await database.read_newer(PayableOrder, order_id, order.version)
+            else:
+                order = await read()
+        return order
