@@ -189,6 +189,24 @@ class UnitOfWorkContract:
         tally = await backend.database.read(Tally, tally_id)
         assert (tally.total, tally.version) == (111, 3)
 
+    async def test_load_new_of_a_stream_that_exists_ends_as_if_read(self, backend: Backend) -> None:
+        """`load_new` may presume the stream new (PostgreSQL does, in one-statement units): a
+        stream that does exist is never overwritten nor miscounted; the unit's outcome is that of
+        a plain `load`."""
+        tally_id = _id()
+        await backend.database.run(Counting(tally_id, 5))
+
+        async def counting_on_new(uow: UnitOfWork) -> int:
+            tally = await uow.load_new(Tally, tally_id)
+            tally.count(1)
+            return tally.total
+
+        assert await backend.database.run(counting_on_new) == 6
+        tally = await backend.database.read(Tally, tally_id)
+        assert (tally.total, tally.version) == (6, 2)
+        fresh_id = _id()
+        assert await backend.database.run(lambda uow: _count_new(uow, fresh_id)) == 1
+
     async def test_the_log_holds_events_in_commit_order(self, backend: Backend) -> None:
         first, second = _id(), _id()
         for tally_id in (first, second, first):
@@ -300,3 +318,9 @@ class UnitOfWorkContract:
         assert [e.by for e in found if isinstance(e, Counted)] == [2]
         assert await database.history_page(Tally, tally_id, ["NotCounted"], 10, 0) == ([], 0)
         assert await database.find_events(Tally, tally_id, "Counted", "note", "by 9") == []
+
+
+async def _count_new(uow: UnitOfWork, tally_id: str) -> int:
+    tally = await uow.load_new(Tally, tally_id)
+    tally.count(1)
+    return tally.total
