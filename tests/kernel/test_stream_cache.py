@@ -24,9 +24,12 @@ async def elsewhere(database: Database) -> AsyncIterator[Database]:
         yield other
 
 
-def credit(amount: int, credit_id: str, account_id: str = "a") -> Any:
+def credit(amount: int, credit_id: str, account_id: str = "a", *, creates: bool = False) -> Any:
+    """A command crediting the account; `creates`: as the message that creates the stream would,
+    with `load_new` (which may presume it empty)."""
+
     async def command(uow: UnitOfWork) -> int:
-        account = await uow.load(Account, account_id)
+        account = await (uow.load_new if creates else uow.load)(Account, account_id)
         account.credit(amount, credit_id)
         return account.balance
 
@@ -177,14 +180,7 @@ async def test_a_reader_woken_by_this_process_s_commit_takes_it_from_the_cache(
 
 
 def open_account(amount: int, credit_id: str, account_id: str = "new") -> Any:
-    """A command for the message that creates the stream: `load_new` presumes it empty."""
-
-    async def command(uow: UnitOfWork) -> int:
-        account = await uow.load_new(Account, account_id)
-        account.credit(amount, credit_id)
-        return account.balance
-
-    return command
+    return credit(amount, credit_id, account_id, creates=True)
 
 
 async def test_a_stream_presumed_new_is_created_without_a_read(
