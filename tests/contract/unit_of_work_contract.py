@@ -195,13 +195,7 @@ class UnitOfWorkContract:
         a plain `load`."""
         tally_id = _id()
         await backend.database.run(Counting(tally_id, 5))
-
-        async def counting_on_new(uow: UnitOfWork) -> int:
-            tally = await uow.load_new(Tally, tally_id)
-            tally.count(1)
-            return tally.total
-
-        assert await backend.database.run(counting_on_new) == 6
+        assert await backend.database.run(lambda uow: _count_new(uow, tally_id)) == 6
         tally = await backend.database.read(Tally, tally_id)
         assert (tally.total, tally.version) == (6, 2)
         fresh_id = _id()

@@ -242,11 +242,10 @@ class FailsOnce(Balances):
     failures: ClassVar[int] = 1
 
     async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:
-        if FailsOnce.failures:
-            FailsOnce.failures -= 1
-            await super().apply(conn, schema, event)  # a write made, then the failure
-            raise RuntimeError("the fold failed")
         await super().apply(conn, schema, event)
+        if FailsOnce.failures:  # a write made, then the failure
+            FailsOnce.failures -= 1
+            raise RuntimeError("the fold failed")
 
 
 async def test_a_batch_that_fails_writes_nothing_and_is_folded_again(database: Database):

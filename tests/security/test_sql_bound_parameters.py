@@ -49,6 +49,8 @@ REVIEWED: dict[tuple[str, str], str] = {
     ("services/inventory/projections/stock.py", "schema"): _SCHEMA,
     ("services/order/projections/orders.py", "schema"): _SCHEMA,
     ("services/order/projections/listing.py", "OrdersProjection().schema"): _SCHEMA,
+    ("services/order/projections/orders.py", "_update_order(1)"): "numbered placeholders, type names",
+    ("services/order/projections/orders.py", "_update_order(22)"): "numbered placeholders, type names",
     ("services/order/projections/listing.py", "where"): "_where: whitelisted columns = $n placeholders",
     ("services/order/projections/listing.py", "_order_by(query.sort)"): "a whitelisted column and ASC/DESC",
     ("services/order/projections/listing.py", "n + 1"): "an integer placeholder number",

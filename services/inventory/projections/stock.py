@@ -42,27 +42,26 @@ class StockProjection(Projection):
 
     async def apply_batch(self, conn: DbConnection, schema: str, events: Sequence[RecordedEvent]) -> None:
         """Runs of movements in one statement each; any other event on its own, in log order."""
-        run: list[Projected] = []
+        run: list[tuple[Projected, StockMovement]] = []
         for record in events:
             if not self.wants(record):
                 continue
             event = self.projected(record)
             if isinstance(event.event, StockMovement):
-                run.append(event)
+                run.append((event, event.event))
                 continue
             await self._movements(conn, schema, run)
             run = []
             await self.apply(conn, schema, event)
         await self._movements(conn, schema, run)
 
-    async def _movements(self, conn: DbConnection, schema: str, run: Sequence[Projected]) -> None:
+    async def _movements(
+        self, conn: DbConnection, schema: str, run: Sequence[tuple[Projected, StockMovement]]
+    ) -> None:
         """Movements' history rows, and each product's levels after its last movement of the run (a
         product first seen in the run is created at its first movement's time, as one at a time)."""
-        if len(run) <= 1:
-            for event in run:
-                await self.apply(conn, schema, event)
+        if not run:
             return
-        facts = [(e, e.event) for e in run if isinstance(e.event, StockMovement)]
         await conn.execute(
             f"WITH m AS (SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[],"  # noqa: S608
             " $5::timestamptz[], $6::text[], $7::text[], $8::bigint[], $9::text[])"
@@ -78,15 +77,15 @@ class StockProjection(Projection):
             " ON CONFLICT (product_id) DO UPDATE SET total = EXCLUDED.total,"
             " allocated = EXCLUDED.allocated, tracked = EXCLUDED.tracked, version = EXCLUDED.version,"
             " updated_at = EXCLUDED.updated_at",
-            [e.stream_id.removeprefix("stock-") for e, _ in facts],
-            [e.version for e, _ in facts],
-            [f.total_after for _, f in facts],
-            [f.allocated_after for _, f in facts],
-            [e.occurred_at for e, _ in facts],
-            [f.transaction_id for _, f in facts],
-            [f.action for _, f in facts],
-            [f.quantity for _, f in facts],
-            [f.order_id for _, f in facts],
+            [e.stream_id.removeprefix("stock-") for e, _ in run],
+            [e.version for e, _ in run],
+            [f.total_after for _, f in run],
+            [f.allocated_after for _, f in run],
+            [e.occurred_at for e, _ in run],
+            [f.transaction_id for _, f in run],
+            [f.action for _, f in run],
+            [f.quantity for _, f in run],
+            [f.order_id for _, f in run],
         )
 
     async def apply(self, conn: DbConnection, schema: str, event: Projected) -> None:

@@ -49,23 +49,23 @@ _CORRECT_ORDER = (
     'UPDATE "{schema}".orders SET order_number = $2, external_ref = $3, placed_version = $4, placed = $5,'
     " customer_email = $7 WHERE id = $1 AND version < $6"
 )
-_UPDATE_ORDER = (
-    'UPDATE "{schema}".orders AS o SET status = u.status, payment = u.payment, shipping = u.shipping,'
-    " authorized = u.authorized, paid = u.paid, updated_at = u.updated_at, version = u.version"
-    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],"
-    " $7::timestamptz[], $8::integer[])"
-    " AS u(id, status, payment, shipping, authorized, paid, updated_at, version)"
-    " WHERE o.id = u.id AND o.version < u.version"
-)
-_PLACE_AND_UPDATE = (
-    "WITH placed AS (" + _INSERT_ORDER + ")"  # noqa: S608 (code constants only)
-    ' UPDATE "{schema}".orders AS o SET status = u.status, payment = u.payment, shipping = u.shipping,'
-    " authorized = u.authorized, paid = u.paid, updated_at = u.updated_at, version = u.version"
-    " FROM unnest($22::text[], $23::text[], $24::text[], $25::text[], $26::bigint[], $27::bigint[],"
-    " $28::timestamptz[], $29::integer[])"
-    " AS u(id, status, payment, shipping, authorized, paid, updated_at, version)"
-    " WHERE o.id = u.id AND o.version < u.version"
-)
+_UPDATED_COLUMNS = ("text", "text", "text", "text", "bigint", "bigint", "timestamptz", "integer")
+
+
+def _update_order(first: int) -> str:
+    """The statuses of orders placed before, from the 8 columns of their rows, numbered from `first`."""
+    columns = ", ".join(f"${first + n}::{kind}[]" for n, kind in enumerate(_UPDATED_COLUMNS))
+    return (  # only numbered placeholders and this code's type names are spliced in
+        'UPDATE "{schema}".orders AS o SET status = u.status, payment = u.payment, shipping = u.shipping,'  # noqa: S608
+        " authorized = u.authorized, paid = u.paid, updated_at = u.updated_at, version = u.version"
+        " FROM unnest(" + columns + ")"
+        " AS u(id, status, payment, shipping, authorized, paid, updated_at, version)"
+        " WHERE o.id = u.id AND o.version < u.version"
+    )
+
+
+_UPDATE_ORDER = _update_order(1)
+_PLACE_AND_UPDATE = "WITH placed AS (" + _INSERT_ORDER + ") " + _update_order(22)
 """New orders' rows and the other orders' changes in one statement ($1-$21 the new rows, $22-$29 the
 changes): disjoint rows (an order placed in the batch is inserted as the batch leaves it), so both
 parts may work on the same snapshot."""
