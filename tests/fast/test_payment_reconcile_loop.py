@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.payment.adapters.in_memory.tables import InMemoryTransactionIndex, OpenTransaction
+from services.payment.adapters.in_memory.tables import InMemoryTransactionIndex
 from services.payment.application.paying import Pay
-from services.payment.application.ports import TRANSACTION_INDEX
+from services.payment.application.ports import TRANSACTION_INDEX, OpenTransaction
 from services.payment.application.reconciler import reconcile_forever
 from services.payment.domain.gateway_settings import MANUAL
 from services.payment.domain.transaction import Transaction
@@ -30,7 +30,7 @@ class FlakyTransactionIndex(InMemoryTransactionIndex):
         super().__init__(w.tables, uow)
         self._reads = reads
 
-    async def oldest_open(self, limit: int) -> list[str]:
+    async def oldest_open(self, limit: int) -> list[OpenTransaction]:
         await self._reads.read()
         return await super().oldest_open(limit)
 
@@ -62,7 +62,7 @@ async def test_each_tick_finishes_what_was_left_open_by_then(w: World) -> None:
     reconciling = asyncio.create_task(reconcile_forever(w.payments, TICK))
     try:
         await eventually(lambda: failed(w, txn.id))
-        w.tables.open["ghost"] = OpenTransaction("o", STRIPE, datetime(2026, 1, 1, tzinfo=UTC))
+        w.tables.open["ghost"] = OpenTransaction("ghost", "o", STRIPE, datetime(2026, 1, 1, tzinfo=UTC))
         await eventually(lambda: not w.tables.open)  # a later tick forgets a row with no transaction
     finally:
         reconciling.cancel()

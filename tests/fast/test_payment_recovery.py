@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.payment.adapters.in_memory.tables import OpenTransaction
 from services.payment.application.gateway_config import (
     list_gateways,
     read_gateway,
@@ -18,7 +17,7 @@ from services.payment.application.gateway_config import (
     update_gateway,
 )
 from services.payment.application.paying import Pay, pay
-from services.payment.application.ports import GatewayEvent
+from services.payment.application.ports import GatewayEvent, OpenTransaction
 from services.payment.application.reconciler import reconcile_open_transactions
 from services.payment.application.webhooks import EventEffect, apply_gateway_event
 from services.payment.domain.errors import GatewayNotFound
@@ -87,7 +86,7 @@ async def test_the_reconciler_leaves_a_transaction_someone_holds(w: World) -> No
 
 
 async def test_an_index_row_without_a_transaction_is_forgotten(w: World) -> None:
-    w.tables.open["ghost"] = OpenTransaction("o", STRIPE, datetime(2026, 1, 1, tzinfo=UTC))
+    w.tables.open["ghost"] = OpenTransaction("ghost", "o", STRIPE, datetime(2026, 1, 1, tzinfo=UTC))
     assert await reconcile_open_transactions(w.payments) == 1
     assert not w.tables.open and published(w.database) == []
 

@@ -3,7 +3,7 @@ events they index.
 
 - `open_transactions`: transactions with unfinished business (still pending, or a gateway call
   started and not recorded). The reconciler walks it after a crash; a row goes away once the
-  transaction settles.
+  transaction settles. `owner` names the process that holds it without a lock, if one does.
 - `gateway_references`: the gateway's id of a payment (a Stripe PaymentIntent) to ours, for
   webhooks that name only the gateway's object.
 - `webhook_deliveries`: every incoming gateway webhook and what became of it, written after it was
@@ -20,6 +20,8 @@ PAYMENT_DDL = [
         gateway        text NOT NULL,
         since          timestamptz NOT NULL DEFAULT now()
     )""",
+    # the process holding it without a lock (`TransactionLocks.owned`); NULL: held by its lock
+    "ALTER TABLE open_transactions ADD COLUMN IF NOT EXISTS owner text",
     """
     CREATE TABLE IF NOT EXISTS gateway_references (
         reference      text PRIMARY KEY,

@@ -27,6 +27,14 @@ class Payments:
     order_wait: float = 5.0  # how long a request waits for a checkout not consumed yet
     lock_wait: float = 2.0  # how long a request waits for another one on the same transaction
 
+    @property
+    def owned_grace(self) -> float:
+        """How long a transaction another living process holds without a lock (`locks.owned`) is
+        left to it: the longest such a payment stays open (its wait for stock), and a margin. A
+        request that failed without settling it is finished by its own process's reconciler at once;
+        this bounds only a process that lives on but has lost track of it."""
+        return self.allocation_timeout + 30.0
+
     async def open(self) -> None:
         await self.locks.open()
 

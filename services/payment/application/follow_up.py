@@ -30,11 +30,15 @@ from shared.contracts.values import Money
 from shared.eventstore.port import UnitOfWork
 
 
-async def follow_up(uow: UnitOfWork, txn: Transaction, at: datetime, *, index_reference: bool = True) -> None:
+async def follow_up(
+    uow: UnitOfWork, txn: Transaction, at: datetime, *, index_reference: bool = True, owner: str | None = None
+) -> None:
     """Publish and book-keep what `txn`'s pending events say (call once per unit of work).
 
     The order is read only when its reservations change. `index_reference=False` for a gateway that
     does not leave the process: it sends no webhook that would need its reference looked up.
+    `owner`: the process holding the transaction without a lock (`TransactionLocks.owned`), named
+    in its `open_transactions` row when this unit opens it.
     """
     pending = txn.peek_pending()
     if not pending:
@@ -63,7 +67,7 @@ async def follow_up(uow: UnitOfWork, txn: Transaction, at: datetime, *, index_re
                 (await _order(uow, txn)).release(txn.id, at)
             case GatewayReferenceRecorded(reference=reference) if index_reference:
                 await uow.adapter(TRANSACTION_INDEX).reference_recorded(reference, txn.id)
-    await _index(uow, txn, at)
+    await _index(uow, txn, at, owner)
 
 
 async def _order(uow: UnitOfWork, txn: Transaction) -> PayableOrder:
@@ -90,10 +94,10 @@ def _publish(uow: UnitOfWork, txn: Transaction, event: IntegrationEvent) -> None
     uow.publish(event, key=txn.order_id, aggregate_id=txn.id, aggregate_version=txn.current_version)
 
 
-async def _index(uow: UnitOfWork, txn: Transaction, at: datetime) -> None:
+async def _index(uow: UnitOfWork, txn: Transaction, at: datetime, owner: str | None) -> None:
     """Keep `open_transactions` to the transactions the reconciler may have to finish: a row from
     the unit of work that opens one (`since`) to the one that settles it."""
     if txn.unfinished and not txn.was_unfinished:
-        await uow.adapter(TRANSACTION_INDEX).opened(txn.id, txn.order_id, txn.gateway, at)
+        await uow.adapter(TRANSACTION_INDEX).opened(txn.id, txn.order_id, txn.gateway, at, owner)
     elif txn.was_unfinished and not txn.unfinished:
         await uow.adapter(TRANSACTION_INDEX).closed(txn.id)

@@ -8,11 +8,14 @@
    recorded, and a decline fails the transaction and publishes `PaymentFailed` (inventory then
    releases the allocation).
 
-The transaction's lock is held throughout, so the reconciler never mistakes a live payment for
-an abandoned one. A gateway that stays in the process (`manual`) is created and confirmed in one
-unit of work: nothing leaves the process, so no crash can fall between moving money and
-recording it. When there is no stock to allocate either, the whole payment is that one unit of
-work, and needs no lock: nothing of it is visible before it is complete.
+The transaction is held throughout, so the reconciler never mistakes a live payment for an
+abandoned one: by its lock in the database, or, through a gateway that stays in the process
+(`manual`), by this process alone (`TransactionLocks.owned`, two round trips less), its index row
+naming the process. Such a gateway is created and confirmed in one unit of work: nothing leaves
+the process, so no crash can fall between moving money and recording it, and the units of one
+payment are kept apart by their appends alone. When there is no stock to allocate either, the
+whole payment is that one unit of work, and needs no hold: nothing of it is visible before it is
+complete.
 
 With a client's `Idempotency-Key` the transaction's id is derived from the key and each Stripe call
 carries a key derived from it (`keyed_retries`): a retry whose first attempt died after its effect
@@ -84,10 +87,16 @@ async def pay(
             return await _resume(payments, made, command)
     gateway = await payments.enabled_gateway(command.gateway, gateway_settings)
     transaction_id = command.transaction_id or str(uuid4())
-    if not gateway.records_calls and not order.stock_lines:
-        return await _pay_at_once(payments, gateway, transaction_id, command, order)
-    async with payments.locks.held(transaction_id, wait=0) as units:
-        txn = await units.run(lambda uow: _request(uow, transaction_id, command), known=(order,))
+    if not gateway.records_calls:
+        if not order.stock_lines:
+            return await _pay_at_once(payments, gateway, transaction_id, command, order)
+        owner: str | None = payments.locks.owner
+        hold = payments.locks.owned(transaction_id, wait=0)
+    else:
+        owner = None
+        hold = payments.locks.held(transaction_id, wait=0)
+    async with hold as units:
+        txn = await units.run(lambda uow: _request(uow, transaction_id, command, owner), known=(order,))
         if txn.awaiting_allocation:
             txn = await _allocate(payments, units, txn)
         return await charge(payments, units, txn, command.gateway_keys)
@@ -132,10 +141,10 @@ def _check_payer(command: Pay, order: PayableOrder) -> None:
         raise ManualPaymentNeedsAdmin(order.id)
 
 
-async def _request(uow: UnitOfWork, transaction_id: str, command: Pay) -> Transaction:
+async def _request(uow: UnitOfWork, transaction_id: str, command: Pay, owner: str | None) -> Transaction:
     at = utc_now()
     txn = await _start(uow, transaction_id, command, at)
-    await follow_up(uow, txn, at)
+    await follow_up(uow, txn, at, owner=owner)
     return txn
 
 
@@ -241,6 +250,8 @@ async def _charge_in_process(units: Units, gateway: Gateway, txn: Transaction) -
 
     async def create_and_confirm(uow: UnitOfWork) -> tuple[Transaction, DomainError | None]:
         current = await uow.load(Transaction, transaction_id)
+        if not current.ready_to_charge:
+            return current, None  # settled meanwhile: a retry with its key, or failed by the reconciler
         at = utc_now()
         problem = await _create_and_confirm(gateway, current, at)
         await follow_up(uow, current, at, index_reference=False)
@@ -249,6 +260,7 @@ async def _charge_in_process(units: Units, gateway: Gateway, txn: Transaction) -
     txn, problem = await units.run(create_and_confirm, known=(txn,))
     if problem is not None:
         raise problem
+    raise_if_failed(txn)
     return txn
 
 

@@ -1,7 +1,10 @@
 """Finishing what a crashed process left open, in the background, on every instance.
 
 Every PAYMENT_RECONCILE_INTERVAL_SECONDS the open transactions are visited. One whose lock is
-held belongs to a live request and is skipped. Otherwise its owner is gone, and:
+held belongs to a live request and is skipped, and so is one held without a lock (a payment through
+a gateway that stays in the process, `TransactionLocks.owned`) by this process, or by another
+process still alive (`living`) unless it has been open longer than `Payments.owned_grace`.
+Otherwise its owner is gone, and:
 
 - a gateway call left in flight is reconciled from the gateway's own records;
 - a payment still pending that never reached the gateway (it was waiting for stock, or its
@@ -15,11 +18,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime, timedelta
 
 from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
 from services.payment.application.gateway_calls import reconcile
-from services.payment.application.ports import TRANSACTION_INDEX, GatewayRefused, GatewayUnreachable, Units
+from services.payment.application.ports import (
+    TRANSACTION_INDEX,
+    GatewayRefused,
+    GatewayUnreachable,
+    OpenTransaction,
+    Units,
+)
 from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
@@ -40,11 +50,18 @@ async def reconcile_forever(payments: Payments, interval: float) -> None:
             log.exception("reconciling open transactions failed; retrying in %.0fs", interval)
 
 
-async def reconcile_open_transactions(payments: Payments) -> int:
+async def reconcile_open_transactions(payments: Payments, now: datetime | None = None) -> int:
     """Visit the open transactions nobody holds; returns how many were visited."""
     found = await payments.locks.unlocked().run(_oldest_open)
+    now = now or utc_now()
+    others = {t.owner for t in found if t.owner is not None and t.owner != payments.locks.owner}
+    alive = await payments.locks.living(others) if others else set()
+    young = now - timedelta(seconds=payments.owned_grace)
     visited = 0
-    for transaction_id in found:
+    for row in found:
+        if row.owner in alive and row.since > young:
+            continue  # another process's payment in progress
+        transaction_id = row.transaction_id
         async with payments.locks.if_free(transaction_id) as units:
             if units is None:
                 continue
@@ -56,7 +73,7 @@ async def reconcile_open_transactions(payments: Payments) -> int:
     return visited
 
 
-async def _oldest_open(uow: UnitOfWork) -> list[str]:
+async def _oldest_open(uow: UnitOfWork) -> list[OpenTransaction]:
     return await uow.adapter(TRANSACTION_INDEX).oldest_open(BATCH)
 
 

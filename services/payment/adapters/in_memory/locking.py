@@ -1,18 +1,18 @@
-"""`TransactionLocks` in memory: one asyncio lock per transaction, units on the in-memory database.
+"""`TransactionLocks` in memory: this process's holds (`ProcessHolds`), units on the in-memory database.
 
 What PostgreSQL's session advisory locks promise within one process: one holder of a transaction
 at a time, a waiter refused after `wait` seconds (GatewayCallInFlight), a holder that ends (its
-task cancelled, as a process dying ends its session) releasing the lock.
+task cancelled, as a process dying ends its session) releasing the lock. `owned` is the same hold
+(in memory every lock is the process's own), and the only living owner is this one.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
-from services.payment.domain.errors import GatewayCallInFlight
+from services.payment.adapters.process_holds import ProcessHolds
 from shared.domain.aggregate import Aggregate
 from shared.eventstore.in_memory import InMemoryDatabase
 from shared.eventstore.port import UnitOfWork
@@ -23,9 +23,10 @@ T = TypeVar("T")
 class InMemoryTransactionLocks:
     """`ports.TransactionLocks` in this process's memory."""
 
-    def __init__(self, database: InMemoryDatabase) -> None:
+    def __init__(self, database: InMemoryDatabase, owner: str = "in-memory") -> None:
         self.database = database
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.owner = owner
+        self.holds = ProcessHolds()
 
     async def open(self) -> None:
         """Nothing to open."""
@@ -35,40 +36,26 @@ class InMemoryTransactionLocks:
 
     def holding(self, transaction_id: str) -> bool:
         """Whether someone holds the transaction now (for tests)."""
-        lock = self._locks.get(transaction_id)
-        return lock is not None and lock.locked()
+        return self.holds.holding(transaction_id)
 
     @asynccontextmanager
     async def held(self, transaction_id: str, *, wait: float) -> AsyncIterator[InMemoryUnits]:
-        lock = self._locks.setdefault(transaction_id, asyncio.Lock())
-        if lock.locked():
-            if wait <= 0:
-                raise GatewayCallInFlight(transaction_id)
-            try:
-                await asyncio.wait_for(lock.acquire(), wait)
-            except TimeoutError:
-                raise GatewayCallInFlight(transaction_id) from None
-        else:
-            await lock.acquire()  # free: taken at once, without yielding
-        try:
+        async with self.holds.hold(transaction_id, wait=wait):
             yield InMemoryUnits(self.database)
-        finally:
-            lock.release()
+
+    def owned(self, transaction_id: str, *, wait: float) -> AbstractAsyncContextManager[InMemoryUnits]:
+        return self.held(transaction_id, wait=wait)
 
     @asynccontextmanager
     async def if_free(self, transaction_id: str) -> AsyncIterator[InMemoryUnits | None]:
-        lock = self._locks.setdefault(transaction_id, asyncio.Lock())
-        if lock.locked():
-            yield None
-            return
-        await lock.acquire()
-        try:
-            yield InMemoryUnits(self.database)
-        finally:
-            lock.release()
+        async with self.holds.hold_if_free(transaction_id) as free:
+            yield InMemoryUnits(self.database) if free else None
 
     def unlocked(self) -> InMemoryUnits:
         return InMemoryUnits(self.database)
+
+    async def living(self, owners: Iterable[str]) -> set[str]:
+        return {owner for owner in owners if owner == self.owner}
 
 
 class InMemoryUnits:

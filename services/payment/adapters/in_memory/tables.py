@@ -10,16 +10,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from services.payment.application.ports import TRANSACTION_INDEX, WEBHOOK_INBOX
+from services.payment.application.ports import TRANSACTION_INDEX, WEBHOOK_INBOX, OpenTransaction
 from services.payment.domain.transaction import Transaction
 from shared.eventstore.in_memory import InMemoryDatabase, InMemoryUnitOfWork
-
-
-@dataclass(frozen=True)
-class OpenTransaction:
-    order_id: str
-    gateway: str
-    since: datetime
 
 
 @dataclass
@@ -40,16 +33,17 @@ class InMemoryTransactionIndex:
     def _stage(self, change: Any) -> None:
         self._uow.after_commit(change)
 
-    async def opened(self, transaction_id: str, order_id: str, gateway: str, since: datetime) -> None:
-        row = OpenTransaction(order_id, gateway, since)
+    async def opened(
+        self, transaction_id: str, order_id: str, gateway: str, since: datetime, owner: str | None = None
+    ) -> None:
+        row = OpenTransaction(transaction_id, order_id, gateway, since, owner)
         self._stage(lambda: self._tables.open.__setitem__(transaction_id, row))
 
     async def closed(self, transaction_id: str) -> None:
         self._stage(lambda: self._tables.open.pop(transaction_id, None))
 
-    async def oldest_open(self, limit: int) -> list[str]:
-        rows = sorted(self._tables.open.items(), key=lambda item: item[1].since)
-        return [transaction_id for transaction_id, _ in rows[:limit]]
+    async def oldest_open(self, limit: int) -> list[OpenTransaction]:
+        return sorted(self._tables.open.values(), key=lambda row: row.since)[:limit]
 
     async def reference_recorded(self, reference: str, transaction_id: str) -> None:
         self._stage(lambda: self._tables.references.setdefault(reference, transaction_id))

@@ -15,17 +15,24 @@ release), so a connection must never go back to it holding a lock: it goes back 
 `pg_advisory_unlock` answered. When a lock or unlock statement does not complete (cancelled, the
 connection broken, an error), the connection is closed instead: its session ends, and every lock
 it may hold with it.
+
+A payment through a gateway that stays in the process is held without a database lock (`owned`:
+two round trips less a payment): by this process alone (`ProcessHolds`), its index row naming this
+process, which `Presence` shows alive to the other instances' reconcilers.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import TypeVar
+from uuid import uuid4
 
 import asyncpg
 
+from services.payment.adapters.postgres.presence import Presence, living
+from services.payment.adapters.process_holds import ProcessHolds
 from services.payment.domain.errors import GatewayCallInFlight
 from shared.domain.aggregate import Aggregate
 from shared.eventstore.database import DbConnection, create_pool
@@ -43,14 +50,19 @@ class PostgresTransactionLocks:
     def __init__(self, database: Database, *, pool_size: int = 20) -> None:
         self.database = database
         self.pool_size = pool_size
+        self.owner = uuid4().hex
+        self.holds = ProcessHolds()
+        self.presence = Presence(database.dsn, self.owner)
         self._sessions: asyncpg.Pool | None = None
 
     async def open(self) -> None:
         self._sessions = await create_pool(
             self.database.dsn, min_size=1, max_size=self.pool_size, session_state=False
         )
+        await self.presence.open()
 
     async def close(self) -> None:
+        await self.presence.close()
         if self._sessions is not None:
             await self._sessions.close()
             self._sessions = None
@@ -67,7 +79,18 @@ class PostgresTransactionLocks:
             yield PostgresUnits(self.database, conn)
 
     @asynccontextmanager
+    async def owned(self, transaction_id: str, *, wait: float) -> AsyncIterator[PostgresUnits]:
+        async with self.holds.hold(transaction_id, wait=wait):
+            yield PostgresUnits(self.database, None)
+
+    async def living(self, owners: Iterable[str]) -> set[str]:
+        return await living(self.database.pool, owners)
+
+    @asynccontextmanager
     async def if_free(self, transaction_id: str) -> AsyncIterator[PostgresUnits | None]:
+        if self.holds.holding(transaction_id):  # owned by a request of this process
+            yield None
+            return
         async with self.sessions.acquire() as conn:
             if not await try_transaction_lock(conn, transaction_id):
                 yield None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from services.payment.application.ports import TRANSACTION_INDEX, WEBHOOK_INBOX
+from services.payment.application.ports import TRANSACTION_INDEX, WEBHOOK_INBOX, OpenTransaction
 from services.payment.domain.transaction import Transaction
 from shared.eventstore.aggregate_reader import stream_id_of
 from shared.eventstore.unit_of_work import Database, PostgresUnitOfWork
@@ -15,16 +15,18 @@ from shared.eventstore.unit_of_work import Database, PostgresUnitOfWork
 # Written with the unit's events (`PostgresUnitOfWork.write`: the arguments are one jsonb array), so
 # a unit of work that indexes its transaction still commits in one statement.
 _OPEN = """
-INSERT INTO open_transactions (transaction_id, order_id, gateway, since)
-VALUES ($1::jsonb ->> 0, $1::jsonb ->> 1, $1::jsonb ->> 2, ($1::jsonb ->> 3)::timestamptz)
-ON CONFLICT (transaction_id) DO UPDATE SET since = EXCLUDED.since
+INSERT INTO open_transactions (transaction_id, order_id, gateway, since, owner)
+VALUES ($1::jsonb ->> 0, $1::jsonb ->> 1, $1::jsonb ->> 2, ($1::jsonb ->> 3)::timestamptz, $1::jsonb ->> 4)
+ON CONFLICT (transaction_id) DO UPDATE SET since = EXCLUDED.since, owner = EXCLUDED.owner
 """
 _CLOSE = "DELETE FROM open_transactions WHERE transaction_id = $1::jsonb ->> 0"
 _REFERENCE = """
 INSERT INTO gateway_references (reference, transaction_id) VALUES ($1::jsonb ->> 0, $1::jsonb ->> 1)
 ON CONFLICT DO NOTHING
 """
-_OLDEST_OPEN = "SELECT transaction_id FROM open_transactions ORDER BY since LIMIT $1"
+_OLDEST_OPEN = (
+    "SELECT transaction_id, order_id, gateway, since, owner FROM open_transactions ORDER BY since LIMIT $1"
+)
 _TRANSACTION_OF = "SELECT transaction_id FROM gateway_references WHERE reference = $1"
 _INBOX = (
     "INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true"
@@ -37,14 +39,16 @@ class PostgresTransactionIndex:
     def __init__(self, uow: PostgresUnitOfWork) -> None:
         self._uow = uow
 
-    async def opened(self, transaction_id: str, order_id: str, gateway: str, since: datetime) -> None:
-        await self._uow.write(_OPEN, transaction_id, order_id, gateway, since)
+    async def opened(
+        self, transaction_id: str, order_id: str, gateway: str, since: datetime, owner: str | None = None
+    ) -> None:
+        await self._uow.write(_OPEN, transaction_id, order_id, gateway, since, owner)
 
     async def closed(self, transaction_id: str) -> None:
         await self._uow.write(_CLOSE, transaction_id)
 
-    async def oldest_open(self, limit: int) -> list[str]:
-        return [row["transaction_id"] for row in await self._uow.reads.fetch(_OLDEST_OPEN, limit)]
+    async def oldest_open(self, limit: int) -> list[OpenTransaction]:
+        return [OpenTransaction(**row) for row in await self._uow.reads.fetch(_OLDEST_OPEN, limit)]
 
     async def reference_recorded(self, reference: str, transaction_id: str) -> None:
         await self._uow.write(_REFERENCE, reference, transaction_id)
