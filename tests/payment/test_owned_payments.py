@@ -15,7 +15,7 @@ import pytest
 
 from services.payment.adapters.gateways.manual import ManualGateway
 from services.payment.adapters.postgres.locking import PostgresTransactionLocks
-from services.payment.adapters.postgres.presence import PREFIX
+from services.payment.adapters.postgres.presence import PREFIX, living
 from services.payment.adapters.postgres.tables import PostgresTransactionReads, provide_tables
 from services.payment.adapters.tables import PAYMENT_DDL
 from services.payment.application.context import Payments
@@ -107,12 +107,7 @@ async def test_a_presence_lost_while_the_process_lives_comes_back(database: Data
                 break
         assert one.locks.presence.present
         assert await other.locks.living([one.locks.owner]) == {one.locks.owner}
-    assert await _living_seen_by_a_stranger(database, one.locks.owner) == set()  # closed: gone
-
-
-async def _living_seen_by_a_stranger(database: Database, owner: str) -> set[str]:
-    async with instance(database) as third:
-        return await third.locks.living([owner])
+    assert await living(database.pool, [one.locks.owner]) == set()  # closed: gone
 
 
 async def _open_rows(database: Database) -> list[tuple[str, str | None]]:

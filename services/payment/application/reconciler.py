@@ -55,7 +55,7 @@ async def reconcile_open_transactions(payments: Payments, now: datetime | None =
     found = await payments.locks.unlocked().run(_oldest_open)
     now = now or utc_now()
     others = {t.owner for t in found if t.owner is not None and t.owner != payments.locks.owner}
-    alive = await payments.locks.living(others) if others else set()
+    alive = await payments.locks.living(others)  # no query for none
     young = now - timedelta(seconds=payments.owned_grace)
     visited = 0
     for row in found:

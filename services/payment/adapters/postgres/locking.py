@@ -81,7 +81,7 @@ class PostgresTransactionLocks:
     @asynccontextmanager
     async def owned(self, transaction_id: str, *, wait: float) -> AsyncIterator[PostgresUnits]:
         async with self.holds.hold(transaction_id, wait=wait):
-            yield PostgresUnits(self.database, None)
+            yield self.unlocked()
 
     async def living(self, owners: Iterable[str]) -> set[str]:
         return await living(self.database.pool, owners)
