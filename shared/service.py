@@ -15,6 +15,7 @@ from shared.http.app import Lifespan
 from shared.http.app import create_app as create_http_app
 from shared.http.links import base_url as base_url  # documents' links
 from shared.logging import configure_logging
+from shared.relaxed_gc import settle_service_heap
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings, UnsafeSecrets
 
@@ -73,6 +74,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     except UnsafeSecrets as refused:
         logging.getLogger("shared.service").critical("%s", refused)
         raise SystemExit(2) from None
+    settle_service_heap()
     uvicorn.run(
         app,
         host=settings.http_host,
