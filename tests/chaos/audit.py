@@ -45,7 +45,6 @@ ONCE: tuple[tuple[str, str, str | None], ...] = (
     ("inventory", "OrderStockAllocated", "request_id"),
     ("inventory", "OrderStockShipped", None),
     ("inventory", "OrderVoided", None),
-    ("fulfillment", "ShipmentOpened", None),
     ("fulfillment", "ShipmentDispatched", None),
 )
 

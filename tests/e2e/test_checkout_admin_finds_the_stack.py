@@ -191,7 +191,7 @@ async def _poison(stack: StartedStack, key: str) -> None:
     await producer.start()
     try:
         await producer.send_and_wait(
-            f"{stack.env['TOPIC_PREFIX']}OrderCreated", b"{not json", key=key.encode()
+            f"{stack.env['TOPIC_PREFIX']}OrderUpdated", b"{not json", key=key.encode()
         )
     finally:
         await producer.stop()
@@ -203,7 +203,7 @@ def _letter_of(stack: StartedStack, key: str) -> str:
     while time.monotonic() < deadline:
         for line in succeeds(stack, "dlq", "list").splitlines():
             ref = line.split()[0]
-            if "OrderCreated" in line and f"key: {key}" in succeeds(stack, "dlq", "show", ref):
+            if "OrderUpdated" in line and f"key: {key}" in succeeds(stack, "dlq", "show", ref):
                 return ref
         time.sleep(0.5)
     raise AssertionError(f"no dead letter with key {key}")

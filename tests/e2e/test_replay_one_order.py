@@ -3,7 +3,11 @@ Kafka, PostgreSQL): the fulfilment service loses two orders (their shipment stre
 deleted, as a restore from an older backup would lose them); replaying one of them, from the order
 service's `outbox_history` or from Kafka, gives back exactly that order's shipment (its events in
 their first order, its inbox rows) and changes nothing else, the other order still lost; `--dry-run`
-counts and changes nothing; an order already applied is replayed as no-ops, no table changed."""
+counts and changes nothing; an order already applied is replayed as no-ops, no table changed.
+
+What fulfilment learns of an unpaid order is its shipping address corrections (`OrderUpdated`): the
+chosen order is corrected twice, and its second correction, the newer, wins only if the replay keeps
+their first order; the other order once."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from tests.support.settling import consumer_groups, services_settled
 pytestmark = pytest.mark.slow
 
 State = dict[str, list[tuple[Any, ...]]]
+SECOND_ADDRESS = {**NEW_ADDRESS, "line_1": "3 Second Correction St"}
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +43,18 @@ def admin_env(services, kafka_bootstrap_servers, topic_prefix) -> dict[str, str]
 
 @pytest.fixture(scope="module")
 async def orders(cart_and_order_clients, services, kafka_bootstrap_servers, topic_prefix) -> dict[str, str]:
-    """Two orders checked out, the first's shipping address corrected (`OrderUpdated` after its
-    `OrderCreated`), every message consumed: then a quiet stack."""
+    """Two orders checked out, the first's shipping address corrected twice and the other's once
+    (`OrderUpdated`), every message consumed: then a quiet stack."""
     cart_admin, cart_shopper, order_admin, _ = cart_and_order_clients
     corrected = await placed_order(cart_admin, cart_shopper)
     other = await placed_order(cart_admin, cart_shopper)
-    answer = await order_admin.put(
-        f"/v2/orders/{corrected['id']}", json=correction(shipping_address=NEW_ADDRESS)
-    )
-    assert answer.status_code == 200, answer.text
+    for order_id, address in (
+        (corrected["id"], NEW_ADDRESS),
+        (corrected["id"], SECOND_ADDRESS),
+        (other["id"], NEW_ADDRESS),
+    ):
+        answer = await order_admin.put(f"/v2/orders/{order_id}", json=correction(shipping_address=address))
+        assert answer.status_code == 200, answer.text
     await services_settled(kafka_bootstrap_servers, topic_prefix, services.values())
     return {"corrected": corrected["id"], "other": other["id"]}
 
@@ -133,11 +141,14 @@ async def test_one_lost_order_is_replayed_alone_and_the_other_stays_lost(
     fulfillment, order = services["fulfillment"], services["order"]
     lost_ids = {o: await messages_to_fulfilment(order, o, topic_prefix) for o in orders.values()}
     chosen, other = orders["corrected"], orders["other"]
-    assert sorted(lost_ids[chosen].values()) == [f"{topic_prefix}OrderCreated", f"{topic_prefix}OrderUpdated"]
-    assert sorted(lost_ids[other].values()) == [f"{topic_prefix}OrderCreated"]
+    assert sorted(lost_ids[chosen].values()) == [f"{topic_prefix}OrderUpdated"] * 2
+    assert sorted(lost_ids[other].values()) == [f"{topic_prefix}OrderUpdated"]
     held = {o: await shipment(fulfillment, o, lost_ids[o]) for o in orders.values()}
-    assert [e[1] for e in held[chosen]["events"]] == ["ShipmentOpened", "ShipmentAddressCorrected"]
-    assert held[chosen]["events"][1][2]["shipping_address"]["line_1"] == NEW_ADDRESS["line_1"]
+    assert [e[1] for e in held[chosen]["events"]] == ["ShipmentAddressCorrected"] * 2
+    assert [e[2]["shipping_address"]["line_1"] for e in held[chosen]["events"]] == [
+        NEW_ADDRESS["line_1"],
+        SECOND_ADDRESS["line_1"],
+    ]
     assert len(held[chosen]["inbox"]) == 2 and len(held[other]["inbox"]) == 1, held
 
     before = await database_state(fulfillment)
@@ -156,13 +167,13 @@ async def test_one_lost_order_is_replayed_alone_and_the_other_stays_lost(
         0,
         0,
     ), dry
-    assert per_topic(dry, topic_prefix) == {"OrderCreated": (1, 0, 0), "OrderUpdated": (1, 0, 0)}, dry
+    assert per_topic(dry, topic_prefix) == {"OrderUpdated": (2, 0, 0)}, dry
     # The command printed its counts once it had read everything: then, nothing was written.
     assert await database_state(fulfillment) == lost
 
     done = await replay_order(admin_env, chosen, "fulfillment", "--from", source)
     assert (done["dry_run"], done["messages"], done["already_applied"], done["applied"]) == (False, 2, 0, 2)
-    assert per_topic(done, topic_prefix) == {"OrderCreated": (1, 0, 1), "OrderUpdated": (1, 0, 1)}, done
+    assert per_topic(done, topic_prefix) == {"OrderUpdated": (2, 0, 2)}, done
     # The chosen order's shipment is back as it was, its events in their first order; the other
     # order is still lost, and no other row of any table changed.
     assert await shipment(fulfillment, chosen, lost_ids[chosen]) == held[chosen]
@@ -182,7 +193,7 @@ async def test_an_order_already_applied_is_replayed_as_no_ops_from_either_source
     for source in ("store", "kafka"):
         shipped = await replay_order(admin_env, chosen, "fulfillment", "--from", source)
         assert (shipped["messages"], shipped["already_applied"], shipped["applied"]) == (2, 2, 0), shipped
-        assert per_topic(shipped, topic_prefix) == {"OrderCreated": (1, 1, 0), "OrderUpdated": (1, 1, 0)}
+        assert per_topic(shipped, topic_prefix) == {"OrderUpdated": (2, 2, 0)}
         # The cart's checkout (keyed by the order it became), from the cart's store or from Kafka;
         # one topic named, as payment and inventory, the producers of others, do not run here.
         ordered = await replay_order(admin_env, chosen, "order", "CartCheckedOut", "--from", source)
@@ -192,13 +203,13 @@ async def test_an_order_already_applied_is_replayed_as_no_ops_from_either_source
     assert answer["source"] == "kafka" and [row["topic"] for row in answer["topics"]] == [
         f"{topic_prefix}OrderUpdated"
     ]
-    assert (answer["messages"], answer["already_applied"]) == (1, 1), answer
+    assert (answer["messages"], answer["already_applied"]) == (2, 2), answer
     table = await run_admin(admin_env, "replay", "--order", chosen, "--to", "fulfillment", "OrderUpdated")
     lines = table.splitlines()
     assert lines[0].split() == ["topic", "messages", "already_applied", "applied"], table
     assert [lines[1].split()] == [[str(value) for value in row.values()] for row in answer["topics"]], table
-    assert lines[1].split() == [f"{topic_prefix}OrderUpdated", "1", "1", "0"], table
-    assert lines[2].startswith(f"order {chosen} into fulfillment from kafka: 1 messages, 1 already applied")
+    assert lines[1].split() == [f"{topic_prefix}OrderUpdated", "2", "2", "0"], table
+    assert lines[2].startswith(f"order {chosen} into fulfillment from kafka: 2 messages, 2 already applied")
     assert len(lines) == 3, table
 
     # Each command ran to its end before it printed: then, no table of either service had changed.

@@ -1,10 +1,11 @@
-"""Shipments: opened with the order, dispatched once, whatever order the facts arrive in."""
+"""Shipments: begun by the fulfilment request, dispatched once, and streams an earlier version
+opened at the order's creation still read."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.fulfillment.domain.events import ShipmentDispatched
+from services.fulfillment.domain.events import ShipmentDispatched, ShipmentOpened
 from services.fulfillment.domain.shipment import Shipment
 from shared.contracts.values import Address, StockLine
 
@@ -15,15 +16,16 @@ LINES = [StockLine(product_id="p1", quantity=2)]
 
 def test_a_new_shipment_is_unfulfilled_and_dispatches_once() -> None:
     shipment = Shipment("o1")
-    assert shipment.open(NOW) and shipment.status == "unfulfilled"
+    assert shipment.status == "unfulfilled"
     assert shipment.dispatch(ADDRESS, LINES, NOW) and shipment.status == "fulfilled"
     assert not shipment.dispatch(ADDRESS, LINES, NOW)
     assert sum(isinstance(e, ShipmentDispatched) for e in shipment.peek_pending()) == 1
-
-
-def test_a_dispatch_before_the_order_is_known_still_ships_and_the_late_creation_changes_nothing() -> None:
-    shipment = Shipment("o2")
-    assert shipment.dispatch(ADDRESS, LINES, NOW)
-    assert not shipment.open(NOW)
-    replayed = Shipment.rehydrate("o2", shipment.take_pending())
+    replayed = Shipment.rehydrate("o1", shipment.take_pending())
     assert replayed.status == "fulfilled" and replayed.lines == LINES
+
+
+def test_a_shipment_an_earlier_version_opened_with_the_order_still_dispatches_once() -> None:
+    replayed = Shipment.rehydrate("o2", [ShipmentOpened(at=NOW)])
+    assert replayed.status == "unfulfilled" and replayed.opened_at == NOW
+    assert replayed.dispatch(ADDRESS, LINES, NOW) and not replayed.dispatch(ADDRESS, LINES, NOW)
+    assert replayed.status == "fulfilled"

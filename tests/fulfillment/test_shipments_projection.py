@@ -1,5 +1,6 @@
 """The optional `shipments` read model: off unless FULFILLMENT_SHIPMENTS_PROJECTION asks for it, and
-when on, one row per shipment with its status."""
+when on, one row per shipment with its status: shipments begun by a correction or a fulfilment
+request, and those an earlier version opened at the order's creation."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.fulfillment.application.shipping import dispatch, open_shipment
+from services.fulfillment.application.shipping import correct_address, dispatch
 from services.fulfillment.bootstrap import build_runtime
+from services.fulfillment.domain.events import ShipmentOpened
+from services.fulfillment.domain.shipment import Shipment
 from services.fulfillment.projections.shipments import ShipmentsProjection
 from services.fulfillment.settings import Settings
 from shared.contracts import events as contracts
-from shared.contracts.values import Address, Customer, Money, OrderLine, StockLine, Totals
+from shared.contracts.values import Address, StockLine
+from shared.eventstore.port import UnitOfWork
 from shared.eventstore.unit_of_work import Database
 from shared.projections.runner import ProjectionRunner
 from tests.support.databases import fresh_database
@@ -43,33 +47,33 @@ async def database(postgres) -> AsyncIterator[Database]:
         yield db
 
 
-def created(order_id: str) -> contracts.OrderCreated:
-    price = Money(amount=1000, currency="USD")
-    line = OrderLine(id="l1", product_id="p1", quantity=2, unit_price=price, value=price)
-    return contracts.OrderCreated(
-        order_id=order_id,
-        cart_id=f"cart-{order_id}",
-        customer=Customer(name="A", email="a@example.com"),
-        items=[line],
-        totals=Totals(currency="USD", with_tax=1000, without_tax=1000),
-        created_at=datetime(2026, 12, 2, tzinfo=UTC),
-    )
+async def opened_by_an_earlier_version(uow: UnitOfWork, order_id: str) -> None:
+    """What versions that opened a shipment at the order's creation recorded."""
+    shipment = await uow.load(Shipment, order_id)
+    shipment._record(ShipmentOpened(at=datetime(2026, 12, 2, tzinfo=UTC)))
 
 
 async def test_when_on_it_shows_each_shipment_and_its_status(database: Database):
-    await database.run(lambda uow: open_shipment(uow, created("o1")))
-    await database.run(lambda uow: open_shipment(uow, created("o2")))
-    requested = contracts.OrderFulfilmentRequested(order_id="o2", shipping_address=ADDRESS, lines=LINES)
-    await database.run(lambda uow: dispatch(uow, requested))
+    await database.run(lambda uow: opened_by_an_earlier_version(uow, "o1"))
+    corrected = contracts.OrderUpdated(
+        order_id="o2", shipping_address=ADDRESS, updated_at=datetime(2026, 12, 3, tzinfo=UTC)
+    )
+    await database.run(lambda uow: correct_address(uow, corrected, 2))
+    for order_id in ("o2", "o3"):
+        requested = contracts.OrderFulfilmentRequested(
+            order_id=order_id, shipping_address=ADDRESS, lines=LINES
+        )
+        await database.run(lambda uow, requested=requested: dispatch(uow, requested))
 
     runner = ProjectionRunner(database.dsn, database.pool, ShipmentsProjection(), signals=database.signals)
     await runner.setup()
     await runner.catch_up()
     rows = await database.pool.fetch(
-        "SELECT order_id, status, opened_at IS NOT NULL AS opened FROM proj_shipments.shipments"
-        " ORDER BY order_id"
+        "SELECT order_id, status, opened_at IS NOT NULL AS opened, shipping_address IS NOT NULL AS addressed,"
+        " lines FROM proj_shipments.shipments ORDER BY order_id"
     )
-    assert [(r["order_id"], r["status"], r["opened"]) for r in rows] == [
-        ("o1", "unfulfilled", True),
-        ("o2", "fulfilled", True),
+    assert [(r["order_id"], r["status"], r["opened"], r["addressed"]) for r in rows] == [
+        ("o1", "unfulfilled", True, False),
+        ("o2", "fulfilled", False, True),
+        ("o3", "fulfilled", False, True),
     ]

@@ -20,8 +20,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from shared.contracts.events import OrderCreated
-from shared.contracts.values import Customer, Totals
+from shared.contracts.events import OrderUpdated
+from shared.contracts.values import Address
 from shared.messaging.kafka_security import kafka_client_options
 from tests.support.kafka import publish_event
 from tests.support.services import RunningService, start_service
@@ -81,21 +81,15 @@ async def _scrape_until(
     raise AssertionError(f"{name} never got there: {samples}")
 
 
-def _order_created() -> OrderCreated:
-    return OrderCreated(
-        order_id=str(uuid4()),
-        cart_id=uuid4().hex,
-        customer=Customer(name="Ron Swanson", email="ron@swanson.com"),
-        items=[],
-        totals=Totals(currency="USD", with_tax=0, without_tax=0),
-        created_at=datetime.now(UTC),
-    )
+def _order_updated() -> OrderUpdated:
+    address = Address(first_name="Ron", last_name="Swanson", line_1="1 Cabin Rd", postcode="P", country="US")
+    return OrderUpdated(order_id=str(uuid4()), shipping_address=address, updated_at=datetime.now(UTC))
 
 
 async def test_metrics_show_dead_letters_and_the_lag_of_a_waiting_consumer(
     fulfillment: RunningService, database_url: str, kafka_bootstrap_servers: str, prefix: str
 ) -> None:
-    topic = f"{prefix}OrderCreated"
+    topic = f"{prefix}OrderUpdated"
     group = f"{prefix}fulfillment"
 
     producer = AIOKafkaProducer(
@@ -127,7 +121,7 @@ async def test_metrics_show_dead_letters_and_the_lag_of_a_waiting_consumer(
         await transaction.start()
         await blocker.execute("LOCK TABLE inbox IN ACCESS EXCLUSIVE MODE")
         for _ in range(5):
-            await publish_event(kafka_bootstrap_servers, prefix, _order_created(), KEY)
+            await publish_event(kafka_bootstrap_servers, prefix, _order_updated(), KEY)
         waiting = await _scrape_until(
             fulfillment, "consumer_lag", lambda s: any(("topic", topic) in k and v >= 5 for k, v in s.items())
         )

@@ -1,5 +1,4 @@
-"""Open a shipment for every new order; ship to a corrected address; dispatch it when the order
-service accepts `fulfilled`."""
+"""Ship to a corrected address; dispatch the shipment when the order service accepts `fulfilled`."""
 
 from __future__ import annotations
 
@@ -7,12 +6,6 @@ from services.fulfillment.domain.shipment import Shipment
 from shared.contracts import events as contracts
 from shared.contracts.envelope import utc_now
 from shared.eventstore.port import UnitOfWork
-
-
-async def open_shipment(uow: UnitOfWork, order: contracts.OrderCreated) -> Shipment:
-    shipment = await uow.load_new(Shipment, order.order_id)
-    shipment.open(utc_now())
-    return shipment
 
 
 async def correct_address(uow: UnitOfWork, update: contracts.OrderUpdated, order_version: int) -> Shipment:
@@ -23,7 +16,9 @@ async def correct_address(uow: UnitOfWork, update: contracts.OrderUpdated, order
 
 
 async def dispatch(uow: UnitOfWork, request: contracts.OrderFulfilmentRequested) -> Shipment:
-    shipment = await uow.load(Shipment, request.order_id)
+    """The request normally starts the shipment's stream (`load_new`: no read first); a stream a
+    correction or an earlier request began fails the presumption, and the unit runs again from it."""
+    shipment = await uow.load_new(Shipment, request.order_id)
     if shipment.dispatch(
         request.shipping_address, request.lines, utc_now(), request.carrier, request.tracking_reference
     ):

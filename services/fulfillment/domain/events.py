@@ -12,7 +12,8 @@ FULFILLMENT_EVENTS = EventRegistry("fulfillment service")
 
 @FULFILLMENT_EVENTS.register
 class ShipmentOpened(VersionedEvent):
-    """An order exists and waits to be shipped (`unfulfilled`)."""
+    """An order exists and waits to be shipped (`unfulfilled`). Recorded by earlier versions when an
+    order was created; read still, no longer recorded."""
 
     at: datetime
 

@@ -1,8 +1,9 @@
-"""A shipment per order: opened when the order is created, dispatched once when flagged fulfilled,
-and told where to ship whenever an admin corrects the order's shipping address before that.
+"""A shipment per order whose fulfilment was requested: dispatched once when flagged fulfilled, and
+told where to ship whenever an admin corrects the order's shipping address before that. Its stream
+starts with the first of those facts (earlier versions opened it at the order's creation,
+`ShipmentOpened`, which is still read).
 
-Tolerant of order: a dispatch request that arrives before the order's creation still ships it,
-and the late creation changes nothing; repeated requests ship once. Address corrections apply by
+Tolerant of order: repeated requests ship once. Address corrections apply by
 the order's version, so the newest wins whatever order they arrive in; one arriving after the
 dispatch is older than the dispatch's own address (the order refuses corrections once fulfilment is
 requested) and changes nothing.
@@ -39,12 +40,6 @@ class Shipment(Aggregate):
     @property
     def status(self) -> str:
         return "fulfilled" if self.dispatched_at is not None else "unfulfilled"
-
-    def open(self, at: datetime) -> bool:
-        if self.opened_at is not None or self.dispatched_at is not None:
-            return False
-        self._record(ShipmentOpened(at=at))
-        return True
 
     def correct_address(self, shipping_address: Address, order_version: int, at: datetime) -> bool:
         """True if this correction is news: not shipped yet, and newer than the last one."""
