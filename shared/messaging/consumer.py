@@ -51,6 +51,7 @@ from shared.eventstore.errors import ConcurrencyError
 from shared.eventstore.port import UnitOfWork
 from shared.eventstore.stream_cache import CachedReadSuspect
 from shared.eventstore.unit_of_work import Database, NeedsTransaction
+from shared.messaging.batch_polling import IDLE_POLL_MS, wait_for_records
 from shared.messaging.consumer_tables import ConsumerDatabase, ConsumerTables
 from shared.messaging.dead_letters import DeadLetterPublisher, FailedMessage, is_for
 from shared.messaging.errors import NotReady, PoisonMessage, UntrustedMessage
@@ -139,7 +140,7 @@ class EventConsumer:
         sweep_interval: float = 5.0,
         commit_interval: float = 0.5,
         max_batch: int = 200,
-        batch_wait_ms: int = 20,
+        idle_poll_ms: int = IDLE_POLL_MS,
     ) -> None:
         self.name = name
         self._database: ConsumerDatabase | None = None
@@ -156,7 +157,7 @@ class EventConsumer:
         """Handlers that asked for their unit's connection (`NeedsTransaction`): they run in a
         transaction; the others' units are written in one statement."""
         self._max_batch = max_batch
-        self._batch_wait_ms = batch_wait_ms
+        self._idle_poll_ms = idle_poll_ms
         self.applied = 0
         self.duplicates = 0
         self.dead_lettered = 0
@@ -243,7 +244,7 @@ class EventConsumer:
                 records = (records,)
             await self.consume(batch.consumer, records)
 
-        broker.subscriber(
+        subscriber = broker.subscriber(
             *self.topics_with_prefix(prefix),
             group_id=self.group_with_prefix(prefix),
             ack_policy=AckPolicy.MANUAL,  # committed by self.offsets once handled
@@ -251,12 +252,11 @@ class EventConsumer:
             decoder=_whole_batch,
             batch=True,
             max_records=self._max_batch,
-            # How long an empty poll waits (FastStream then also sleeps as long): the latency an
-            # idle consumer adds to a message that arrives meanwhile.
-            batch_timeout_ms=self._batch_wait_ms,
             title=f"{self.name}",
             **options,
-        )(on_batch)
+        )
+        subscriber(on_batch)
+        wait_for_records(subscriber, poll_ms=self._idle_poll_ms)
 
     async def consume(self, consumer: Any, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         """Apply fetched records and hand their offsets to the committer."""

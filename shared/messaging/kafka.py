@@ -15,7 +15,10 @@ def reliable_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProd
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
-        linger_ms=2,
+        # No linger: a relay hands over a commit's rows together and they leave in one request, and
+        # under load rows gather behind the request in flight anyway; 2 ms of linger was 2 ms more
+        # on every hop between services (measured on a payment's allocation request).
+        linger_ms=0,
         request_timeout_ms=30_000,
         retry_backoff_ms=200,
         **kafka_client_options(),

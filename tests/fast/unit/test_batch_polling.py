@@ -1,0 +1,50 @@
+"""A consumer's poll waits for records and never naps after an empty one (FastStream's batch loop
+sleeps as long as its poll waited: a message arriving meanwhile waited for that nap, on every hop)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+from faststream.kafka import KafkaBroker
+
+from shared.contracts.envelope import Envelope
+from shared.contracts.events import OrderUpdated
+from shared.eventstore.port import UnitOfWork
+from shared.messaging.batch_polling import IDLE_POLL_MS
+from shared.messaging.consumer import EventConsumer
+
+
+class FetchedNothing:
+    """An aiokafka consumer whose every poll comes back empty; it records how each poll waited."""
+
+    def __init__(self) -> None:
+        self.polls: list[dict[str, Any]] = []
+
+    async def getmany(self, *partitions: Any, timeout_ms: int = 0, max_records: int | None = None) -> dict:
+        self.polls.append({"timeout_ms": timeout_ms, "max_records": max_records})
+        return {}
+
+
+async def _ignore(event: OrderUpdated, envelope: Envelope, uow: UnitOfWork) -> None:
+    """Never called: nothing is fetched."""
+
+
+async def test_an_empty_poll_waits_long_for_records_and_is_not_followed_by_a_nap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def no_nap(seconds: float) -> None:
+        raise AssertionError(f"the consume loop napped {seconds} s after an empty poll")
+
+    monkeypatch.setattr(anyio, "sleep", no_nap)
+    consumer = EventConsumer("probe", max_batch=50)
+    consumer.handles(OrderUpdated)(_ignore)
+    broker = KafkaBroker("127.0.0.1:1")
+    consumer.subscribe(broker)
+    [subscriber] = broker.subscribers
+    kafka = FetchedNothing()
+
+    assert await subscriber.get_msg(kafka) == ()
+    assert await subscriber.get_msg(kafka) == ()
+    assert kafka.polls == [{"timeout_ms": IDLE_POLL_MS, "max_records": 50}] * 2
