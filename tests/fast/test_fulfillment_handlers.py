@@ -8,13 +8,12 @@ from __future__ import annotations
 import pytest
 
 from services.fulfillment.application.shipping import correct_address, dispatch
-from services.fulfillment.domain.events import ShipmentOpened
 from services.fulfillment.domain.shipment import Shipment
 from shared.contracts.events import OrderFulfilmentRequested, OrderUpdated
 from shared.contracts.values import Address
 from shared.eventstore.in_memory import InMemoryDatabase
-from shared.eventstore.port import UnitOfWork
 from tests.fast.memory import published, published_data
+from tests.fulfillment.earlier_versions import opened_by_an_earlier_version
 from tests.order.builders import ADDRESS, NOW
 
 
@@ -25,16 +24,6 @@ def database() -> InMemoryDatabase:
 
 def moved_to(line_1: str) -> Address:
     return ADDRESS.model_copy(update={"line_1": line_1})
-
-
-async def opened_by_an_earlier_version(database: InMemoryDatabase) -> None:
-    """The stream as versions that opened a shipment at the order's creation left it."""
-
-    async def open_(uow: UnitOfWork) -> None:
-        shipment = await uow.load(Shipment, "o-1")
-        shipment._record(ShipmentOpened(at=NOW))
-
-    await database.run(open_)
 
 
 async def corrected(database: InMemoryDatabase, line_1: str, order_version: int) -> None:
@@ -61,7 +50,7 @@ async def test_an_order_is_shipped_once_however_often_fulfilment_is_requested(
 async def test_a_shipment_an_earlier_version_opened_at_the_order_s_creation_ships_once(
     database: InMemoryDatabase,
 ) -> None:
-    await opened_by_an_earlier_version(database)
+    await database.run(lambda uow: opened_by_an_earlier_version(uow, "o-1"))
     assert (await database.read(Shipment, "o-1")).status == "unfulfilled"
     await requested(database)
     await requested(database)

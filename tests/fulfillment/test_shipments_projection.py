@@ -11,15 +11,13 @@ import pytest
 
 from services.fulfillment.application.shipping import correct_address, dispatch
 from services.fulfillment.bootstrap import build_runtime
-from services.fulfillment.domain.events import ShipmentOpened
-from services.fulfillment.domain.shipment import Shipment
 from services.fulfillment.projections.shipments import ShipmentsProjection
 from services.fulfillment.settings import Settings
 from shared.contracts import events as contracts
 from shared.contracts.values import Address, StockLine
-from shared.eventstore.port import UnitOfWork
 from shared.eventstore.unit_of_work import Database
 from shared.projections.runner import ProjectionRunner
+from tests.fulfillment.earlier_versions import opened_by_an_earlier_version
 from tests.support.databases import fresh_database
 
 UNUSED = {"database_url": "postgresql://unused/x", "kafka_bootstrap_servers": "unused:9092"}
@@ -45,12 +43,6 @@ def test_the_shipments_model_runs_only_when_asked_for(monkeypatch: pytest.Monkey
 async def database(postgres) -> AsyncIterator[Database]:
     async with fresh_database(postgres, "fulfillment", max_size=4) as db:
         yield db
-
-
-async def opened_by_an_earlier_version(uow: UnitOfWork, order_id: str) -> None:
-    """What versions that opened a shipment at the order's creation recorded."""
-    shipment = await uow.load(Shipment, order_id)
-    shipment._record(ShipmentOpened(at=datetime(2026, 12, 2, tzinfo=UTC)))
 
 
 async def test_when_on_it_shows_each_shipment_and_its_status(database: Database):
