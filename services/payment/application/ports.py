@@ -143,9 +143,10 @@ class TransactionLocks(Protocol):
     def owned(self, transaction_id: str, *, wait: float) -> AbstractAsyncContextManager[Units]:
         """The transaction held by this process alone, with no lock in the database (two round trips
         less): for an operation through a gateway that stays in the process, whose units of work are
-        kept apart by their appends alone. Its `open_transactions` row names `owner`; the reconciler
-        leaves it alone while this process holds it, or, on another instance, while this process
-        lives (`living`) and the transaction is young."""
+        kept apart by their appends alone (a new payment; an admin operation, `held_transaction`).
+        A new payment's `open_transactions` row names `owner`; the reconciler leaves it alone while
+        this process holds it, or, on another instance, while this process lives (`living`) and the
+        transaction is young."""
         ...
 
     async def living(self, owners: Iterable[str]) -> set[str]:
