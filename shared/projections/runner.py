@@ -2,7 +2,7 @@
 
 One instance of a service runs a projection at a time (a session advisory lock on the runner's own
 connection); the others wait as standbys. The leader keeps its checkpoint in memory: a batch is one
-read of the log and, when it holds events the projection folds, one transaction with the model's
+transaction, with one read of the log and, when it holds events the projection folds, the model's
 writes and the checkpoint's move. The move is conditional on the stored checkpoint being the one
 the runner last wrote, so a rebuild that swapped the model in meanwhile (or any other writer) makes
 the batch roll back and the runner carry on from the checkpoint it finds. Projection rows and
@@ -11,7 +11,7 @@ checkpoints are derived data: they commit without waiting for the disk (see `lea
 The runner is woken in process by commits of the event types it folds (`CommitSignals`), and reads
 the log every `poll_interval` for other processes' writes. Its steps are at least `spacing` apart
 (50 ms): a read model is eventually consistent anyway, and under load one step then folds what
-many commits wrote, for the same five statements (read, begin, write, checkpoint, commit) that one
+many commits wrote, for the same five statements (begin, read, write, checkpoint, commit) that one
 commit's events cost otherwise; after a quiet spell the first commit is folded at once.
 
 The checkpoint also records the shape the model was written in (`Projection.shape`). A runner
@@ -141,20 +141,24 @@ class ProjectionRunner:
     async def apply_batch(self, conn: DbConnection | None = None) -> int:
         """Apply the next batch after the position read so far; returns how many events were read.
 
-        A batch with nothing this projection wants (a cart event, for the catalogue) is stepped over
-        in memory: no transaction and no checkpoint write. The stored checkpoint may then lag behind
-        :attr:`position` by such events only, which a runner starting from it would skip again.
+        The read, the model's writes and the checkpoint's move are one transaction: one commit a
+        batch, where a read on its own would be a commit of its own (PostgreSQL counts every
+        statement outside a transaction as one). A batch with nothing this projection wants (a cart
+        event, for the catalogue) writes nothing: no checkpoint write. The stored checkpoint may
+        then lag behind :attr:`position` by such events only, which a runner starting from it
+        would skip again.
         """
         if conn is None:
             async with self._pool.acquire() as acquired:
                 return await self.apply_batch(acquired)
-        events = await self._store.read_log(conn, self.position, self._batch_size)
-        if not events:
-            return 0
-        position = events[-1].log_position
-        if any(self.projection.wants(event) for event in events):
-            try:
-                async with conn.transaction():
+        wrote = False
+        try:
+            async with conn.transaction():
+                events = await self._store.read_log(conn, self.position, self._batch_size)
+                if not events:
+                    return 0
+                position = events[-1].log_position
+                if any(self.projection.wants(event) for event in events):
                     await self.projection.apply_batch(conn, self.projection.schema, events)
                     moved = await conn.fetchval(
                         _MOVE_CHECKPOINT,
@@ -166,9 +170,11 @@ class ProjectionRunner:
                     )
                     if not moved:
                         raise CheckpointMoved(self.projection.name)
-            except CheckpointMoved:
-                await self._resync(conn)
-                return len(events)
+                    wrote = True
+        except CheckpointMoved:
+            await self._resync(conn)
+            return len(events)
+        if wrote:
             self._stored = position
         await self._advance(position)
         return len(events)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -280,3 +280,23 @@ async def test_a_checkpoint_moved_elsewhere_rolls_the_batch_back_and_the_runner_
     await credit_randomly(database, accounts=5, credits=10)
     await runner.catch_up()
     assert sum(row[2] for row in await rows(database)) == 10  # only what came after the move
+
+
+async def test_a_batch_is_one_transaction_its_read_included(database: Database):
+    """The log is read inside the transaction that writes the model and moves the checkpoint: one
+    commit a batch (PostgreSQL counts a read outside a transaction as a commit of its own)."""
+    runner = ProjectionRunner(database.dsn, database.pool, Balances(), batch_size=50)
+    await runner.setup()
+    await credit_randomly(database, accounts=3, credits=10)
+    read_log = runner._store.read_log
+    read_in_transaction: list[bool] = []
+
+    async def observed(conn: Any, after: LogPosition, limit: int) -> list[RecordedEvent]:
+        read_in_transaction.append(conn.is_in_transaction())
+        return await read_log(conn, after, limit)
+
+    runner._store.read_log = observed  # type: ignore[method-assign]
+    assert await runner.apply_batch() == 10
+    assert read_in_transaction == [True]
+    assert await rows(database) == await expected_rows(database)
+    assert await read_checkpoint(database.pool, "balances") == await last_written(database)
