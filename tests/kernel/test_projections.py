@@ -7,6 +7,7 @@ import random
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import asyncpg
 import pytest
 
 from shared.eventstore.database import DbConnection
@@ -300,3 +301,30 @@ async def test_a_batch_is_one_transaction_its_read_included(database: Database):
     assert read_in_transaction == [True]
     assert await rows(database) == await expected_rows(database)
     assert await read_checkpoint(database.pool, "balances") == await last_written(database)
+
+
+async def test_a_commit_behind_a_running_transaction_is_stepped_to_again_without_waiting(
+    database: Database,
+):
+    """A commit of this process the log cannot show yet (an older transaction still runs) is not
+    waited for inside the step, asking the server every few milliseconds: the step ends with the
+    runner's wake-up set, so the loop steps again after its spacing, and that step folds it."""
+    runner = ProjectionRunner(database.dsn, database.pool, Balances(), signals=database.signals)
+    await runner.setup()
+    older = await asyncpg.connect(database.dsn)
+    try:
+        await older.execute("BEGIN")
+        await older.fetchval("SELECT pg_current_xact_id()")  # a transaction id: the log stops before it
+        async with database.unit_of_work() as uow:
+            account = await uow.load(Account, "behind")
+            account.credit(7, "c")
+        async with database.pool.acquire() as conn:
+            runner._wake.clear()
+            assert await asyncio.wait_for(runner._step(conn), 0.5) is False
+            assert runner._wake.is_set() and runner.position < await last_written(database)
+            await older.execute("ROLLBACK")
+            assert await runner._step(conn) is False
+    finally:
+        await older.close()
+    assert runner.position == await last_written(database)
+    assert await rows(database) == await expected_rows(database)
