@@ -48,3 +48,50 @@ async def test_an_empty_poll_waits_long_for_records_and_is_not_followed_by_a_nap
     assert await subscriber.get_msg(kafka) == ()
     assert await subscriber.get_msg(kafka) == ()
     assert kafka.polls == [{"timeout_ms": IDLE_POLL_MS, "max_records": 50}] * 2
+
+
+class Record:
+    """What aiokafka fetches, as far as a batch's order goes."""
+
+    def __init__(self, name: str, timestamp: int) -> None:
+        self.name = name
+        self.timestamp = timestamp
+
+
+class Fetched:
+    """An aiokafka consumer whose poll brings `partitions` (as `getmany` does: partition by partition)."""
+
+    def __init__(self, partitions: dict[str, list[Record]]) -> None:
+        self.partitions = partitions
+
+    async def getmany(self, *partitions: Any, timeout_ms: int = 0, max_records: int | None = None) -> dict:
+        return self.partitions
+
+
+async def _batch_of(partitions: dict[str, list[Record]]) -> list[str]:
+    consumer = EventConsumer("probe", max_batch=50)
+    consumer.handles(OrderUpdated)(_ignore)
+    broker = KafkaBroker("127.0.0.1:1")
+    consumer.subscribe(broker)
+    [subscriber] = broker.subscribers
+    return [record.name for record in await subscriber.get_msg(Fetched(partitions))]
+
+
+async def test_a_batch_takes_the_records_of_its_partitions_in_the_order_they_were_sent() -> None:
+    payments = [Record("order 1 paid", 30), Record("order 2 paid", 50)]
+    checkouts = [Record("order 1 opened", 10), Record("order 2 opened", 40), Record("order 3 opened", 60)]
+    assert await _batch_of({"payments-0": payments, "checkouts-0": checkouts}) == [
+        "order 1 opened",
+        "order 1 paid",
+        "order 2 opened",
+        "order 2 paid",
+        "order 3 opened",
+    ]
+
+
+async def test_a_partition_keeps_its_own_order_whatever_its_timestamps_say() -> None:
+    skewed = [Record("first", 50), Record("second", 20)]  # a producer whose clock went back
+    other = [Record("between", 30)]
+    batch = await _batch_of({"a-0": skewed, "b-0": other})
+    assert batch.index("first") < batch.index("second")
+    assert sorted(batch) == ["between", "first", "second"]
