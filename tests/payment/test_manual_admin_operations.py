@@ -8,7 +8,6 @@ instance, capture once and refuse the other as Elastic Path does."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,22 +15,17 @@ import asyncpg
 import pytest
 
 from services.payment.adapters.gateways.manual import ManualGateway
-from services.payment.adapters.postgres.locking import PostgresTransactionLocks
-from services.payment.adapters.postgres.tables import PostgresTransactionReads, provide_tables
-from services.payment.adapters.tables import PAYMENT_DDL
 from services.payment.application.capturing import capture
 from services.payment.application.context import Payments
-from services.payment.application.gateway_config import seed_gateways
 from services.payment.application.paying import Pay, pay
 from services.payment.domain.errors import TransactionStateError
 from services.payment.domain.events import TransactionCaptured
 from services.payment.domain.gateway_settings import MANUAL
 from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.transaction import Transaction
-from shared.eventstore.database import migrate
 from shared.eventstore.unit_of_work import Database
 from tests.fast.payment_world import checked_out
-from tests.support.databases import fresh_database
+from tests.payment.instances import instance, manual_payment_database
 
 _LOCK = "SELECT pg_advisory_lock(hashtextextended($1::text, 0))"  # the transaction's, as `held` takes it
 
@@ -50,28 +44,8 @@ class MeetingManualGateway(ManualGateway):
 
 @pytest.fixture
 async def database(postgres: Any) -> AsyncIterator[Database]:
-    async with fresh_database(postgres, "payment", max_size=6) as db:
-        await migrate(db.pool, PAYMENT_DDL)
-        provide_tables(db)
-        await seed_gateways(db, {MANUAL: (True, "")})
+    async with manual_payment_database(postgres, max_size=6) as db:
         yield db
-
-
-@contextlib.asynccontextmanager
-async def instance(database: Database, gateway: ManualGateway) -> AsyncIterator[Payments]:
-    """One instance of the payment service's use cases on `database` (its own locks and presence)."""
-    payments = Payments(
-        database=database,
-        gateways={MANUAL: gateway},
-        locks=PostgresTransactionLocks(database, pool_size=2),
-        reads=PostgresTransactionReads(database),
-        lock_wait=0.2,
-    )
-    await payments.open()
-    try:
-        yield payments
-    finally:
-        await payments.close()
 
 
 async def _authorized(database: Database, payments: Payments) -> tuple[str, str]:
@@ -82,7 +56,7 @@ async def _authorized(database: Database, payments: Payments) -> tuple[str, str]
 
 
 async def test_a_manual_capture_takes_no_lock_in_the_database(database: Database) -> None:
-    async with instance(database, ManualGateway()) as payments:
+    async with instance(database, lock_wait=0.2) as payments:
         order_id, transaction_id = await _authorized(database, payments)
         holder = await asyncpg.connect(database.dsn)
         try:
@@ -96,8 +70,8 @@ async def test_a_manual_capture_takes_no_lock_in_the_database(database: Database
 async def test_two_instances_capturing_at_once_capture_once(database: Database) -> None:
     meeting = asyncio.Barrier(2)
     async with (
-        instance(database, MeetingManualGateway(meeting)) as one,
-        instance(database, MeetingManualGateway(meeting)) as other,
+        instance(database, MeetingManualGateway(meeting), lock_wait=0.2) as one,
+        instance(database, MeetingManualGateway(meeting), lock_wait=0.2) as other,
     ):
         order_id, transaction_id = await _authorized(database, one)
         answers = await asyncio.gather(

@@ -13,22 +13,16 @@ from typing import Any
 
 import pytest
 
-from services.payment.adapters.gateways.manual import ManualGateway
-from services.payment.adapters.postgres.locking import PostgresTransactionLocks
 from services.payment.adapters.postgres.presence import PREFIX, living
-from services.payment.adapters.postgres.tables import PostgresTransactionReads, provide_tables
-from services.payment.adapters.tables import PAYMENT_DDL
-from services.payment.application.context import Payments
-from services.payment.application.gateway_config import seed_gateways
 from services.payment.application.paying import Pay, pay
 from services.payment.application.reconciler import reconcile_open_transactions
 from services.payment.domain.errors import GatewayDeclined
 from services.payment.domain.gateway_settings import MANUAL
 from services.payment.domain.transaction import Transaction
-from shared.eventstore.database import migrate
 from shared.eventstore.unit_of_work import Database
 from tests.fast.payment_world import checked_out, line
-from tests.support.databases import fresh_database, rows_of
+from tests.payment.instances import instance, manual_payment_database
+from tests.support.databases import rows_of
 
 _ADVISORY = "SELECT count(*) AS held FROM pg_locks WHERE locktype = 'advisory' AND database = $1::oid"
 _OPEN = "SELECT transaction_id, owner FROM open_transactions"
@@ -37,35 +31,18 @@ _OID = "SELECT oid FROM pg_database WHERE datname = current_database()"
 
 @pytest.fixture
 async def database(postgres: Any) -> AsyncIterator[Database]:
-    async with fresh_database(postgres, "payment", max_size=4) as db:
-        await migrate(db.pool, PAYMENT_DDL)
-        provide_tables(db)
-        await seed_gateways(db, {MANUAL: (True, "")})
+    async with manual_payment_database(postgres, max_size=4) as db:
         yield db
-
-
-@contextlib.asynccontextmanager
-async def instance(database: Database) -> AsyncIterator[Payments]:
-    """One instance of the payment service's use cases on `database` (its own locks and presence)."""
-    payments = Payments(
-        database=database,
-        gateways={MANUAL: ManualGateway()},
-        locks=PostgresTransactionLocks(database, pool_size=2),
-        reads=PostgresTransactionReads(database),
-        allocation_timeout=30.0,
-    )
-    await payments.open()
-    try:
-        yield payments
-    finally:
-        await payments.close()
 
 
 async def test_another_instance_leaves_a_living_process_s_payment_and_fails_it_once_gone(
     database: Database,
 ) -> None:
     order_id = await checked_out(database, line("shoe", 1, 3000, managed=True))
-    async with instance(database) as one, instance(database) as other:
+    async with (
+        instance(database, allocation_timeout=30.0) as one,
+        instance(database, allocation_timeout=30.0) as other,
+    ):
         request = asyncio.create_task(pay(one, Pay(order_id, MANUAL, "authorize")))
         try:
             rows = await _open_rows(database)
@@ -92,7 +69,10 @@ async def test_another_instance_leaves_a_living_process_s_payment_and_fails_it_o
 
 
 async def test_a_presence_lost_while_the_process_lives_comes_back(database: Database) -> None:
-    async with instance(database) as one, instance(database) as other:
+    async with (
+        instance(database, allocation_timeout=30.0) as one,
+        instance(database, allocation_timeout=30.0) as other,
+    ):
         one.locks.presence.retry_every = 0.05
         assert await other.locks.living([one.locks.owner, "nobody"]) == {one.locks.owner}
         killed = await rows_of(
