@@ -8,7 +8,10 @@ operation spans a call another instance must not make at the same time. One thro
 stays in the process (manual) is held by this process alone (`TransactionLocks.owned`: two round
 trips and two commits less an operation, a capture being half the benchmark's checkouts); another
 instance's operation on it is kept apart by the appends alone, each operation checking its rule
-again inside the unit of work that records it (a conflict re-runs that unit on what is now).
+again inside the unit of work that records it (a conflict re-runs that unit on what is now). Which
+one a transaction is, its events say: it is read once held by the process, and a Stripe transaction
+again under its lock. A request of this process holding the transaction (a payment still waiting
+for stock) is waited for, up to `lock_wait`, either way.
 """
 
 from __future__ import annotations
