@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from heapq import merge
+from operator import attrgetter
 from typing import Any
 
 IDLE_POLL_MS = 1000
@@ -40,8 +41,4 @@ def wait_for_records(subscriber: Any, *, poll_ms: int = IDLE_POLL_MS) -> None:
 def in_sending_order(partitions: Iterable[Sequence[Any]]) -> tuple[Any, ...]:
     """The records of every partition, by their timestamps, each partition's in its own order (a
     merge never reorders one input: a partition whose clock went back keeps its order)."""
-    return tuple(merge(*partitions, key=_timestamp))
-
-
-def _timestamp(record: Any) -> int:
-    return int(record.timestamp)
+    return tuple(merge(*partitions, key=attrgetter("timestamp")))

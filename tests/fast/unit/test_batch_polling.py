@@ -28,7 +28,17 @@ class FetchedNothing:
 
 
 async def _ignore(event: OrderUpdated, envelope: Envelope, uow: UnitOfWork) -> None:
-    """Never called: nothing is fetched."""
+    """Never called: nothing is handled."""
+
+
+def _subscriber() -> Any:
+    """The FastStream subscriber an `EventConsumer` of 50-message batches registers on a broker."""
+    consumer = EventConsumer("probe", max_batch=50)
+    consumer.handles(OrderUpdated)(_ignore)
+    broker = KafkaBroker("127.0.0.1:1")
+    consumer.subscribe(broker)
+    [subscriber] = broker.subscribers
+    return subscriber
 
 
 async def test_an_empty_poll_waits_long_for_records_and_is_not_followed_by_a_nap(
@@ -38,11 +48,7 @@ async def test_an_empty_poll_waits_long_for_records_and_is_not_followed_by_a_nap
         raise AssertionError(f"the consume loop napped {seconds} s after an empty poll")
 
     monkeypatch.setattr(anyio, "sleep", no_nap)
-    consumer = EventConsumer("probe", max_batch=50)
-    consumer.handles(OrderUpdated)(_ignore)
-    broker = KafkaBroker("127.0.0.1:1")
-    consumer.subscribe(broker)
-    [subscriber] = broker.subscribers
+    subscriber = _subscriber()
     kafka = FetchedNothing()
 
     assert await subscriber.get_msg(kafka) == ()
@@ -69,12 +75,7 @@ class Fetched:
 
 
 async def _batch_of(partitions: dict[str, list[Record]]) -> list[str]:
-    consumer = EventConsumer("probe", max_batch=50)
-    consumer.handles(OrderUpdated)(_ignore)
-    broker = KafkaBroker("127.0.0.1:1")
-    consumer.subscribe(broker)
-    [subscriber] = broker.subscribers
-    return [record.name for record in await subscriber.get_msg(Fetched(partitions))]
+    return [record.name for record in await _subscriber().get_msg(Fetched(partitions))]
 
 
 async def test_a_batch_takes_the_records_of_its_partitions_in_the_order_they_were_sent() -> None:
