@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install install-bench test test-fast test-chaos lint typecheck check run start stop status env demo clean schemas bench bench-replay
+.PHONY: install install-bench test test-fast test-chaos lint typecheck check run start stop status env demo clean schemas bench bench-floors bench-replay
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -92,6 +92,11 @@ install-bench: $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) -m bench
+
+## make bench-floors: what one HTTP request, Kafka produce or fetch, and SQL round trip costs in CPU (client
+## and server, from /proc), on the running stack (or one started for it); floors.json in BENCH_OUTPUT_DIR.
+bench-floors: $(BENCH_STAMP)
+	$(PY) -m bench.floors
 
 ## make bench-replay: projection rebuild and topic replay speed (events/s) over a large event store.
 bench-replay: $(BENCH_STAMP)
