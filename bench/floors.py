@@ -8,11 +8,11 @@ machine puts a process's samples where it was preempted, which is after a write 
 on the other end: it made sending look like three quarters of every service's CPU, while `/proc`
 says the services spend about 92 % of theirs in user space.)
 
-- **HTTP**: a request for a path no route has, sent to the inventory service directly (not through
-  the gateway), one at a time over a kept-alive connection: uvicorn, FastAPI and the platform's
-  middlewares, route matching, the error document and the access log, with no handler and no I/O.
-  Beside it, the same request to a bare ASGI app and to a one-route FastAPI app on the same uvicorn
-  (uvloop, httptools), started here: what the layers cost.
+- **HTTP**: a request the inventory service answers before any I/O, sent to it directly (not
+  through the gateway), one at a time over a kept-alive connection: a route that needs a token,
+  asked without one (uvicorn, FastAPI's routing and dependencies, the platform's middlewares, the
+  bearer check, EP's error document, the access line). Beside it, a bare ASGI app and a one-route
+  FastAPI app on the same uvicorn (uvloop, httptools), started here: what the layers cost.
 - **Kafka produce**: one record per request, acks=all and idempotent (as the outbox relay sends),
   then 50 records a request.
 - **Kafka fetch**: a fetch that brings one record, with 3 partitions assigned (one topic) and with 24
@@ -49,6 +49,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.machine import machine
+from bench.proc_table import parse_stat
 from bench.settings import BENCH_DIR
 from bench.stack import stack_for_bench
 from devstack.ports import LOOPBACK, free_port
@@ -57,13 +58,18 @@ from shared.messaging.admin import ensure_topics
 from shared.messaging.kafka_security import KafkaCredentials
 
 log = logging.getLogger("bench")
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAYLOAD = b"x" * 800
 """About the size of a checkout's envelopes."""
 QUIET_TOPICS = 7
 """Topics beside the one with records, for the fetch with 24 partitions assigned."""
+SERVICE_PROBE = ("/v2/inventories/bench-floor", 401)
+"""A route of the inventory service that needs a token, asked without one: routing, dependency
+solving, the bearer check failing before any I/O, EP's error document, the access line."""
 REFERENCE_APPS = {
-    "bare ASGI app": """
+    "bare ASGI app": (
+        "/anything",
+        404,
+        """
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
@@ -72,14 +78,20 @@ async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": 404, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 """,
-    "one-route FastAPI app": """
+    ),
+    "one-route FastAPI app": (
+        "/items/bench-floor",
+        200,
+        """
 from fastapi import FastAPI
 app = FastAPI()
 @app.get("/items/{item}")
 async def item(item: str) -> dict:
     return {"item": item}
 """,
+    ),
 }
+"""What each reference app is asked (path, expected status), and its source."""
 SERVE = """
 import sys, uvicorn
 exec(sys.argv[1])
@@ -105,9 +117,10 @@ def own_cpu_seconds() -> float:
 
 def process_cpu_seconds(pid: int) -> float:
     """User and system CPU of `pid`, from `/proc` (ticks: 10 ms; measure a second or more)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    proc = parse_stat(pid, Path(f"/proc/{pid}/stat").read_text())
+    if proc is None:
+        raise RuntimeError(f"/proc/{pid}/stat could not be read")
+    return proc.cpu_seconds
 
 
 async def measure(
@@ -122,16 +135,18 @@ async def measure(
     return Floor(operation, round(client_us, 1), None if server_us is None else round(server_us, 1), server)
 
 
-async def http_floor(url: str, pid: int | None, rounds: int, *, operation: str, server: str) -> Floor:
-    """GET `url` one request at a time over one kept-alive connection; each must answer 404 (a path
-    that some route served would measure that route's handler instead)."""
+async def http_floor(
+    url: str, expected: int, pid: int | None, rounds: int, *, operation: str, server: str
+) -> Floor:
+    """GET `url` one request at a time over one kept-alive connection; each must answer `expected`
+    (another answer would measure another path through the app)."""
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session:
 
         async def get() -> None:
             async with session.get(url) as response:
                 await response.read()
-                if response.status != 404:
-                    raise RuntimeError(f"GET {url}: {response.status}, expected 404")
+                if response.status != expected:
+                    raise RuntimeError(f"GET {url}: {response.status}, expected {expected}")
 
         await get()  # the connection, and the first request's imports
         return await measure(operation, rounds, get, server=server, pid=pid)
@@ -164,22 +179,21 @@ def _listening(port: int) -> bool:
 
 
 async def http_floors(service_url: str, service_pid: int | None, rounds: int) -> list[Floor]:
+    path, status = SERVICE_PROBE
     floors = [
         await http_floor(
-            f"{service_url}/no-such-path",
+            service_url + path,
+            status,
             service_pid,
             rounds,
-            operation="HTTP request, unknown path (404), the inventory service",
+            operation=f"HTTP request, GET {path} without a token ({status}), the inventory service",
             server="inventory",
         )
     ]
-    for name, source in REFERENCE_APPS.items():
+    for name, (path, status, source) in REFERENCE_APPS.items():
         with reference_app(source) as (url, pid):
-            floors.append(
-                await http_floor(
-                    f"{url}/no-such-path", pid, rounds, operation=f"HTTP request (404), {name}", server=name
-                )
-            )
+            operation = f"HTTP request, GET {path} ({status}), {name}"
+            floors.append(await http_floor(url + path, status, pid, rounds, operation=operation, server=name))
     return floors
 
 

@@ -15,9 +15,9 @@ from devstack.stack import Stack
 from shared.messaging.kafka_security import KafkaCredentials, kafka_client_options
 
 OPERATIONS = [
-    "HTTP request, unknown path (404), the inventory service",
-    "HTTP request (404), bare ASGI app",
-    "HTTP request (404), one-route FastAPI app",
+    "HTTP request, GET /v2/inventories/bench-floor without a token (401), the inventory service",
+    "HTTP request, GET /anything (404), bare ASGI app",
+    "HTTP request, GET /items/bench-floor (200), one-route FastAPI app",
     "Kafka produce, 1 record",
     "Kafka produce, 50 records (per record)",
     "Kafka fetch of 1 record, 3 partitions assigned",
