@@ -2,7 +2,7 @@
 
 A checkout is made of HTTP requests, SQL round trips and Kafka requests; this measures what one of
 each costs in CPU time, client and server, on the stack's own servers (the running stack, or one
-started for the run as `make bench` does): from `getrusage` for this process and `/proc/<pid>/stat`
+started for the run as `make bench` does): from `time.process_time()` for this process and `/proc/<pid>/stat`
 for the server, never from wall-clock samples. (A sampling profiler such as py-spy on a saturated
 machine puts a process's samples where it was preempted, which is after a write that woke the process
 on the other end: it made sending look like three quarters of every service's CPU, while `/proc`
@@ -31,7 +31,6 @@ import asyncio
 import json
 import logging
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -57,10 +56,11 @@ from devstack.state import StackState
 from shared.messaging.admin import ensure_topics
 from shared.messaging.kafka_security import KafkaCredentials
 
-log = logging.getLogger("bench")
 PAYLOAD = b"x" * 800
 """About the size of a checkout's envelopes."""
 QUIET_TOPICS = 7
+BULK_BATCH = 50
+"""Records a request in the bulk produce."""
 """Topics beside the one with records, for the fetch with 24 partitions assigned."""
 SERVICE_PROBE = ("/v2/inventories/bench-floor", 401)
 """A route of the inventory service that needs a token, asked without one: routing, dependency
@@ -110,11 +110,6 @@ class Floor:
     server: str
 
 
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def process_cpu_seconds(pid: int) -> float:
     """User and system CPU of `pid`, from `/proc` (ticks: 10 ms; measure a second or more)."""
     proc = parse_stat(pid, Path(f"/proc/{pid}/stat").read_text())
@@ -124,15 +119,26 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 async def measure(
-    operation: str, rounds: int, step: Callable[[], Awaitable[object]], *, server: str, pid: int | None
+    operation: str,
+    rounds: int,
+    step: Callable[[], Awaitable[object]],
+    *,
+    server: str,
+    pid: int | None,
+    per_round: int = 1,
 ) -> Floor:
-    """`step()` run `rounds` times: the CPU of this process and of `pid`, per round."""
-    client, served = own_cpu_seconds(), None if pid is None else process_cpu_seconds(pid)
+    """`step()` run `rounds` times: the CPU of this process and of `pid`, per operation (`per_round`
+    of them a step)."""
+    operations = rounds * per_round
+    client, served = time.process_time(), None if pid is None else process_cpu_seconds(pid)
     for _ in range(rounds):
         await step()
-    client_us = (own_cpu_seconds() - client) * 1e6 / rounds
-    server_us = None if pid is None or served is None else (process_cpu_seconds(pid) - served) * 1e6 / rounds
-    return Floor(operation, round(client_us, 1), None if server_us is None else round(server_us, 1), server)
+    client_us = round((time.process_time() - client) * 1e6 / operations, 1)
+    if pid is None or served is None:
+        return Floor(operation, client_us, None, server)
+    return Floor(
+        operation, client_us, round((process_cpu_seconds(pid) - served) * 1e6 / operations, 1), server
+    )
 
 
 async def http_floor(
@@ -220,9 +226,6 @@ async def kafka_floors(
         await _delete_topics(bootstrap, options, topics)
 
 
-BULK_BATCH = 50
-
-
 def _bulk_records(rounds: int) -> int:
     return BULK_BATCH * max(rounds // BULK_BATCH, 1)
 
@@ -249,21 +252,17 @@ async def _produce_floors(
             )
 
         batches = _bulk_records(rounds) // BULK_BATCH
-        per_batch = await measure(
+        bulk_floor = await measure(
             f"Kafka produce, {BULK_BATCH} records (per record)",
             batches,
             fifty,
             server="kafka",
             pid=broker_pid,
+            per_round=BULK_BATCH,
         )
-        return [single, _per(per_batch, BULK_BATCH)]
+        return [single, bulk_floor]
     finally:
         await producer.stop()
-
-
-def _per(floor: Floor, count: int) -> Floor:
-    server = None if floor.server_us is None else round(floor.server_us / count, 1)
-    return Floor(floor.operation, round(floor.client_us / count, 1), server, floor.server)
 
 
 async def _fetch_floor(
@@ -308,9 +307,8 @@ async def _bulk_fetch_floor(
         async def take_all() -> None:
             await _take(consumer, count)
 
-        return _per(
-            await measure("Kafka fetch in bulk (per record)", 1, take_all, server="kafka", pid=broker_pid),
-            count,
+        return await measure(
+            "Kafka fetch in bulk (per record)", 1, take_all, server="kafka", pid=broker_pid, per_round=count
         )
     finally:
         await consumer.stop()

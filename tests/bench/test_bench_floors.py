@@ -1,5 +1,5 @@
 """`make bench-floors` measures one operation of each kind on real servers, CPU from `/proc` and
-`getrusage`: an HTTP request through a service's whole stack and through the reference apps, Kafka
+the process clock: an HTTP request through a service's whole stack and through the reference apps, Kafka
 produce and fetch, a SQL round trip. No cost is asserted (that is what the benchmark prints); only
 that every operation ran as described, was measured on both ends, and left no topic behind."""
 
