@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import subprocess
 import sys
 from typing import Any
@@ -14,6 +15,7 @@ from bench.api import Api
 from bench.chart import draw
 from bench.completions import CompletionWatcher
 from bench.costs import CostMeter
+from bench.cpu_profiler import CpuProfiler
 from bench.hot_product import run_hot_product
 from bench.kafka_offsets import KafkaOffsets
 from bench.machine import machine
@@ -29,6 +31,7 @@ from bench.service_metrics import MetricsSampler
 from bench.settings import BenchSettings
 from bench.stack import stack_for_bench
 from devstack.state import StackState
+from shared.cpu_profile import PROFILE_DIR_VARIABLE
 
 log = logging.getLogger("bench")
 
@@ -74,10 +77,11 @@ async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
             settings.steps,
             settings.sustain_seconds,
         )
-        profiler = None
+        profiler: Profiler | CpuProfiler | None = None
         if settings.profile:
             pids = {r.name: r.pid for r in state.apps if r.name in urls}
-            profiler = Profiler(pids, settings.output_dir / "profiles")
+            kind = CpuProfiler if settings.profile == "cpu" else Profiler
+            profiler = kind(pids, settings.output_dir / "profiles")
         windows = await run_ramp(api, settings, shoppers, completions, meter, profiler)
         if profiler is not None:
             await profiler.wait()
@@ -126,6 +130,8 @@ def main() -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the metrics scraper's lines would drown the table
     logging.getLogger("aiokafka").setLevel(logging.WARNING)  # the watchers' metadata news, likewise
     settings = BenchSettings.from_environ()
+    if settings.profile == "cpu":  # a stack started for this run profiles itself on the bench's signal
+        os.environ.setdefault(PROFILE_DIR_VARIABLE, str((settings.output_dir / "profiles").resolve()))
     try:
         with stack_for_bench() as state:
             results = asyncio.run(run(settings, state))

@@ -19,6 +19,7 @@ import aiohttp
 from bench.api import Api, UnexpectedResponse
 from bench.completions import CompletionWatcher, NotCompleted
 from bench.costs import CostMeter, CostSnapshot, per_checkout
+from bench.cpu_profiler import CpuProfiler
 from bench.profiler import Profiler
 from bench.progress import ProgressBar
 from bench.settings import BenchSettings
@@ -131,7 +132,7 @@ async def run_ramp(
     shoppers: list[Shopper],
     completions: CompletionWatcher,
     meter: CostMeter,
-    profiler: Profiler | None = None,
+    profiler: Profiler | CpuProfiler | None = None,
 ) -> list[StepWindow]:
     """Run every step (profiling the last one if asked), verify every step's stock; return each step's
     window (recorder's clock) with what its checkouts cost."""

@@ -23,6 +23,18 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def _profile_mode(raw: str) -> str:
+    """BENCH_PROFILE: "" or "0" (none), "1" or "wall" (py-spy), "cpu" (yappi in each service)."""
+    mode = raw.strip().lower()
+    if mode in ("", "0"):
+        return ""
+    if mode in ("1", "wall"):
+        return "wall"
+    if mode == "cpu":
+        return "cpu"
+    raise ValueError(f"BENCH_PROFILE must be 1, wall or cpu, not {raw!r}")
+
+
 @dataclass(frozen=True)
 class BenchSettings:
     """The ramp, the hot-product scenario and where the results go."""
@@ -38,8 +50,9 @@ class BenchSettings:
     client_id: str = DEV_CLIENT_ID
     client_secret: str = DEV_CLIENT_SECRET
     output_dir: Path = BENCH_DIR
-    profile: bool = False
-    """BENCH_PROFILE=1: py-spy flame graphs of every service during the sustained step."""
+    profile: str = ""
+    """BENCH_PROFILE=1 (or ``wall``): py-spy flame graphs of every service during the sustained step (wall
+    clock); BENCH_PROFILE=cpu: a CPU-clock profile of every service (``bench.cpu_profiler``)."""
     statements: bool = False
     """BENCH_STATEMENTS=1: each SQL statement's calls per checkout of the sustained step, most frequent
     first, into results.json and statements.txt (where the round trips go)."""
@@ -80,7 +93,7 @@ class BenchSettings:
             client_id=env.get("CLIENT_ID") or DEV_CLIENT_ID,
             client_secret=env.get("CLIENT_SECRET") or DEV_CLIENT_SECRET,
             output_dir=Path(output) if output else BENCH_DIR,
-            profile=env.get("BENCH_PROFILE", "") not in ("", "0"),
+            profile=_profile_mode(env.get("BENCH_PROFILE", "")),
             statements=env.get("BENCH_STATEMENTS", "") not in ("", "0"),
         )
 

@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 
 from shared.auth.revocations import start_revocations
+from shared.cpu_profile import install_cpu_profile_toggle
 from shared.eventstore.unit_of_work import Database
 from shared.http.app import Lifespan
 from shared.http.app import create_app as create_http_app
@@ -75,6 +76,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         logging.getLogger("shared.service").critical("%s", refused)
         raise SystemExit(2) from None
     settle_service_heap()
+    install_cpu_profile_toggle(settings.service_name)  # CPU_PROFILE_DIR: SIGUSR2 toggles a CPU profile
     uvicorn.run(
         app,
         host=settings.http_host,
