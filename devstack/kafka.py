@@ -29,6 +29,7 @@ from devstack.ports import LOOPBACK, free_ports
 from devstack.processes import ManagedProcess, ProcessSpec, stop_all
 from devstack.readiness import Probe, all_of, tcp_probe
 from devstack.system import ensure_java
+from shared.messaging.admin import topic_partitions
 from shared.messaging.kafka_acls import upsert_scram_users
 from shared.messaging.kafka_security import (
     ADMIN,
@@ -113,7 +114,7 @@ def node_properties(
         "node.id": str(node_id),
         "controller.quorum.voters": voters,
         "log.dirs": str(data_dir),
-        "num.partitions": "3",
+        "num.partitions": str(topic_partitions()),  # topics created on first use, like the platform's
         "default.replication.factor": str(replicas),
         "min.insync.replicas": str(min_isr),
         "offsets.topic.replication.factor": str(replicas),
