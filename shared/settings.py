@@ -14,6 +14,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.messaging.admin import DEFAULT_PARTITIONS
 from shared.messaging.kafka_security import DEFAULT_PROTOCOL, DEVELOPMENT_PASSWORDS, SecurityProtocol
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production"
@@ -49,6 +50,12 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_username: str = Field(default="admin", description="KAFKA_SASL_USERNAME: the Kafka principal")
     kafka_sasl_password: SecretStr = Field(
         default=SecretStr(""), description="KAFKA_SASL_PASSWORD: its password (empty: its development one)"
+    )
+    kafka_topic_partitions: int = Field(
+        default=DEFAULT_PARTITIONS,
+        ge=1,
+        description="KAFKA_TOPIC_PARTITIONS: partitions of the topics the service creates (read through "
+        "shared/messaging/admin.py); 1 suits one instance of each service, 3 leave room for three",
     )
     topic_prefix: str = ""
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
