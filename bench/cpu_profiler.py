@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from bench.cpu_profile_report import read_report
-from shared.cpu_profile import PROFILE_DIR_VARIABLE, PROFILE_SIGNAL
+from shared.cpu_profile import PROFILE_DIR_VARIABLE, PROFILE_SIGNAL, profile_path
 
 log = logging.getLogger("bench")
 
@@ -53,7 +53,7 @@ class CpuProfiler:
             if folder is None:
                 log.warning("BENCH_PROFILE=cpu: %s runs without %s; not profiled", name, PROFILE_DIR_VARIABLE)
                 continue
-            self._targets[name] = (pid, folder / f"{name}-{pid}.pstat")
+            self._targets[name] = (pid, profile_path(folder, name, pid))
         for pid, output in self._targets.values():
             output.unlink(missing_ok=True)
             os.kill(pid, PROFILE_SIGNAL)

@@ -59,9 +59,9 @@ from shared.messaging.kafka_security import KafkaCredentials
 PAYLOAD = b"x" * 800
 """About the size of a checkout's envelopes."""
 QUIET_TOPICS = 7
+"""Topics beside the one with records, for the fetch with 24 partitions assigned."""
 BULK_BATCH = 50
 """Records a request in the bulk produce."""
-"""Topics beside the one with records, for the fetch with 24 partitions assigned."""
 SERVICE_PROBE = ("/v2/inventories/bench-floor", 401)
 """A route of the inventory service that needs a token, asked without one: routing, dependency
 solving, the bearer check failing before any I/O, EP's error document, the access line."""

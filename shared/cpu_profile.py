@@ -28,6 +28,11 @@ PROFILE_DIR_VARIABLE = "CPU_PROFILE_DIR"
 PROFILE_SIGNAL = signal.SIGUSR2
 
 
+def profile_path(folder: Path, service: str, pid: int) -> Path:
+    """Where a service's profile is written: the bench waits for this file."""
+    return folder / f"{service}-{pid}.pstat"
+
+
 class CpuProfileToggle:
     """Starts yappi at one signal, stops it and writes the profile at the next."""
 
@@ -35,13 +40,6 @@ class CpuProfileToggle:
         self.service = service
         self.folder = folder
         self._started: float | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._started is not None
-
-    def output_path(self) -> Path:
-        return self.folder / f"{self.service}-{os.getpid()}.pstat"
 
     def toggle(self, _signum: int = 0, _frame: FrameType | None = None) -> None:
         import yappi
@@ -57,7 +55,7 @@ class CpuProfileToggle:
         process_seconds = time.process_time() - self._started
         self._started = None
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.output_path()
+        path = profile_path(self.folder, self.service, os.getpid())
         partial = path.with_suffix(".partial")
         yappi.get_func_stats().save(str(partial), type="pstat")
         partial.replace(path)  # whoever waits for the file never reads half of it
