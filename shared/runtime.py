@@ -62,6 +62,7 @@ class ServiceRuntime:
             database_url=settings.database_url,
             kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
             topic_prefix=settings.topic_prefix,
+            topic_partitions=settings.kafka_topic_partitions,
             ddl=ddl,
             projections=projections,
             consumers=consumers,
@@ -78,6 +79,7 @@ class ServiceRuntime:
         database_url: str,
         kafka_bootstrap_servers: str,
         topic_prefix: str = "",
+        topic_partitions: int | None = None,
         ddl: Iterable[str] = (),
         projections: Sequence[Projection] = (),
         consumers: Sequence[EventConsumer] = (),
@@ -90,6 +92,7 @@ class ServiceRuntime:
         self.database = Database(database_url, producer=name, topic_prefix=topic_prefix)
         self.kafka_bootstrap_servers = kafka_bootstrap_servers
         self.topic_prefix = topic_prefix
+        self._topic_partitions = topic_partitions  # None: KAFKA_TOPIC_PARTITIONS, as ensure_topics reads it
         self._ddl = list(ddl)
         self.consumers = list(consumers)
         self.projections: dict[str, ProjectionRunner] = {}
@@ -121,7 +124,7 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         await self.database.open(self._ddl, max_size=self._pool_size)
-        await ensure_topics(self.kafka_bootstrap_servers, self.topics())
+        await ensure_topics(self.kafka_bootstrap_servers, self.topics(), partitions=self._topic_partitions)
         pool = self.database.pool
         self.producer = reliable_producer(self.kafka_bootstrap_servers, client_id=f"{self.name}-relay")
         await self.producer.start()

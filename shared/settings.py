@@ -54,8 +54,8 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = Field(
         default=DEFAULT_PARTITIONS,
         ge=1,
-        description="KAFKA_TOPIC_PARTITIONS: partitions of the topics the service creates (read through "
-        "shared/messaging/admin.py); 1 suits one instance of each service, 3 leave room for three",
+        description="KAFKA_TOPIC_PARTITIONS: partitions of the topics the service creates (its runtime "
+        "hands them to ensure_topics); 1 suits one instance of each service, 3 leave room for three",
     )
     topic_prefix: str = ""
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
