@@ -16,6 +16,7 @@ from bench.chart import draw
 from bench.completions import CompletionWatcher
 from bench.costs import CostMeter
 from bench.cpu_profiler import CpuProfiler
+from bench.hops import HopReader, hop_latencies, hop_summaries
 from bench.hot_product import run_hot_product
 from bench.kafka_offsets import KafkaOffsets
 from bench.machine import machine
@@ -57,12 +58,14 @@ async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
     monitor = Monitor(state, urls, recorder)
     meter = cost_meter(state, urls, by_statement=settings.statements)
     completions = CompletionWatcher(state.env["KAFKA_BOOTSTRAP_SERVERS"], topic_prefix(state))
+    hops = HopReader(state.env["KAFKA_BOOTSTRAP_SERVERS"], topic_prefix(state))
     windows: list[StepWindow] = []
     hot: dict[str, Any] | None = None
     open_loop: dict[str, Any] | None = None
     try:
         await meter.start()
         await completions.start()
+        await hops.start()
         admin = await api.token(settings.client_id, settings.client_secret)
         log.info("preparing %d virtual shoppers (a stocked product each per step)…", top)
         shoppers = await prepare_shoppers(api, settings, admin)
@@ -91,7 +94,9 @@ async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
                 settings.open_rate,
                 settings.open_seconds,
             )
+            marks = await hops.mark()
             window = await run_open_loop(api, settings, customers, completions, meter)
+            window.hops_ms = hop_summaries(hop_latencies(await hops.read_since(marks)))
             open_loop = open_loop_results(recorder, monitor.series, window, settings.open_loop_phase)
         if settings.hot_shoppers > 0:
             log.info("hot product: %d shoppers for %d units…", settings.hot_shoppers, settings.hot_stock)
@@ -100,6 +105,7 @@ async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
     finally:
         await monitor.stop()
         await completions.aclose()
+        await hops.aclose()
         await meter.aclose()
         await api.aclose()
     results = build_results(

@@ -48,6 +48,8 @@ class OpenLoopWindow:
     start_lag_ms: list[float] = field(default_factory=list)
     """How late the load generator started each checkout (already inside its latencies)."""
     costs: dict[str, Any] = field(default_factory=dict)
+    hops_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Each hop between services, from the Kafka records' times (`bench/hops.py`)."""
 
 
 async def prepare_customers(api: Api, settings: BenchSettings, admin: str) -> list[Customer]:

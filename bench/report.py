@@ -121,6 +121,7 @@ def open_loop_results(
         "capture_to_complete_ms": summary([c.capture_to_complete_ms for c in done]),
         "start_to_complete_ms": summary([c.start_to_complete_ms for c in done]),
         "start_lag_ms": summary(window.start_lag_ms),
+        "hops_ms": window.hops_ms,
         "cpu_ms_per_checkout": per_process,
         "stack_cpu_ms_per_checkout": _stack_cpu(per_process) if rate > 0 else None,
         **{key: window.costs.get(key) for key in PER_CHECKOUT_KEYS},
@@ -251,6 +252,10 @@ def _open_loop_table(o: dict[str, Any]) -> list[str]:
     ]
     for name, s in o["endpoints_ms"].items():
         lines.append(f"  {name:<52}  {s['count']:>7}  {s['p50']:>6}  {s['p99']:>6}")
+    if o.get("hops_ms"):
+        lines.append(f"  {'hop between services (Kafka record times, open loop)':<72}  count     p50     p99")
+        for name, s in o["hops_ms"].items():
+            lines.append(f"  {name:<72}  {s['count']:>5}  {s['p50']:>6}  {s['p99']:>6}")
     return lines
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 from bench import proc_table
 from bench.completions import order_id_of
 from bench.costs import CostSnapshot, per_checkout, statements_per_checkout
+from bench.hops import HOPS, Hop, Stamp, hop_latencies, hop_summaries
 from bench.pg_counters import PgCounts, StatementKey, durable
 from bench.processes import cpu_used
 from bench.stock_ledger import Ledger
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import OrderCompleted
+from shared.contracts.integration_event import CONTRACTS
 
 
 def test_a_product_is_accounted_for_when_it_reads_initial_minus_shipped_and_nothing_allocated() -> None:
@@ -170,3 +172,27 @@ def test_a_family_counts_newborns_from_birth_and_exited_members_once() -> None:
     # a recycled pid is another process: it counts from its birth, not from the old one's time
     table[11] = _proc(11, 10, 10, start=born + 1, cpu=3.0)
     assert abs(cpu_used(table, {11}, previous, {11}, 50.0) - 3.0) < 1e-9
+
+
+def test_a_hop_runs_from_an_orders_first_source_to_its_first_target_after_it() -> None:
+    hop = Hop("StockAllocated", ("PaymentAuthorized", "PaymentCaptured"), "payment answers")
+    stamps = [
+        Stamp("StockAllocated", "o1", 1000),
+        Stamp("StockAllocated", "o1", 1030),  # the relay sent it again: the first send counts
+        Stamp("PaymentCaptured", "o1", 1050),
+        Stamp("PaymentAuthorized", "o1", 1012),
+        Stamp("StockAllocated", "o2", 2000),
+        Stamp("PaymentCaptured", "o2", 1990),  # before its source: not this hop's answer
+        Stamp("PaymentCaptured", "o2", 2007),
+        Stamp("StockAllocated", "o3", 3000),  # no answer read: no latency
+        Stamp("PaymentCaptured", "o4", 4000),  # no source read: no latency
+    ]
+    latencies = hop_latencies(stamps, [hop])
+    assert sorted(latencies[hop.name]) == [7.0, 12.0]
+    assert hop_summaries(latencies)[hop.name]["count"] == 2
+    assert hop_summaries({hop.name: []}) == {}, "a hop nobody took is left out, not reported as 0 ms"
+
+
+def test_every_hop_is_between_two_integration_events_of_the_catalogue() -> None:
+    for hop in HOPS:
+        assert all(CONTRACTS.knows(event_type) for event_type in (hop.source, *hop.targets)), hop

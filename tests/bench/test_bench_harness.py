@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.hops import HOPS
 from devstack.state import read_state
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,6 +82,10 @@ def test_bench_starts_a_stack_measures_a_small_load_and_stops_it(tmp_path: Path)
     assert 0 < open_loop["p50_http_ms"] <= open_loop["p99_http_ms"]
     assert open_loop["p99_capture_to_complete_ms"] >= 0
     assert {"POST /v2/carts/{ref}/checkout", "PUT /v2/orders/{id}"} <= open_loop["endpoints_ms"].keys()
+    hops = open_loop["hops_ms"]
+    assert len(hops) == len(HOPS), f"every hop between services was read from Kafka: {sorted(hops)}"
+    assert all(1 <= hop["count"] <= 6 and 0 <= hop["p50"] <= hop["p99"] for hop in hops.values()), hops
+    assert "hop between services" in run.stdout
     assert {"cart", "order", "payment", "inventory", "fulfillment"} <= results["processes"].keys()
     assert all(p["rss_mb_max"] > 0 for name, p in results["processes"].items() if name != "rest of machine")
     hot = results["hot_product"]
