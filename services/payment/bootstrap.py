@@ -46,16 +46,25 @@ def build_runtime(settings: Settings) -> ServiceRuntime:
     its database providing the adapters of the payment's tables (so does every tool that builds it,
     `checkout-admin webhooks retry` applying a webhook as the service would)."""
     runtime = ServiceRuntime.of_service(
-        "payment", settings, ddl=PAYMENT_DDL, consumers=[build_payment_consumer()], publishes=PUBLISHES
+        "payment",
+        settings,
+        ddl=PAYMENT_DDL,
+        consumers=[build_payment_consumer(in_process_gateways())],
+        publishes=PUBLISHES,
     )
     provide_tables(runtime.database)
     return runtime
 
 
+def in_process_gateways() -> dict[str, Gateway]:
+    """The gateways that never leave the process: the consumer charges them with inventory's answer."""
+    return {MANUAL: ManualGateway()}
+
+
 def build_gateways(settings: Settings, kill_after: KillAfter) -> dict[str, Gateway]:
     """Both adapters; whether each is enabled, and Stripe's key, come from `/v2/gateways`."""
     return {
-        MANUAL: ManualGateway(),
+        **in_process_gateways(),
         STRIPE_PAYMENT_INTENTS: StripeGateway(
             settings.stripe_api_key.get_secret_value(),
             api_base=settings.stripe_api_base,

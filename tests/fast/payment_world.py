@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from uuid import uuid4
@@ -180,17 +180,22 @@ async def checked_out(database: InMemoryDatabase, *lines: OrderLine, order_id: s
 
 
 @asynccontextmanager
-async def inventory(database: InMemoryDatabase, *, allocates: bool = True) -> AsyncIterator[list[str]]:
+async def inventory(
+    database: InMemoryDatabase, *, allocates: bool = True, charges: Mapping[str, Gateway] | None = None
+) -> AsyncIterator[list[str]]:
     """Inventory answering each `StockAllocationRequested` the payment publishes, concurrently, by
     running the payment consumer's handler of `StockAllocated` (or `StockAllocationFailed`) on the
-    same database; yields the request ids it answered."""
+    same database; yields the request ids it answered. `charges`: the in-process gateways that
+    handler charges with the answer, as the service's consumer does (none: the request charges)."""
     answered: list[str] = []
     tasks: set[asyncio.Task[None]] = set()
 
     async def answer(request_id: str) -> None:
         await asyncio.sleep(0.001)
         reason = "" if allocates else "insufficient stock"
-        await database.run(lambda uow: record_reply(uow, request_id, allocated=allocates, reason=reason))
+        await database.run(
+            lambda uow: record_reply(uow, request_id, allocated=allocates, reason=reason, gateways=charges)
+        )
         answered.append(request_id)
 
     def committed(commit: Commit) -> None:

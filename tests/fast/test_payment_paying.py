@@ -8,9 +8,11 @@ Kafka and localstripe in tests/payment."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
+from services.payment.application import paying
 from services.payment.application.allocation import record_reply
 from services.payment.application.paying import Pay, pay
 from services.payment.application.reading import order_transactions
@@ -25,6 +27,7 @@ from services.payment.domain.errors import (
 )
 from services.payment.domain.gateway_settings import MANUAL
 from services.payment.domain.payable_order import PayableOrder
+from services.payment.domain.transaction import Transaction
 from tests.fast.memory import published, published_data
 from tests.fast.payment_world import STRIPE, World, checked_out, inventory, line, seeded, world
 
@@ -75,6 +78,49 @@ async def test_stock_is_allocated_before_a_manual_payment_completes(w: World) ->
     assert request["lines"] == [{"product_id": "shoe", "quantity": 2}]
     assert not w.tables.open  # open while waiting for stock, closed once complete
     assert not w.locks.holding(txn.id)
+
+
+async def test_a_manual_payment_is_charged_by_the_unit_that_records_inventory_s_answer(w: World) -> None:
+    order_id = await checked_out(w.database, line("shoe", 2, 2500, managed=True))
+    units: list[frozenset[str]] = []
+    stop = w.database.signals.listen(lambda commit: units.append(commit.event_types))
+    try:
+        async with inventory(w.database, charges={MANUAL: w.payments.gateway(MANUAL)}) as answered:
+            txn = await pay(w.payments, Pay(order_id, MANUAL, "authorize"))
+    finally:
+        stop()
+    assert answered == [txn.id]
+    assert (txn.status, txn.allocation, txn.authorized) == ("complete", "allocated", 5000)
+    assert topics(w) == ["StockAllocationRequested", "PaymentAuthorized"]
+    charged = [unit for unit in units if "TransactionAuthorized" in unit]
+    answering = [unit for unit in units if "StockAllocationConfirmed" in unit]
+    assert charged == answering, "one unit records the answer and the charge"
+    assert len(units) == 2, f"the request's unit and the answer's, no third: {units}"
+    assert not w.tables.open
+    assert not w.locks.holding(txn.id)
+
+
+async def test_a_stripe_payment_is_charged_by_its_request_whatever_the_consumer_charges(w: World) -> None:
+    order_id = await checked_out(w.database, line("shoe", 1, 3000, managed=True))
+    async with inventory(w.database, charges={MANUAL: w.payments.gateway(MANUAL)}):
+        txn = await pay(w.payments, Pay(order_id, STRIPE, "purchase"))
+    assert (txn.status, txn.allocation, txn.captured) == ("complete", "allocated", 3000)
+    assert [call[0] for call in w.stripe.calls] == ["create", "confirm"], "bracketed calls, by the request"
+
+
+async def test_an_answer_that_comes_as_the_wait_ends_stands_instead_of_a_timeout(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order_id = await checked_out(w.database, line("shoe", 1, 700, managed=True))
+
+    async def answered_as_the_wait_ended(database: Any, txn: Transaction, timeout: float) -> Transaction:
+        await database.run(lambda uow: record_reply(uow, txn.id, allocated=True))
+        return txn  # as the request last saw it: still waiting
+
+    monkeypatch.setattr(paying, "await_allocation", answered_as_the_wait_ended)
+    txn = await pay(w.payments, Pay(order_id, MANUAL, "authorize"))
+    assert (txn.status, txn.allocation, txn.authorized) == ("complete", "allocated", 700)
+    assert topics(w) == ["StockAllocationRequested", "PaymentAuthorized"], "no PaymentFailed"
 
 
 async def test_a_refused_allocation_fails_the_payment_before_any_gateway_call(w: World) -> None:

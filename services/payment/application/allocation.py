@@ -2,7 +2,8 @@
 
 The request (`StockAllocationRequested`, request id = transaction id, as inventory expects to
 match a later `PaymentFailed`) is published with the transaction that needs it. The reply is
-recorded on the transaction by the consumer; the waiting HTTP request wakes when this process
+recorded on the transaction by the consumer (which also charges a gateway that stays in the
+process, in the same unit of work); the waiting HTTP request wakes when this process
 commits to the transaction's stream (`EventDatabase.signals`), takes what was committed (from the
 process's stream cache, `EventDatabase.read_newer`, or else one read), and gives up after
 PAYMENT_ALLOCATION_TIMEOUT_SECONDS.
@@ -11,9 +12,11 @@ PAYMENT_ALLOCATION_TIMEOUT_SECONDS.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from services.payment.application.follow_up import follow_up
-from services.payment.application.ports import Units
+from services.payment.application.in_process_charge import charges_in_process, create_and_confirm
+from services.payment.application.ports import Gateway, Units
 from services.payment.domain.transaction import Transaction
 from shared.contracts.envelope import utc_now
 from shared.contracts.events import StockAllocationRequested
@@ -42,19 +45,28 @@ async def record_reply(
     allocated: bool,
     reason: str = "",
     short: list[StockLine] | None = None,
+    gateways: Mapping[str, Gateway] | None = None,
 ) -> None:
     """`StockAllocated` / `StockAllocationFailed`: replies to requests that are not ours (another
     service's, or inventory's checkout reservations) and late replies change nothing. Its commit
-    wakes the request waiting in this process (`await_allocation`)."""
+    wakes the request waiting in this process (`await_allocation`).
+
+    `gateways`: those that stay in the process (`manual`) charge in this same unit of work once the
+    stock is held, so the waiting request finds its payment done; a refusal fails the transaction
+    and the request answers it. Any other gateway is charged by the waiting request."""
     txn = await uow.load(Transaction, request_id)
     if not txn.exists:
         return
     at = utc_now()
+    charged_here = False
     if allocated:
-        txn.allocation_confirmed(at)
+        gateway = (gateways or {}).get(txn.gateway)
+        if txn.allocation_confirmed(at) and gateway is not None and charges_in_process(gateway):
+            await create_and_confirm(gateway, txn, at)
+            charged_here = True
     else:
         txn.allocation_refused(reason, list(short or []), at)
-    await follow_up(uow, txn, at)
+    await follow_up(uow, txn, at, index_reference=not charged_here)
 
 
 async def await_allocation(database: EventDatabase, txn: Transaction, timeout: float) -> Transaction:

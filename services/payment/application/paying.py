@@ -29,22 +29,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
-from services.payment.application.allocation import await_allocation, give_up_allocation, request_allocation
+from services.payment.application.allocation import (
+    ALLOCATION_TIMED_OUT,
+    await_allocation,
+    give_up_allocation,
+    request_allocation,
+)
 from services.payment.application.context import Payments
 from services.payment.application.follow_up import follow_up
 from services.payment.application.gateway_calls import call_gateway, charge_request, reconcile
+from services.payment.application.in_process_charge import (
+    charges_in_process,
+    create_and_confirm,
+    fail,
+    merge,
+    record_reference,
+)
 from services.payment.application.keyed_retries import GatewayKeys, call_made, raise_if_failed
 from services.payment.application.orders import wait_for_order
-from services.payment.application.ports import Gateway, GatewayRefused, GatewayUnreachable, Units
+from services.payment.application.ports import Gateway, Units
 from services.payment.domain.errors import (
     AllocationTimedOut,
-    GatewayDeclined,
-    GatewayUnavailable,
     InsufficientStock,
     ManualPaymentNeedsAdmin,
 )
 from services.payment.domain.gateway_settings import MANUAL, GatewaySettings
-from services.payment.domain.gateway_state import GatewayState
 from services.payment.domain.payable_order import PayableOrder
 from services.payment.domain.transaction import PaymentDetails, Transaction
 from shared.contracts.envelope import utc_now
@@ -87,7 +96,7 @@ async def pay(
             return await _resume(payments, made, command)
     gateway = await payments.enabled_gateway(command.gateway, gateway_settings)
     transaction_id = command.transaction_id or str(uuid4())
-    if not gateway.records_calls:
+    if charges_in_process(gateway):
         if not order.stock_lines:
             return await _pay_at_once(payments, gateway, transaction_id, command, order)
         owner: str | None = payments.locks.owner
@@ -185,7 +194,7 @@ async def _pay_at_once(
     async def pay_now(uow: UnitOfWork) -> tuple[Transaction, DomainError | None]:
         at = utc_now()
         txn = await _start(uow, transaction_id, command, at)
-        problem = await _create_and_confirm(gateway, txn, at)
+        problem = await create_and_confirm(gateway, txn, at)
         await follow_up(uow, txn, at, index_reference=False)
         return txn, problem
 
@@ -198,8 +207,10 @@ async def _pay_at_once(
 async def _allocate(payments: Payments, units: Units, txn: Transaction) -> Transaction:
     txn = await await_allocation(payments.database, txn, payments.allocation_timeout)
     if txn.awaiting_allocation:
-        await give_up_allocation(units, txn.id)
-        raise AllocationTimedOut(txn.id)
+        txn = await give_up_allocation(units, txn.id)
+        if txn.failure_code == ALLOCATION_TIMED_OUT:
+            raise AllocationTimedOut(txn.id)
+        # else inventory's answer came in while the wait ended: it stands
     if txn.allocation == "refused":
         raise InsufficientStock(txn.id, txn.short)
     return txn
@@ -213,7 +224,10 @@ async def charge(
     `keys`: the calls' idempotency keys when the client gave one (else derived from the transaction).
     """
     gateway = payments.gateway(txn.gateway)
-    if not gateway.records_calls:
+    if charges_in_process(gateway):
+        if not txn.ready_to_charge:  # charged with inventory's answer (`record_reply`), or failed
+            raise_if_failed(txn)
+            return txn
         return await _charge_in_process(units, gateway, txn)
     request = charge_request(txn)
     if txn.reference is None:
@@ -224,8 +238,8 @@ async def charge(
             "create",
             None,
             lambda key: gateway.prepare(request, key),
-            _record_reference,
-            _fail,
+            record_reference,
+            fail,
             keys("create") if keys else None,
         )
     if txn.ready_to_charge and txn.reference is not None:
@@ -237,8 +251,8 @@ async def charge(
             "confirm",
             None,
             lambda key: gateway.confirm(reference, request, key),
-            _merge,
-            _fail,
+            merge,
+            fail,
             keys("confirm") if keys else None,
         )
     return txn
@@ -248,49 +262,17 @@ async def _charge_in_process(units: Units, gateway: Gateway, txn: Transaction) -
     """Create and confirm in one unit of work, for a gateway that does not leave the process."""
     transaction_id = txn.id
 
-    async def create_and_confirm(uow: UnitOfWork) -> tuple[Transaction, DomainError | None]:
+    async def charge_now(uow: UnitOfWork) -> tuple[Transaction, DomainError | None]:
         current = await uow.load(Transaction, transaction_id)
         if not current.ready_to_charge:
             return current, None  # settled meanwhile: a retry with its key, or failed by the reconciler
         at = utc_now()
-        problem = await _create_and_confirm(gateway, current, at)
+        problem = await create_and_confirm(gateway, current, at)
         await follow_up(uow, current, at, index_reference=False)
         return current, problem
 
-    txn, problem = await units.run(create_and_confirm, known=(txn,))
+    txn, problem = await units.run(charge_now, known=(txn,))
     if problem is not None:
         raise problem
     raise_if_failed(txn)
     return txn
-
-
-async def _create_and_confirm(gateway: Gateway, txn: Transaction, at: datetime) -> DomainError | None:
-    """Ask an in-process gateway to create and confirm `txn`'s payment, recording its answers.
-
-    Returns the error to answer once they are saved: a refusal fails the transaction (400); no
-    answer leaves it pending, for the reconciler to finish (503).
-    """
-    request = charge_request(txn)
-    try:
-        if txn.reference is None:
-            _record_reference(txn, await gateway.prepare(request, txn.next_key("create")), at)
-        if txn.ready_to_charge and txn.reference is not None:
-            _merge(txn, await gateway.confirm(txn.reference, request, txn.next_key("confirm")), at)
-    except GatewayRefused as refusal:
-        _fail(txn, refusal, at)
-        return GatewayDeclined(refusal.message, transaction_id=txn.id, error=refusal.error)
-    except GatewayUnreachable:
-        return GatewayUnavailable(txn.id)
-    return None
-
-
-def _record_reference(txn: Transaction, state: GatewayState, at: datetime) -> None:
-    txn.record_reference(state.reference, state.client_secret, at)
-
-
-def _merge(txn: Transaction, state: GatewayState, at: datetime) -> None:
-    txn.merge(state, at)
-
-
-def _fail(txn: Transaction, refusal: GatewayRefused, at: datetime) -> None:
-    txn.record_failed(refusal.code, refusal.message, at)

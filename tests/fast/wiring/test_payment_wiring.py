@@ -14,6 +14,7 @@ import pytest
 
 from services.payment.adapters.consumers import build_payment_consumer
 from services.payment.application.paying import Pay, pay
+from services.payment.bootstrap import in_process_gateways
 from services.payment.domain.errors import InsufficientStock
 from services.payment.domain.gateway_settings import MANUAL
 from services.payment.domain.payable_order import PayableOrder
@@ -98,6 +99,22 @@ async def test_inventory_s_allocation_lets_the_payment_complete(w: World) -> Non
             txn = await pay(w.payments, Pay("o-1", MANUAL, "authorize"))
     assert (txn.status, txn.allocation, txn.authorized) == ("complete", "allocated", 5000)
     assert [topic for topic, _ in published(w.database)] == ["StockAllocationRequested", "PaymentAuthorized"]
+
+
+async def test_with_the_service_s_in_process_gateways_the_consumer_charges_with_the_answer(w: World) -> None:
+    units: list[frozenset[str]] = []
+    stop = w.database.signals.listen(lambda commit: units.append(commit.event_types))
+    try:
+        async with subscribed(build_payment_consumer(in_process_gateways()), w.database) as kafka:
+            await kafka.publish(checkout_of_shoes("o-1"), key="o-1")
+            async with inventory_over_kafka(w, kafka, allocates=True):
+                txn = await pay(w.payments, Pay("o-1", MANUAL, "authorize"))
+    finally:
+        stop()
+    assert (txn.status, txn.allocation, txn.authorized) == ("complete", "allocated", 5000)
+    assert [topic for topic, _ in published(w.database)] == ["StockAllocationRequested", "PaymentAuthorized"]
+    [answered] = [unit for unit in units if "StockAllocationConfirmed" in unit]
+    assert "TransactionAuthorized" in answered, f"charged by the consumer's unit of work: {units}"
 
 
 async def test_inventory_s_refusal_fails_the_payment(w: World) -> None:
