@@ -13,7 +13,9 @@ abandoned one: by its lock in the database, or, through a gateway that stays in 
 (`manual`), by this process alone (`TransactionLocks.owned`, two round trips less), its index row
 naming the process. Such a gateway is created and confirmed in one unit of work: nothing leaves
 the process, so no crash can fall between moving money and recording it, and the units of one
-payment are kept apart by their appends alone. When there is no stock to allocate either, the
+payment are kept apart by their appends alone. With stock to allocate, that unit is the consumer's
+that records inventory's answer (`allocation.record_reply`), so the request wakes to the complete
+payment (step 3 is then only its answer). When there is no stock to allocate either, the
 whole payment is that one unit of work, and needs no hold: nothing of it is visible before it is
 complete.
 
