@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from bench.api import Api
@@ -16,7 +17,7 @@ from bench.chart import draw
 from bench.completions import CompletionWatcher
 from bench.costs import CostMeter
 from bench.cpu_profiler import CpuProfiler
-from bench.hops import HopReader, hop_latencies, hop_summaries
+from bench.hops import hop_latencies, hop_summaries, read_stamps
 from bench.hot_product import run_hot_product
 from bench.kafka_offsets import KafkaOffsets
 from bench.machine import machine
@@ -58,14 +59,12 @@ async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
     monitor = Monitor(state, urls, recorder)
     meter = cost_meter(state, urls, by_statement=settings.statements)
     completions = CompletionWatcher(state.env["KAFKA_BOOTSTRAP_SERVERS"], topic_prefix(state))
-    hops = HopReader(state.env["KAFKA_BOOTSTRAP_SERVERS"], topic_prefix(state))
     windows: list[StepWindow] = []
     hot: dict[str, Any] | None = None
     open_loop: dict[str, Any] | None = None
     try:
         await meter.start()
         await completions.start()
-        await hops.start()
         admin = await api.token(settings.client_id, settings.client_secret)
         log.info("preparing %d virtual shoppers (a stocked product each per step)…", top)
         shoppers = await prepare_shoppers(api, settings, admin)
@@ -94,9 +93,10 @@ async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
                 settings.open_rate,
                 settings.open_seconds,
             )
-            marks = await hops.mark()
+            began = datetime.now(UTC)
             window = await run_open_loop(api, settings, customers, completions, meter)
-            window.hops_ms = hop_summaries(hop_latencies(await hops.read_since(marks)))
+            stamps = await read_stamps(state.env["KAFKA_BOOTSTRAP_SERVERS"], topic_prefix(state), began)
+            window.hops_ms = hop_summaries(hop_latencies(stamps))
             open_loop = open_loop_results(recorder, monitor.series, window, settings.open_loop_phase)
         if settings.hot_shoppers > 0:
             log.info("hot product: %d shoppers for %d units…", settings.hot_shoppers, settings.hot_stock)
@@ -105,7 +105,6 @@ async def run(settings: BenchSettings, state: StackState) -> dict[str, Any]:
     finally:
         await monitor.stop()
         await completions.aclose()
-        await hops.aclose()
         await meter.aclose()
         await api.aclose()
     results = build_results(

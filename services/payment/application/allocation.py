@@ -61,7 +61,7 @@ async def record_reply(
     charged_here = False
     if allocated:
         gateway = (gateways or {}).get(txn.gateway)
-        if txn.allocation_confirmed(at) and gateway is not None and charges_in_process(gateway):
+        if txn.allocation_confirmed(at) and charges_in_process(gateway):
             await create_and_confirm(gateway, txn, at)
             charged_here = True
     else:

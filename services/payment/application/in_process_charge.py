@@ -10,6 +10,7 @@ the waiting request wakes, one unit of work and one wake-up fewer on its way.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeGuard
 
 from services.payment.application.gateway_calls import charge_request
 from services.payment.application.ports import Gateway, GatewayRefused, GatewayUnreachable
@@ -19,7 +20,7 @@ from services.payment.domain.transaction import Transaction
 from shared.domain.errors import DomainError
 
 
-def charges_in_process(gateway: Gateway | None) -> bool:
+def charges_in_process(gateway: Gateway | None) -> TypeGuard[Gateway]:
     """Whether the gateway answers without leaving the process (so needs no call bracketing)."""
     return gateway is not None and not gateway.records_calls
 
