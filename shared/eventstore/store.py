@@ -88,11 +88,15 @@ LEFT JOIN LATERAL (
 """  # noqa: S608
 # Several streams in one round trip, each as `_READ_FROM_SNAPSHOT` reads one: its snapshot of the shape
 # asked for (NULL asks for none: the whole stream) on every row, and the events after it; one row with
-# no event for a stream with none. `wanted` says which stream a row belongs to.
+# no event for a stream with none. `wanted` says which stream a row belongs to. Each snapshot is looked
+# up by its key (`LIMIT 1` keeps the planner from turning the lookup into a join that scans the table).
 _READ_MANY_FROM_SNAPSHOTS = f"""
 SELECT w.stream_id AS wanted, s.version AS snapshot_at, s.state AS snapshot_state, e.*
 FROM unnest($1::text[], $2::int[]) AS w(stream_id, snapshot_version)
-LEFT JOIN snapshots AS s ON s.stream_id = w.stream_id AND s.snapshot_version = w.snapshot_version
+LEFT JOIN LATERAL (
+    SELECT version, state FROM snapshots
+    WHERE stream_id = w.stream_id AND snapshot_version = w.snapshot_version LIMIT 1
+) AS s ON true
 LEFT JOIN LATERAL (
     SELECT {_COLUMNS} FROM events
     WHERE stream_id = w.stream_id AND version > coalesce(s.version, 0) ORDER BY version
