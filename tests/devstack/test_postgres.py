@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import asyncpg
 
 from devstack.databases import PostgresHandle
-from devstack.postgres import DURABLE_SETTINGS, PostgresServer
+from devstack.postgres import (
+    DURABLE_SETTINGS,
+    LZ4_SETTINGS,
+    PostgresServer,
+    compression_settings,
+    find_bindir,
+)
 
 
 async def test_session_server_creates_databases(postgres: PostgresHandle):
@@ -15,6 +23,25 @@ async def test_session_server_creates_databases(postgres: PostgresHandle):
     conn = await asyncpg.connect(postgres.dsn("devstack_cart"))
     try:
         assert await conn.fetchval("SELECT current_database()") == "devstack_cart"
+    finally:
+        await conn.close()
+
+
+async def test_large_values_are_compressed_with_lz4_where_the_server_has_it(postgres: PostgresHandle):
+    """A checked-out cart's event is 2-3 KB of JSON: stored compressed, with lz4 when the build has it
+    (several times cheaper than pglz), else with the server's default."""
+    bindir = find_bindir()
+    assert bindir is not None
+    built_with_lz4 = compression_settings(bindir) == LZ4_SETTINGS
+    await postgres.create_database("devstack_compression")
+    conn = await asyncpg.connect(postgres.dsn("devstack_compression"))
+    try:
+        await conn.execute("CREATE TABLE e (data jsonb NOT NULL)")
+        cart = {"items": [{"sku": f"sku-{n}", "name": "Deck Shoe", "quantity": n} for n in range(60)]}
+        await conn.execute("INSERT INTO e VALUES ($1::jsonb)", json.dumps(cart))
+        method = await conn.fetchval("SELECT pg_column_compression(data) FROM e")
+        assert method == ("lz4" if built_with_lz4 else "pglz")
+        assert await conn.fetchval("SHOW wal_compression") == ("lz4" if built_with_lz4 else "on")
     finally:
         await conn.close()
 
