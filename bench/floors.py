@@ -17,7 +17,8 @@ says the services spend about 92 % of theirs in user space.)
   then 50 records a request.
 - **Kafka fetch**: a fetch that brings one record, with 3 partitions assigned (one topic) and with 24
   (eight topics): a fetch lists every assigned partition, and aiokafka encodes and decodes each in
-  Python. Then records fetched in bulk, per record.
+  Python. Then records fetched in bulk, per record. Then the single produce and fetches again with
+  the compiled codecs every service installs (`shared.messaging.kafka_codecs`).
 - **SQL**: `SELECT 1` over asyncpg, this process's CPU and the backend's.
 
 The broker's CPU includes what the stack's idle consumers ask of it meanwhile (a few requests a
@@ -54,6 +55,7 @@ from bench.stack import stack_for_bench
 from devstack.ports import LOOPBACK, free_port
 from devstack.state import StackState
 from shared.messaging.admin import ensure_topics
+from shared.messaging.kafka_codecs import install_kafka_codecs
 from shared.messaging.kafka_security import KafkaCredentials
 
 PAYLOAD = b"x" * 800
@@ -61,6 +63,8 @@ PAYLOAD = b"x" * 800
 QUIET_TOPICS = 7
 """Topics beside the one with records, for the fetch with 24 partitions assigned."""
 BULK_BATCH = 50
+COMPILED = ", compiled codecs"
+"""The label of the produce and fetch floors measured again with the services' compiled codecs."""
 """Records a request in the bulk produce."""
 SERVICE_PROBE = ("/v2/inventories/bench-floor", 401)
 """A route of the inventory service that needs a token, asked without one: routing, dependency
@@ -221,6 +225,14 @@ async def kafka_floors(
             await _fetch_floor([busy, *quiet], bootstrap, options, rounds, broker_pid, "24 partitions")
         )
         floors.append(await _bulk_fetch_floor(bulk, _bulk_records(rounds), bootstrap, options, broker_pid))
+        # Again with the compiled codecs every service installs (shared.messaging.kafka_codecs); from
+        # here on this process has them.
+        install_kafka_codecs()
+        floors += await _produce_floors(busy, bulk, bootstrap, options, rounds, broker_pid, COMPILED)
+        for assigned, label in (([busy], "3 partitions"), ([busy, *quiet], "24 partitions")):
+            floors.append(
+                await _fetch_floor(assigned, bootstrap, options, rounds, broker_pid, label, COMPILED)
+            )
         return floors
     finally:
         await _delete_topics(bootstrap, options, topics)
@@ -231,7 +243,13 @@ def _bulk_records(rounds: int) -> int:
 
 
 async def _produce_floors(
-    busy: str, bulk: str, bootstrap: str, options: Mapping[str, Any], rounds: int, broker_pid: int | None
+    busy: str,
+    bulk: str,
+    bootstrap: str,
+    options: Mapping[str, Any],
+    rounds: int,
+    broker_pid: int | None,
+    suffix: str = "",
 ) -> list[Floor]:
     """One record a request to `busy` (`rounds` and one to warm up), then fifty a request to `bulk`."""
     producer = AIOKafkaProducer(
@@ -244,7 +262,9 @@ async def _produce_floors(
         async def one() -> None:
             await producer.send_and_wait(busy, PAYLOAD, key=b"floor")
 
-        single = await measure("Kafka produce, 1 record", rounds, one, server="kafka", pid=broker_pid)
+        single = await measure(
+            f"Kafka produce, 1 record{suffix}", rounds, one, server="kafka", pid=broker_pid
+        )
 
         async def fifty() -> None:
             await asyncio.gather(
@@ -253,7 +273,7 @@ async def _produce_floors(
 
         batches = _bulk_records(rounds) // BULK_BATCH
         bulk_floor = await measure(
-            f"Kafka produce, {BULK_BATCH} records (per record)",
+            f"Kafka produce, {BULK_BATCH} records (per record){suffix}",
             batches,
             fifty,
             server="kafka",
@@ -272,6 +292,7 @@ async def _fetch_floor(
     rounds: int,
     broker_pid: int | None,
     label: str,
+    suffix: str = "",
 ) -> Floor:
     consumer = AIOKafkaConsumer(
         *topics,
@@ -289,7 +310,11 @@ async def _fetch_floor(
             await _take(consumer, 1)
 
         return await measure(
-            f"Kafka fetch of 1 record, {label} assigned", rounds, fetch_one, server="kafka", pid=broker_pid
+            f"Kafka fetch of 1 record, {label} assigned{suffix}",
+            rounds,
+            fetch_one,
+            server="kafka",
+            pid=broker_pid,
         )
     finally:
         await consumer.stop()

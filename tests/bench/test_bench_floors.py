@@ -23,6 +23,10 @@ OPERATIONS = [
     "Kafka fetch of 1 record, 3 partitions assigned",
     "Kafka fetch of 1 record, 24 partitions assigned",
     "Kafka fetch in bulk (per record)",
+    "Kafka produce, 1 record, compiled codecs",
+    "Kafka produce, 50 records (per record), compiled codecs",
+    "Kafka fetch of 1 record, 3 partitions assigned, compiled codecs",
+    "Kafka fetch of 1 record, 24 partitions assigned, compiled codecs",
     "SQL round trip (SELECT 1)",
 ]
 
