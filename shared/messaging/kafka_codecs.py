@@ -102,37 +102,31 @@ def _fixed_decoder(codes: str) -> Callable[[bytes, int], tuple[tuple[Any, ...], 
     return decode
 
 
-def _length(layout: struct.Struct, buf: bytes, at: int, what: str) -> int:
+def _sized(buf: bytes, at: int, layout: struct.Struct, what: str) -> tuple[bytes | None, int]:
+    """A length-prefixed run of bytes (None for a negative length), and the offset after it."""
     try:
         (length,) = layout.unpack_from(buf, at)
     except struct.error as error:
         raise _underrun(what) from error
-    return int(length)
+    at += layout.size
+    if length < 0:
+        return None, at
+    end = at + length
+    if end > len(buf):
+        raise _underrun(what)
+    return buf[at:end], end
 
 
 def _string_decoder(encoding: str) -> Decoder:
     def decode(buf: bytes, at: int) -> tuple[Any, int]:
-        length = _length(_LENGTH16, buf, at, "string")
-        at += 2
-        if length < 0:
-            return None, at
-        end = at + length
-        if end > len(buf):
-            raise _underrun("string")
-        return buf[at:end].decode(encoding), end
+        raw, at = _sized(buf, at, _LENGTH16, "string")
+        return (None if raw is None else raw.decode(encoding)), at
 
     return decode
 
 
 def _bytes_decode(buf: bytes, at: int) -> tuple[Any, int]:
-    length = _length(_LENGTH32, buf, at, "Bytes")
-    at += 4
-    if length < 0:
-        return None, at
-    end = at + length
-    if end > len(buf):
-        raise _underrun("Bytes")
-    return buf[at:end], end
+    return _sized(buf, at, _LENGTH32, "Bytes")
 
 
 def _array_decoder(element: Decoder, whole_tuples: bool) -> Decoder:
@@ -388,18 +382,13 @@ def install_kafka_codecs() -> list[type]:
     if _installed:
         return list(_installed)
     requests, responses = hot_classes()
-    for request in requests:
+    installs: list[tuple[type, Callable[[Any], None]]] = [(cls, _install_encoder) for cls in requests]
+    installs += [(cls, _install_decoder) for cls in responses]
+    for cls, install in installs:
         try:
-            _install_encoder(request)
+            install(cls)
         except UnsupportedSchema as reason:
-            log.info("kafka codecs: %s keeps aiokafka's encoder (%s)", request.__name__, reason)
+            log.info("kafka codecs: %s keeps aiokafka's own code (%s)", cls.__name__, reason)
             continue
-        _installed.append(request)
-    for response in responses:
-        try:
-            _install_decoder(response)
-        except UnsupportedSchema as reason:
-            log.info("kafka codecs: %s keeps aiokafka's decoder (%s)", response.__name__, reason)
-            continue
-        _installed.append(response)
+        _installed.append(cls)
     return list(_installed)

@@ -8,25 +8,13 @@ import random
 from typing import Any
 
 import pytest
+from aiokafka.protocol import types
 from aiokafka.protocol.api import RequestStruct, Response
 from aiokafka.protocol.fetch import FetchResponse_v11
-from aiokafka.protocol.types import (
-    Array,
-    Boolean,
-    Bytes,
-    Float64,
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    Schema,
-    String,
-    UInt32,
-)
 
 from shared.messaging.kafka_codecs import compile_decoder, compile_encoder, hot_classes, install_kafka_codecs
 
-_RANGES = {Int8: 8, Int16: 16, Int32: 32, Int64: 64}
+_RANGES = {types.Int8: 8, types.Int16: 16, types.Int32: 32, types.Int64: 64}
 REQUESTS, RESPONSES = hot_classes()
 ROUNDS = 60
 
@@ -36,26 +24,26 @@ def random_value(field: object, rng: random.Random) -> Any:
     if field in _RANGES:
         bits = _RANGES[field]  # type: ignore[index]
         return rng.choice([-1, 0, 1, -(2 ** (bits - 1)), 2 ** (bits - 1) - 1, rng.randrange(-100, 100)])
-    if field is UInt32:
+    if field is types.UInt32:
         return rng.choice([0, 1, 2**32 - 1])
-    if field is Float64:
+    if field is types.Float64:
         return rng.choice([0.0, -1.5, 1e300])
-    if field is Boolean:
+    if field is types.Boolean:
         return rng.choice([True, False])
-    if isinstance(field, String):
+    if isinstance(field, types.String):
         return rng.choice([None, "", "checkout.CartCheckedOut", "ünïcode-topic"])
-    if field is Bytes:
+    if field is types.Bytes:
         return rng.choice([None, b"", bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40)))])
-    if isinstance(field, Array):
+    if isinstance(field, types.Array):
         if rng.random() < 0.15:
             return None
         return [random_value(field.array_of, rng) for _ in range(rng.randrange(0, 4))]
-    if isinstance(field, Schema):
+    if isinstance(field, types.Schema):
         return tuple(random_value(f, rng) for f in field.fields)
     raise AssertionError(f"no generator for {field!r}")
 
 
-def random_values(schema: Schema, rng: random.Random) -> list[Any]:
+def random_values(schema: types.Schema, rng: random.Random) -> list[Any]:
     return [random_value(field, rng) for field in schema.fields]
 
 
@@ -114,7 +102,7 @@ def test_a_truncated_response_is_a_value_error_as_with_aiokafka() -> None:
 
 
 def test_a_value_out_of_range_is_a_value_error_as_with_aiokafka() -> None:
-    schema = Schema(("partition", Int32), ("topic", String("utf-8")))
+    schema = types.Schema(("partition", types.Int32), ("topic", types.String("utf-8")))
     with pytest.raises(ValueError):
         schema.encode([2**31, "orders"])
     with pytest.raises(ValueError):
