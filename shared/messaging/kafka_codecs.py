@@ -129,9 +129,8 @@ def _bytes_decode(buf: bytes, at: int) -> tuple[Any, int]:
     return _sized(buf, at, _LENGTH32, "Bytes")
 
 
-def _array_decoder(element: Decoder, whole_tuples: bool) -> Decoder:
-    """`whole_tuples`: the element decoder gives a 1-tuple for a primitive element, unwrapped here."""
-
+def _array_decoder(element: Decoder) -> Decoder:
+    """A list of `element`s (None for a length of -1; aiokafka reads other negative lengths as empty)."""
     length32 = _LENGTH32.unpack_from
 
     def decode(buf: bytes, at: int) -> tuple[Any, int]:
@@ -142,13 +141,11 @@ def _array_decoder(element: Decoder, whole_tuples: bool) -> Decoder:
         at += 4
         if count == -1:
             return None, at
-        if count <= 0:
-            return [], at
         items: list[Any] = []
         append = items.append
         for _ in range(count):
             item, at = element(buf, at)
-            append(item if whole_tuples else item[0])
+            append(item)
         return items, at
 
     return decode
@@ -213,10 +210,7 @@ def _value_decoder(field: object) -> Decoder:
     if field is Bytes:
         return _bytes_decode
     if isinstance(field, Array) and type(field) is Array:
-        of = field.array_of
-        if isinstance(of, Schema):
-            return _array_decoder(_schema_decoder(of.fields), whole_tuples=True)
-        return _array_decoder(_schema_decoder((of,)), whole_tuples=False)
+        return _array_decoder(_value_decoder(field.array_of))
     if isinstance(field, Schema):
         return _schema_decoder(field.fields)
     raise UnsupportedSchema(f"no compiled decoder for {field!r}")
