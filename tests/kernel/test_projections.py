@@ -10,14 +10,14 @@ from typing import Any, ClassVar
 import asyncpg
 import pytest
 
-from shared.eventstore.database import DbConnection
+from shared.eventstore.database import DbConnection, connect
 from shared.eventstore.port import UnitOfWork
 from shared.eventstore.positions import LOG_START, LogPosition
 from shared.eventstore.store import EventStore, RecordedEvent
 from shared.eventstore.unit_of_work import Database
 from shared.projections.projection import Projected, Projection
 from shared.projections.rebuild import rebuild_projection
-from shared.projections.runner import ProjectionRunner, read_checkpoint, reset_checkpoint
+from shared.projections.runner import ProjectionRunner, plan_by_key, read_checkpoint, reset_checkpoint
 from tests.kernel.apps.ledger_service import LEDGER_EVENTS, Account, AccountCredited
 from tests.support.polling import poll_until
 
@@ -328,3 +328,65 @@ async def test_a_commit_behind_a_running_transaction_is_stepped_to_again_without
         await older.close()
     assert runner.position == await last_written(database)
     assert await rows(database) == await expected_rows(database)
+
+
+class SettingsSeen(Balances):
+    """Balances that notes the planner setting of the session it folds on."""
+
+    def __init__(self) -> None:
+        self.seqscan: list[str] = []
+
+    async def apply_batch(self, conn: DbConnection, schema: str, events: Sequence[RecordedEvent]) -> None:
+        self.seqscan.append(await conn.fetchval("SHOW enable_seqscan"))
+        await super().apply_batch(conn, schema, events)
+
+
+async def test_a_running_projection_folds_on_a_session_that_plans_by_key(database: Database):
+    projection = SettingsSeen()
+    runner = ProjectionRunner(database.dsn, database.pool, projection, signals=database.signals)
+    await runner.setup()
+    live = asyncio.create_task(runner.run())
+    try:
+        async with database.unit_of_work() as uow:
+            (await uow.load(Account, "planned")).credit(5, "c")
+        assert await runner.wait_until(await last_written(database), timeout=30)
+        assert projection.seqscan and set(projection.seqscan) == {"off"}
+    finally:
+        live.cancel()
+
+
+_BATCH_UPDATE = (
+    "PREPARE batch_update(text[], int[]) AS UPDATE grown AS g SET n = u.n"
+    " FROM unnest($1::text[], $2::int[]) AS u(id, n) WHERE g.id = u.id AND g.id = ANY($1::text[])"
+)
+
+
+async def plan_once_grown(conn: asyncpg.Connection) -> str:
+    """The plan a session keeps for a keyed batch update it planned while the table held a few rows,
+    once the table holds 20,000 (a generic plan, as a session settles on after a few executions;
+    autovacuum never analyzes a temporary table, so nothing replans it)."""
+    await conn.execute("SET plan_cache_mode = force_generic_plan")
+    await conn.execute("CREATE TEMPORARY TABLE grown (id text PRIMARY KEY, n integer NOT NULL)")
+    await conn.execute("INSERT INTO grown SELECT 'first-' || i, 0 FROM generate_series(1, 5) AS i")
+    await conn.execute("ANALYZE grown")
+    await conn.execute(_BATCH_UPDATE)
+    await conn.execute("EXECUTE batch_update('{a}', '{1}')")
+    await conn.execute("INSERT INTO grown SELECT 'o-' || i, 0 FROM generate_series(1, 20000) AS i")
+    plan = await conn.fetch("EXPLAIN EXECUTE batch_update('{o-1,o-2}', '{1,2}')")
+    return "\n".join(row[0] for row in plan)
+
+
+async def test_a_table_planned_small_is_looked_up_by_key_once_grown(database: Database):
+    """Why runners plan by key: a generic plan made while the table was small scans it whole for ever."""
+    plans = []
+    for by_key in (False, True):
+        conn = await connect(database.dsn)
+        try:
+            if by_key:
+                await plan_by_key(conn)
+            plans.append(await plan_once_grown(conn))
+        finally:
+            await conn.close()
+    default, by_key_plan = plans
+    assert "Seq Scan on grown" in default, default
+    assert "Seq Scan on grown" not in by_key_plan and "grown_pkey" in by_key_plan, by_key_plan
