@@ -169,7 +169,9 @@ class ProjectionRunner:
         wrote = False
         try:
             async with conn.transaction():
-                events = await self._store.read_log(conn, self.position, self._batch_size)
+                events = await self._store.read_log(
+                    conn, self.position, self._batch_size, self.projection.event_types
+                )
                 if not events:
                     return 0
                 position = events[-1].log_position

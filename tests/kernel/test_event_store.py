@@ -44,6 +44,28 @@ async def test_a_page_of_one_type_of_a_streams_events_and_their_count(database: 
         assert found.version == 4
 
 
+async def test_a_log_read_for_some_types_lists_every_event_with_only_theirs_filled_in(
+    database: Database,
+) -> None:
+    """A projection's runner steps over the types it does not fold: they are listed, so its position
+    passes them, but their JSON is neither sent nor parsed."""
+    store = EventStore()
+    async with database.pool.acquire() as conn:
+        types = ["Wanted", "Other", "Wanted", "Other"]
+        mixed = [NewEvent(t, 1, {"n": i}, {"by": t}) for i, t in enumerate(types)]
+        await store.append(conn, "mixed-1", "mixed", 0, mixed)
+        whole = await store.read_log(conn)
+        typed = await store.read_log(conn, types=frozenset({"Wanted"}))
+    assert [(e.log_position, e.event_type) for e in typed] == [(e.log_position, e.event_type) for e in whole]
+    assert [(e.data, e.metadata) for e in typed] == [
+        ({"n": 0}, {"by": "Wanted"}),
+        ({}, {}),
+        ({"n": 2}, {"by": "Wanted"}),
+        ({}, {}),
+    ]
+    assert [e.data for e in whole] == [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 3}]
+
+
 @pytest.mark.parametrize("expected", [0, 1, 3])
 async def test_a_stale_or_future_expected_version_is_a_conflict_and_writes_nothing(
     database: Database, expected: int

@@ -292,9 +292,9 @@ async def test_a_batch_is_one_transaction_its_read_included(database: Database):
     read_log = runner._store.read_log
     read_in_transaction: list[bool] = []
 
-    async def observed(conn: Any, after: LogPosition, limit: int) -> list[RecordedEvent]:
+    async def observed(conn: Any, after: LogPosition, limit: int, types: Any) -> list[RecordedEvent]:
         read_in_transaction.append(conn.is_in_transaction())
-        return await read_log(conn, after, limit)
+        return await read_log(conn, after, limit, types)
 
     runner._store.read_log = observed  # type: ignore[method-assign]
     assert await runner.apply_batch() == 10
