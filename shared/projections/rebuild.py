@@ -53,19 +53,20 @@ async def _replay(
 ) -> tuple[LogPosition, int]:
     store = EventStore()
     position = after
+    types = projection.event_types  # other events are listed without their JSON (EventStore.read_log)
     if conn is not None:  # under the lock, in the swap's transaction: the last few events
-        while events := await store.read_log(conn, position, batch_size):
+        while events := await store.read_log(conn, position, batch_size, types):
             await projection.apply_batch(conn, schema, events)
             position = events[-1].log_position
             counted += len(events)
             if progress is not None:
                 progress(counted, position)
         return position, counted
-    following = asyncio.ensure_future(store.read_log(pool, position, batch_size))
+    following = asyncio.ensure_future(store.read_log(pool, position, batch_size, types))
     try:
         while events := await following:
             position = events[-1].log_position
-            following = asyncio.ensure_future(store.read_log(pool, position, batch_size))
+            following = asyncio.ensure_future(store.read_log(pool, position, batch_size, types))
             async with pool.acquire() as own, own.transaction():
                 await projection.apply_batch(own, schema, events)
             counted += len(events)
