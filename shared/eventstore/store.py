@@ -115,22 +115,18 @@ WHERE stream_id = $1 AND event_type = $2 AND data ->> $3 = $4 ORDER BY version
 _COUNT_STREAM = "SELECT count(*) FROM events WHERE stream_id = $1 AND event_type = ANY($2::text[])"
 _READ_STREAMS = f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version"  # noqa: S608
 
-_READ_LOG = f"""
-SELECT {_COLUMNS} FROM events
-WHERE (transaction_id, position) > ($1, $2) AND {FINISHED_TRANSACTIONS}
-ORDER BY transaction_id, position
-LIMIT $3
-"""  # noqa: S608
-
-_READ_LOG_OF_TYPES = f"""
-SELECT position, transaction_id, stream_id, stream_type, version, event_id, event_type, schema_version,
-    CASE WHEN event_type = ANY($4::text[]) THEN data ELSE '{{}}' END,
-    CASE WHEN event_type = ANY($4::text[]) THEN metadata ELSE '{{}}' END, occurred_at
+_LOG_PAGE = f"""
 FROM events
 WHERE (transaction_id, position) > ($1, $2) AND {FINISHED_TRANSACTIONS}
 ORDER BY transaction_id, position
 LIMIT $3
-"""  # noqa: S608
+"""
+_READ_LOG = f"SELECT {_COLUMNS}{_LOG_PAGE}"
+_READ_LOG_OF_TYPES = (
+    "SELECT position, transaction_id, stream_id, stream_type, version, event_id, event_type, schema_version,"
+    " CASE WHEN event_type = ANY($4::text[]) THEN data ELSE '{}' END,"
+    " CASE WHEN event_type = ANY($4::text[]) THEN metadata ELSE '{}' END, occurred_at" + _LOG_PAGE
+)
 """`_READ_LOG` whose events of other types come without their data and metadata (`{}`): a reader
 folding a few types steps over the others without PostgreSQL detoasting and printing their JSON or
 this process parsing it."""
