@@ -1,23 +1,24 @@
 """What a checkout costs the servers, counted by the servers: SQL statements and commits (PostgreSQL),
-messages (Kafka's end offsets) and events appended (the services' counters), read at both edges of a
-measured window and divided by the checkouts completed in it.
+messages (Kafka's end offsets), events appended and Kafka requests sent (the services' counters),
+read at both edges of a measured window and divided by the checkouts completed in it.
 
 Counting at the servers rather than from the code keeps the numbers honest as the code changes, and
 counts everything the stack does in the window (projections, relays, consumers, retries), which is
 what a shop pays for a checkout. The load generator's own reads are not in them: its SQL runs in the
-``postgres`` database (left out) and it produces no Kafka message.
+``postgres`` database (left out), it produces no Kafka message, and its Kafka requests (the watcher
+of ``OrderCompleted``) are not a service's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bench.kafka_offsets import KafkaOffsets
 from bench.pg_counters import PgCounters, PgCounts, StatementKey, durable
-from bench.service_metrics import MetricsSampler
+from bench.service_metrics import KAFKA_REQUESTS, MetricsSampler
 
 log = logging.getLogger("bench")
 PER_CHECKOUT_KEYS = (
@@ -28,6 +29,8 @@ PER_CHECKOUT_KEYS = (
     "rollbacks_per_checkout",
     "wal_flushes_per_checkout",
     "kafka_messages_per_checkout",
+    "kafka_requests_per_checkout",
+    "kafka_requests_by_api_per_checkout",
     "events_appended_per_checkout",
 )
 
@@ -40,6 +43,8 @@ class CostSnapshot:
     kafka_messages: int | None
     events_appended: dict[str, float]
     """``events_appended_total`` of each service that answered."""
+    kafka_requests: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Each answering service's ``kafka_requests_total`` by API (``Fetch``, ``Produce``...)."""
 
 
 class CostMeter:
@@ -101,8 +106,17 @@ class CostMeter:
             self._pg_counts(), self._kafka_total(), self._metrics.scrape()
         )
         return CostSnapshot(
-            pg, kafka, {name: values["events_appended_total"] for name, values in metrics.items()}
+            pg,
+            kafka,
+            {name: values["events_appended_total"] for name, values in metrics.items()},
+            {name: requests_by_api(values) for name, values in metrics.items()},
         )
+
+
+def requests_by_api(values: dict[str, float]) -> dict[str, float]:
+    """``kafka_requests_total:Fetch`` and the like, as ``{"Fetch": n}``."""
+    prefix = f"{KAFKA_REQUESTS}:"
+    return {key.removeprefix(prefix): v for key, v in values.items() if key.startswith(prefix)}
 
 
 def _ratio(delta: float | None, completed: int) -> float | None:
@@ -115,6 +129,21 @@ def _events(before: dict[str, float], after: dict[str, float]) -> float | None:
         return None
     # a counter that went down belongs to a service that restarted: count from zero
     return sum(after[n] - before[n] if after[n] >= before[n] else after[n] for n in common)
+
+
+def _requests_by_api(
+    before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]
+) -> dict[str, float] | None:
+    """The Kafka requests the services that answered both times sent in between, by API, most first."""
+    common = [name for name in after if name in before and after[name]]
+    if not common:
+        return None
+    grown: dict[str, float] = {}
+    for name in common:
+        for api, count in after[name].items():
+            earlier = before[name].get(api, 0.0)
+            grown[api] = grown.get(api, 0.0) + (count - earlier if count >= earlier else count)
+    return dict(sorted(((a, c) for a, c in grown.items() if c > 0), key=lambda item: (-item[1], item[0])))
 
 
 STATEMENTS_LISTED = 60
@@ -168,6 +197,8 @@ def per_checkout(before: CostSnapshot, after: CostSnapshot, completed: int) -> d
         breakdown["statements"] = statements_per_checkout(
             pg_before.by_statement or {}, pg_after.by_statement, completed
         )
+    requests = _requests_by_api(before.kafka_requests, after.kafka_requests)
+    all_requests = None if requests is None else sum(requests.values())
     return {
         **breakdown,
         "sql_round_trips_per_checkout": _ratio(statements, completed),
@@ -177,6 +208,12 @@ def per_checkout(before: CostSnapshot, after: CostSnapshot, completed: int) -> d
         "rollbacks_per_checkout": _ratio(rollbacks, completed),
         "wal_flushes_per_checkout": _ratio(wal_syncs, completed),
         "kafka_messages_per_checkout": _ratio(kafka, completed),
+        "kafka_requests_per_checkout": _ratio(all_requests, completed),
+        "kafka_requests_by_api_per_checkout": (
+            None
+            if requests is None or completed <= 0
+            else {api: round(count / completed, 2) for api, count in requests.items()}
+        ),
         "events_appended_per_checkout": _ratio(
             _events(before.events_appended, after.events_appended), completed
         ),

@@ -221,7 +221,8 @@ def _verdict(ok: bool) -> str:
 def _costs_table(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
     lines = [
         "per completed checkout, counted by the servers"
-        "      SQL round trips (+nested)  commits (writes)  WAL flushes  Kafka msgs  events  stack CPU ms"
+        "      SQL round trips (+nested)  commits (writes)  WAL flushes  Kafka msgs  Kafka reqs  events"
+        "  stack CPU ms"
     ]
     for label, r in rows:
         lines.append(
@@ -231,8 +232,13 @@ def _costs_table(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
             f" {'(' + _n(r.get('write_commits_per_checkout')) + ')':>8}"
             f"  {_n(r.get('wal_flushes_per_checkout')):>11}"
             f"  {_n(r.get('kafka_messages_per_checkout')):>10}"
+            f"  {_n(r.get('kafka_requests_per_checkout')):>10}"
             f"  {_n(r.get('events_appended_per_checkout')):>6}  {_n(r.get('stack_cpu_ms_per_checkout')):>12}"
         )
+    for label, r in rows:
+        if by_api := r.get("kafka_requests_by_api_per_checkout"):
+            apis = ", ".join(f"{api} {count}" for api, count in by_api.items())
+            lines.append(f"Kafka requests by API, {label}: {apis}")
     return lines
 
 

@@ -8,16 +8,21 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-COUNTERS = ("events_appended_total", "outbox_published_total")
+COUNTERS = ("events_appended_total", "outbox_published_total", "kafka_requests_total")
+KAFKA_REQUESTS = "kafka_requests_total"
+"""Also kept per API, as `kafka_requests_total:Fetch` and so on."""
 
 
 def counters(text: str) -> dict[str, float]:
-    """The kernel's counters of interest, summed over their labels."""
+    """The kernel's counters of interest, summed over their labels (Kafka requests also per API)."""
     totals = dict.fromkeys(COUNTERS, 0.0)
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name in totals:
                 totals[sample.name] += sample.value
+            if sample.name == KAFKA_REQUESTS and "api" in sample.labels:
+                key = f"{KAFKA_REQUESTS}:{sample.labels['api']}"
+                totals[key] = totals.get(key, 0.0) + sample.value
     return totals
 
 

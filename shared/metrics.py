@@ -2,7 +2,8 @@
 
 HTTP latency per route, events appended, outbox messages published and waiting, what consumers
 did with each message (applied, duplicate, parked, dead-lettered), the messages each consumer sent
-to the dead-letter topic by source topic, and each consumer group's lag per partition.
+to the dead-letter topic by source topic, each consumer group's lag per partition, and the requests
+the service's Kafka clients sent, by API.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ DEAD_LETTERS = Counter(
     "dead_letters_total",
     "Messages this service's consumers sent to the dead-letter topic, by the topic they came from",
     ["consumer", "topic"],
+)
+KAFKA_REQUESTS = Counter(
+    "kafka_requests_total",
+    "Requests this service's Kafka clients sent (fetches, produces, offset commits, heartbeats...), by API",
+    ["api"],
 )
 CONSUMER_LAG = Gauge(
     "consumer_lag",

@@ -6,12 +6,14 @@ from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from shared.messaging.kafka_codecs import install_kafka_codecs
+from shared.messaging.kafka_requests import install_kafka_request_counter
 from shared.messaging.kafka_security import KafkaCredentials, kafka_client_options, kafka_security
 
 
 def reliable_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
     """An idempotent producer that waits for all in-sync replicas: no loss, no broker-side duplicates."""
     install_kafka_codecs()
+    install_kafka_request_counter()
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
@@ -37,8 +39,10 @@ def service_broker(
     bootstrap_servers: str, *, client_id: str, credentials: KafkaCredentials | None = None
 ) -> KafkaBroker:
     """The FastStream broker a service subscribes with (and publishes dead letters through), as
-    `credentials` (by default the environment's). Its consumers fetch with the compiled codecs."""
+    `credentials` (by default the environment's). Its consumers fetch with the compiled codecs, and
+    its requests are counted (`kafka_requests_total`)."""
     install_kafka_codecs()
+    install_kafka_request_counter()
     return KafkaBroker(
         bootstrap_list(bootstrap_servers),
         client_id=client_id,

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from bench import proc_table
 from bench.completions import order_id_of
-from bench.costs import CostSnapshot, per_checkout, statements_per_checkout
+from bench.costs import CostSnapshot, per_checkout, requests_by_api, statements_per_checkout
 from bench.hops import HOPS, Hop, Stamp, hop_latencies, hop_summaries
 from bench.pg_counters import PgCounts, StatementKey, durable
 from bench.processes import cpu_used
+from bench.service_metrics import counters
 from bench.stock_ledger import Ledger
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import OrderCompleted
@@ -63,8 +64,19 @@ def test_the_order_id_is_read_from_the_published_envelope() -> None:
 
 
 def test_per_checkout_divides_each_counter_growth_by_the_completed_checkouts() -> None:
-    before = CostSnapshot(PgCounts(1000, 10, 100, 1, 500, 7000), 50, {"order": 10.0, "cart": 5.0})
-    after = CostSnapshot(PgCounts(3000, 10, 160, 3, 514, 7018), 74, {"order": 40.0, "cart": 3.0})
+    before = CostSnapshot(
+        PgCounts(1000, 10, 100, 1, 500, 7000),
+        50,
+        {"order": 10.0, "cart": 5.0},
+        {"order": {"Fetch": 100.0, "Produce": 40.0}, "cart": {"Fetch": 30.0}},
+    )
+    after = CostSnapshot(
+        PgCounts(3000, 10, 160, 3, 514, 7018),
+        74,
+        {"order": 40.0, "cart": 3.0},
+        # the cart restarted (its counter from zero) and has sent its first heartbeat
+        {"order": {"Fetch": 110.0, "Produce": 44.0}, "cart": {"Fetch": 6.0, "Heartbeat": 1.0}},
+    )
     costs = per_checkout(before, after, 2)
     assert costs == {
         "sql_round_trips_per_checkout": 1000.0,
@@ -74,6 +86,8 @@ def test_per_checkout_divides_each_counter_growth_by_the_completed_checkouts() -
         "rollbacks_per_checkout": 1.0,
         "wal_flushes_per_checkout": 7.0,
         "kafka_messages_per_checkout": 12.0,
+        "kafka_requests_per_checkout": 10.5,  # (10 + 6 fetches, 4 produces, 1 heartbeat) / 2
+        "kafka_requests_by_api_per_checkout": {"Fetch": 8.0, "Produce": 2.0, "Heartbeat": 0.5},
         "events_appended_per_checkout": 16.5,  # (30 + 3: the cart restarted, its counter from zero) / 2
     }
 
@@ -196,3 +210,17 @@ def test_a_hop_runs_from_an_orders_first_source_to_its_first_target_after_it() -
 def test_every_hop_is_between_two_integration_events_of_the_catalogue() -> None:
     for hop in HOPS:
         assert all(CONTRACTS.knows(event_type) for event_type in (hop.source, *hop.targets)), hop
+
+
+def test_the_services_kafka_requests_are_read_in_all_and_per_api() -> None:
+    text = (
+        "# TYPE kafka_requests_total counter\n"
+        'kafka_requests_total{api="Fetch"} 12.0\n'
+        'kafka_requests_total{api="Produce"} 5.0\n'
+        "# TYPE events_appended_total counter\n"
+        "events_appended_total 7.0\n"
+    )
+    values = counters(text)
+    assert values["kafka_requests_total"] == 17.0
+    assert requests_by_api(values) == {"Fetch": 12.0, "Produce": 5.0}
+    assert values["events_appended_total"] == 7.0

@@ -26,6 +26,7 @@ PER_CHECKOUT = (
     "sql_round_trips_per_checkout",
     "commits_per_checkout",
     "kafka_messages_per_checkout",
+    "kafka_requests_per_checkout",
     "events_appended_per_checkout",
     "stack_cpu_ms_per_checkout",
 )
@@ -67,6 +68,10 @@ def test_bench_starts_a_stack_measures_a_small_load_and_stops_it(tmp_path: Path)
         assert isinstance(results[key], int | float) and results[key] > 0, (key, results[key])
     for step in results["steps"]:
         assert all(step[key] is None or step[key] >= 0 for key in PER_CHECKOUT), step
+    by_api = results["kafka_requests_by_api_per_checkout"]
+    assert by_api["Fetch"] > 0 and by_api["Produce"] > 0, by_api  # consumers fetch, relays produce
+    assert results["kafka_requests_per_checkout"] == pytest.approx(sum(by_api.values()), abs=0.2)
+    assert "Kafka requests by API" in run.stdout
     assert isinstance(results["durable"], bool)
     settings = results["postgres_settings"]
     assert {"fsync", "synchronous_commit"} <= settings.keys()
