@@ -123,12 +123,17 @@ def _ratio(delta: float | None, completed: int) -> float | None:
     return None if delta is None or completed <= 0 else round(delta / completed, 1)
 
 
+def _grown(earlier: float, now: float) -> float:
+    """A service counter's growth; one that went down belongs to a service that restarted, counted
+    from zero."""
+    return now - earlier if now >= earlier else now
+
+
 def _events(before: dict[str, float], after: dict[str, float]) -> float | None:
     common = before.keys() & after.keys()
     if not common:
         return None
-    # a counter that went down belongs to a service that restarted: count from zero
-    return sum(after[n] - before[n] if after[n] >= before[n] else after[n] for n in common)
+    return sum(_grown(before[n], after[n]) for n in common)
 
 
 def _requests_by_api(
@@ -141,8 +146,7 @@ def _requests_by_api(
     grown: dict[str, float] = {}
     for name in common:
         for api, count in after[name].items():
-            earlier = before[name].get(api, 0.0)
-            grown[api] = grown.get(api, 0.0) + (count - earlier if count >= earlier else count)
+            grown[api] = grown.get(api, 0.0) + _grown(before[name].get(api, 0.0), count)
     return dict(sorted(((a, c) for a, c in grown.items() if c > 0), key=lambda item: (-item[1], item[0])))
 
 
