@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from typing import Any
 
@@ -49,6 +50,16 @@ def _processes(series: Series, start: float, end: float) -> dict[str, dict[str, 
     }
 
 
+def machine_busy_percent(processes: dict[str, dict[str, float]], cores: int | None = None) -> float | None:
+    """How busy the whole machine was in a window, 100 being every core: the stack's, the load
+    generator's and everyone else's shares of a core, over the cores. Near 100, every request and
+    message waits for a core, and latency is mostly that wait."""
+    cores = cores if cores is not None else (os.cpu_count() or 0)
+    if cores <= 0 or not processes:
+        return None
+    return round(sum(p["cpu_percent_of_one_core_mean"] for p in processes.values()) / cores, 1)
+
+
 def _cpu_per_checkout(processes: dict[str, dict[str, float]], rate: float) -> dict[str, float]:
     """CPU ms per completed checkout of each process: its mean share of a core over the rate."""
     return {
@@ -68,6 +79,7 @@ def _step(recorder: Recorder, series: Series, index: int, window: StepWindow) ->
     done = [c for c in recorder.completions if window.start <= c.at < window.end]
     http = _workload([lat for lat in recorder.latencies if window.start <= lat.at < window.end])
     rate = len(done) / seconds
+    processes = _processes(series, window.start, window.end)
     return {
         "step": index + 1,
         "concurrency": window.concurrency,
@@ -78,11 +90,8 @@ def _step(recorder: Recorder, series: Series, index: int, window: StepWindow) ->
         "checkout_to_complete_ms": summary([c.checkout_to_complete_ms for c in done]),
         "capture_to_complete_ms": summary([c.capture_to_complete_ms for c in done]),
         "errors": sum(1 for f in recorder.failures if f.step == index),
-        "stack_cpu_ms_per_checkout": _stack_cpu(
-            _cpu_per_checkout(_processes(series, window.start, window.end), rate)
-        )
-        if rate > 0
-        else None,
+        "stack_cpu_ms_per_checkout": _stack_cpu(_cpu_per_checkout(processes, rate)) if rate > 0 else None,
+        "machine_busy_percent": machine_busy_percent(processes),
         **{key: window.costs.get(key) for key in PER_CHECKOUT_KEYS},
     }
 
@@ -102,7 +111,8 @@ def open_loop_results(
     done = [c for c in recorder.completions if c.step == phase]
     seconds = max(window.end - window.start, 0.001)
     rate = len(done) / seconds
-    per_process = _cpu_per_checkout(_processes(series, window.start, window.end), rate)
+    processes = _processes(series, window.start, window.end)
+    per_process = _cpu_per_checkout(processes, rate)
     http = _workload(latencies)
     return {
         "rate": window.rate,
@@ -124,6 +134,7 @@ def open_loop_results(
         "hops_ms": window.hops_ms,
         "cpu_ms_per_checkout": per_process,
         "stack_cpu_ms_per_checkout": _stack_cpu(per_process) if rate > 0 else None,
+        "machine_busy_percent": machine_busy_percent(processes),
         **{key: window.costs.get(key) for key in PER_CHECKOUT_KEYS},
     }
 
@@ -180,6 +191,7 @@ def build_results(
         "processes": processes,
         "cpu_of_rest_of_machine_percent": processes.get(OTHERS, {}).get("cpu_percent_of_one_core_mean"),
         "cpu_of_load_generator_percent": processes.get(BENCH, {}).get("cpu_percent_of_one_core_mean"),
+        "machine_busy_percent": top_step["machine_busy_percent"],
         "open_loop": open_loop,
         "hot_product": hot,
         "machine": machine,
@@ -253,7 +265,8 @@ def _open_loop_table(o: dict[str, Any]) -> list[str]:
         f" capture->complete p50/p99 {o['capture_to_complete_ms']['p50']}"
         f"/{o['p99_capture_to_complete_ms']} ms,"
         f" due->complete p50/p99 {o['start_to_complete_ms']['p50']}/{o['start_to_complete_ms']['p99']} ms,"
-        f" start lag p99/max {o['start_lag_ms']['p99']}/{o['start_lag_ms']['max']} ms",
+        f" start lag p99/max {o['start_lag_ms']['p99']}/{o['start_lag_ms']['max']} ms;"
+        f" the machine {_n(o.get('machine_busy_percent'))} % busy",
         "  endpoint (open loop)                                   count     p50     p99",
     ]
     for name, s in o["endpoints_ms"].items():
@@ -270,7 +283,7 @@ def table(results: dict[str, Any]) -> str:
     product, the verdicts."""
     lines = [
         "step  shoppers  seconds  checkouts/s  http p50/p99 ms  checkout->complete p50/p99 ms"
-        "  capture->complete p50/p99 ms  errors"
+        "  capture->complete p50/p99 ms  errors  machine busy %"
     ]
     for s in results["steps"]:
         lines.append(
@@ -278,7 +291,7 @@ def table(results: dict[str, Any]) -> str:
             f"  {s['http_ms']['p50']:>7}/{s['http_ms']['p99']:<7}"
             f"  {s['checkout_to_complete_ms']['p50']:>14}/{s['checkout_to_complete_ms']['p99']:<14}"
             f"  {s['capture_to_complete_ms']['p50']:>13}/{s['capture_to_complete_ms']['p99']:<14}"
-            f"  {s['errors']:>6}"
+            f"  {s['errors']:>6}  {_n(s.get('machine_busy_percent')):>14}"
         )
     rows = [(f"step {s['step']} ({s['concurrency']} shoppers)", s) for s in results["steps"]]
     if results.get("open_loop"):

@@ -10,6 +10,7 @@ from bench.costs import CostSnapshot, per_checkout, requests_by_api, statements_
 from bench.hops import HOPS, Hop, Stamp, hop_latencies, hop_summaries
 from bench.pg_counters import PgCounts, StatementKey, durable
 from bench.processes import cpu_used
+from bench.report import machine_busy_percent
 from bench.service_metrics import counters
 from bench.stock_ledger import Ledger
 from shared.contracts.envelope import Envelope
@@ -224,3 +225,17 @@ def test_the_services_kafka_requests_are_read_in_all_and_per_api() -> None:
     assert values["kafka_requests_total"] == 17.0
     assert requests_by_api(values) == {"Fetch": 12.0, "Produce": 5.0}
     assert values["events_appended_total"] == 7.0
+
+
+def test_the_machine_is_as_busy_as_every_processs_share_over_its_cores() -> None:
+    processes = {
+        "cart": {"cpu_percent_of_one_core_mean": 30.0, "rss_mb_max": 100.0},
+        "postgres": {"cpu_percent_of_one_core_mean": 40.0, "rss_mb_max": 300.0},
+        "load generator": {"cpu_percent_of_one_core_mean": 10.0, "rss_mb_max": 90.0},
+        "rest of machine": {"cpu_percent_of_one_core_mean": 20.0, "rss_mb_max": 0.0},
+    }
+    # the load generator's and everyone else's cores are as taken as the stack's
+    assert machine_busy_percent(processes, cores=2) == 50.0
+    assert machine_busy_percent(processes, cores=4) == 25.0
+    assert machine_busy_percent({}, cores=2) is None
+    assert machine_busy_percent(processes, cores=0) is None

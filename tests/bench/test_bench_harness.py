@@ -96,6 +96,10 @@ def test_bench_starts_a_stack_measures_a_small_load_and_stops_it(tmp_path: Path)
     hot = results["hot_product"]
     assert (hot["paid"], hot["refused_with_stock_error"]) == (5, 7)
     assert hot["stock_after"] == {"total": 5, "allocated": 5, "available": 0}
+    busy = [s["machine_busy_percent"] for s in results["steps"]] + [open_loop["machine_busy_percent"]]
+    assert all(0 < b <= 100 for b in busy), busy
+    assert results["machine_busy_percent"] == results["steps"][-1]["machine_busy_percent"]
+    assert "machine busy %" in run.stdout
     assert (tmp_path / "out" / "results.png").stat().st_size > 10_000
     assert "checkouts/s" in run.stdout
     assert "per completed checkout, counted by the servers" in run.stdout
