@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-COUNTERS = ("events_appended_total", "outbox_published_total", "kafka_requests_total")
 KAFKA_REQUESTS = "kafka_requests_total"
 """Also kept per API, as `kafka_requests_total:Fetch` and so on."""
+COUNTERS = ("events_appended_total", "outbox_published_total", KAFKA_REQUESTS)
 
 
 def counters(text: str) -> dict[str, float]:
