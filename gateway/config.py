@@ -65,6 +65,14 @@ class RateLimit:
     rate: str
     burst: int
 
+    @property
+    def per_second(self) -> float:
+        """``rate`` as a number: nginx writes it ``Nr/s`` or ``Nr/m``."""
+        count, unit = self.rate.removesuffix("r/s"), 1.0
+        if self.rate.endswith("r/m"):
+            count, unit = self.rate.removesuffix("r/m"), 60.0
+        return int(count) / unit
+
 
 PASSWORD_ROUTES_LIMIT = RateLimit(zone="password_routes", key="$password_client", rate="5r/s", burst=20)
 """Per client address, on the POSTs that hash a password: a person signs in or registers a few times,

@@ -17,7 +17,7 @@ from devstack.apps import (
 )
 from devstack.errors import DevstackError, MissingDependencyError
 from devstack.ports import LOOPBACK, free_port
-from gateway.config import ROUTED_SERVICES, compose_config, local_config, render
+from gateway.config import ROUTED_SERVICES, RateLimit, compose_config, local_config, render
 from shared.settings import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 
 ENDPOINTS = {
@@ -130,3 +130,8 @@ def test_the_template_refuses_what_it_cannot_route(tmp_path: Path):
         render(local_config(tmp_path, host=LOOPBACK, port=8080, upstreams={"fulfillment": "127.0.0.1:1"}))
     assert set(compose_config().upstreams) == set(ROUTED_SERVICES)
     assert set(ROUTED_SERVICES) < set(SERVICES)
+
+
+@pytest.mark.parametrize(("rate", "per_second"), [("5r/s", 5.0), ("30r/m", 0.5), ("1r/s", 1.0)])
+def test_a_rate_limit_reads_its_rate_as_nginx_does(rate: str, per_second: float):
+    assert RateLimit(zone="z", key="$k", rate=rate, burst=1).per_second == per_second
