@@ -25,7 +25,7 @@ from pathlib import Path
 
 from devstack.databases import database_url
 from devstack.errors import DevstackError
-from devstack.ports import LOOPBACK, free_port
+from devstack.ports import LOOPBACK, free_port, reserve_port
 from devstack.processes import ProcessSpec
 from devstack.readiness import Probe, http_probe
 from devstack.stack_secrets import (
@@ -147,7 +147,8 @@ class AppSettings:
 
 
 def check_gateway_port(settings: AppSettings) -> None:
-    """Fail before anything starts when the gateway's port is taken (by another stack, say)."""
+    """Fail before anything starts when the gateway's port is taken (by another stack, say); else keep it
+    from being handed to one of the servers or services that start before the gateway."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -158,6 +159,7 @@ def check_gateway_port(settings: AppSettings) -> None:
                 f"the gateway cannot listen on {where} ({exc.strerror}); "
                 "stop whatever uses it (another `make run`?) or set GATEWAY_PORT"
             ) from exc
+    reserve_port(settings.gateway_port)
 
 
 def application_processes(

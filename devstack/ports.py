@@ -17,8 +17,10 @@ _given: set[int] = set()
 _lock = threading.Lock()
 
 
-def _bindable(port: int, host: str) -> bool:
+def _bindable(port: int, host: str, *, reuse_address: bool = False) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if reuse_address:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -38,12 +40,22 @@ def free_port(host: str = LOOPBACK) -> int:
 
 
 def claim_port(port: int, host: str = LOOPBACK) -> bool:
-    """Take ``port`` if nothing listens on it and we have not handed it out (a stack's port of last time)."""
+    """Take ``port`` if nothing listens on it and we have not handed it out (a stack's port of last time).
+
+    Tested with ``SO_REUSEADDR``, as every server we start binds: the last run's connections leave the
+    port in TIME_WAIT for a minute, which stops a plain bind but not the server's.
+    """
     with _lock:
-        if port in _given or not _bindable(port, host):
+        if port in _given or not _bindable(port, host, reuse_address=True):
             return False
         _given.add(port)
         return True
+
+
+def reserve_port(port: int) -> None:
+    """Never hand out ``port``: it was chosen elsewhere (``GATEWAY_PORT``) for a server that starts later."""
+    with _lock:
+        _given.add(port)
 
 
 def free_ports(count: int, host: str = LOOPBACK) -> list[int]:

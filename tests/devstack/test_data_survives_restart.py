@@ -173,7 +173,8 @@ def test_the_shop_survives_stop_and_start_and_only_clean_empties_it(env: dict[st
         assert stocked.status_code == 201, stocked.text
         first_order = check_out(shopper, admin, product_id, 2)
         until(lambda: listed_orders(admin), lambda ids: ids == [first_order], "the order list has the order")
-    bootstrap = start(env)["env"]["KAFKA_BOOTSTRAP_SERVERS"]  # already running: only the endpoints
+    endpoints = start(env)["env"]  # already running: only the endpoints
+    bootstrap = endpoints["KAFKA_BOOTSTRAP_SERVERS"]
     offsets_before, cluster_before = committed(bootstrap), cluster_id(env)
     assert any(offsets_before.values()), offsets_before  # the services' consumers committed
 
@@ -181,6 +182,9 @@ def test_the_shop_survives_stop_and_start_and_only_clean_empties_it(env: dict[st
     state = start(env)
 
     assert cluster_id(env) == cluster_before  # the same log, not formatted again
+    for server in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "STRIPE_API_BASE"):
+        # given back though the last run's connections left the ports in TIME_WAIT
+        assert state["env"][server] == endpoints[server], server
     offsets_after = committed(state["env"]["KAFKA_BOOTSTRAP_SERVERS"])
     for group, offsets in offsets_before.items():
         assert group in offsets_after, f"consumer group {group} is gone"
