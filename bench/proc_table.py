@@ -3,8 +3,7 @@
 The monitor used to ask :func:`devstack.proctable.family` once per server per sample, a whole /proc
 scan each time, then psutil for every pid again: about 80-100 ms of the load generator's CPU every
 second. Here one read of each ``/proc/<pid>/stat`` gives everything a sample needs, and the families
-are resolved from that one table (the same rule as devstack: the leader, its process group and all
-its descendants, a recycled leader pid naming nothing).
+are resolved from that one table by devstack's own rule (:func:`devstack.proctable.families_in`).
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from devstack.proctable import stat_fields
 
 _PROC = Path("/proc")
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -35,7 +36,7 @@ class Proc:
 
 def parse_stat(pid: int, raw: str) -> Proc | None:
     """One ``/proc/<pid>/stat`` line; None if it cannot be read (comm may hold spaces and ")")."""
-    fields = raw[raw.rfind(")") + 2 :].split()
+    fields = stat_fields(raw)
     try:
         ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
         return Proc(
@@ -78,33 +79,3 @@ def scan() -> dict[int, Proc]:
         if proc is not None:
             table[proc.pid] = proc
     return table
-
-
-def families(table: dict[int, Proc], leaders: dict[str, tuple[int, int | None]]) -> dict[str, set[int]]:
-    """Live (not zombie) pids of each named leader's family, by :func:`devstack.proctable.family`'s rule.
-
-    ``leaders`` maps a name to the leader's pid and recorded start time (None: any); a leader pid that
-    now names another process yields an empty family.
-    """
-    children: dict[int, list[int]] = {}
-    groups: dict[int, list[int]] = {}
-    for p in table.values():
-        children.setdefault(p.ppid, []).append(p.pid)
-        groups.setdefault(p.pgid, []).append(p.pid)
-    found: dict[str, set[int]] = {}
-    for name, (leader, started) in leaders.items():
-        head = table.get(leader)
-        if head is not None and started is not None and head.start_time != started:
-            found[name] = set()
-            continue
-        members = set(groups.get(leader, ()))
-        if head is not None:
-            members.add(leader)
-        todo = list(members)
-        while todo:
-            for child in children.get(todo.pop(), []):
-                if child not in members:
-                    members.add(child)
-                    todo.append(child)
-        found[name] = {pid for pid in members if not table[pid].zombie}
-    return found

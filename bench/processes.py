@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from bench import proc_table
+from devstack.proctable import families_in
 from devstack.state import StackState
 
 BENCH = "load generator"
@@ -97,7 +98,7 @@ class ProcessSampler:
         uptime = proc_table.uptime()
         times = psutil.cpu_times()
         machine_busy = sum(times) - times.idle - getattr(times, "iowait", 0.0)
-        members = proc_table.families(table, self._leaders())
+        members = families_in(table, self._leaders())
         cpu = {
             name: cpu_used(
                 table, pids, self._last_cpu, self._last_members.get(name, set()), self._last_uptime

@@ -13,6 +13,7 @@ from bench.processes import cpu_used
 from bench.report import machine_busy_percent
 from bench.service_metrics import counters
 from bench.stock_ledger import Ledger
+from devstack.proctable import families_in
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import OrderCompleted
 from shared.contracts.integration_event import CONTRACTS
@@ -167,9 +168,7 @@ def test_families_follow_groups_and_descendants_and_ignore_a_recycled_leader() -
             _proc(20, 1, 20),  # someone else
         )
     }
-    found = proc_table.families(
-        table, {"pg": (10, 5), "other": (20, None), "gone": (30, None), "reused": (10, 6)}
-    )
+    found = families_in(table, {"pg": (10, 5), "other": (20, None), "gone": (30, None), "reused": (10, 6)})
     assert found == {"pg": {10, 11, 12, 13}, "other": {20}, "gone": set(), "reused": set()}
 
 
